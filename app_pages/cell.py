@@ -1,0 +1,66 @@
+"""Cell & parameters: every tensor of the chosen torch module, counted and explained."""
+import pandas as pd
+import streamlit as st
+
+from explorer import build_from_config, count_parameters
+from explorer.charts import parameter_bars
+from explorer.config import CELLS
+from explorer.params import BYTES_PER_FLOAT32, count_head, torch_total
+from explorer.teaching import EQUATIONS, TEXTBOOK_EQUATIONS, TWO_BIASES, format_bytes
+from explorer.ui import current_config, show_chart
+
+config = current_config()
+spec = CELLS[config.cell]
+st.title(f"{spec.label}: cell & parameters")
+st.caption("Change the cell and its sizes in the sidebar; everything here follows.")
+
+counts = count_parameters(config.cell, config.input_size, config.hidden_size,
+                          num_layers=config.num_layers, bidirectional=config.bidirectional,
+                          bias=config.bias, proj_size=config.proj_size)
+head = count_head(config.D * config.H_out, config.output_size)
+head_total = sum(r.count for r in head)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(f"nn.{spec.module.__name__} parameters", f"{counts.total:,}")
+c2.metric("Textbook form (one bias)", f"{counts.textbook_total:,}",
+          delta=f"{counts.textbook_total - counts.total:,}", delta_color="off")
+c3.metric("Memory (float32)", format_bytes(counts.bytes))
+c4.metric("With the linear head", f"{counts.total + head_total:,}",
+          help=f"head.weight + head.bias = {head_total:,}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Textbook form: one bias")
+    for line in TEXTBOOK_EQUATIONS[config.cell]:
+        st.latex(line)
+with right:
+    st.subheader(f"PyTorch's nn.{spec.module.__name__}: two biases")
+    for line in EQUATIONS[config.cell]:
+        st.latex(line)
+st.info(TWO_BIASES, icon=":material/lightbulb:")
+
+st.subheader("Every tensor")
+rows = counts.rows + head
+table = pd.DataFrame({
+    "tensor": [r.name for r in rows],
+    "shape": [" × ".join(map(str, r.shape)) for r in rows],
+    "formula": [r.formula for r in rows],
+    "parameters": [r.count for r in rows],
+    "bytes (float32)": [BYTES_PER_FLOAT32 * r.count for r in rows],
+    "in textbook form": ["yes" if r.textbook else "no: folded into b_ih" for r in rows],
+})
+st.dataframe(table, hide_index=True, width="stretch")
+st.markdown(
+    f"**Recurrent layer total** = {counts.total_formula} = **{counts.total:,}** parameters, "
+    f"{format_bytes(counts.bytes)}. H = hidden_size = {config.hidden_size}, "
+    f"input_size = {config.input_size}"
+    + (f", proj_size = {config.proj_size}" if config.proj_size else "")
+    + f"; in = input_size for layer 0 and {config.D}·H_out for the layers above.")
+
+if counts.total <= 5_000_000:  # small enough to build on the spot and ask torch itself
+    real = torch_total(build_from_config(config).rnn)
+    verdict = "matches" if real == counts.total else "DOES NOT match"
+    st.success(f"Checked against torch: `sum(p.numel() for p in rnn.parameters())` = {real:,}, "
+               f"which {verdict} the count above.", icon=":material/check_circle:")
+
+show_chart(parameter_bars([r.name for r in rows], [r.count for r in rows]), key="param_bars")

@@ -1,0 +1,81 @@
+"""Build a real ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` with a linear head, seeded.
+
+The explorer never re-implements the recurrent layer: ``model.rnn`` is PyTorch's own module, so
+what the pages show is what PyTorch computes.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from .config import CellConfig, cell_spec
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer followed by a per-step linear head: ``y_t = W_hy h_t + b_y``.
+
+    Attributes:
+        rnn: the ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` (``batch_first=False``).
+        head: ``torch.nn.Linear(D * H_out, output_size)`` applied to every h_t of the last layer.
+    """
+
+    def __init__(self, rnn: nn.RNNBase, head: nn.Linear):
+        super().__init__()
+        self.rnn = rnn
+        self.head = head
+
+    def forward(self, x: torch.Tensor, hx=None) -> torch.Tensor:
+        """Map ``(T, B, input_size)`` (or unbatched ``(T, input_size)``) to ``(T, B, output_size)``
+        (or ``(T, output_size)``): one output per time step."""
+        out, _ = self.rnn(x, hx)  # (T, B, D*H_out)
+        return self.head(out)
+
+
+def build_model(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    bias: bool = True,
+    nonlinearity: str = "tanh",
+    proj_size: int = 0,
+    output_size: int = 1,
+    seed: int = 0,
+) -> SequenceModel:
+    """Return a seeded :class:`SequenceModel` whose ``.rnn`` is ``torch.nn.RNN``/``LSTM``/``GRU``.
+
+    Args:
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+        input_size, hidden_size, num_layers, bidirectional, bias, proj_size: as in
+            ``torch.nn.LSTM`` (``proj_size`` is LSTM only).
+        nonlinearity: ``"tanh"`` or ``"relu"``, vanilla RNN only (ignored for LSTM and GRU).
+        output_size: outputs of the linear head.
+        seed: the same seed gives the same weights (PyTorch's default uniform
+            ``U(-1/sqrt(H), 1/sqrt(H))`` initialisation, drawn from a private generator).
+
+    Raises:
+        ValueError: an unknown cell, a size outside ``explorer.config.LIMITS``, or
+            ``proj_size`` set for a non-LSTM cell or not smaller than ``hidden_size``.
+    """
+    CellConfig(cell, input_size, hidden_size, num_layers, bidirectional, bias, nonlinearity,
+               proj_size, output_size, seed)  # raises ValueError on a bad size
+    spec = cell_spec(cell)
+    kwargs = dict(num_layers=num_layers, bidirectional=bidirectional, bias=bias)
+    if cell == "rnn":
+        kwargs["nonlinearity"] = nonlinearity
+    if proj_size:
+        kwargs["proj_size"] = proj_size
+    # fork_rng keeps the caller's global RNG untouched: building a model is not a side effect.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        rnn = spec.module(input_size, hidden_size, **kwargs)
+        D = 2 if bidirectional else 1
+        head = nn.Linear(D * (proj_size or hidden_size), output_size)
+    return SequenceModel(rnn, head)
+
+
+def build_from_config(config: CellConfig) -> SequenceModel:
+    """:func:`build_model` for a :class:`~explorer.config.CellConfig`."""
+    return build_model(config.cell, **config.model_kwargs())

@@ -1,0 +1,138 @@
+"""Parameter accounting for ``torch.nn.RNN`` / ``LSTM`` / ``GRU``, tensor by tensor.
+
+Counts come from the layout documented in ``torch/nn/modules/rnn.py``, not from building the
+module, so a page can show a model far too big to allocate. Per layer ``l`` and direction::
+
+    weight_ih_l{l}   (G·H, in_l)       in_0 = input_size, in_l = D·H_out for l > 0
+    weight_hh_l{l}   (G·H, H_out)
+    bias_ih_l{l}     (G·H,)            only if bias
+    bias_hh_l{l}     (G·H,)            only if bias
+    weight_hr_l{l}   (H_out, H)        LSTM with proj_size only
+
+G = 1 (RNN), 4 (LSTM: i f g o), 3 (GRU: r z n); H_out = proj_size or hidden_size; the reverse
+direction's tensors carry the suffix ``_reverse``. The textbook cell has one bias per gate,
+``h_t = f(W_hh h_{t-1} + W_xh x_t + b_h)``; PyTorch keeps ``b_ih`` and ``b_hh`` (cuDNN's layout,
+and the GRU needs ``b_hn`` apart because the reset gate multiplies ``W_hn h + b_hn``), so it has
+G·H more numbers per layer and direction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import cell_spec, check_sizes
+
+BYTES_PER_FLOAT32 = 4
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One parameter tensor: torch's name, shape, the formula of its size, and the count."""
+
+    name: str
+    shape: tuple[int, ...]
+    formula: str
+    count: int
+    layer: int
+    direction: int
+    textbook: bool  # False for bias_hh, which the one-bias textbook form folds into b_ih
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    """Parameter count of one recurrent module.
+
+    Attributes:
+        rows: every tensor in ``named_parameters()`` order.
+        by_tensor: ``{torch name: element count}``, equal to the module's ``named_parameters()``.
+        total: ``sum(p.numel())`` of the torch module.
+        textbook_total: the same cell with one bias per gate (``b_h`` instead of ``b_ih + b_hh``).
+        total_formula: the per-layer-and-direction formula with the numbers written in.
+    """
+
+    rows: list[ParamRow]
+    total: int
+    textbook_total: int
+    total_formula: str
+    by_tensor: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bytes(self) -> int:
+        """Memory of the parameters in float32, in bytes (4 per element)."""
+        return BYTES_PER_FLOAT32 * self.total
+
+
+def count_parameters(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    bias: bool = True,
+    proj_size: int = 0,
+) -> ParamCount:
+    """Count every parameter tensor of ``torch.nn.RNN``/``LSTM``/``GRU`` with these sizes.
+
+    Args are those of ``torch.nn.LSTM``; ``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"``.
+
+    Returns:
+        A :class:`ParamCount` whose ``by_tensor`` and ``total`` equal the torch module's
+        ``named_parameters()`` and ``sum(p.numel())``.
+
+    Raises:
+        ValueError: as :func:`explorer.config.check_sizes` (unknown cell, size out of range,
+            ``proj_size`` on a non-LSTM or not smaller than ``hidden_size``).
+    """
+    check_sizes(cell, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                proj_size=proj_size)
+    G = cell_spec(cell).G
+    H = hidden_size
+    H_out = proj_size or H
+    D = 2 if bidirectional else 1
+    g = f"{G}·" if G > 1 else ""
+    rows: list[ParamRow] = []
+    for layer in range(num_layers):
+        if layer == 0:
+            in_l, in_formula = input_size, "input_size"
+        else:
+            in_l = D * H_out
+            in_formula = ("2·" if D == 2 else "") + ("proj_size" if proj_size else "H")
+        h_formula = "proj_size" if proj_size else "H"
+        for d in range(D):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+
+            def add(name, shape, formula, textbook=True):
+                count = 1
+                for s in shape:
+                    count *= s
+                rows.append(ParamRow(name + sfx, shape, formula, count, layer, d, textbook))
+
+            add("weight_ih", (G * H, in_l), f"{g}H × {in_formula}")
+            add("weight_hh", (G * H, H_out), f"{g}H × {h_formula}")
+            if bias:
+                add("bias_ih", (G * H,), f"{g}H")
+                add("bias_hh", (G * H,), f"{g}H", textbook=False)
+            if proj_size:
+                add("weight_hr", (H_out, H), "proj_size × H")
+    total = sum(r.count for r in rows)
+    textbook_total = sum(r.count for r in rows if r.textbook)
+    per = f"{g}(H·in + H·{h_formula}" + (" + 2H)" if bias else ")")
+    if proj_size:
+        per += " + proj_size·H"
+    formula = f"Σ over {num_layers} layer(s) × {D} direction(s) of {per}"
+    return ParamCount(rows, total, textbook_total, formula, {r.name: r.count for r in rows})
+
+
+def count_head(in_features: int, output_size: int, bias: bool = True) -> list[ParamRow]:
+    """Rows of the linear output head ``y_t = W_hy h_t + b_y`` (``torch.nn.Linear``):
+    ``head.weight`` (output_size, in_features) and ``head.bias`` (output_size,)."""
+    rows = [ParamRow("head.weight", (output_size, in_features), "output_size × D·H_out",
+                     output_size * in_features, 0, 0, True)]
+    if bias:
+        rows.append(ParamRow("head.bias", (output_size,), "output_size", output_size, 0, 0, True))
+    return rows
+
+
+def torch_total(module) -> int:
+    """``sum(p.numel() for p in module.parameters())``: the number torch itself reports."""
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,73 @@
+"""Teaching text: the equations of each cell in LaTeX, textbook and PyTorch forms.
+
+Sources: PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` documentation (the two-bias forms, gate
+order i f g o and r z n); Hochreiter & Schmidhuber (1997) and Gers et al. (2000) for the LSTM with
+a forget gate; Cho et al. (2014) for the GRU, whose reset gate PyTorch applies after the
+matmul ``W_hn h + b_hn``.
+"""
+from __future__ import annotations
+
+TEXTBOOK_EQUATIONS: dict[str, list[str]] = {
+    "rnn": [
+        r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right)",
+        r"y_t = g\left(W_{hy}\, h_t + b_y\right)",
+    ],
+    "lstm": [
+        r"i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i) \quad "
+        r"f_t = \sigma(W_{xf} x_t + W_{hf} h_{t-1} + b_f)",
+        r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g) \quad "
+        r"o_t = \sigma(W_{xo} x_t + W_{ho} h_{t-1} + b_o)",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)",
+        r"y_t = W_{hy}\, h_t + b_y",
+    ],
+    "gru": [
+        r"r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r) \quad "
+        r"z_t = \sigma(W_{xz} x_t + W_{hz} h_{t-1} + b_z)",
+        r"\tilde h_t = \tanh\left(W_{xh} x_t + W_{hh} (r_t \odot h_{t-1}) + b_h\right)",
+        r"h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t",
+        r"y_t = W_{hy}\, h_t + b_y",
+    ],
+}
+
+EQUATIONS: dict[str, list[str]] = {
+    "rnn": [
+        r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)"
+        r"\quad(\text{or ReLU})",
+        r"y_t = W_{hy}\, h_t + b_y \quad(\texttt{head})",
+    ],
+    "lstm": [
+        r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})",
+        r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})",
+        r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
+        r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)"
+        r"\quad(\text{with proj\_size: } h_t = W_{hr}\,(o_t \odot \tanh c_t))",
+    ],
+    "gru": [
+        r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})",
+        r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})",
+        r"n_t = \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right)",
+        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
+    ],
+}
+
+TWO_BIASES = (
+    "**Why PyTorch has two biases.** PyTorch computes the input part `W_ih x_t + b_ih` and the "
+    "recurrent part `W_hh h_{t-1} + b_hh` as two separate matrix products, each with its own "
+    "bias (the parameter layout of NVIDIA's cuDNN, which PyTorch follows so both can share "
+    "weights). For the vanilla RNN and the LSTM the two biases only ever appear as a sum, so "
+    "the textbook's single `b_h = b_ih + b_hh` computes exactly the same function: the second "
+    "bias adds G·H parameters per layer and direction (G = 1 RNN, 4 LSTM, 3 GRU) but no "
+    "expressive power. The GRU is the exception: `b_hn` sits inside `r_t ⊙ (W_hn h_{t-1} + b_hn)`, "
+    "scaled by the reset gate, so it cannot be merged into `b_in`. PyTorch's GRU also resets "
+    "*after* the product with `W_hn`, where Cho et al. (2014) and most textbooks reset `h_{t-1}` "
+    "before it."
+)
+
+
+def format_bytes(n: int) -> str:
+    """``1408 -> '1,408 B (1.4 kB)'``: exact bytes and a decimal (SI) rounding."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n:,} B ({n / size:.1f} {unit})"
+    return f"{n:,} B"

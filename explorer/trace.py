@@ -1,0 +1,235 @@
+"""Run a PyTorch recurrent module over one sequence and keep everything inside it.
+
+Shape legend (as in ``torch/nn/modules/rnn.py``):
+    T      time steps
+    L      num_layers
+    D      directions (2 if bidirectional else 1)
+    H      hidden_size
+    H_out  proj_size if proj_size > 0 else hidden_size
+
+How it stays fast: each layer runs through PyTorch's fused kernel (the states are torch's own).
+Gates at step t depend only on x_t and h_{t-1}, both known once the layer has run, so every gate
+of every step is recomputed in two batched matmuls. Only the LSTM cell state c_t is a recurrence,
+and it is linear (c_t = f_t * c_{t-1} + i_t * g_t), so a log-depth parallel scan solves it.
+
+Equations (PyTorch docs for ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber 1997;
+Cho et al. 2014 with PyTorch's placement of the reset gate)::
+
+    LSTM  i = σ(W_ii x + b_ii + W_hi h + b_hi)     GRU  r = σ(W_ir x + b_ir + W_hr h + b_hr)
+          f = σ(W_if x + b_if + W_hf h + b_hf)          z = σ(W_iz x + b_iz + W_hz h + b_hz)
+          g = tanh(W_ig x + b_ig + W_hg h + b_hg)       n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+          o = σ(W_io x + b_io + W_ho h + b_ho)          h' = (1 - z) ⊙ n + z ⊙ h
+          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')  (then h' = W_hr h' with proj_size)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class Trace:
+    """Everything one sequence did inside a recurrent module (eval mode, no dropout).
+
+    Attributes:
+        hidden: ``(L, D, T, H_out)`` h_t of every layer and direction. The reverse direction is
+            indexed by input position, as in torch's ``output``: ``hidden[l, 1, t]`` has read
+            ``x_{T-1} … x_t``.
+        cell: ``(L, D, T, H)`` LSTM cell states c_t, ``None`` for RNN and GRU.
+        gates: post-activation gates, each ``(L, D, T, H)``: keys ``"i" "f" "g" "o"`` (LSTM) or
+            ``"r" "z" "n"`` (GRU); empty for a vanilla RNN.
+        x: ``(T, input_size)`` the input that was traced.
+        kind: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+    """
+
+    hidden: torch.Tensor
+    cell: torch.Tensor | None
+    gates: dict[str, torch.Tensor] = field(default_factory=dict)
+    x: torch.Tensor | None = None
+    kind: str = "rnn"
+
+    @property
+    def T(self) -> int:
+        return self.hidden.shape[2]
+
+    def quantities(self, layer: int = 0, direction: int = 0) -> dict[str, torch.Tensor]:
+        """``{"h": (T, H_out), "c": (T, H), gate: (T, H) ...}`` for one layer and direction."""
+        out = {"h": self.hidden[layer, direction]}
+        if self.cell is not None:
+            out["c"] = self.cell[layer, direction]
+        out.update({k: v[layer, direction] for k, v in self.gates.items()})
+        return out
+
+
+def kind_of(rnn: nn.Module) -> str:
+    """``"lstm"``, ``"gru"`` or ``"rnn"`` for a ``torch.nn`` recurrent module.
+
+    Raises:
+        TypeError: ``rnn`` is not an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
+    """
+    for cls, name in ((nn.LSTM, "lstm"), (nn.GRU, "gru"), (nn.RNN, "rnn")):
+        if isinstance(rnn, cls):
+            return name
+    raise TypeError(f"expected torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
+
+
+def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
+    """A one-layer module of the same kind whose parameters *are* ``rnn``'s layer ``layer``.
+
+    Built on the meta device (no allocation, no initialisation), then its parameters are
+    replaced by the originals; ``RNNBase.__setattr__`` keeps the fused kernel's weight list in
+    step.
+    """
+    H_out = getattr(rnn, "proj_size", 0) or rnn.hidden_size
+    in_size = rnn.input_size if layer == 0 else H_out * _directions(rnn)
+    kwargs = dict(num_layers=1, bias=rnn.bias, bidirectional=rnn.bidirectional, device="meta")
+    if isinstance(rnn, nn.LSTM) and rnn.proj_size:
+        kwargs["proj_size"] = rnn.proj_size
+    if type(rnn) is nn.RNN:
+        kwargs["nonlinearity"] = rnn.nonlinearity
+    one = type(rnn)(in_size, rnn.hidden_size, **kwargs)
+    for name in one._flat_weights_names:
+        # weight_ih_l0_reverse -> weight_ih_l{layer}_reverse
+        source = name.replace("_l0", f"_l{layer}", 1)
+        setattr(one, name, getattr(rnn, source))
+    return one
+
+
+def _directions(rnn: nn.RNNBase) -> int:
+    return 2 if rnn.bidirectional else 1
+
+
+def _weights(rnn: nn.RNNBase, layer: int, direction: int):
+    """``(W_ih (G·H, in), W_hh (G·H, H_out), b (G·H,) or None, b_hn (H,) or None, W_hr)``."""
+    sfx = f"_l{layer}" + ("_reverse" if direction else "")
+    w_ih = getattr(rnn, "weight_ih" + sfx)
+    w_hh = getattr(rnn, "weight_hh" + sfx)
+    b_ih = getattr(rnn, "bias_ih" + sfx) if rnn.bias else None
+    b_hh = getattr(rnn, "bias_hh" + sfx) if rnn.bias else None
+    w_hr = getattr(rnn, "weight_hr" + sfx, None)
+    return w_ih, w_hh, b_ih, b_hh, w_hr
+
+
+def linear_scan(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
+    """Solve ``c_t = a_t * c_{t-1} + b_t`` for every t with a Hillis–Steele parallel scan.
+
+    ``a``, ``b``: ``(T, H)``; ``c0``: ``(H,)``. Returns ``(T, H)``. Uses only products and sums
+    (no division), so it is as stable as the sequential loop; ⌈log2 T⌉ vectorised passes.
+    """
+    T = a.shape[0]
+    A, B = a.clone(), b.clone()
+    B[0] = a[0] * c0 + b[0]
+    A[0] = 0.0
+    A2, B2 = torch.empty_like(A), torch.empty_like(B)  # ping-pong buffers: no allocation per pass
+    offset = 1
+    while offset < T:
+        # compose step t with the prefix ending at t - offset: c_t = A_t * c_{t-off} + B_t
+        B2[:offset] = B[:offset]
+        A2[:offset] = A[:offset]
+        torch.addcmul(B[offset:], A[offset:], B[:-offset], out=B2[offset:])
+        torch.mul(A[offset:], A[:-offset], out=A2[offset:])
+        A, A2, B, B2 = A2, A, B2, B
+        offset *= 2
+    return B
+
+
+def _gates_lstm(pre: torch.Tensor, H: int):
+    """``pre``: ``(T, 4H)`` pre-activations in PyTorch's row order i, f, g, o; overwritten."""
+    g = torch.tanh(pre[:, 2 * H:3 * H])  # (T, H)
+    act = pre.sigmoid_()  # i, f, o in place; the g block is ignored
+    return act[:, :H], act[:, H:2 * H], g, act[:, 3 * H:]
+
+
+def _gates_gru(xw: torch.Tensor, hw: torch.Tensor, H: int):
+    x_r, x_z, x_n = xw.split(H, dim=1)  # each (T, H); xw already holds b_ih
+    h_r, h_z, h_n = hw.split(H, dim=1)  # hw holds b_hh, so h_n = W_hn h + b_hn
+    r = torch.sigmoid(x_r + h_r)
+    z = torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)  # PyTorch: reset applied after the matmul
+    return r, z, n
+
+
+@torch.no_grad()
+def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
+          c0: torch.Tensor | None = None) -> Trace:
+    """Trace ``rnn`` over one sequence ``x``: every h_t, c_t and gate of every layer/direction.
+
+    Args:
+        rnn: a ``torch.nn.RNN``, ``LSTM`` or ``GRU`` (any ``num_layers``, ``bidirectional``,
+            ``bias``, ``nonlinearity``, ``proj_size``, ``batch_first``). Runs as in eval mode:
+            no dropout between layers.
+        x: ``(T, input_size)`` float tensor, one sequence.
+        h0: optional ``(L·D, H_out)`` initial hidden state, torch's layout; zeros if ``None``.
+        c0: optional ``(L·D, H)`` initial LSTM cell state; zeros if ``None``.
+
+    Returns:
+        A :class:`Trace`. ``hidden`` equals torch's ``output`` (last layer) and ``h_n``;
+        ``cell[:, :, -1]`` equals ``c_n`` (the reverse direction's final state is at t = 0).
+
+    Raises:
+        TypeError: ``rnn`` is not an RNN, LSTM or GRU.
+        ValueError: ``x`` is not ``(T, input_size)`` with T ≥ 1.
+    """
+    kind = kind_of(rnn)
+    if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
+        raise ValueError(f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}")
+    L, D, H = rnn.num_layers, _directions(rnn), rnn.hidden_size
+    H_out = getattr(rnn, "proj_size", 0) or H
+    T = x.shape[0]
+    dtype = rnn.weight_ih_l0.dtype
+    x = x.to(dtype)
+    if h0 is None:
+        h0 = x.new_zeros(L * D, H_out)
+    if kind == "lstm" and c0 is None:
+        c0 = x.new_zeros(L * D, H)
+
+    hidden = x.new_empty(L, D, T, H_out)
+    cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
+    names = {"lstm": "ifgo", "gru": "rzn"}.get(kind, "")
+    gates = {k: x.new_empty(L, D, T, H) for k in names}
+
+    layer_in = x  # (T, in_l)
+    for layer in range(L):
+        one = _layer_module(rnn, layer)
+        h0_l = h0[layer * D:(layer + 1) * D].unsqueeze(1)  # (D, 1, H_out)
+        if kind == "lstm":
+            c0_l = c0[layer * D:(layer + 1) * D].unsqueeze(1)  # (D, 1, H)
+            out, _ = one(layer_in.unsqueeze(1), (h0_l, c0_l))
+        else:
+            out, _ = one(layer_in.unsqueeze(1), h0_l)
+        out = out.squeeze(1)  # (T, D*H_out)
+        for d in range(D):
+            h = out[:, d * H_out:(d + 1) * H_out]  # (T, H_out)
+            hidden[layer, d] = h
+            if not names:
+                continue
+            # h_{t-1} in the direction of reading: forward reads left to right, reverse right to left
+            h_start = h0[layer * D + d].unsqueeze(0)  # (1, H_out)
+            h_prev = torch.cat([h_start, h[:-1]]) if d == 0 else torch.cat([h[1:], h_start])
+            w_ih, w_hh, b_ih, b_hh, _ = _weights(rnn, layer, d)
+            xw = layer_in @ w_ih.t()  # (T, G·H)
+            if b_ih is not None:
+                xw += b_ih
+            if kind == "lstm":
+                # all four pre-activations in one accumulation: x W_ih^T + b_ih + h W_hh^T + b_hh
+                if b_hh is not None:
+                    xw += b_hh
+                i, f, g, o = _gates_lstm(torch.addmm(xw, h_prev, w_hh.t()), H)  # each (T, H)
+                c_start = c0[layer * D + d]  # (H,)
+                if d == 0:
+                    c = linear_scan(f, i * g, c_start)
+                else:  # scan right to left
+                    c = linear_scan(f.flip(0), (i * g).flip(0), c_start).flip(0)
+                cell[layer, d] = c
+                for k, v in zip("ifgo", (i, f, g, o)):
+                    gates[k][layer, d] = v
+            else:
+                hw = h_prev @ w_hh.t()  # (T, 3H); kept apart: the reset gate scales W_hn h + b_hn
+                if b_hh is not None:
+                    hw += b_hh
+                for k, v in zip("rzn", _gates_gru(xw, hw, H)):
+                    gates[k][layer, d] = v
+        layer_in = out
+    return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)

@@ -1,0 +1,143 @@
+"""Headless app tests with streamlit.testing.v1.AppTest: every page, cell changes, bad input,
+and live training."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+PAGES = ["app_pages/cell.py", "app_pages/step_through.py", "app_pages/train.py"]
+TIMEOUT = 60  # importing torch alone exceeds AppTest's 3 s default
+
+
+def _open(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _figures(at):
+    import json
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_page_renders_for_every_cell(page, cell):
+    at = _open(page)
+    at.sidebar.selectbox(key="cell").set_value(cell).run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.title[0].value  # the page drew its heading
+    if page != PAGES[2]:
+        assert _figures(at)
+
+
+def test_parameter_page_follows_sizes_and_torch():
+    at = _open()
+    at.sidebar.selectbox(key="cell").set_value("gru").run()
+    at.sidebar.number_input(key="input_size").set_value(3).run()
+    at.sidebar.number_input(key="hidden_size").set_value(7).run()
+    assert at.metric[0].value == "252"  # nn.GRU(3, 7): 3·(7·3 + 7·7 + 2·7)
+    assert at.metric[1].value == "231"  # one bias per gate
+    assert "= 252" in at.success[0].value and "matches" in at.success[0].value
+    table = at.dataframe[0].value
+    assert list(table["tensor"]) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                     "head.weight", "head.bias"]
+    assert list(table["shape"][:2]) == ["21 × 3", "21 × 7"]
+
+
+def test_sidebar_state_survives_page_switches():
+    at = _open()
+    at.sidebar.number_input(key="hidden_size").set_value(9).run()
+    at.switch_page(PAGES[1]).run()
+    assert at.sidebar.number_input(key="hidden_size").value == 9
+    heatmap = next(f for f in _figures(at) if f["data"][0]["type"] == "heatmap")
+    assert len(heatmap["data"][0]["y"]["bdata"] if isinstance(heatmap["data"][0]["y"], dict)
+               else heatmap["data"][0]["y"]) > 0
+
+
+def test_invalid_sizes_show_message_and_keep_state():
+    at = _open()
+    at.sidebar.number_input(key="hidden_size").set_value(4).run()
+    at.sidebar.number_input(key="proj_size").set_value(6).run()
+    assert not at.exception
+    assert any("proj_size must be smaller than hidden_size" in e.value for e in at.sidebar.error)
+    assert any("Fix the cell settings" in w.value for w in at.warning)
+    # state kept: fixing the one bad value brings the page back with the other choices intact
+    at.sidebar.number_input(key="proj_size").set_value(2).run()
+    assert not at.warning and at.sidebar.number_input(key="hidden_size").value == 4
+    assert at.metric[0].value == f"{4 * (4 * 1 + 4 * 2 + 2 * 4) + 2 * 4:,}"
+
+
+def test_step_through_inputs_and_bad_typed_numbers():
+    at = _open(PAGES[1])
+    at.button_group(key="step_input_kind").set_value("typed").run()
+    at.text_input(key="typed_numbers").set_value("1, 2, oops").run()
+    assert not at.exception
+    assert "item 3, 'oops', is not a number" in at.error[0].value
+    assert at.sidebar.selectbox(key="cell").value == "lstm"  # the rest of the app is intact
+    at.text_input(key="typed_numbers").set_value("1, 2, 3, 4").run()
+    assert not at.error
+    assert at.slider(key="step_t").max == 3
+    at.button_group(key="step_input_kind").set_value("series").run()
+    assert not at.exception and not at.error
+    at.slider(key="step_t").set_value(5).run()
+    assert not at.exception
+
+
+def test_step_through_marks_the_chosen_step():
+    at = _open(PAGES[1])
+    at.slider(key="step_t").set_value(12).run()
+    heatmaps = [f for f in _figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert {f["layout"]["title"]["text"] for f in heatmaps} == {
+        "hidden state h_t", "cell state c_t", "input gate i_t", "forget gate f_t",
+        "cell candidate g_t", "output gate o_t"}
+    heatmaps.sort(key=lambda f: "hcifgo".index(f["layout"]["title"]["text"].split()[-1][0]))
+    for fig in heatmaps:
+        shape = fig["layout"]["shapes"][0]
+        assert (shape["x0"], shape["x1"]) == (11.5, 12.5)
+        assert fig["layout"]["xaxis"]["title"]["text"] == "time step t"
+    gate = heatmaps[3]["data"][0]
+    assert (gate["zmin"], gate["zmax"]) == (0.0, 1.0)  # sigmoid gates on a fixed 0..1 scale
+
+
+def test_training_adds_loss_points_and_rerun_keeps_them():
+    at = _open(PAGES[2])
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    trainer = at.session_state["trainer"]
+    first = trainer.step
+    assert first > 0
+    loss = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "Loss")
+    assert len(loss["data"][0]["x"]) > 0
+    at.toggle(key="train_log").set_value(False).run()  # a widget rerun in the middle of training
+    assert at.session_state["trainer"] is trainer and trainer.step > first
+    at.button(key="train_pause").click().run()
+    paused = trainer.step
+    at.run()
+    assert trainer.status == "paused" and trainer.step == paused
+    at.button(key="train_resume").click().run()
+    assert trainer.step > paused
+
+
+def test_training_nan_shows_message_and_keeps_page():
+    at = _open()
+    at.sidebar.selectbox(key="cell").set_value("rnn").run()
+    at.sidebar.radio(key="nonlinearity").set_value("relu").run()
+    at.switch_page(PAGES[2]).run()
+    at.select_slider(key="train_lr").set_value(10.0).run()
+    at.selectbox(key="train_optimizer").set_value("sgd").run()
+    at.toggle(key="train_clip").set_value(False).run()
+    at.button(key="train_start").click().run()
+    for _ in range(20):
+        if at.session_state["trainer"].status == "diverged":
+            break
+        at.run()
+    assert not at.exception
+    assert at.session_state["trainer"].status == "diverged"
+    assert any("rolled back" in e.value for e in at.error)
+    assert at.button(key="train_reset")  # the way out is on the page

@@ -1,0 +1,104 @@
+"""Real-browser smoke test: ``streamlit run`` on a free port, Debian's Chromium via Playwright.
+
+Skipped when no ``chromium`` is on PATH, unless ``RNN_EXPLORER_REQUIRE_BROWSER=1`` (set by
+``.ci/run``), in which case a missing browser fails the run.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGES = {"": "Cell & parameters", "step_through": "Step through", "train": "Train"}
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+if CHROMIUM is None:
+    if os.environ.get("RNN_EXPLORER_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("chromium is required (RNN_EXPLORER_REQUIRE_BROWSER=1) but not on PATH")
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)",
+                allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+         "--browser.gatherUsageStats=false"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        pg = browser.new_page(viewport={"width": 1600, "height": 1000})
+        yield pg
+        browser.close()
+
+
+def _wait_idle(page):
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+
+@pytest.mark.parametrize("path,title", PAGES.items())
+def test_page_opens_without_exception(server, page, path, title):
+    page.goto(f"{server}/{path}")
+    _wait_idle(page)
+    assert page.get_by_role("heading", level=1).first.is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    if path != "train":
+        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=30_000)
+    shots = os.environ.get("RNN_EXPLORER_SCREENSHOTS")
+    if shots:
+        page.screenshot(path=str(Path(shots) / f"{path or 'cell'}.png"), full_page=True)
+
+
+def test_training_draws_live_loss_curve(server, page):
+    page.goto(f"{server}/train")
+    _wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(state="visible", timeout=30_000)
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.js-plotly-plot');"
+        " return p && p.data && p.data[0].x.length > 0; }", timeout=30_000)
+    first = page.evaluate("document.querySelector('.js-plotly-plot').data[0].x.length")
+    page.wait_for_timeout(1500)
+    later = page.evaluate("document.querySelector('.js-plotly-plot').data[0].x.length")
+    assert later > first or page.get_by_text("done").count() > 0
+    assert page.locator("[data-testid='stException']").count() == 0

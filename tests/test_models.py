@@ -1,0 +1,45 @@
+"""build_model returns torch's own modules, seeded, and refuses bad sizes."""
+import pytest
+import torch
+
+from explorer import build_model, count_parameters
+
+
+@pytest.mark.parametrize("cell,cls", [("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)])
+def test_real_torch_modules(cell, cls):
+    model = build_model(cell, 3, 5, num_layers=2, bidirectional=True, output_size=4, seed=1)
+    assert type(model.rnn) is cls
+    assert isinstance(model.head, torch.nn.Linear)
+    assert model.head.in_features == 10 and model.head.out_features == 4
+    y = model(torch.randn(7, 2, 3))
+    assert y.shape == (7, 2, 4)
+    assert sum(p.numel() for p in model.rnn.parameters()) == count_parameters(
+        cell, 3, 5, num_layers=2, bidirectional=True).total
+
+
+def test_seed_reproduces_weights_and_leaves_global_rng_alone():
+    torch.manual_seed(99)
+    before = torch.rand(1)
+    torch.manual_seed(99)
+    a = build_model("lstm", 2, 4, seed=7)
+    assert torch.equal(torch.rand(1), before)  # building did not consume the caller's RNG
+    b = build_model("lstm", 2, 4, seed=7)
+    c = build_model("lstm", 2, 4, seed=8)
+    for (n, p), (_, q), (_, r) in zip(a.named_parameters(), b.named_parameters(), c.named_parameters()):
+        assert torch.equal(p, q), n
+        assert not torch.equal(p, r), n
+
+
+def test_options_reach_torch():
+    m = build_model("rnn", 2, 4, nonlinearity="relu", bias=False)
+    assert m.rnn.nonlinearity == "relu" and m.rnn.bias is False
+    m = build_model("lstm", 2, 4, proj_size=2)
+    assert m.rnn.proj_size == 2 and m.head.in_features == 2
+
+
+@pytest.mark.parametrize("kwargs", [dict(hidden_size=0), dict(num_layers=9), dict(proj_size=3),
+                                    dict(nonlinearity="sigmoid")])
+def test_bad_input_raises_value_error(kwargs):
+    args = dict(cell="rnn", input_size=2, hidden_size=4) | kwargs
+    with pytest.raises(ValueError):
+        build_model(args.pop("cell"), args.pop("input_size"), args.pop("hidden_size"), **args)

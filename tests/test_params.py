@@ -1,0 +1,75 @@
+"""count_parameters against the torch module's named_parameters()."""
+import itertools
+
+import pytest
+import torch
+
+from explorer import count_parameters
+from explorer.params import count_head
+
+MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+
+
+def _torch_module(cell, input_size, hidden_size, **kw):
+    if not kw.get("proj_size"):
+        kw.pop("proj_size", None)
+    return MODULES[cell](input_size, hidden_size, **kw)
+
+
+CASES = [
+    (cell, layers, bidir, bias, proj)
+    for cell, layers, bidir, bias, proj in itertools.product(
+        MODULES, [1, 2, 3], [False, True], [True, False], [0, 4])
+    if not (proj and cell != "lstm")
+]
+
+
+@pytest.mark.parametrize("cell,num_layers,bidirectional,bias,proj_size", CASES)
+def test_counts_equal_named_parameters(cell, num_layers, bidirectional, bias, proj_size):
+    kw = dict(num_layers=num_layers, bidirectional=bidirectional, bias=bias, proj_size=proj_size)
+    counts = count_parameters(cell, 3, 7, **kw)
+    module = _torch_module(cell, 3, 7, **kw)
+    named = {name: p.numel() for name, p in module.named_parameters()}
+    assert counts.by_tensor == named
+    assert list(counts.by_tensor) == list(named)  # same order as torch lists them
+    assert counts.total == sum(p.numel() for p in module.parameters())
+    assert counts.bytes == 4 * counts.total
+    shapes = {name: tuple(p.shape) for name, p in module.named_parameters()}
+    assert {r.name: r.shape for r in counts.rows} == shapes
+    # the textbook cell drops bias_hh: G·H per layer and direction
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    D = 2 if bidirectional else 1
+    assert counts.total - counts.textbook_total == (G * 7 * num_layers * D if bias else 0)
+
+
+def test_known_totals():
+    assert count_parameters("gru", 3, 7).total == 252  # 3·(7·3 + 7·7 + 2·7)
+    assert count_parameters("rnn", 10, 20).total == 20 * 10 + 20 * 20 + 2 * 20
+    assert count_parameters("rnn", 10, 20).textbook_total == 20 * 10 + 20 * 20 + 20
+    assert count_parameters("lstm", 1, 8).total == 4 * (8 + 64 + 16)
+
+
+def test_weight_hr_and_reverse_names_present():
+    counts = count_parameters("lstm", 2, 6, num_layers=2, bidirectional=True, proj_size=3)
+    assert counts.by_tensor["weight_hr_l0"] == 3 * 6
+    assert counts.by_tensor["weight_ih_l1_reverse"] == 4 * 6 * (2 * 3)
+    assert counts.by_tensor["bias_hh_l1_reverse"] == 4 * 6
+
+
+def test_head_rows_match_linear():
+    head = torch.nn.Linear(14, 3)
+    rows = count_head(14, 3)
+    assert [r.count for r in rows] == [p.numel() for p in head.parameters()]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(cell="cnn", input_size=1, hidden_size=2), "cell must be one of"),
+    (dict(cell="rnn", input_size=0, hidden_size=2), "input_size must be between"),
+    (dict(cell="lstm", input_size=1, hidden_size=4, proj_size=4), "proj_size must be smaller"),
+    (dict(cell="gru", input_size=1, hidden_size=4, proj_size=2), "only defined for LSTM"),
+    (dict(cell="lstm", input_size=1, hidden_size=5000), "hidden_size must be between"),
+])
+def test_bad_sizes_raise_value_error(kwargs, match):
+    cell = kwargs.pop("cell")
+    with pytest.raises(ValueError, match=match):
+        count_parameters(cell, kwargs.pop("input_size"), kwargs.pop("hidden_size"), **kwargs)
