@@ -6,7 +6,7 @@ from explorer import build_from_config, count_parameters
 from explorer.charts import parameter_bars
 from explorer.config import CELLS
 from explorer.params import BYTES_PER_FLOAT32, count_head, torch_total
-from explorer.teaching import EQUATIONS, TEXTBOOK_EQUATIONS, TWO_BIASES, format_bytes
+from explorer.teaching import EQUATIONS, PROJECTION, TEXTBOOK_EQUATIONS, TWO_BIASES, format_bytes
 from explorer.ui import current_config, show_chart
 
 config = current_config()
@@ -37,6 +37,8 @@ with right:
     st.subheader(f"PyTorch's nn.{spec.module.__name__}: two biases")
     for line in EQUATIONS[config.cell]:
         st.latex(line)
+    if config.proj_size:
+        st.latex(PROJECTION)
 st.info(TWO_BIASES, icon=":material/lightbulb:")
 
 st.subheader("Every tensor")

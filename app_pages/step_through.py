@@ -1,16 +1,18 @@
 """Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time."""
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from explorer import charts
 from explorer.config import CELLS, GATE_NAMES
 from explorer.inputs import parse_numbers, series_window, sine
 from explorer.tasks import SERIES, load_series
+from explorer.teaching import article
 from explorer.ui import cached_trace, current_config, show_chart
 
 config = current_config()
 spec = CELLS[config.cell]
-st.title(f"Step through a {spec.label}")
+st.title(f"Step through {article(spec.label)}")
 st.caption("Feed one sequence through the cell and move along time: every heatmap is time × "
            "unit, with the chosen step outlined. The weights are the sidebar's, freshly "
            "initialised with its seed.")
@@ -78,7 +80,8 @@ for k, (name, values) in enumerate(quantities.items()):
 st.subheader(f"At step t = {step}")
 now = {name: values[step] for name, values in quantities.items()}
 show_chart(charts.step_values(now, step), key="step_values")
-table = {charts.QUANTITY_STYLES[name].label: np.round(v, 4) for name, v in now.items()}
-st.dataframe(table, width="stretch")
+table = pd.DataFrame({charts.QUANTITY_STYLES[name].label: v for name, v in now.items()})
+table.index.name = "unit"
+st.dataframe(table.style.format("{:.4f}"), width="stretch")
 if spec.gates:
     st.caption("Gates in PyTorch's order: " + ", ".join(GATE_NAMES[g] for g in spec.gates) + ".")

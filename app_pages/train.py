@@ -7,13 +7,14 @@ from explorer import build_from_config, charts
 from explorer.config import CELLS
 from explorer.tasks import SERIES, ForecastTask, load_series
 from explorer.training import OPTIMIZERS, Trainer, TrainConfig
+from explorer.teaching import article
 from explorer.ui import current_config, show_chart
 
 TRAINER, SIGNATURE = "trainer", "trainer_signature"
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0]
 
 config = dataclasses.replace(current_config(), input_size=1, output_size=1)
-st.title(f"Train a {CELLS[config.cell].label} to forecast")
+st.title(f"Train {article(CELLS[config.cell].label)} to forecast")
 st.caption("The model reads a real series one value at a time and predicts the next value at "
            "every step. It is scored on the last 20 % of the series, which it never trains on, "
            "against the naive forecast \"next = last\". The cell and its sizes come from the "

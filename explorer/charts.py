@@ -82,8 +82,10 @@ def step_values(quantities: dict[str, np.ndarray], step: int, height: int = 320)
         vals = np.asarray(vals, dtype=np.float32)
         fig.add_bar(name=QUANTITY_STYLES[name].label, x=np.arange(len(vals)), y=vals,
                     hovertemplate=f"{name}: unit %{{x}}, %{{y:.4f}}<extra></extra>")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.15))
-    return _layout(fig, f"Values at step t = {step}", "unit", "value", height)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
+    fig = _layout(fig, f"Values at step t = {step}", "unit", "value", height + 40)
+    fig.update_layout(margin=dict(b=110))
+    return fig
 
 
 def sequence(x: np.ndarray, step: int | None = None, *, title: str = "Input sequence x_t",
@@ -112,7 +114,7 @@ def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) ->
                         name="validation", line=dict(color="#d62728", width=2.5))
     fig.update_layout(legend=dict(orientation="h", y=1.12), uirevision="loss")
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick="D2")  # labels 1, 2, 5 per decade: readable
     return _layout(fig, "Loss", "optimiser step", "mean squared error (normalised)", height)
 
 

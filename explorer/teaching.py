@@ -40,8 +40,7 @@ EQUATIONS: dict[str, list[str]] = {
         r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})",
         r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
         r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})",
-        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)"
-        r"\quad(\text{with proj\_size: } h_t = W_{hr}\,(o_t \odot \tanh c_t))",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)",
     ],
     "gru": [
         r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})",
@@ -51,17 +50,25 @@ EQUATIONS: dict[str, list[str]] = {
     ],
 }
 
+PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\_size} > 0)"
+
+
+def article(word: str) -> str:
+    """``"an LSTM"``, ``"a GRU"``, ``"a Vanilla RNN"``: the article as the name is spoken."""
+    return ("an " if word[:1] in "AEIOL" else "a ") + word  # L is spoken "el"
+
+
 TWO_BIASES = (
-    "**Why PyTorch has two biases.** PyTorch computes the input part `W_ih x_t + b_ih` and the "
-    "recurrent part `W_hh h_{t-1} + b_hh` as two separate matrix products, each with its own "
+    "**Why PyTorch has two biases.** PyTorch computes the input part $W_{ih} x_t + b_{ih}$ and "
+    "the recurrent part $W_{hh} h_{t-1} + b_{hh}$ as two separate matrix products, each with its own "
     "bias (the parameter layout of NVIDIA's cuDNN, which PyTorch follows so both can share "
     "weights). For the vanilla RNN and the LSTM the two biases only ever appear as a sum, so "
-    "the textbook's single `b_h = b_ih + b_hh` computes exactly the same function: the second "
+    "the textbook's single $b_h = b_{ih} + b_{hh}$ computes exactly the same function: the second "
     "bias adds G·H parameters per layer and direction (G = 1 RNN, 4 LSTM, 3 GRU) but no "
-    "expressive power. The GRU is the exception: `b_hn` sits inside `r_t ⊙ (W_hn h_{t-1} + b_hn)`, "
-    "scaled by the reset gate, so it cannot be merged into `b_in`. PyTorch's GRU also resets "
-    "*after* the product with `W_hn`, where Cho et al. (2014) and most textbooks reset `h_{t-1}` "
-    "before it."
+    "expressive power. The GRU is the exception: $b_{hn}$ sits inside "
+    "$r_t \\odot (W_{hn} h_{t-1} + b_{hn})$, scaled by the reset gate, so it cannot be merged into "
+    "$b_{in}$. PyTorch's GRU also resets *after* the product with $W_{hn}$, where Cho et al. (2014) "
+    "and most textbooks reset $h_{t-1}$ before it."
 )
 
 

@@ -38,3 +38,14 @@ def test_ci_runs_the_readme_test_command():
 
 def test_torch_is_pinned():
     assert "torch==2.13.0" in (ROOT / "requirements.txt").read_text().split()
+
+
+def test_readme_notebook_example_runs_and_its_comments_are_true():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)\n```", readme, flags=re.S).group(1)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert tuple(scope["tr"].hidden.shape) == (2, 1, 50, 8)
+    assert (scope["counts"].total, scope["counts"].textbook_total) == (252, 231)
+    assert scope["counts"].by_tensor == {"weight_ih_l0": 63, "weight_hh_l0": 147,
+                                         "bias_ih_l0": 21, "bias_hh_l0": 21}
