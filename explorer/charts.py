@@ -57,20 +57,26 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int)
     return fig
 
 
-def heatmap(values: np.ndarray, style: Style, *, step: int | None = None,
-            height: int = 260) -> go.Figure:
+def heatmap(values: np.ndarray, style: Style, *, step: int | None = None, stride: int = 1,
+            unit: int | None = None, height: int = 260) -> go.Figure:
     """Heatmap of a ``(T, U)`` array over time (x) and units (y), with step ``step`` outlined.
 
-    Hover shows t, the unit and the value. The colour range is ``style``'s, fixed.
+    ``stride`` k > 1 draws every k-th step only (long sequences); x keeps the true t. ``unit``
+    marks the selected unit with an arrow on the left. Hover shows t, the unit and the value.
+    The colour range is ``style``'s, fixed.
     """
-    values = np.asarray(values, dtype=np.float32)  # float32 serialises fast
+    values = np.asarray(values, dtype=np.float32)[::stride]  # float32 serialises fast
     T, U = values.shape
+    t_axis = np.arange(0, T * stride, stride)
     fig = go.Figure(go.Heatmap(
-        z=values.T, x=np.arange(T), y=np.arange(U), zmin=style.zmin, zmax=style.zmax,
+        z=values.T, x=t_axis, y=np.arange(U), zmin=style.zmin, zmax=style.zmax,
         colorscale=style.colorscale, colorbar=dict(thickness=12),
         hovertemplate="t=%{x}<br>unit %{y}<br>value %{z:.4f}<extra></extra>"))
     if step is not None:
-        fig.add_vrect(x0=step - 0.5, x1=step + 0.5, line=dict(color=MARKER_COLOUR, width=2))
+        half = stride / 2
+        fig.add_vrect(x0=step - half, x1=step + half, line=dict(color=MARKER_COLOUR, width=2))
+    if unit is not None:
+        fig.add_hrect(y0=unit - 0.5, y1=unit + 0.5, line=dict(color=MARKER_COLOUR, width=1, dash="dot"))
     fig.update_yaxes(autorange="reversed" if U > 1 else True)
     return _layout(fig, style.label, "time step t", "unit", height)
 
@@ -139,3 +145,87 @@ def parameter_bars(names: list[str], counts: list[int], height: int | None = Non
                            hovertemplate="%{y}: %{x:,} parameters<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, "Parameters per tensor", "number of parameters", "", height)
+
+
+def layer_stack(hidden: np.ndarray, *, direction: int = 0, step: int | None = None,
+                stride: int = 1, height_per_layer: int = 190) -> go.Figure:
+    """h_t of every layer, one heatmap above another (layer 0 at the top): ``hidden`` is
+    ``(L, D, T, H_out)``; all share the time axis and one colour scale (−1…1, or symmetric
+    from the values when they leave it, e.g. ReLU)."""
+    from plotly.subplots import make_subplots
+
+    hidden = np.asarray(hidden, dtype=np.float32)
+    L = hidden.shape[0]
+    style = style_for("h", hidden)
+    if np.nanmax(np.abs(hidden)) <= 1:
+        style = QUANTITY_STYLES["h"]
+    fig = make_subplots(rows=L, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=[f"layer {l}" for l in range(L)])
+    for l in range(L):
+        values = hidden[l, direction][::stride]
+        T, U = values.shape
+        fig.add_trace(go.Heatmap(
+            z=values.T, x=np.arange(0, T * stride, stride), y=np.arange(U), coloraxis="coloraxis",
+            hovertemplate=f"layer {l}<br>t=%{{x}}<br>unit %{{y}}<br>h %{{z:.4f}}<extra></extra>"),
+            row=l + 1, col=1)
+        fig.update_yaxes(title_text="unit", autorange="reversed", row=l + 1, col=1)
+        if step is not None:
+            fig.add_vrect(x0=step - stride / 2, x1=step + stride / 2, row=l + 1, col=1,
+                          line=dict(color=MARKER_COLOUR, width=2))
+    fig.update_layout(coloraxis=dict(colorscale=style.colorscale, cmin=style.zmin, cmax=style.zmax,
+                                     colorbar=dict(title="h_t", thickness=12)))
+    fig.update_xaxes(title_text="time step t", row=L, col=1)
+    fig.update_layout(title=dict(text="h_t of every layer", font=dict(size=17)), font=FONT,
+                      height=height_per_layer * L + 90, margin=dict(l=60, r=20, t=60, b=50))
+    return fig
+
+
+def trajectory(coords: np.ndarray, explained: np.ndarray, *, step: int | None = None,
+               height: int = 420) -> go.Figure:
+    """The hidden state's path in its first two principal components, coloured by time."""
+    coords = np.asarray(coords, dtype=np.float32)
+    T = len(coords)
+    fig = go.Figure()
+    fig.add_scatter(x=coords[:, 0], y=coords[:, 1], mode="lines", showlegend=False,
+                    line=dict(color="#bbbbbb", width=1.5), hoverinfo="skip")
+    fig.add_scatter(x=coords[:, 0], y=coords[:, 1], mode="markers", showlegend=False,
+                    marker=dict(color=np.arange(T), colorscale="Plasma", size=7,
+                                colorbar=dict(title="t", thickness=12)),
+                    customdata=np.arange(T),
+                    hovertemplate="t=%{customdata}<br>PC1 %{x:.3f}<br>PC2 %{y:.3f}<extra></extra>")
+    if step is not None and 0 <= step < T:
+        fig.add_scatter(x=[coords[step, 0]], y=[coords[step, 1]], mode="markers", name=f"t = {step}",
+                        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3)))
+    return _layout(fig, "Hidden-state trajectory (PCA of h_t over the sequence)",
+                   f"PC1 ({100 * explained[0]:.0f} % of variance)",
+                   f"PC2 ({100 * explained[1]:.0f} % of variance)", height)
+
+
+def saturation_bars(stats: dict[str, tuple[float, float]], height: int = 320) -> go.Figure:
+    """Share of each gate's values below 0.1 (closed) and above 0.9 (open), in per cent."""
+    names = list(stats)
+    labels = [QUANTITY_STYLES[n].label for n in names]
+    fig = go.Figure()
+    fig.add_bar(x=labels, y=[100 * stats[n][0] for n in names], name="below 0.1 (closed)",
+                marker_color="#440154", hovertemplate="%{x}: %{y:.1f} % below 0.1<extra></extra>")
+    fig.add_bar(x=labels, y=[100 * stats[n][1] for n in names], name="above 0.9 (open)",
+                marker_color="#fde725", marker_line=dict(color="#888", width=1),
+                hovertemplate="%{x}: %{y:.1f} % above 0.9<extra></extra>")
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.15))
+    fig.update_yaxes(range=[0, 100])
+    return _layout(fig, "Gate saturation over the sequence", "gate", "share of values (%)", height)
+
+
+def compare_runs(normal: np.ndarray, clamped: np.ndarray, *, label: str, from_step: int,
+                 height: int = 340) -> go.Figure:
+    """One unit's quantity over time in the normal and the clamped run (``(T,)`` each)."""
+    T = len(normal)
+    fig = go.Figure()
+    fig.add_scatter(x=np.arange(T), y=np.asarray(normal, dtype=np.float32), name="normal run",
+                    mode="lines", line=dict(color="#1f77b4", width=2))
+    fig.add_scatter(x=np.arange(T), y=np.asarray(clamped, dtype=np.float32), name="clamped run",
+                    mode="lines", line=dict(color="#d62728", width=2, dash="dash"))
+    fig.add_vline(x=from_step, line=dict(color="#555", dash="dot"),
+                  annotation_text="clamp starts", annotation_position="top left")
+    fig.update_layout(legend=dict(orientation="h", y=1.12))
+    return _layout(fig, f"{label}: normal vs clamped", "time step t", label, height)

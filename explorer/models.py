@@ -79,3 +79,38 @@ def build_model(
 def build_from_config(config: CellConfig) -> SequenceModel:
     """:func:`build_model` for a :class:`~explorer.config.CellConfig`."""
     return build_model(config.cell, **config.model_kwargs())
+
+
+def set_forget_bias(rnn: nn.Module, value: float = 1.0) -> None:
+    """Set every LSTM forget-gate bias so that ``b_if + b_hf = value`` in every layer and
+    direction (``b_if = value``, ``b_hf = 0``): the classic trick (Gers et al. 2000;
+    Jozefowicz et al. 2015) that starts the cell remembering, f_t ≈ σ(1) ≈ 0.73.
+
+    The forget gate is the second block of ``hidden_size`` rows (PyTorch's order i, f, g, o).
+
+    Raises:
+        TypeError: ``rnn`` is not an LSTM.
+        ValueError: the LSTM has no biases (``bias=False``).
+    """
+    if not isinstance(rnn, nn.LSTM):
+        raise TypeError(f"the forget-gate bias belongs to an LSTM, got {type(rnn).__name__}")
+    if not rnn.bias:
+        raise ValueError("this LSTM was built with bias=False: it has no forget-gate bias")
+    H = rnn.hidden_size
+    with torch.no_grad():
+        for name, p in rnn.named_parameters():
+            if name.startswith("bias_ih"):
+                p[H:2 * H] = value
+            elif name.startswith("bias_hh"):
+                p[H:2 * H] = 0.0
+
+
+def forget_bias(rnn: nn.LSTM) -> dict[str, torch.Tensor]:
+    """``{"l0": (H,), "l0_reverse": (H,), ...}``: the effective forget bias ``b_if + b_hf``."""
+    H = rnn.hidden_size
+    out = {}
+    for name, p in rnn.named_parameters():
+        if name.startswith("bias_ih"):
+            suffix = name[len("bias_ih_"):]
+            out[suffix] = (p[H:2 * H] + getattr(rnn, "bias_hh_" + suffix)[H:2 * H]).detach()
+    return out
