@@ -71,21 +71,27 @@ def cell_spec(cell: str) -> CellSpec:
         raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}") from None
 
 
-def check_sizes(cell: str, **sizes: int) -> None:
+def check_sizes(cell: str, *, limits: bool = True, **sizes) -> None:
     """Raise ``ValueError`` naming the first size outside ``LIMITS`` or inconsistent with ``cell``.
 
     ``proj_size`` must be 0 or smaller than ``hidden_size`` and is only allowed for LSTM, as in
-    ``torch.nn.LSTM``.
+    ``torch.nn.LSTM``. With ``limits=False`` only the lower bounds apply (counting a model
+    needs no memory, so it may be bigger than the app lets you build). ``bidirectional`` and
+    ``bias``, when given, must be booleans.
     """
     cell_spec(cell)
+    for name in ("bidirectional", "bias"):
+        if name in sizes and not isinstance(sizes[name], bool):
+            raise ValueError(f"{name} must be True or False, got {sizes[name]!r}")
     for name, value in sizes.items():
         if name not in LIMITS:
             continue
         lo, hi = LIMITS[name]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be an integer, got {value!r}")
-        if not lo <= value <= hi:
-            raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+        if not lo <= value <= (hi if limits else float("inf")):
+            bound = f"between {lo} and {hi}" if limits else f"at least {lo}"
+            raise ValueError(f"{name} must be {bound}, got {value}")
     proj = sizes.get("proj_size", 0)
     if proj and cell != "lstm":
         raise ValueError(f"proj_size is only defined for LSTM, got proj_size={proj} for {cell}")
@@ -118,6 +124,8 @@ class CellConfig:
     def __post_init__(self) -> None:
         check_sizes(
             self.cell,
+            bidirectional=self.bidirectional,
+            bias=self.bias,
             input_size=self.input_size,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,

@@ -80,11 +80,13 @@ def count_parameters(
         ``named_parameters()`` and ``sum(p.numel())``.
 
     Raises:
-        ValueError: as :func:`explorer.config.check_sizes` (unknown cell, size out of range,
-            ``proj_size`` on a non-LSTM or not smaller than ``hidden_size``).
+        ValueError: as :func:`explorer.config.check_sizes` with ``limits=False`` (unknown
+            cell, a size below 1, ``proj_size`` on a non-LSTM or not smaller than
+            ``hidden_size``, a non-boolean ``bidirectional``/``bias``). No upper limit: counting
+            allocates nothing.
     """
-    check_sizes(cell, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
-                proj_size=proj_size)
+    check_sizes(cell, limits=False, input_size=input_size, hidden_size=hidden_size,
+                num_layers=num_layers, proj_size=proj_size, bidirectional=bidirectional, bias=bias)
     G = cell_spec(cell).G
     H = hidden_size
     H_out = proj_size or H

@@ -97,6 +97,18 @@ def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     return one
 
 
+def _initial(state, name: str, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+    """Zeros if ``state`` is None, else ``state`` as a tensor of ``like``'s dtype, checked to be
+    ``shape`` = (num_layers·D, size), torch's layout without the batch dimension."""
+    if state is None:
+        return like.new_zeros(shape)
+    state = torch.as_tensor(state).to(like.dtype)
+    if tuple(state.shape) != shape:
+        raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
+                         f"got {tuple(state.shape)}")
+    return state
+
+
 def _directions(rnn: nn.RNNBase) -> int:
     return 2 if rnn.bidirectional else 1
 
@@ -173,6 +185,7 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
         ValueError: ``x`` is not ``(T, input_size)`` with T ≥ 1.
     """
     kind = kind_of(rnn)
+    x = torch.as_tensor(x)
     if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
         raise ValueError(f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}")
     L, D, H = rnn.num_layers, _directions(rnn), rnn.hidden_size
@@ -180,10 +193,11 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
     T = x.shape[0]
     dtype = rnn.weight_ih_l0.dtype
     x = x.to(dtype)
-    if h0 is None:
-        h0 = x.new_zeros(L * D, H_out)
-    if kind == "lstm" and c0 is None:
-        c0 = x.new_zeros(L * D, H)
+    h0 = _initial(h0, "h0", (L * D, H_out), x)
+    if kind == "lstm":
+        c0 = _initial(c0, "c0", (L * D, H), x)
+    elif c0 is not None:
+        raise ValueError(f"c0 is the LSTM cell state; a {kind.upper()} has none")
 
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None

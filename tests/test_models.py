@@ -43,3 +43,10 @@ def test_bad_input_raises_value_error(kwargs):
     args = dict(cell="rnn", input_size=2, hidden_size=4) | kwargs
     with pytest.raises(ValueError):
         build_model(args.pop("cell"), args.pop("input_size"), args.pop("hidden_size"), **args)
+
+
+def test_non_boolean_flags_rejected():
+    with pytest.raises(ValueError, match="bidirectional"):
+        build_model("lstm", 1, 2, bidirectional=2)
+    with pytest.raises(ValueError, match="bias"):
+        build_model("lstm", 1, 2, bias=None)

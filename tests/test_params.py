@@ -64,12 +64,21 @@ def test_head_rows_match_linear():
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(cell="cnn", input_size=1, hidden_size=2), "cell must be one of"),
-    (dict(cell="rnn", input_size=0, hidden_size=2), "input_size must be between"),
+    (dict(cell="rnn", input_size=0, hidden_size=2), "input_size must be at least 1"),
     (dict(cell="lstm", input_size=1, hidden_size=4, proj_size=4), "proj_size must be smaller"),
     (dict(cell="gru", input_size=1, hidden_size=4, proj_size=2), "only defined for LSTM"),
-    (dict(cell="lstm", input_size=1, hidden_size=5000), "hidden_size must be between"),
+    (dict(cell="lstm", input_size=1, hidden_size=4, num_layers=0), "num_layers must be at least 1"),
 ])
 def test_bad_sizes_raise_value_error(kwargs, match):
     cell = kwargs.pop("cell")
     with pytest.raises(ValueError, match=match):
         count_parameters(cell, kwargs.pop("input_size"), kwargs.pop("hidden_size"), **kwargs)
+
+
+def test_counting_has_no_upper_limit_but_checks_types():
+    big = count_parameters("gru", 300, 5000)  # bigger than the app builds; counting is free
+    assert big.total == 3 * (5000 * 300 + 5000 * 5000 + 2 * 5000)
+    with pytest.raises(ValueError, match="bidirectional must be True or False"):
+        count_parameters("lstm", 1, 2, bidirectional="yes")
+    with pytest.raises(ValueError, match="bias must be True or False"):
+        count_parameters("lstm", 1, 2, bias=None)

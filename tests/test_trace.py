@@ -126,3 +126,18 @@ def test_bad_arguments_raise():
         trace(torch.nn.LSTM(2, 3), torch.zeros(3, 5))
     with pytest.raises(ValueError):
         trace(torch.nn.LSTM(2, 3), torch.zeros(0, 2))
+
+
+def test_initial_state_checked_and_cast():
+    rnn = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True)
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match=r"h0 must have shape .* \(4, 5\), got \(6, 5\)"):
+        trace(rnn, x, torch.randn(6, 5), torch.randn(4, 5))
+    with pytest.raises(ValueError, match=r"c0 must have shape"):
+        trace(rnn, x, torch.randn(4, 5), torch.randn(4, 1, 5))
+    with pytest.raises(ValueError, match="has none"):
+        trace(torch.nn.GRU(3, 5), x, c0=torch.zeros(1, 5))
+    h0 = torch.randn(4, 5, dtype=torch.float64)  # cast to the module's dtype, as x is
+    out = trace(rnn, x.numpy(), h0, torch.zeros(4, 5))  # numpy input accepted too
+    ref, _, _ = reference(rnn, x, h0.float(), torch.zeros(4, 5))
+    torch.testing.assert_close(out.hidden, ref, atol=1e-5, rtol=0)
