@@ -113,8 +113,11 @@ def _directions(rnn: nn.RNNBase) -> int:
     return 2 if rnn.bidirectional else 1
 
 
-def _weights(rnn: nn.RNNBase, layer: int, direction: int):
-    """``(W_ih (G·H, in), W_hh (G·H, H_out), b (G·H,) or None, b_hn (H,) or None, W_hr)``."""
+def layer_weights(rnn: nn.RNNBase, layer: int, direction: int):
+    """One layer and direction's parameters, PyTorch's tensors themselves (not copies):
+    ``(W_ih (G·H, in_l), W_hh (G·H, H_out), b_ih (G·H,) or None, b_hh (G·H,) or None,
+    W_hr (H_out, H) or None)``; biases are None when ``bias=False``, ``W_hr`` without
+    ``proj_size``. Rows are stacked in PyTorch's gate order (i f g o / r z n)."""
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
     w_ih = getattr(rnn, "weight_ih" + sfx)
     w_hh = getattr(rnn, "weight_hh" + sfx)
@@ -222,7 +225,7 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
             # h_{t-1} in the direction of reading: forward reads left to right, reverse right to left
             h_start = h0[layer * D + d].unsqueeze(0)  # (1, H_out)
             h_prev = torch.cat([h_start, h[:-1]]) if d == 0 else torch.cat([h[1:], h_start])
-            w_ih, w_hh, b_ih, b_hh, _ = _weights(rnn, layer, d)
+            w_ih, w_hh, b_ih, b_hh, _ = layer_weights(rnn, layer, d)
             xw = layer_in @ w_ih.t()  # (T, G·H)
             if b_ih is not None:
                 xw += b_ih

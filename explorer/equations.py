@@ -1,0 +1,367 @@
+"""The cell's equations with live numbers for one unit at one step.
+
+:func:`unit_terms` recomputes, for unit ``j`` of one layer and direction at input position ``t``,
+every term of every gate from the module's weights and the traced states — ``W_i x_t``,
+``b_i``, ``W_h h_{t-1}``, ``b_h``, the pre-activation and the activation — plus the state update.
+:func:`equation_latex` writes them as LaTeX lines (KaTeX-compatible, for ``st.latex``) in
+PyTorch's form with the numbers substituted.
+
+Shape legend (as in ``torch/nn/modules/rnn.py``): ``T`` time steps, ``L`` num_layers, ``D``
+directions, ``H`` hidden_size, ``H_out`` = proj_size if proj_size > 0 else hidden_size.
+
+Equations (PyTorch docs for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber 1997;
+Cho et al. 2014 with PyTorch's placement of the reset gate, after the matmul)::
+
+    RNN   h_t = tanh or relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+    LSTM  i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)   (f, o alike; g with tanh)
+          c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)   (then W_hr h_t with proj_size)
+    GRU   r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)   (z alike)
+          n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
+          h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import torch
+import torch.nn as nn
+
+from .trace import Trace, kind_of, layer_weights
+
+#: gate names per cell in PyTorch's row order; a vanilla RNN has one "gate", its pre-activation h
+GATE_NAMES: dict[str, str] = {"rnn": "h", "lstm": "ifgo", "gru": "rzn"}
+
+
+@dataclass(frozen=True)
+class GateTerms:
+    """The numbers inside one gate's equation for one unit ``j`` at one step (plain floats).
+
+    ``pre = x_part + b_i + h_part + b_h`` and ``value = act(pre)``, except the GRU's ``n``, where
+    ``pre = x_part + b_i + r_j · (h_part + b_h)`` (PyTorch applies the reset after the matmul).
+
+    Attributes:
+        name: the gate's symbol: ``"i" "f" "g" "o"``, ``"r" "z" "n"``, or ``"h"`` for a vanilla RNN.
+        x_part: ``(W_i[k] x_t)_j``, ``x_t`` being the layer's input (the previous layer's output,
+            both directions concatenated, for layer > 0).
+        b_i: ``(b_ih[k])_j``; 0 when ``bias=False``.
+        h_part: ``(W_h[k] h_{t-1})_j``.
+        b_h: ``(b_hh[k])_j``; 0 when ``bias=False``.
+        pre: the pre-activation.
+        value: the activation: σ for i f o r z, tanh for g n, tanh or ReLU for the RNN's h.
+    """
+
+    name: str
+    x_part: float
+    b_i: float
+    h_part: float
+    b_h: float
+    pre: float
+    value: float
+
+
+def _a(kind: str) -> str:
+    """``"a GRU"``, ``"an LSTM"``, ``"an RNN"``: the article as the name is spoken."""
+    return ("a " if kind == "gru" else "an ") + kind.upper()
+
+
+def _check_index(what: str, value: int, size: int, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral):  # numpy ints are fine
+        raise TypeError(f"{what} must be an int, got {value!r}")
+    if not 0 <= value < size:
+        raise IndexError(f"{what} {value} out of range: expected 0..{size - 1} ({hint})")
+
+
+def _initial(state, name: str, shape: tuple[int, int]) -> torch.Tensor:
+    """``state`` (tensor or array-like) as a float64 ``shape`` tensor; zeros if ``None``."""
+    if state is None:
+        return torch.zeros(shape, dtype=torch.float64)
+    state = torch.as_tensor(state)
+    if tuple(state.shape) != shape:
+        raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
+                         f"got {tuple(state.shape)}")
+    return state.to(torch.float64)
+
+
+def _previous(states: torch.Tensor, start: torch.Tensor, direction: int, t: int) -> torch.Tensor:
+    """The state before position ``t`` in the direction's reading order (``start`` at its
+    start), in float64. ``states``: ``(T, S)`` of one layer and direction; ``start``: ``(S,)``.
+    """
+    T = states.shape[0]
+    if direction == 0:
+        prev = states[t - 1] if t > 0 else start
+    else:
+        prev = states[t + 1] if t < T - 1 else start  # the reverse direction reads T-1 first
+    return prev.to(torch.float64)
+
+
+@torch.no_grad()
+def unit_terms(rnn: nn.Module, tr: Trace, *, layer: int, direction: int, t: int, unit: int,
+               h0: torch.Tensor | None = None, c0: torch.Tensor | None = None) -> dict:
+    """Every number in the equations of unit ``unit`` at input position ``t``, recomputed.
+
+    The gates are recomputed from ``rnn``'s weights, the layer's input ``x_t`` and the previous
+    state ``h_{t-1}`` (and ``c_{t-1}``) read from ``tr``: the state before ``t`` in that
+    direction's reading order (``t+1`` for the reverse direction), ``h0``/``c0`` at the start.
+    For an unclamped trace the returned values equal ``tr``'s gates and states (to float
+    rounding); arithmetic is in float64.
+
+    Args:
+        rnn: the ``torch.nn.RNN``/``LSTM``/``GRU`` that produced ``tr`` (by :func:`explorer.trace`).
+        tr: its :class:`~explorer.trace.Trace` over one sequence.
+        layer: ``0 … L-1``.
+        direction: ``0`` (forward) or ``1`` (reverse, if bidirectional).
+        t: input position ``0 … T-1``.
+        unit: ``0 … H-1``, the index into the gates and the cell state. With ``proj_size`` the
+            hidden state has only ``H_out < H`` units: ``h`` is then ``(W_hr (o ⊙ tanh c))_unit``
+            for ``unit < H_out`` and ``None`` otherwise (``h_pre_proj`` is always unit ``unit``'s
+            ``o ⊙ tanh c``).
+        h0: the ``(L·D, H_out)`` initial hidden state the trace used (tensor or array-like);
+            zeros if ``None``.
+        c0: the ``(L·D, H)`` initial LSTM cell state the trace used; zeros if ``None``.
+
+    Returns:
+        ``{"kind", "layer", "direction", "t", "unit", "bias": bool, "gates": {name: GateTerms}}``
+        (gates in PyTorch's row order) plus the state numbers (floats):
+
+        * LSTM: ``c_prev``, ``c`` (``= f c_prev + i g``), ``h_pre_proj`` (``= o tanh c``), ``h``
+          (float or ``None``, see ``unit``), ``proj_size`` (0 without projection), ``H_out``;
+        * GRU: ``h_prev``, ``h`` (``= (1 - z) n + z h_prev``);
+        * RNN: ``h_prev`` (the unit's own h_{t-1}, for reference), ``h`` (``= gates["h"].value``),
+          ``nonlinearity``.
+
+    Raises:
+        TypeError: ``rnn`` is not an RNN, LSTM or GRU, or an index is not an int.
+        ValueError: ``tr`` does not fit ``rnn`` (kind or shape), has no ``x``, ``h0``/``c0``
+            have the wrong shape, or ``c0`` is given for a cell without one.
+        IndexError: ``layer``, ``direction``, ``t`` or ``unit`` out of range.
+    """
+    kind = kind_of(rnn)
+    L, D, H = rnn.num_layers, (2 if rnn.bidirectional else 1), rnn.hidden_size
+    proj = getattr(rnn, "proj_size", 0)
+    H_out = proj or H
+    if tr.kind != kind:
+        raise ValueError(f"trace is of {_a(tr.kind)}, module is {_a(kind)}")
+    if tr.hidden.dim() != 4 or tuple(tr.hidden.shape[:2]) != (L, D) or tr.hidden.shape[3] != H_out:
+        raise ValueError(f"trace hidden must be (L={L}, D={D}, T, H_out={H_out}) for this module, "
+                         f"got {tuple(tr.hidden.shape)}")
+    if tr.x is None:
+        raise ValueError("trace has no input x; make it with explorer.trace(rnn, x)")
+    T = tr.T
+    _check_index("layer", layer, L, f"num_layers = {L}")
+    _check_index("direction", direction, D, "0 forward" + (", 1 reverse" if D == 2 else " only"))
+    _check_index("t", t, T, f"T = {T} steps")
+    _check_index("unit", unit, H, f"hidden_size = {H}")
+
+    f64 = torch.float64
+    h0 = _initial(h0, "h0", (L * D, H_out))
+    if kind == "lstm":
+        c0 = _initial(c0, "c0", (L * D, H))
+    elif c0 is not None:
+        raise ValueError(f"c0 is the LSTM cell state; {_a(kind)} has none")
+
+    # the layer's input at t: x_t, or the previous layer's output (directions concatenated)
+    if layer == 0:
+        x_t = tr.x[t].to(f64)  # (input_size,)
+    else:
+        x_t = tr.hidden[layer - 1, :, t].reshape(-1).to(f64)  # (D·H_out,)
+    start = layer * D + direction  # row of h0 / c0 in torch's (L·D, ·) layout
+    h_prev = _previous(tr.hidden[layer, direction], h0[start], direction, t)  # (H_out,)
+
+    w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, direction)
+    names = GATE_NAMES[kind]
+    rows = [k * H + unit for k in range(len(names))]  # the unit's row in each gate block
+    x_parts = (w_ih[rows].to(f64) @ x_t).tolist()
+    h_parts = (w_hh[rows].to(f64) @ h_prev).tolist()
+    b_is = b_ih[rows].to(f64).tolist() if b_ih is not None else [0.0] * len(names)
+    b_hs = b_hh[rows].to(f64).tolist() if b_hh is not None else [0.0] * len(names)
+
+    gates: dict[str, GateTerms] = {}
+    for name, xp, bi, hp, bh in zip(names, x_parts, b_is, h_parts, b_hs):
+        if kind == "gru" and name == "n":
+            pre = xp + bi + gates["r"].value * (hp + bh)  # reset after the matmul (PyTorch)
+        else:
+            pre = xp + bi + hp + bh
+        gates[name] = GateTerms(name, xp, bi, hp, bh, pre, _activate(kind, name, pre, rnn))
+
+    out = {"kind": kind, "layer": int(layer), "direction": int(direction), "t": int(t),
+           "unit": int(unit), "bias": bool(rnn.bias), "gates": gates}
+    if kind == "lstm":
+        c_prev_all = _previous(tr.cell[layer, direction], c0[start], direction, t)  # (H,)
+        c_prev = float(c_prev_all[unit])
+        i, f, g, o = (gates[k].value for k in "ifgo")
+        c = f * c_prev + i * g
+        h_pre_proj = o * math.tanh(c)
+        if proj:
+            # the projection mixes every unit's o ⊙ tanh(c): recompute the whole (H,) vector
+            m = _lstm_all_units(w_ih, w_hh, b_ih, b_hh, x_t, h_prev, c_prev_all)  # (H,)
+            h = float(w_hr[unit].to(f64) @ m) if unit < H_out else None
+        else:
+            h = h_pre_proj
+        out.update(c_prev=c_prev, c=c, h_pre_proj=h_pre_proj, h=h, proj_size=proj, H_out=H_out)
+    elif kind == "gru":
+        z, n = gates["z"].value, gates["n"].value
+        hp = float(h_prev[unit])
+        out.update(h_prev=hp, h=(1 - z) * n + z * hp)
+    else:
+        out.update(h_prev=float(h_prev[unit]), h=gates["h"].value, nonlinearity=rnn.nonlinearity)
+    return out
+
+
+def _lstm_all_units(w_ih, w_hh, b_ih, b_hh, x_t, h_prev, c_prev) -> torch.Tensor:
+    """``o_t ⊙ tanh(c_t)`` of every unit ``(H,)`` in float64, for the projection ``W_hr``."""
+    f64 = torch.float64
+    pre = w_ih.to(f64) @ x_t + w_hh.to(f64) @ h_prev  # (4H,)
+    if b_ih is not None:
+        pre = pre + b_ih.to(f64) + b_hh.to(f64)
+    i, f, g, o = pre.chunk(4)  # each (H,)
+    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)  # (H,)
+    return torch.sigmoid(o) * torch.tanh(c)
+
+
+def _activate(kind: str, name: str, pre: float, rnn: nn.Module) -> float:
+    if kind == "rnn":
+        return math.tanh(pre) if rnn.nonlinearity == "tanh" else max(0.0, pre)
+    if name in "gn":
+        return math.tanh(pre)
+    return _sigmoid(pre)
+
+
+def _sigmoid(v: float) -> float:
+    # two branches so that exp never overflows
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+# ---------------------------------------------------------------- LaTeX
+
+def _num(v: float, digits: int) -> str:
+    """``v`` rounded to ``digits`` decimals, without a ``-0.000``."""
+    s = f"{v:.{digits}f}"
+    return f"{0.0:.{digits}f}" if float(s) == 0 else s
+
+
+def _term(v: float, digits: int) -> str:
+    """A number as a summand: negative numbers parenthesised, so ``+ (-0.051)`` reads right."""
+    s = _num(v, digits)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _brace(v: float, label: str, digits: int, first: bool) -> str:
+    """``\\underbrace{0.120}_{W_{if}x_t}``: a number labelled by the term it comes from."""
+    return rf"\underbrace{{{_num(v, digits) if first else _term(v, digits)}}}_{{{label}}}"
+
+
+def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: str) -> str:
+    """One gate's line (not the GRU's n): numbers under their terms, the pre-activation, the value."""
+    k = gt.name
+    # PyTorch's symbols: W_{ii} (input->i), W_{hi}; the vanilla RNN has W_{ih}, W_{hh}
+    wx, wh, bx, bh = ((r"W_{ih}x_t", r"W_{hh}h_{t-1}", "b_{ih}", "b_{hh}") if kind == "rnn" else
+                      (rf"W_{{i{k}}}x_t", rf"W_{{h{k}}}h_{{t-1}}", rf"b_{{i{k}}}", rf"b_{{h{k}}}"))
+    if kind == "rnn":
+        act = r"\tanh" if nonlinearity == "tanh" else r"\operatorname{ReLU}"
+    else:
+        act = r"\tanh" if k in "gn" else r"\sigma"
+    x_side = _brace(gt.x_part, wx, digits, first=True)
+    h_side = " + " + _brace(gt.h_part, wh, digits, first=False)
+    if bias:
+        x_side += " + " + _brace(gt.b_i, bx, digits, first=False)
+        h_side += " + " + _brace(gt.b_h, bh, digits, first=False)
+    return f"{k}_t = {act}({x_side}{h_side}) = {act}({_num(gt.pre, digits)}) = {_num(gt.value, digits)}"
+
+
+def equation_latex(kind: str, terms: dict, *, nonlinearity: str = "tanh", digits: int = 3) -> list[str]:
+    """LaTeX lines of the cell's equations with one unit's numbers (from :func:`unit_terms`).
+
+    One line per gate (PyTorch's form, each number under an ``\\underbrace`` naming its term) and
+    one per state update. Negative summands are parenthesised; numbers are rounded to ``digits``
+    decimals. Lines are KaTeX-compatible (for ``st.latex``), e.g.::
+
+        f_t = \\sigma(\\underbrace{0.120}_{W_{if}x_t} + \\underbrace{0.300}_{b_{if}}
+              + \\underbrace{(-0.051)}_{W_{hf}h_{t-1}} + \\underbrace{0.000}_{b_{hf}})
+              = \\sigma(0.369) = 0.591
+        c_t = f_t c_{t-1} + i_t g_t = 0.591 \\cdot 0.200 + 0.500 \\cdot 0.762 = 0.499
+
+    Bias terms are left out when ``terms["bias"]`` is false. The GRU's ``n`` line shows
+    ``r_t \\odot (W_{hn}h_{t-1} + b_{hn})`` and, in numbers, ``r · (h_part + b_h)``.
+
+    Args:
+        kind: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+        terms: the dict returned by :func:`unit_terms` for a module of that kind.
+        nonlinearity: ``"tanh"`` or ``"relu"``, the vanilla RNN's activation (ignored otherwise;
+            ``terms["nonlinearity"]`` wins when present).
+        digits: decimals shown, ≥ 0.
+
+    Raises:
+        ValueError: unknown ``kind`` or ``nonlinearity``, ``terms`` of another kind or missing a
+            gate or state, or ``digits`` < 0.
+    """
+    if kind not in GATE_NAMES:
+        raise ValueError(f"kind must be one of {sorted(GATE_NAMES)}, got {kind!r}")
+    nonlinearity = terms.get("nonlinearity", nonlinearity)
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"digits must be an int >= 0, got {digits!r}")
+    if terms.get("kind", kind) != kind:
+        raise ValueError(f"terms are for {_a(terms['kind'])}, not {_a(kind)}")
+    gates = terms.get("gates", {})
+    needed = {"rnn": ("h_prev", "h"), "lstm": ("c_prev", "c", "h_pre_proj", "h"),
+              "gru": ("h_prev", "h")}[kind]
+    missing = [k for k in GATE_NAMES[kind] if k not in gates] + [k for k in needed if k not in terms]
+    if missing:
+        raise ValueError(f"terms for {_a(kind)} lack {', '.join(missing)}; use unit_terms()")
+
+    bias = terms.get("bias", True)
+    lines = []
+    for k in GATE_NAMES[kind]:
+        gt = gates[k]
+        if kind == "gru" and k == "n":
+            lines.append(_gru_n_line(gt, gates["r"].value, bias, digits))
+        else:
+            lines.append(_gate_line(kind, gt, bias, digits, nonlinearity))
+    if kind == "rnn":
+        return lines  # its one "gate" is the state h_t
+    if kind == "lstm":
+        return lines + _lstm_state_lines(terms, digits)
+    z, n = gates["z"].value, gates["n"].value
+    return lines + [rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {_num(z, digits)}) \cdot "
+                    rf"{_term(n, digits)} + {_num(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
+                    rf" = {_num(terms['h'], digits)}"]
+
+
+def _lstm_state_lines(terms: dict, digits: int) -> list[str]:
+    """``c_t = f_t c_{t-1} + i_t g_t`` and ``h_t = o_t tanh(c_t)`` (with proj_size: W_hr after)."""
+    n = lambda v: _num(v, digits)  # noqa: E731 - a short local formatter
+    i, f, g, o = (terms["gates"][k].value for k in "ifgo")
+    c, unit = terms["c"], terms.get("unit", "j")
+    lines = [rf"c_t = f_t c_{{t-1}} + i_t g_t = {n(f)} \cdot {_term(terms['c_prev'], digits)}"
+             rf" + {n(i)} \cdot {_term(g, digits)} = {n(c)}"]
+    if not terms.get("proj_size"):
+        return lines + [rf"h_t = o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h'])}"]
+    lines.append(rf"o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h_pre_proj'])}")
+    if terms["h"] is None:  # this unit index is past H_out: the projected h_t has no such unit
+        H_out = terms.get("H_out", terms["proj_size"])
+        lines.append(rf"h_t = W_{{hr}}\,(o_t \odot \tanh(c_t)) \text{{ has }} H_{{out}} = {H_out}"
+                     rf" \text{{ units; unit }} {unit} \text{{ has no }} h_t")
+    else:
+        lines.append(rf"h_t = \big(W_{{hr}}\,(o_t \odot \tanh(c_t))\big)_{{{unit}}} = {n(terms['h'])}")
+    return lines
+
+
+def _gru_n_line(gt: GateTerms, r: float, bias: bool, digits: int) -> str:
+    r"""``n_t = \tanh(W_{in}x_t + b_{in} + r_t \odot (W_{hn}h_{t-1} + b_{hn}))`` with numbers."""
+    x_side = _brace(gt.x_part, r"W_{in}x_t", digits, first=True)
+    h_side = _brace(gt.h_part, r"W_{hn}h_{t-1}", digits, first=True)
+    x_num, h_num = _num(gt.x_part, digits), _num(gt.h_part, digits)
+    if bias:
+        x_side += " + " + _brace(gt.b_i, "b_{in}", digits, first=False)
+        h_side += " + " + _brace(gt.b_h, "b_{hn}", digits, first=False)
+        x_num += " + " + _term(gt.b_i, digits)
+        h_num += " + " + _term(gt.b_h, digits)
+    return (rf"n_t = \tanh({x_side} + r_t \odot ({h_side})) = "
+            rf"\tanh({x_num} + {_num(r, digits)} \cdot ({h_num})) = "
+            rf"\tanh({_num(gt.pre, digits)}) = {_num(gt.value, digits)}")
