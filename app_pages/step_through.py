@@ -1,87 +1,262 @@
 """Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import charts
+from explorer import build_from_config, charts, trace
+from explorer.cells import TextbookRNN
+from explorer.analysis import display_stride, pca_2d, saturation
+from explorer.clamps import clamped_trace
 from explorer.config import CELLS, GATE_NAMES
-from explorer.inputs import parse_numbers, series_window, sine
-from explorer.tasks import SERIES, load_series
+from explorer.diagram import cell_diagram
+from explorer.equations import equation_latex, unit_terms
+from explorer.inputs import initial_state, to_features
+from explorer.models import forget_bias, set_forget_bias
 from explorer.teaching import article
-from explorer.ui import cached_trace, current_config, show_chart
+from explorer.ui import current_config, sequence_input, show_chart
+
+SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 
 config = current_config()
-spec = CELLS[config.cell]
-st.title(f"Step through {article(spec.label)}")
-st.caption("Feed one sequence through the cell and move along time: every heatmap is time × "
-           "unit, with the chosen step outlined. The weights are the sidebar's, freshly "
-           "initialised with its seed.")
+title = st.empty()  # filled once the weights (and so the cell) are known
 
-KINDS = {"sine": "Sine wave", "typed": "Typed numbers", "series": "Window of a real series"}
-kind = st.segmented_control("Input sequence", list(KINDS), format_func=KINDS.get,
-                            default="sine", key="step_input_kind") or "sine"
-signal = None
-try:
-    if kind == "sine":
-        a, b, c, d = st.columns(4)
-        T = a.slider("length T", 2, 400, 60, key="sine_T")
-        cycles = b.slider("cycles", 0.5, 10.0, 2.0, 0.5, key="sine_cycles")
-        amplitude = c.slider("amplitude", 0.1, 3.0, 1.0, 0.1, key="sine_amplitude")
-        noise = d.slider("noise (std)", 0.0, 1.0, 0.0, 0.05, key="sine_noise")
-        signal = sine(T, cycles=cycles, amplitude=amplitude, noise=noise, seed=config.seed)
-    elif kind == "typed":
-        text = st.text_input("Numbers, separated by commas or spaces",
-                             "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1", key="typed_numbers")
-        signal = parse_numbers(text)
+# ---------------------------------------------------------------- weights: fresh or trained
+trained = st.session_state.get("trainer")
+trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
+weights = st.radio(
+    "Weights", ["fresh", "forget1", "trained"], horizontal=True, key="step_weights",
+    format_func={"fresh": "fresh, seeded initialisation", "forget1": "fresh, forget-gate bias 1.0",
+                 "trained": "trained on the Train page"}.get,
+    help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.")
+if weights == "trained":
+    if trained is None or trained.step == 0:
+        st.info("Nothing has been trained yet: train a model on the **Train** page first. Showing "
+                "fresh weights meanwhile.", icon=":material/info:")
+        weights = "fresh"
     else:
-        a, b, c = st.columns([2, 1, 1])
-        key = a.selectbox("Series", list(SERIES), format_func=lambda k: SERIES[k].label,
-                          key="step_series")
-        n = len(load_series(key))
-        length = b.number_input("length T", 2, min(400, n), 60, key="window_length")
-        start = c.number_input("start position", 0, n - 2, 0, key="window_start")
-        signal = series_window(key, int(start), int(length))
-        st.caption(f"{SERIES[key].about} Standardised over the window (mean 0, std 1).")
-except ValueError as err:
-    st.error(f"This input cannot be used: {err}.", icon=":material/error:")
+        config = trained_config
+if weights == "forget1" and (config.cell != "lstm" or not config.bias):
+    st.info("The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
+            "sidebar. Showing fresh weights.", icon=":material/info:")
+    weights = "fresh"
+spec = CELLS[config.cell]
+title.title(f"Step through {article(spec.label)}")
+
+# ---------------------------------------------------------------- the input sequence
+chosen = sequence_input(config.seed)
+if chosen is None:
+    st.stop()
+signal, alphabet, description = chosen
+if alphabet is not None:  # text: one feature per character of the alphabet
+    if weights == "trained":
+        st.error("The trained model reads one number per step; text needs one input per "
+                 "character. Pick another input or fresh weights.")
+        st.stop()
+    x = signal
+    config = dataclasses.replace(config, input_size=len(alphabet))
+else:
+    x = to_features(signal, config.input_size)
+T = x.shape[0]
+if T < 2:
+    st.warning("A sequence of one step has nothing to step through: give at least two values.",
+               icon=":material/warning:")
     st.stop()
 
-if len(signal) < 2:
-    st.warning("A sequence of one step has nothing to step through: give at least two values.")
-T = len(signal)
-data = cached_trace(config, signal.astype(np.float32).tobytes(), T)
+if weights == "trained":
+    rnn = trained.model.rnn
+    st.caption(f"Weights: the {CELLS[config.cell].label} trained for {trained.step} steps on the "
+               f"Train page (hidden_size {config.hidden_size}). Input: {description}.")
+else:
+    rnn = build_from_config(config).rnn
+    if weights == "forget1":
+        set_forget_bias(rnn, 1.0)
+    st.caption(f"Weights: fresh, seed {config.seed}. Input: {description}.")
 
-layer, direction = 0, 0
-sel = st.columns(3)
-if config.num_layers > 1:
-    layer = sel[0].selectbox("layer", range(config.num_layers), key="step_layer",
-                             format_func=lambda l: f"layer {l}")
-if config.bidirectional:
-    direction = sel[1].selectbox("direction", [0, 1], key="step_direction",
-                                 format_func=lambda d: ["forward", "reverse"][d])
-step = st.slider("time step t", 0, T - 1, 0, key="step_t") if T > 1 else 0
+L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
-show_chart(charts.sequence(data["x"], step), key="input_chart")
+with st.expander("Initial state h₀" + (" and c₀" if config.cell == "lstm" else "")):
+    h0_kind = st.radio("h₀", ["zeros", "random", "typed"], horizontal=True, key="step_h0_kind")
+    h0_text = st.text_input("typed h₀: one number, or hidden numbers", "0.5", key="step_h0_text") \
+        if h0_kind == "typed" else ""
+    c0_kind, c0_text = "zeros", ""
+    if config.cell == "lstm":
+        c0_kind = st.radio("c₀", ["zeros", "random", "typed"], horizontal=True, key="step_c0_kind")
+        c0_text = st.text_input("typed c₀: one number, or hidden numbers", "0.5", key="step_c0_text") \
+            if c0_kind == "typed" else ""
+    try:
+        h0 = initial_state(h0_kind, (L * D, H_out), seed=config.seed, text=h0_text)
+        c0 = initial_state(c0_kind, (L * D, H), seed=config.seed + 1, text=c0_text) \
+            if config.cell == "lstm" else None
+    except ValueError as err:
+        st.error(f"Initial state: {err}. Using zeros.", icon=":material/error:")
+        h0, c0 = initial_state("zeros", (L * D, H_out)), \
+            (initial_state("zeros", (L * D, H)) if config.cell == "lstm" else None)
 
-quantities = {"h": data["hidden"][layer, direction]}
-if data["cell"] is not None:
-    quantities["c"] = data["cell"][layer, direction]
-quantities.update({k: v[layer, direction] for k, v in data["gates"].items()})
+if weights == "forget1":
+    fb = forget_bias(rnn)
+    st.caption("Forget-gate bias b_if + b_hf: " + ", ".join(
+        f"{name}: {v.min().item():.2f}…{v.max().item():.2f}" for name, v in fb.items()))
 
-st.subheader("Over time")
-if direction == 1:
-    st.caption("Reverse direction: the state at position t has read x_{T-1} … x_t.")
-columns = st.columns(2)
-for k, (name, values) in enumerate(quantities.items()):
-    with columns[k % 2]:
-        style = charts.style_for(name, values, config.nonlinearity)
-        show_chart(charts.heatmap(values, style, step=step), key=f"heatmap_{name}")
+tr = trace(rnn, x, h0, c0)
 
-st.subheader(f"At step t = {step}")
-now = {name: values[step] for name, values in quantities.items()}
-show_chart(charts.step_values(now, step), key="step_values")
-table = pd.DataFrame({charts.QUANTITY_STYLES[name].label: v for name, v in now.items()})
-table.index.name = "unit"
-st.dataframe(table.style.format("{:.4f}"), width="stretch")
+# ---------------------------------------------------------------- what-if clamps
+clamp_run = None
 if spec.gates:
-    st.caption("Gates in PyTorch's order: " + ", ".join(GATE_NAMES[g] for g in spec.gates) + ".")
+    with st.expander("What if… clamp a gate"):
+        st.caption("Force gates to a constant from a chosen step on, in every layer and "
+                   "direction, and compare with the normal run. Try forget = 1 and input = 0: "
+                   "the LSTM's cell state freezes.")
+        cols = st.columns(len(spec.gates) + 1)
+        clamps = {}
+        for col, g in zip(cols, spec.gates):
+            choice = col.selectbox(GATE_NAMES[g], ["free", 0.0, 0.5, 1.0] if g not in "gn"
+                                   else ["free", -1.0, 0.0, 1.0], key=f"clamp_{g}")
+            if choice != "free":
+                clamps[g] = float(choice)
+        from_step = cols[-1].number_input("from step", 0, T - 1, 0, key="clamp_from")
+        if clamps:
+            clamp_run = clamped_trace(rnn, x, clamps, int(min(from_step, T - 1)), h0=h0, c0=c0)
+
+# ---------------------------------------------------------------- selectors
+sel = st.columns(4)
+layer = sel[0].selectbox("layer", range(L), key="step_layer", format_func=lambda l: f"layer {l}") \
+    if L > 1 else 0
+direction = sel[1].selectbox("direction", [0, 1], key="step_direction",
+                             format_func=lambda d: ["forward", "reverse"][d]) if D == 2 else 0
+if st.session_state.get("step_unit", 0) >= H:
+    st.session_state["step_unit"] = 0
+unit = sel[2].number_input("unit (for the diagram and equations)", 0, H - 1, 0, key="step_unit")
+stride = display_stride(T)
+
+quantities = tr.quantities(layer, direction)
+quantities = {k: v.numpy() for k, v in quantities.items()}
+x_np = x.numpy()
+
+# ---------------------------------------------------------------- playback (a fragment)
+if st.session_state.get("step_t", 0) > T - 1:
+    st.session_state["step_t"] = 0
+playing = st.session_state.get("step_playing", False)
+speed = st.session_state.get("step_speed", 2)
+
+
+def _move(delta: int | None = None, to: int | None = None) -> None:
+    t = st.session_state.get("step_t", 0)
+    st.session_state["step_t"] = int(np.clip(to if to is not None else t + delta, 0, T - 1))
+
+
+def _toggle_play() -> None:
+    st.session_state["step_playing"] = not st.session_state.get("step_playing", False)
+    if st.session_state["step_playing"] and st.session_state.get("step_t", 0) >= T - 1:
+        st.session_state["step_t"] = 0
+
+
+@st.fragment(run_every=1 / speed if playing else None)
+def player() -> None:
+    """Controls, diagram, equations and heatmaps: they move together, without a page rerun."""
+    if st.session_state.get("step_playing"):
+        if st.session_state.get("step_t", 0) >= T - 1:
+            st.session_state["step_playing"] = False
+            st.rerun()  # stop the timer
+        _move(+1)
+    c = st.columns([1, 1, 1.4, 1, 2.5, 6])
+    c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 0",
+                on_click=_move, kwargs={"to": 0})
+    c[1].button("", icon=":material/chevron_left:", key="step_back", help="one step back",
+                on_click=_move, args=(-1,))
+    if c[2].button("Pause" if st.session_state.get("step_playing") else "Play",
+                   icon=":material/pause:" if st.session_state.get("step_playing") else ":material/play_arrow:",
+                   key="step_play", type="primary"):
+        _toggle_play()
+        st.rerun()  # the timer's interval is set when the fragment is defined
+    c[3].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
+                on_click=_move, args=(+1,))
+    c[4].select_slider("speed (steps/s)", SPEEDS, value=2, key="step_speed")
+    t = c[5].slider("time step t", 0, T - 1, key="step_t")
+    st.markdown(f"#### t = {t} of {T - 1}" + (f" · input {alphabet[int(x_np[t].argmax())]!r}"
+                                                 if alphabet else f" · x_t = {x_np[t, 0]:.3f}"))
+
+    terms = unit_terms(rnn, tr, layer=layer, direction=direction, t=t, unit=unit, h0=h0, c0=c0)
+    values = {k: float(v[t, unit]) for k, v in quantities.items() if v.shape[1] > unit}
+    values["x"] = float(x_np[t, 0]) if alphabet is None else float(x_np[t].argmax())
+    prev = t - 1 if direction == 0 else t + 1
+    start = h0[layer * D + direction]
+    values["h_prev"] = float(quantities["h"][prev, unit] if 0 <= prev < T else start[unit]) \
+        if unit < H_out else float("nan")
+    if "c" in quantities:
+        values["c_prev"] = float(quantities["c"][prev, unit] if 0 <= prev < T
+                                 else c0[layer * D + direction][unit])
+    st.plotly_chart(cell_diagram(config.cell, values, unit=unit, step=t,
+                                 nonlinearity=config.nonlinearity),
+                    width="content", key="diagram", config={"displaylogo": False})
+    st.markdown(f"**Unit {unit}, layer {layer}" + (", reverse" if direction else "")
+                + f", step t = {t}**, in PyTorch's form:")
+    for line in equation_latex(config.cell, terms, nonlinearity=config.nonlinearity):
+        st.latex(line)
+
+    if stride > 1:
+        st.caption(f"The sequence has {T} steps: the heatmaps show every {stride}th step.")
+    if direction == 1:
+        st.caption("Reverse direction: the state at position t has read x_{T-1} … x_t.")
+    cols = st.columns(2)
+    for k, (name, vals) in enumerate(quantities.items()):
+        with cols[k % 2]:
+            style = charts.style_for(name, vals, config.nonlinearity)
+            show_chart(charts.heatmap(vals, style, step=t, stride=stride,
+                                      unit=unit if vals.shape[1] > unit else None),
+                       key=f"heatmap_{name}")
+    now = {name: vals[t] for name, vals in quantities.items()}
+    show_chart(charts.step_values(now, t), key="step_values")
+
+
+st.subheader("Step by step")
+st.caption("Play, or move with the buttons and the slider: the diagram, the equations and the "
+           "heatmap cursors follow. Hover a heatmap for t, unit and value; pick the unit above.")
+player()
+
+# ---------------------------------------------------------------- whole-sequence views
+with st.expander("Values at every unit for the current step", expanded=False):
+    t_now = st.session_state.get("step_t", 0)
+    table = pd.DataFrame({charts.QUANTITY_STYLES[n].label: v[t_now]
+                          for n, v in quantities.items() if v.shape[1] == H})
+    table.index.name = "unit"
+    st.dataframe(table.style.format("{:.4f}"), width="stretch")
+
+st.subheader("The whole sequence")
+a, b = st.columns(2)
+with a:
+    coords, explained = pca_2d(quantities["h"])
+    show_chart(charts.trajectory(coords, explained), key="trajectory")
+with b:
+    if spec.gates:
+        show_chart(charts.saturation_bars(saturation({g: quantities[g] for g in spec.gates})),
+                   key="saturation")
+        st.caption("A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it.")
+    else:
+        st.info("A vanilla RNN has no gates: its only state is h_t.")
+if L > 1:
+    show_chart(charts.layer_stack(tr.hidden.numpy(), direction=direction, stride=stride),
+               key="layer_stack")
+
+if clamp_run is not None:
+    st.subheader("Normal vs clamped run")
+    name = "c" if clamp_run.cell is not None else "h"
+    normal = tr.cell if name == "c" else tr.hidden
+    clamped = clamp_run.cell if name == "c" else clamp_run.hidden
+    u = min(unit, normal.shape[-1] - 1)
+    show_chart(charts.compare_runs(normal[layer, direction, :, u].numpy(),
+                                   clamped[layer, direction, :, u].numpy(),
+                                   label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",
+                                   from_step=int(st.session_state.get("clamp_from", 0))),
+               key="clamp_compare")
+
+if config.cell == "rnn" and alphabet is None:
+    with st.expander("The tutorial's textbook RNN next to nn.RNN"):
+        textbook = TextbookRNN.from_torch(rnn)
+        ours = textbook.forward(x, h0[0] if L * D >= 1 else None)
+        diff = float((ours - tr.hidden[0, 0]).abs().max())
+        st.latex(r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \quad "
+                 r"W_{xh} = W_{ih}^\top,\ W_{hh}^{\text{textbook}} = W_{hh}^\top,\ b_h = b_{ih} + b_{hh}")
+        st.markdown(f"Layer 0, forward: the one-bias loop and `nn.RNN` differ by at most "
+                    f"**{diff:.1e}** over all {T} steps and {H} units (float32 rounding).")

@@ -11,9 +11,10 @@ Importable without Streamlit (only :mod:`explorer.ui` imports it)::
 from .config import CELLS, LIMITS, CellConfig
 from .models import SequenceModel, build_from_config, build_model
 from .params import ParamCount, ParamRow, count_parameters
+from .readers import read_series
 from .trace import Trace, trace
 
 __all__ = [
     "CELLS", "LIMITS", "CellConfig", "SequenceModel", "build_model", "build_from_config",
-    "ParamCount", "ParamRow", "count_parameters", "Trace", "trace",
+    "ParamCount", "ParamRow", "count_parameters", "Trace", "trace", "read_series",
 ]

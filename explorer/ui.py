@@ -93,3 +93,77 @@ def cached_trace(config: CellConfig, signal: bytes, T: int) -> dict:
         "cell": None if tr.cell is None else tr.cell.numpy(),
         "gates": {k: v.numpy() for k, v in tr.gates.items()},
     }
+
+
+INPUT_KINDS = {
+    "wave": "Wave",
+    "random_walk": "Random walk",
+    "typed": "Typed numbers",
+    "text": "Text",
+    "series": "Real series",
+    "csv": "Your CSV",
+}
+
+
+def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | None, str] | None:
+    """Widgets that choose an input sequence. Returns ``(signal, alphabet, description)``:
+    ``signal`` a ``(T,)`` float32 array, or for text a ``(T, V)`` one-hot tensor with its
+    ``alphabet``; ``None`` (with the reason shown in place of the charts) when the input is
+    unusable. Keys are prefixed with ``key`` so state survives reruns and page switches."""
+    import numpy as np
+
+    from . import inputs
+    from .readers import read_series
+    from .tasks import SERIES, load_series
+
+    kind = st.segmented_control("Input sequence", list(INPUT_KINDS), format_func=INPUT_KINDS.get,
+                                default="wave", key=f"{key}_input_kind") or "wave"
+    try:
+        if kind == "wave":
+            a, b, c, d, e = st.columns(5)
+            shape = a.selectbox("shape", ["sine", "square", "sawtooth"], key=f"{key}_wave_shape")
+            T = b.slider("length T", 1, 400, 60, key=f"{key}_wave_T")
+            cycles = c.slider("cycles", 0.5, 10.0, 2.0, 0.5, key=f"{key}_wave_cycles")
+            amplitude = d.slider("amplitude", 0.1, 3.0, 1.0, 0.1, key=f"{key}_wave_amplitude")
+            noise = e.slider("noise (std)", 0.0, 1.0, 0.0, 0.05, key=f"{key}_wave_noise")
+            signal = inputs.wave(shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed)
+            return signal, None, f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}"
+        if kind == "random_walk":
+            a, b = st.columns(2)
+            T = a.slider("length T", 1, 400, 100, key=f"{key}_walk_T")
+            step = b.slider("step size (std)", 0.01, 0.5, 0.1, 0.01, key=f"{key}_walk_step")
+            return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
+        if kind == "typed":
+            text = st.text_input("Numbers, separated by commas or spaces",
+                                 "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1", key=f"{key}_typed")
+            return inputs.parse_numbers(text), None, "typed numbers"
+        if kind == "text":
+            text = st.text_input("A short text (each character one-hot over the text's own alphabet)",
+                                 "hello world", key=f"{key}_text")
+            x, alphabet = inputs.text_one_hot(text)
+            return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
+        if kind == "series":
+            a, b, c = st.columns([2, 1, 1])
+            series = a.selectbox("series", list(SERIES), format_func=lambda k: SERIES[k].label,
+                                 key=f"{key}_series")
+            n = len(load_series(series))
+            length = int(b.number_input("length T", 1, min(2000, n), 60, key=f"{key}_series_T"))
+            start = int(c.number_input("start position", 0, n - 1, 0, key=f"{key}_series_start"))
+            st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
+            return inputs.series_window(series, start, length), None, SERIES[series].label
+        upload = st.file_uploader("A CSV file with at least one numeric column", type=["csv", "txt", "tsv"],
+                                  key=f"{key}_csv")
+        if upload is None:
+            st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
+            return None
+        frame = read_series(upload)
+        column = st.selectbox("column", list(frame.columns), key=f"{key}_csv_column")
+        values = frame[column].to_numpy(np.float32)
+        from .config import MAX_SEQUENCE_LENGTH
+        if len(values) > MAX_SEQUENCE_LENGTH:
+            raise ValueError(f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}")
+        values = (values - values.mean()) / (values.std() or 1.0)
+        return values.astype(np.float32), None, f"{upload.name}: {column} (standardised)"
+    except ValueError as err:
+        st.error(f"This input cannot be used: {err}.", icon=":material/error:")
+        return None

@@ -19,6 +19,18 @@ def _open(page: str | None = None) -> AppTest:
     return at
 
 
+def _array(value):
+    """A figure array from its JSON: a list, or plotly's typed-array dict (``bdata``)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return out.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else out
+    return np.asarray(value)
+
+
 def _figures(at):
     import json
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -76,11 +88,11 @@ def test_invalid_sizes_show_message_and_keep_state():
 def test_step_through_inputs_and_bad_typed_numbers():
     at = _open(PAGES[1])
     at.button_group(key="step_input_kind").set_value("typed").run()
-    at.text_input(key="typed_numbers").set_value("1, 2, oops").run()
+    at.text_input(key="step_typed").set_value("1, 2, oops").run()
     assert not at.exception
     assert "item 3, 'oops', is not a number" in at.error[0].value
     assert at.sidebar.selectbox(key="cell").value == "lstm"  # the rest of the app is intact
-    at.text_input(key="typed_numbers").set_value("1, 2, 3, 4").run()
+    at.text_input(key="step_typed").set_value("1, 2, 3, 4").run()
     assert not at.error
     assert at.slider(key="step_t").max == 3
     at.button_group(key="step_input_kind").set_value("series").run()
@@ -141,3 +153,100 @@ def test_training_nan_shows_message_and_keeps_page():
     assert at.session_state["trainer"].status == "diverged"
     assert any("rolled back" in e.value for e in at.error)
     assert at.button(key="train_reset")  # the way out is on the page
+
+
+STEP = PAGES[1]
+
+
+@pytest.mark.parametrize("kind", ["wave", "random_walk", "typed", "text", "series"])
+def test_step_through_every_input_kind(kind):
+    at = _open(STEP)
+    at.button_group(key="step_input_kind").set_value(kind).run()
+    assert not at.exception and not at.error
+    assert at.slider(key="step_t").max >= 1
+    titles = {f["layout"]["title"]["text"] for f in _figures(at)}
+    assert "hidden state h_t" in titles and any(t.startswith("LSTM cell") for t in titles)
+
+
+def test_step_through_csv_upload_good_and_bad():
+    at = _open(STEP)
+    at.button_group(key="step_input_kind").set_value("csv").run()
+    assert not at.exception
+    assert any("Upload a CSV" in i.value for i in at.info)
+
+
+def test_playback_controls_move_everything_together():
+    at = _open(STEP)
+    at.button(key="step_forward").click().run()
+    at.button(key="step_forward").click().run()
+    assert at.slider(key="step_t").value == 2
+    at.button(key="step_back").click().run()
+    assert at.slider(key="step_t").value == 1
+    diagram = next(f for f in _figures(at) if f["layout"]["title"]["text"].startswith("LSTM cell"))
+    assert diagram["layout"]["title"]["text"].endswith("step t = 1")
+    heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
+    assert heat["layout"]["shapes"][0]["x0"] == 0.5  # the cursor sits on t = 1
+    assert any("step t = 1" in m.value for m in at.markdown)  # the equations' heading
+    at.button(key="step_play").click().run()
+    assert at.session_state["step_playing"]
+    at.run()  # in the browser the fragment's timer does this; AppTest never fires it
+    at.run()
+    assert at.slider(key="step_t").value >= 3
+    at.button(key="step_play").click().run()  # pause
+    paused = at.slider(key="step_t").value
+    at.run()
+    assert not at.session_state["step_playing"] and at.slider(key="step_t").value == paused
+    at.button(key="step_first").click().run()
+    assert at.slider(key="step_t").value == 0
+
+
+def test_equations_show_live_numbers_of_the_selected_unit():
+    at = _open(STEP)
+    at.number_input(key="step_unit").set_value(3).run()
+    at.slider(key="step_t").set_value(5).run()
+    assert not at.exception
+    lines = [l.value.strip("$\n") for l in at.latex]
+    assert any(l.startswith("f_t") for l in lines) and any(l.startswith("c_t") for l in lines)
+    heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
+    assert heat["layout"]["shapes"][1]["y0"] == 2.5  # the selected unit is outlined
+    f_value = float(_array(heat["data"][0]["z"])[3, 5])  # z is (unit, t)
+    f_line = next(l for l in lines if l.startswith("f_t"))
+    assert f_line.endswith(f"= {f_value:.3f}")  # the equation ends on the heatmap's number
+
+
+def test_clamps_show_the_comparison():
+    at = _open(STEP)
+    at.selectbox(key="clamp_f").set_value(1.0).run()
+    at.selectbox(key="clamp_i").set_value(0.0).run()
+    at.number_input(key="clamp_from").set_value(10).run()
+    assert not at.exception
+    fig = next(f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped"))
+    normal, clamped = _array(fig["data"][0]["y"]), _array(fig["data"][1]["y"])
+    assert fig["data"][1]["name"] == "clamped run"
+    assert (clamped[10:] == clamped[9]).all()  # forget = 1, input = 0: c_t frozen from t = 10
+    import numpy as np
+    np.testing.assert_allclose(normal[:10], clamped[:10], atol=1e-5)  # same run before the clamp
+    assert np.abs(normal[10:] - clamped[9]).max() > 1e-3  # the free run keeps moving
+
+
+def test_long_sequence_is_downsampled_with_a_note():
+    at = _open(STEP)
+    at.button_group(key="step_input_kind").set_value("series").run()
+    at.selectbox(key="step_series").set_value("seattle_temp_max").run()
+    at.number_input(key="step_series_T").set_value(1000).run()
+    assert not at.exception
+    assert any("every 4th step" in c.value for c in at.caption)
+
+
+def test_weights_options():
+    at = _open(STEP)
+    at.radio(key="step_weights").set_value("forget1").run()
+    assert not at.exception and any("b_if + b_hf" in c.value for c in at.caption)
+    at.radio(key="step_weights").set_value("trained").run()
+    assert any("Nothing has been trained yet" in i.value for i in at.info)
+    at.switch_page(PAGES[2]).run()
+    at.button(key="train_start").click().run()
+    at.switch_page(STEP).run()
+    at.radio(key="step_weights").set_value("trained").run()
+    assert not at.exception
+    assert any("trained for" in c.value for c in at.caption)
