@@ -6,7 +6,7 @@ from explorer import build_from_config, count_parameters
 from explorer.charts import parameter_bars
 from explorer.config import CELLS
 from explorer.params import BYTES_PER_FLOAT32, count_head, torch_total
-from explorer.teaching import EQUATIONS, PROJECTION, TEXTBOOK_EQUATIONS, TWO_BIASES, format_bytes
+from explorer.teaching import PROJECTION, TWO_BIASES, equations, format_bytes
 from explorer.ui import current_config, show_chart
 
 config = current_config()
@@ -21,25 +21,32 @@ head = count_head(config.D * config.H_out, config.output_size)
 head_total = sum(r.count for r in head)
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(f"nn.{spec.module.__name__} parameters", f"{counts.total:,}")
-c2.metric("Textbook form (one bias)", f"{counts.textbook_total:,}",
-          delta=f"{counts.textbook_total - counts.total:,}", delta_color="off")
-c3.metric("Memory (float32)", format_bytes(counts.bytes))
-c4.metric("With the linear head", f"{counts.total + head_total:,}",
-          help=f"head.weight + head.bias = {head_total:,}")
+c1.metric(f"nn.{spec.module.__name__}", f"{counts.total:,}",
+          help=f"Parameters of torch.nn.{spec.module.__name__}: sum(p.numel()).")
+c2.metric("Textbook", f"{counts.textbook_total:,}",
+          delta=f"{counts.textbook_total - counts.total:,}", delta_color="off",
+          help="The same cell with one bias per gate, as textbooks write it.")
+c3.metric("Memory", format_bytes(counts.bytes),
+          help=f"{counts.bytes:,} bytes: 4 bytes per float32 parameter.")
+c4.metric("With head", f"{counts.total + head_total:,}",
+          help=f"Adding the linear head y_t = W_hy h_t + b_y: {head_total:,} parameters.")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Textbook form: one bias")
-    for line in TEXTBOOK_EQUATIONS[config.cell]:
+    for line in equations(config.cell, textbook=True, bias=config.bias):
         st.latex(line)
 with right:
     st.subheader(f"PyTorch's nn.{spec.module.__name__}: two biases")
-    for line in EQUATIONS[config.cell]:
+    for line in equations(config.cell, bias=config.bias):
         st.latex(line)
     if config.proj_size:
         st.latex(PROJECTION)
-st.info(TWO_BIASES, icon=":material/lightbulb:")
+if config.bias:
+    st.info(TWO_BIASES, icon=":material/lightbulb:")
+else:
+    st.info("With `bias=False` the recurrent layer has no biases at all, so the textbook and "
+            "PyTorch counts agree. (The linear head keeps its b_y.)", icon=":material/lightbulb:")
 
 st.subheader("Every tensor")
 rows = counts.rows + head
@@ -51,7 +58,7 @@ table = pd.DataFrame({
     "bytes (float32)": [BYTES_PER_FLOAT32 * r.count for r in rows],
     "in textbook form": ["yes" if r.textbook else "no: folded into b_ih" for r in rows],
 })
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)
 st.markdown(
     f"**Recurrent layer total** = {counts.total_formula} = **{counts.total:,}** parameters, "
     f"{format_bytes(counts.bytes)}. H = hidden_size = {config.hidden_size}, "

@@ -120,60 +120,79 @@ if spec.gates:
             clamp_run = clamped_trace(rnn, x, clamps, int(min(from_step, T - 1)), h0=h0, c0=c0)
 
 # ---------------------------------------------------------------- selectors
-sel = st.columns(4)
+sel = st.columns(3)
 layer = sel[0].selectbox("layer", range(L), key="step_layer", format_func=lambda l: f"layer {l}") \
     if L > 1 else 0
 direction = sel[1].selectbox("direction", [0, 1], key="step_direction",
                              format_func=lambda d: ["forward", "reverse"][d]) if D == 2 else 0
 if st.session_state.get("step_unit", 0) >= H:
     st.session_state["step_unit"] = 0
-unit = sel[2].number_input("unit (for the diagram and equations)", 0, H - 1, 0, key="step_unit")
 stride = display_stride(T)
 
 quantities = tr.quantities(layer, direction)
 quantities = {k: v.numpy() for k, v in quantities.items()}
 x_np = x.numpy()
+low = min(0.0, min(float(v.min()) for v in quantities.values()))
+value_range = (1.1 * low, 1.1 * max(1.0, max(float(v.max()) for v in quantities.values())))
 
 # ---------------------------------------------------------------- playback (a fragment)
-if st.session_state.get("step_t", 0) > T - 1:
-    st.session_state["step_t"] = 0
-playing = st.session_state.get("step_playing", False)
-speed = st.session_state.get("step_speed", 2)
+# The position lives in "step_pos": the slider widget ("step_t") is reset by Streamlit whenever
+# its range changes (a new length T), and the position must survive that.
+st.session_state["step_pos"] = int(np.clip(st.session_state.get("step_pos", 0), 0, T - 1))
 
 
-def _move(delta: int | None = None, to: int | None = None) -> None:
-    t = st.session_state.get("step_t", 0)
-    st.session_state["step_t"] = int(np.clip(to if to is not None else t + delta, 0, T - 1))
+def _move(delta: int = 0, to: int | None = None) -> None:
+    pos = st.session_state["step_pos"] if to is None else to
+    st.session_state["step_pos"] = int(np.clip(pos + delta, 0, T - 1))
 
 
-def _toggle_play() -> None:
-    st.session_state["step_playing"] = not st.session_state.get("step_playing", False)
-    if st.session_state["step_playing"] and st.session_state.get("step_t", 0) >= T - 1:
-        st.session_state["step_t"] = 0
+def _slid() -> None:
+    st.session_state["step_pos"] = st.session_state["step_t"]
+
+
+def _select_unit() -> None:
+    """A click on a bar of the "values at step t" chart selects that bar's unit."""
+    points = st.session_state["step_values"].selection.points
+    if points:
+        st.session_state["step_unit"] = int(points[0]["point_index"])  # bars sit at x = unit
+
+
+def _play_changed() -> None:
+    if st.session_state["step_playing"] and st.session_state["step_pos"] >= T - 1:
+        st.session_state["step_pos"] = 0  # playing from the end starts over
+
+
+# Play and speed sit outside the fragment: changing them reruns the page once, which re-arms
+# the fragment's timer; every frame after that reruns the fragment only. Play is a toggle, not
+# a button: a toggle's value travels with every message to the server, so a pause cannot be
+# lost in a race with a timer-driven frame (a button's one-shot click can be).
+top = st.columns([1.3, 2.5, 6])
+playing = top[0].toggle("Play", key="step_playing", on_change=_play_changed,
+                        help="Play the sequence at the chosen speed; switch off to pause.")
+speed = top[1].select_slider("speed (steps/s)", SPEEDS, value=2, key="step_speed")
 
 
 @st.fragment(run_every=1 / speed if playing else None)
 def player() -> None:
-    """Controls, diagram, equations and heatmaps: they move together, without a page rerun."""
+    """Step controls, diagram, equations and heatmaps: they move together, without a page
+    rerun."""
     if st.session_state.get("step_playing"):
-        if st.session_state.get("step_t", 0) >= T - 1:
+        if st.session_state["step_pos"] >= T - 1:
             st.session_state["step_playing"] = False
-            st.rerun()  # stop the timer
+            st.rerun()  # the end: stop the timer and show "Play" again
         _move(+1)
-    c = st.columns([1, 1, 1.4, 1, 2.5, 6])
+    c = st.columns([1, 1, 1, 2, 6])
     c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 0",
-                on_click=_move, kwargs={"to": 0})
+                on_click=_move, kwargs={"to": 0}, width="stretch")
     c[1].button("", icon=":material/chevron_left:", key="step_back", help="one step back",
-                on_click=_move, args=(-1,))
-    if c[2].button("Pause" if st.session_state.get("step_playing") else "Play",
-                   icon=":material/pause:" if st.session_state.get("step_playing") else ":material/play_arrow:",
-                   key="step_play", type="primary"):
-        _toggle_play()
-        st.rerun()  # the timer's interval is set when the fragment is defined
-    c[3].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
-                on_click=_move, args=(+1,))
-    c[4].select_slider("speed (steps/s)", SPEEDS, value=2, key="step_speed")
-    t = c[5].slider("time step t", 0, T - 1, key="step_t")
+                on_click=_move, args=(-1,), width="stretch")
+    c[2].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
+                on_click=_move, args=(+1,), width="stretch")
+    unit = c[3].number_input("unit", 0, H - 1, 0, key="step_unit",
+                             help="The unit shown in the diagram and the equations; clicking a "
+                                  "bar of the chart at the bottom selects its unit too.")
+    st.session_state["step_t"] = st.session_state["step_pos"]
+    t = c[4].slider("time step t", 0, T - 1, key="step_t", on_change=_slid)
     st.markdown(f"#### t = {t} of {T - 1}" + (f" · input {alphabet[int(x_np[t].argmax())]!r}"
                                                  if alphabet else f" · x_t = {x_np[t, 0]:.3f}"))
 
@@ -207,17 +226,19 @@ def player() -> None:
                                       unit=unit if vals.shape[1] > unit else None),
                        key=f"heatmap_{name}")
     now = {name: vals[t] for name, vals in quantities.items()}
-    show_chart(charts.step_values(now, t), key="step_values")
+    st.plotly_chart(charts.step_values(now, t, y_range=value_range), width="stretch", key="step_values",
+                    on_select=_select_unit, selection_mode="points", config={"displaylogo": False})
 
 
 st.subheader("Step by step")
 st.caption("Play, or move with the buttons and the slider: the diagram, the equations and the "
-           "heatmap cursors follow. Hover a heatmap for t, unit and value; pick the unit above.")
+           "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
+           "last chart to follow that unit.")
 player()
 
 # ---------------------------------------------------------------- whole-sequence views
 with st.expander("Values at every unit for the current step", expanded=False):
-    t_now = st.session_state.get("step_t", 0)
+    t_now = st.session_state["step_pos"]
     table = pd.DataFrame({charts.QUANTITY_STYLES[n].label: v[t_now]
                           for n, v in quantities.items() if v.shape[1] == H})
     table.index.name = "unit"
@@ -244,7 +265,7 @@ if clamp_run is not None:
     name = "c" if clamp_run.cell is not None else "h"
     normal = tr.cell if name == "c" else tr.hidden
     clamped = clamp_run.cell if name == "c" else clamp_run.hidden
-    u = min(unit, normal.shape[-1] - 1)
+    u = min(st.session_state.get("step_unit", 0), normal.shape[-1] - 1)
     show_chart(charts.compare_runs(normal[layer, direction, :, u].numpy(),
                                    clamped[layer, direction, :, u].numpy(),
                                    label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",

@@ -73,14 +73,15 @@ def set_status(status: str) -> None:
 
 
 status = trainer.status
-b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 3])
-b1.button("Start", type="primary", disabled=status != "ready", key="train_start",
+b1, b2, b3, b4 = st.columns(4)
+b1.button("Start", type="primary", disabled=status != "ready", key="train_start", width="stretch",
           on_click=set_status, args=("running",), icon=":material/play_arrow:")
-b2.button("Pause", disabled=status != "running", key="train_pause",
+b2.button("Pause", disabled=status != "running", key="train_pause", width="stretch",
           on_click=set_status, args=("paused",), icon=":material/pause:")
-b3.button("Resume", disabled=status != "paused", key="train_resume",
+b3.button("Resume", disabled=status != "paused", key="train_resume", width="stretch",
           on_click=set_status, args=("running",), icon=":material/resume:")
-b4.button("Reset", key="train_reset", on_click=new_trainer, icon=":material/restart_alt:")
+b4.button("Reset", key="train_reset", on_click=new_trainer, icon=":material/restart_alt:",
+          width="stretch")
 log_y = st.toggle("log-scale loss", value=True, key="train_log")
 
 
@@ -88,6 +89,7 @@ log_y = st.toggle("log-scale loss", value=True, key="train_log")
 def live() -> None:
     """Train for a slice of time, then redraw; reruns on its own twice a second while running."""
     tr: Trainer = st.session_state[TRAINER]
+    run_series = SERIES[st.session_state[SIGNATURE][2]]  # the run's own series, not the widget's
     was_running = tr.status == "running"
     if was_running:
         tr.run(seconds=0.3)
@@ -103,14 +105,16 @@ def live() -> None:
         show_chart(charts.loss_curve(tr.history, log_y=log_y), key="loss_chart")
         result = tr.last_eval or tr.evaluate()
         m1, m2, m3 = st.columns(3)
-        m1.metric(f"Model RMSE ({spec.unit})", f"{result['rmse']:.3f}")
-        m2.metric(f"Naive RMSE ({spec.unit})", f"{result['naive_rmse']:.3f}")
-        gain = 1 - result["rmse"] / result["naive_rmse"]
-        m3.metric("Model vs naive", f"{100 * gain:+.0f} %",
-                  help="Share of the naive forecast's error that the model removes.")
-        dates = load_series(series_key).index[result["index"]]
+        m1.metric(f"Model RMSE ({run_series.unit})", f"{result['rmse']:.3f}")
+        m2.metric(f"Naive RMSE ({run_series.unit})", f"{result['naive_rmse']:.3f}",
+                  help="The forecast \"next value = last value\" on the same validation part.")
+        gain = round(100 * (1 - result["rmse"] / result["naive_rmse"])) + 0  # + 0: no "-0"
+        m3.metric("Error removed vs naive", f"{gain} %",
+                  help="1 − model RMSE / naive RMSE: how much of the naive forecast's error the "
+                       "model removes. Negative: the model is worse than naive.")
+        dates = load_series(run_series.key).index[result["index"]]
         show_chart(charts.forecast(dates, result["truth"], result["prediction"], result["naive"],
-                                   unit=spec.unit), key="forecast_chart")
+                                   unit=run_series.unit), key="forecast_chart")
     else:
         st.caption("Press **Start**: the loss curve appears here and grows while training runs.")
     if was_running and tr.status != "running":

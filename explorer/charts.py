@@ -83,7 +83,8 @@ def heatmap(values: np.ndarray, style: Style, *, step: int | None = None, stride
     T, U = values.shape
     heat = go.Heatmap(
         z=values.T, x=np.arange(0, T * stride, stride), y=np.arange(U), zmin=style.zmin,
-        zmax=style.zmax, colorscale=style.colorscale, colorbar=dict(thickness=12),
+        zmax=style.zmax, colorscale=style.colorscale,
+        colorbar=dict(thickness=12, title=dict(text=style.label.split()[-1])),
         hovertemplate="t=%{x}<br>unit %{y}<br>value %{z:.4f}<extra></extra>")
     shapes = []
     if step is not None:
@@ -95,14 +96,18 @@ def heatmap(values: np.ndarray, style: Style, *, step: int | None = None, stride
                    yaxis=dict(autorange="reversed" if U > 1 else True))
 
 
-def step_values(quantities: dict[str, np.ndarray], step: int, height: int = 320) -> go.Figure:
-    """Grouped bars: the value of each quantity (``{name: (U,)}``) for every unit at one step."""
+def step_values(quantities: dict[str, np.ndarray], step: int, *,
+                y_range: tuple[float, float] | None = None, height: int = 320) -> go.Figure:
+    """Grouped bars: the value of each quantity (``{name: (U,)}``) for every unit at one step.
+
+    ``y_range`` fixes the value axis (pass the whole sequence's range) so that bars can be
+    compared from one step to the next."""
     bars = [go.Bar(name=QUANTITY_STYLES[name].label, x=np.arange(len(vals)),
                    y=np.asarray(vals, dtype=np.float32),
                    hovertemplate=f"{name}: unit %{{x}}, %{{y:.4f}}<extra></extra>")
             for name, vals in quantities.items()]
     return _figure(bars, f"Values at step t = {step}", "unit", "value", height + 40,
-                   barmode="group", legend=dict(orientation="h", y=-0.25),
+                   yaxis=dict(range=list(y_range)) if y_range else None, barmode="group", legend=dict(orientation="h", y=-0.25),
                    margin=dict(l=60, r=20, t=50, b=110))
 
 
@@ -127,9 +132,27 @@ def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) ->
     if val:
         lines.append(go.Scatter(x=[s for s, _ in val], y=[v for _, v in val], mode="lines+markers",
                                 name="validation", line=dict(color="#d62728", width=2.5)))
-    yaxis = dict(type="log", dtick="D2") if log_y else {}  # log labels 1, 2, 5 per decade
+    yaxis = _log_ticks([r["train_loss"] for r in history] + [v for _, v in val]) if log_y else {}
+    xaxis = dict(tickformat="d", dtick=max(1, _nice(max(steps, default=1) / 6)))
     return _figure(lines, "Loss", "optimiser step", "mean squared error (normalised)", height,
-                   yaxis=yaxis, legend=dict(orientation="h", y=1.12), uirevision="loss")
+                   xaxis=xaxis, yaxis=yaxis, legend=dict(orientation="h", y=1.12),
+                   uirevision="loss")
+
+
+def _nice(x: float) -> float:
+    """The 1-2-5 number at or above ``x`` (tick spacing)."""
+    decade = 10 ** np.floor(np.log10(max(x, 1e-12)))
+    return float(next(m * decade for m in (1, 2, 5, 10) if m * decade >= x))
+
+
+def _log_ticks(values: list[float]) -> dict:
+    """A log axis labelled at 1, 2, 5 × 10^k across the values' range, in plain numbers."""
+    finite = [v for v in values if v > 0 and np.isfinite(v)]
+    if not finite:
+        return dict(type="log")
+    lo, hi = np.floor(np.log10(min(finite))), np.ceil(np.log10(max(finite)))
+    ticks = [m * 10.0 ** k for k in range(int(lo), int(hi) + 1) for m in (1, 2, 5)]
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def forecast(dates, truth: np.ndarray, prediction: np.ndarray, naive: np.ndarray, *, unit: str,
@@ -150,7 +173,7 @@ def parameter_bars(names: list[str], counts: list[int], height: int | None = Non
     """Horizontal bars of element counts per parameter tensor."""
     height = height or max(220, 28 * len(names) + 90)
     bars = go.Bar(x=counts, y=names, orientation="h", text=[f"{c:,}" for c in counts],
-                  textposition="auto", marker_color="#4c78a8",
+                  textposition="outside", textangle=0, cliponaxis=False, marker_color="#4c78a8",
                   hovertemplate="%{y}: %{x:,} parameters<extra></extra>")
     return _figure([bars], "Parameters per tensor", "number of parameters", "", height,
                    yaxis=dict(autorange="reversed"))

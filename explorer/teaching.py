@@ -7,21 +7,23 @@ matmul ``W_hn h + b_hn``.
 """
 from __future__ import annotations
 
+import re
+
 TEXTBOOK_EQUATIONS: dict[str, list[str]] = {
     "rnn": [
         r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right)",
         r"y_t = g\left(W_{hy}\, h_t + b_y\right)",
     ],
     "lstm": [
-        r"i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i) \quad "
+        r"i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i)",
         r"f_t = \sigma(W_{xf} x_t + W_{hf} h_{t-1} + b_f)",
-        r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g) \quad "
+        r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)",
         r"o_t = \sigma(W_{xo} x_t + W_{ho} h_{t-1} + b_o)",
         r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)",
         r"y_t = W_{hy}\, h_t + b_y",
     ],
     "gru": [
-        r"r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r) \quad "
+        r"r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r)",
         r"z_t = \sigma(W_{xz} x_t + W_{hz} h_{t-1} + b_z)",
         r"\tilde h_t = \tanh\left(W_{xh} x_t + W_{hh} (r_t \odot h_{t-1}) + b_h\right)",
         r"h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t",
@@ -50,6 +52,16 @@ EQUATIONS: dict[str, list[str]] = {
     ],
 }
 
+def equations(cell: str, *, textbook: bool = False, bias: bool = True) -> list[str]:
+    """The LaTeX lines of ``cell``'s equations, textbook (one bias) or PyTorch (two biases);
+    with ``bias=False`` the recurrent layer's bias terms are dropped (the head keeps ``b_y``)."""
+    lines = (TEXTBOOK_EQUATIONS if textbook else EQUATIONS)[cell]
+    if bias:
+        return list(lines)
+    return [line if line.startswith("y_t") else re.sub(r"\s*\+\s*b_\{?\w+\}?", "", line)
+            for line in lines]
+
+
 PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\_size} > 0)"
 
 
@@ -73,8 +85,8 @@ TWO_BIASES = (
 
 
 def format_bytes(n: int) -> str:
-    """``1408 -> '1,408 B (1.4 kB)'``: exact bytes and a decimal (SI) rounding."""
+    """``1408 -> '1.4 kB'``, ``900 -> '900 B'``: decimal (SI) units, one decimal."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
-            return f"{n:,} B ({n / size:.1f} {unit})"
+            return f"{n / size:.1f} {unit}"
     return f"{n:,} B"

@@ -86,11 +86,13 @@ class Trainer:
         if not math.isfinite(value):
             self._rollback()
             self.status = "diverged"
+            advice = (f"Try a lower learning rate (now {self.config.lr:g})"
+                      + (f" or a smaller gradient clip (now {self.config.clip_norm:g})"
+                         if self.config.clip_norm else " or gradient clipping"))
             self.message = (
                 f"The training loss became {value} at step {self.step + 1}, so training stopped "
                 f"and the weights were rolled back to step {self.step}, the last with a finite "
-                f"loss. Try a lower learning rate (now {self.config.lr:g}) or gradient clipping, "
-                f"then Reset.")
+                f"loss. {advice}, then Reset.")
             return False
         with torch.no_grad():
             for saved, p in zip(self._finite, self.model.parameters()):

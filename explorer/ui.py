@@ -57,6 +57,21 @@ def cell_sidebar() -> CellConfig | None:
     return config
 
 
+# Page widgets whose values must survive a visit to another page. Streamlit deletes the state of
+# widgets that were not drawn in a run; writing each value back every run keeps it. Buttons,
+# uploads and chart selections cannot be written: they are left out.
+PAGE_PREFIXES = ("step_", "train_", "clamp_")
+NOT_WRITABLE = {"step_first", "step_back", "step_forward", "step_csv", "step_values",
+                "train_start", "train_pause", "train_resume", "train_reset"}
+
+
+def keep_page_state() -> None:
+    """Called by the router before the page runs: re-store every page widget's value."""
+    for key in list(st.session_state.keys()):
+        if key.startswith(PAGE_PREFIXES) and key not in NOT_WRITABLE:
+            st.session_state[key] = st.session_state[key]
+
+
 def current_config() -> CellConfig:
     """The sidebar's configuration; if it is invalid, say so on the page and stop the page
     (the sidebar, and everything the user typed, stay as they are)."""

@@ -187,12 +187,12 @@ def test_playback_controls_move_everything_together():
     heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
     assert heat["layout"]["shapes"][0]["x0"] == 0.5  # the cursor sits on t = 1
     assert any("step t = 1" in m.value for m in at.markdown)  # the equations' heading
-    at.button(key="step_play").click().run()
+    at.toggle(key="step_playing").set_value(True).run()
     assert at.session_state["step_playing"]
     at.run()  # in the browser the fragment's timer does this; AppTest never fires it
     at.run()
     assert at.slider(key="step_t").value >= 3
-    at.button(key="step_play").click().run()  # pause
+    at.toggle(key="step_playing").set_value(False).run()  # pause
     paused = at.slider(key="step_t").value
     at.run()
     assert not at.session_state["step_playing"] and at.slider(key="step_t").value == paused

@@ -98,7 +98,37 @@ def test_training_draws_live_loss_curve(server, page):
         "() => { const p = document.querySelector('.js-plotly-plot');"
         " return p && p.data && p.data[0].x.length > 0; }", timeout=30_000)
     first = page.evaluate("document.querySelector('.js-plotly-plot').data[0].x.length")
+    # the curve grows while training runs (a loaded machine can make the first steps slow)
+    page.wait_for_function(
+        f"() => document.querySelector('.js-plotly-plot').data[0].x.length > {first}",
+        timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _step_counter(page) -> int:
+    text = page.locator("h4").filter(has_text="t = ").first.inner_text()  # "t = 3 of 59 · …"
+    return int(text.split("t = ")[1].split()[0])
+
+
+def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
+    page.goto(f"{server}/step_through")
+    _wait_idle(page)
+    assert _step_counter(page) == 0
+    play = page.locator("[data-testid='stCheckbox']").filter(has_text="Play")
+    play.click()
+    page.wait_for_timeout(3500)  # 2 steps per second by default
+    assert _step_counter(page) >= 3
+    play.click()  # pause
+    page.wait_for_timeout(1500)  # a frame already in flight may still arrive
+    paused = _step_counter(page)
     page.wait_for_timeout(1500)
-    later = page.evaluate("document.querySelector('.js-plotly-plot').data[0].x.length")
-    assert later > first or page.get_by_text("done").count() > 0
+    assert _step_counter(page) == paused
+    # click the bar of unit 5 in the "values at step t" chart (trace 2: input gate i_t, > 0)
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Values at step")
+    bar = chart.locator(".barlayer .trace").nth(2).locator(".point").nth(5)
+    bar.scroll_into_view_if_needed()
+    bar.click(force=True)
+    _wait_idle(page)
+    page.wait_for_timeout(800)
+    assert page.get_by_text("Unit 5, layer 0").count() > 0
     assert page.locator("[data-testid='stException']").count() == 0
