@@ -25,6 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import re
+import weakref
+
 import torch
 import torch.nn as nn
 
@@ -39,7 +42,8 @@ class Trace:
             ``x_{T-1} … x_t``.
         cell: ``(L, D, T, H)`` LSTM cell states c_t, ``None`` for RNN and GRU.
         gates: post-activation gates, each ``(L, D, T, H)``: keys ``"i" "f" "g" "o"`` (LSTM) or
-            ``"r" "z" "n"`` (GRU); empty for a vanilla RNN.
+            ``"r" "z" "n"`` (GRU); empty for a vanilla RNN. They are (non-contiguous) views of
+            one ``(L, D, T, G·H)`` buffer, in PyTorch's row order.
         x: ``(T, input_size)`` the input that was traced.
         kind: ``"rnn"``, ``"lstm"`` or ``"gru"``.
     """
@@ -75,13 +79,29 @@ def kind_of(rnn: nn.Module) -> str:
     raise TypeError(f"expected torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
 
 
+_LAYER_CACHE: "weakref.WeakKeyDictionary[nn.Module, dict]" = weakref.WeakKeyDictionary()
+
+
 def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     """A one-layer module of the same kind whose parameters *are* ``rnn``'s layer ``layer``.
 
-    Built on the meta device (no allocation, no initialisation), then its parameters are
-    replaced by the originals; ``RNNBase.__setattr__`` keeps the fused kernel's weight list in
-    step.
+    Kept per module while the module lives (a weak reference: nothing leaks) and rebuilt when
+    a parameter object of that layer was replaced.
     """
+    params = tuple(p for name, p in rnn.named_parameters()
+                   if re.fullmatch(rf"\w+_l{layer}(_reverse)?", name))
+    cached = _LAYER_CACHE.setdefault(rnn, {}).get(layer)
+    if cached is not None and len(cached[0]) == len(params) and all(
+            a is b for a, b in zip(cached[0], params)):
+        return cached[1]
+    one = _build_layer_module(rnn, layer)
+    _LAYER_CACHE[rnn][layer] = (params, one)
+    return one
+
+
+def _build_layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
+    """Built on the meta device (no allocation), then its parameters are replaced by the
+    originals; ``RNNBase.__setattr__`` keeps the fused kernel's weight list in step."""
     H_out = getattr(rnn, "proj_size", 0) or rnn.hidden_size
     in_size = rnn.input_size if layer == 0 else H_out * _directions(rnn)
     kwargs = dict(num_layers=1, bias=rnn.bias, bidirectional=rnn.bidirectional, device="meta")
@@ -151,10 +171,12 @@ def linear_scan(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Ten
 
 
 def _gates_lstm(pre: torch.Tensor, H: int):
-    """``pre``: ``(T, 4H)`` pre-activations in PyTorch's row order i, f, g, o; overwritten."""
-    g = torch.tanh(pre[:, 2 * H:3 * H])  # (T, H)
-    act = pre.sigmoid_()  # i, f, o in place; the g block is ignored
-    return act[:, :H], act[:, H:2 * H], g, act[:, 3 * H:]
+    """``pre``: ``(T, 4H)`` pre-activations in PyTorch's row order i, f, g, o, turned into the
+    activations in place; returns views of its four blocks."""
+    pre[:, :2 * H].sigmoid_()  # i, f
+    pre[:, 2 * H:3 * H].tanh_()  # g
+    pre[:, 3 * H:].sigmoid_()  # o
+    return pre[:, :H], pre[:, H:2 * H], pre[:, 2 * H:3 * H], pre[:, 3 * H:]
 
 
 def _gates_gru(xw: torch.Tensor, hw: torch.Tensor, H: int):
@@ -205,7 +227,10 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
     names = {"lstm": "ifgo", "gru": "rzn"}.get(kind, "")
-    gates = {k: x.new_empty(L, D, T, H) for k in names}
+    # every gate of every layer and direction lives in one buffer, written in place; the
+    # returned gates are views of its blocks (PyTorch's row order), so nothing is copied
+    acts = x.new_empty(L, D, T, len(names) * H)
+    gates = {k: acts[..., j * H:(j + 1) * H] for j, k in enumerate(names)}
 
     layer_in = x  # (T, in_l)
     for layer in range(L):
@@ -226,27 +251,28 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
             h_start = h0[layer * D + d].unsqueeze(0)  # (1, H_out)
             h_prev = torch.cat([h_start, h[:-1]]) if d == 0 else torch.cat([h[1:], h_start])
             w_ih, w_hh, b_ih, b_hh, _ = layer_weights(rnn, layer, d)
-            xw = layer_in @ w_ih.t()  # (T, G·H)
-            if b_ih is not None:
-                xw += b_ih
+            act = acts[layer, d]  # (T, G·H), contiguous
             if kind == "lstm":
-                # all four pre-activations in one accumulation: x W_ih^T + b_ih + h W_hh^T + b_hh
-                if b_hh is not None:
-                    xw += b_hh
-                i, f, g, o = _gates_lstm(torch.addmm(xw, h_prev, w_hh.t()), H)  # each (T, H)
+                # all four pre-activations accumulated in place:
+                # x W_ih^T + (b_ih + b_hh), then + h_{t-1} W_hh^T
+                if b_ih is not None:
+                    torch.addmm(b_ih + b_hh, layer_in, w_ih.t(), out=act)
+                else:
+                    torch.mm(layer_in, w_ih.t(), out=act)
+                act.addmm_(h_prev, w_hh.t())
+                i, f, g, o = _gates_lstm(act, H)  # views of act, each (T, H)
                 c_start = c0[layer * D + d]  # (H,)
                 if d == 0:
-                    c = linear_scan(f, i * g, c_start)
+                    cell[layer, d] = linear_scan(f, i * g, c_start)
                 else:  # scan right to left
-                    c = linear_scan(f.flip(0), (i * g).flip(0), c_start).flip(0)
-                cell[layer, d] = c
-                for k, v in zip("ifgo", (i, f, g, o)):
-                    gates[k][layer, d] = v
+                    cell[layer, d] = linear_scan(f.flip(0), (i * g).flip(0), c_start).flip(0)
             else:
+                xw = layer_in @ w_ih.t()  # (T, 3H)
                 hw = h_prev @ w_hh.t()  # (T, 3H); kept apart: the reset gate scales W_hn h + b_hn
-                if b_hh is not None:
+                if b_ih is not None:
+                    xw += b_ih
                     hw += b_hh
-                for k, v in zip("rzn", _gates_gru(xw, hw, H)):
-                    gates[k][layer, d] = v
+                for j, v in enumerate(_gates_gru(xw, hw, H)):
+                    act[:, j * H:(j + 1) * H] = v
         layer_in = out
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
