@@ -166,7 +166,7 @@ def _play_changed() -> None:
 # the fragment's timer; every frame after that reruns the fragment only. Play is a toggle, not
 # a button: a toggle's value travels with every message to the server, so a pause cannot be
 # lost in a race with a timer-driven frame (a button's one-shot click can be).
-top = st.columns([1.3, 2.5, 6])
+top = st.columns([2, 3, 5])
 playing = top[0].toggle("Play", key="step_playing", on_change=_play_changed,
                         help="Play the sequence at the chosen speed; switch off to pause.")
 speed = top[1].select_slider("speed (steps/s)", SPEEDS, value=2, key="step_speed")
@@ -206,7 +206,7 @@ def player() -> None:
     if "c" in quantities:
         values["c_prev"] = float(quantities["c"][prev, unit] if 0 <= prev < T
                                  else c0[layer * D + direction][unit])
-    st.plotly_chart(cell_diagram(config.cell, values, unit=unit, step=t,
+    st.plotly_chart(cell_diagram(config.cell, values, unit=unit, step=t, height=420,
                                  nonlinearity=config.nonlinearity),
                     width="content", key="diagram", config={"displaylogo": False})
     st.markdown(f"**Unit {unit}, layer {layer}" + (", reverse" if direction else "")

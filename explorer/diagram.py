@@ -73,7 +73,7 @@ LABEL_FONT = 16  # ≥ 14 px: readable on a projector
 OP_RADIUS = 0.42
 TERMINAL_RADIUS = 0.34
 BLOCK_W, BLOCK_H = 2.4, 1.4
-COLOURBAR_SPACE = 150  # px on the right for the two colour bars
+COLOURBAR_SPACE = 70  # px below the drawing for the colour bars, side by side
 
 
 def colour_for(key: str, value: float | None) -> str:
@@ -357,14 +357,17 @@ _DRAW = {"rnn": _draw_rnn, "lstm": _draw_lstm, "gru": _draw_gru}
 _TITLE = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
-def _colourbar(scale: tuple, title: str, y: float) -> go.Scatter:
-    """An invisible trace whose only job is to show a labelled colour bar."""
+def _colourbar(scale: tuple, title: str, x: float) -> go.Scatter:
+    """An invisible trace whose only job is to show a labelled colour bar. The bars lie
+    horizontally under the drawing, centred at ``x`` (paper units), so that the figure stays as
+    narrow as the drawing: a projector's 1024-px screen has no room beside it."""
     lo, hi, name = scale
     return go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
                       marker=dict(color=[lo, hi], cmin=lo, cmax=hi, colorscale=name, showscale=True,
-                                  colorbar=dict(title=dict(text=title, side="top", font=dict(size=14)),
-                                                thickness=14, len=0.42, y=y, yanchor="middle",
-                                                x=1.02, xanchor="left", tickfont=dict(size=14))))
+                                  colorbar=dict(title=dict(text=title, side="right", font=dict(size=14)),
+                                                orientation="h", thickness=14, len=0.3, x=x,
+                                                xanchor="center", y=0, yanchor="top",
+                                                ypad=10, tickfont=dict(size=14))))
 
 
 def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int | None = None,
@@ -425,11 +428,11 @@ def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int
                                showlegend=False))
     if values is not None and kind == "rnn":  # no sigmoid gates: one bar
         fig.add_trace(_colourbar(TANH, TANH_TITLE if nonlinearity == "tanh"
-                                 else "ReLU h, −1…1 clipped", 0.5))
+                                 else "ReLU h, −1…1 clipped", 0.3))
     elif values is not None:
-        fig.add_trace(_colourbar(SIGMOID, SIGMOID_TITLE, 0.76))
-        fig.add_trace(_colourbar(TANH, TANH_TITLE, 0.22))
-    margin = dict(l=10, r=COLOURBAR_SPACE if values is not None else 10, t=50, b=10)
+        fig.add_trace(_colourbar(SIGMOID, SIGMOID_TITLE, 0.2))
+        fig.add_trace(_colourbar(TANH, TANH_TITLE, 0.65))
+    margin = dict(l=10, r=10, t=50, b=COLOURBAR_SPACE if values is not None else 10)
     scale = (height - margin["t"] - margin["b"]) / (y1 - y0)  # pixels per diagram unit
     fig.update_layout(
         title=dict(text=title, font=dict(size=17)), height=height, font=dict(size=LABEL_FONT),

@@ -132,3 +132,24 @@ def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
     page.wait_for_timeout(800)
     assert page.get_by_text("Unit 5, layer 0").count() > 0
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_csv_upload_good_and_bad(server, page):
+    page.goto(f"{server}/step_through")
+    _wait_idle(page)
+    page.locator("[data-testid='stButtonGroup']").get_by_text("Your CSV", exact=True).click()
+    _wait_idle(page)
+    uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
+    uploader.set_input_files(str(ROOT / "tests" / "data" / "semicolon_decimal_comma_bom.csv"))
+    _wait_idle(page)
+    page.wait_for_timeout(1000)
+    assert page.get_by_text("This input cannot be used").count() == 0
+    assert page.get_by_text("semicolon_decimal_comma_bom.csv").count() > 0  # named in the caption
+    page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=30_000)
+    uploader.set_input_files(str(ROOT / "tests" / "data" / "no_numeric.csv"))
+    _wait_idle(page)
+    page.wait_for_timeout(1000)
+    assert page.get_by_text("This input cannot be used").count() > 0
+    assert page.get_by_text("no numeric column").count() > 0
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Cell type").count() > 0  # the sidebar is intact
