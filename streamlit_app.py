@@ -1,7 +1,7 @@
 """RNN Explorer: the router. Run with ``streamlit run streamlit_app.py``."""
 import streamlit as st
 
-from explorer.ui import cell_sidebar, keep_page_state
+from explorer.ui import cell_sidebar
 
 st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
 page = st.navigation([
@@ -10,5 +10,4 @@ page = st.navigation([
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
 ])
 cell_sidebar()
-keep_page_state()
 page.run()

@@ -1,4 +1,5 @@
 """Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time."""
+
 import dataclasses
 
 import numpy as np
@@ -26,20 +27,34 @@ title = st.empty()  # filled once the weights (and so the cell) are known
 trained = st.session_state.get("trainer")
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
 weights = st.radio(
-    "Weights", ["fresh", "forget1", "trained"], horizontal=True, key="step_weights",
-    format_func={"fresh": "fresh, seeded initialisation", "forget1": "fresh, forget-gate bias 1.0",
-                 "trained": "trained on the Train page"}.get,
-    help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.")
+    "Weights",
+    ["fresh", "forget1", "trained"],
+    horizontal=True,
+    key="step_weights",
+    persist_state="session",
+    format_func={
+        "fresh": "fresh, seeded initialisation",
+        "forget1": "fresh, forget-gate bias 1.0",
+        "trained": "trained on the Train page",
+    }.get,
+    help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.",
+)
 if weights == "trained":
     if trained is None or trained.step == 0:
-        st.info("Nothing has been trained yet: train a model on the **Train** page first. Showing "
-                "fresh weights meanwhile.", icon=":material/info:")
+        st.info(
+            "Nothing has been trained yet: train a model on the **Train** page first. Showing "
+            "fresh weights meanwhile.",
+            icon=":material/info:",
+        )
         weights = "fresh"
     else:
         config = trained_config
 if weights == "forget1" and (config.cell != "lstm" or not config.bias):
-    st.info("The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
-            "sidebar. Showing fresh weights.", icon=":material/info:")
+    st.info(
+        "The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
+        "sidebar. Showing fresh weights.",
+        icon=":material/info:",
+    )
     weights = "fresh"
 spec = CELLS[config.cell]
 title.title(f"Step through {article(spec.label)}")
@@ -51,8 +66,10 @@ if chosen is None:
 signal, alphabet, description = chosen
 if alphabet is not None:  # text: one feature per character of the alphabet
     if weights == "trained":
-        st.error("The trained model reads one number per step; text needs one input per "
-                 "character. Pick another input or fresh weights.")
+        st.error(
+            "The trained model reads one number per step; text needs one input per "
+            "character. Pick another input or fresh weights."
+        )
         st.stop()
     x = signal
     config = dataclasses.replace(config, input_size=len(alphabet))
@@ -60,14 +77,18 @@ else:
     x = to_features(signal, config.input_size)
 T = x.shape[0]
 if T < 2:
-    st.warning("A sequence of one step has nothing to step through: give at least two values.",
-               icon=":material/warning:")
+    st.warning(
+        "A sequence of one step has nothing to step through: give at least two values.",
+        icon=":material/warning:",
+    )
     st.stop()
 
 if weights == "trained":
     rnn = trained.model.rnn
-    st.caption(f"Weights: the {CELLS[config.cell].label} trained for {trained.step} steps on the "
-               f"Train page (hidden_size {config.hidden_size}). Input: {description}.")
+    st.caption(
+        f"Weights: the {CELLS[config.cell].label} trained for {trained.step} steps on the "
+        f"Train page (hidden_size {config.hidden_size}). Input: {description}."
+    )
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
@@ -77,27 +98,62 @@ else:
 L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
 with st.expander("Initial state h₀" + (" and c₀" if config.cell == "lstm" else "")):
-    h0_kind = st.radio("h₀", ["zeros", "random", "typed"], horizontal=True, key="step_h0_kind")
-    h0_text = st.text_input("typed h₀: one number, or hidden numbers", "0.5", key="step_h0_text") \
-        if h0_kind == "typed" else ""
+    h0_kind = st.radio(
+        "h₀",
+        ["zeros", "random", "typed"],
+        horizontal=True,
+        key="step_h0_kind",
+        persist_state="session",
+    )
+    h0_text = (
+        st.text_input(
+            "typed h₀: one number, or hidden numbers",
+            "0.5",
+            key="step_h0_text",
+            persist_state="session",
+        )
+        if h0_kind == "typed"
+        else ""
+    )
     c0_kind, c0_text = "zeros", ""
     if config.cell == "lstm":
-        c0_kind = st.radio("c₀", ["zeros", "random", "typed"], horizontal=True, key="step_c0_kind")
-        c0_text = st.text_input("typed c₀: one number, or hidden numbers", "0.5", key="step_c0_text") \
-            if c0_kind == "typed" else ""
+        c0_kind = st.radio(
+            "c₀",
+            ["zeros", "random", "typed"],
+            horizontal=True,
+            key="step_c0_kind",
+            persist_state="session",
+        )
+        c0_text = (
+            st.text_input(
+                "typed c₀: one number, or hidden numbers",
+                "0.5",
+                key="step_c0_text",
+                persist_state="session",
+            )
+            if c0_kind == "typed"
+            else ""
+        )
     try:
         h0 = initial_state(h0_kind, (L * D, H_out), seed=config.seed, text=h0_text)
-        c0 = initial_state(c0_kind, (L * D, H), seed=config.seed + 1, text=c0_text) \
-            if config.cell == "lstm" else None
+        c0 = (
+            initial_state(c0_kind, (L * D, H), seed=config.seed + 1, text=c0_text)
+            if config.cell == "lstm"
+            else None
+        )
     except ValueError as err:
         st.error(f"Initial state: {err}. Using zeros.", icon=":material/error:")
-        h0, c0 = initial_state("zeros", (L * D, H_out)), \
-            (initial_state("zeros", (L * D, H)) if config.cell == "lstm" else None)
+        h0, c0 = (
+            initial_state("zeros", (L * D, H_out)),
+            (initial_state("zeros", (L * D, H)) if config.cell == "lstm" else None),
+        )
 
 if weights == "forget1":
     fb = forget_bias(rnn)
-    st.caption("Forget-gate bias b_if + b_hf: " + ", ".join(
-        f"{name}: {v.min().item():.2f}…{v.max().item():.2f}" for name, v in fb.items()))
+    st.caption(
+        "Forget-gate bias b_if + b_hf: "
+        + ", ".join(f"{name}: {v.min().item():.2f}…{v.max().item():.2f}" for name, v in fb.items())
+    )
 
 tr = trace(rnn, x, h0, c0)
 
@@ -105,26 +161,52 @@ tr = trace(rnn, x, h0, c0)
 clamp_run = None
 if spec.gates:
     with st.expander("What if… clamp a gate"):
-        st.caption("Force gates to a constant from a chosen step on, in every layer and "
-                   "direction, and compare with the normal run. Try forget = 1 and input = 0: "
-                   "the LSTM's cell state freezes.")
+        st.caption(
+            "Force gates to a constant from a chosen step on, in every layer and "
+            "direction, and compare with the normal run. Try forget = 1 and input = 0: "
+            "the LSTM's cell state freezes."
+        )
         cols = st.columns(len(spec.gates) + 1)
         clamps = {}
         for col, g in zip(cols, spec.gates):
-            choice = col.selectbox(GATE_NAMES[g], ["free", 0.0, 0.5, 1.0] if g not in "gn"
-                                   else ["free", -1.0, 0.0, 1.0], key=f"clamp_{g}")
+            choice = col.selectbox(
+                GATE_NAMES[g],
+                ["free", 0.0, 0.5, 1.0] if g not in "gn" else ["free", -1.0, 0.0, 1.0],
+                key=f"clamp_{g}",
+                persist_state="session",
+            )
             if choice != "free":
                 clamps[g] = float(choice)
-        from_step = cols[-1].number_input("from step", 0, T - 1, 0, key="clamp_from")
+        from_step = cols[-1].number_input(
+            "from step", 0, T - 1, 0, key="clamp_from", persist_state="session"
+        )
         if clamps:
             clamp_run = clamped_trace(rnn, x, clamps, int(min(from_step, T - 1)), h0=h0, c0=c0)
 
 # ---------------------------------------------------------------- selectors
 sel = st.columns(3)
-layer = sel[0].selectbox("layer", range(L), key="step_layer", format_func=lambda l: f"layer {l}") \
-    if L > 1 else 0
-direction = sel[1].selectbox("direction", [0, 1], key="step_direction",
-                             format_func=lambda d: ["forward", "reverse"][d]) if D == 2 else 0
+layer = (
+    sel[0].selectbox(
+        "layer",
+        range(L),
+        key="step_layer",
+        persist_state="session",
+        format_func=lambda l: f"layer {l}",
+    )
+    if L > 1
+    else 0
+)
+direction = (
+    sel[1].selectbox(
+        "direction",
+        [0, 1],
+        key="step_direction",
+        persist_state="session",
+        format_func=lambda d: ["forward", "reverse"][d],
+    )
+    if D == 2
+    else 0
+)
 if st.session_state.get("step_unit", 0) >= H:
     st.session_state["step_unit"] = 0
 stride = display_stride(T)
@@ -167,9 +249,15 @@ def _play_changed() -> None:
 # a button: a toggle's value travels with every message to the server, so a pause cannot be
 # lost in a race with a timer-driven frame (a button's one-shot click can be).
 top = st.columns([2, 3, 5])
-playing = top[0].toggle("Play", key="step_playing", on_change=_play_changed,
-                        help="Play the sequence at the chosen speed; switch off to pause.")
-speed = top[1].select_slider("speed (steps/s)", SPEEDS, value=2, key="step_speed")
+playing = top[0].toggle(
+    "Play",
+    key="step_playing",
+    on_change=_play_changed,
+    help="Play the sequence at the chosen speed; switch off to pause.",
+)
+speed = top[1].select_slider(
+    "speed (steps/s)", SPEEDS, value=2, key="step_speed", persist_state="session"
+)
 
 
 @st.fragment(run_every=1 / speed if playing else None)
@@ -182,35 +270,81 @@ def player() -> None:
             st.rerun()  # the end: stop the timer and show "Play" again
         _move(+1)
     c = st.columns([1, 1, 1, 2, 6])
-    c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 0",
-                on_click=_move, kwargs={"to": 0}, width="stretch")
-    c[1].button("", icon=":material/chevron_left:", key="step_back", help="one step back",
-                on_click=_move, args=(-1,), width="stretch")
-    c[2].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
-                on_click=_move, args=(+1,), width="stretch")
-    unit = c[3].number_input("unit", 0, H - 1, 0, key="step_unit",
-                             help="The unit shown in the diagram and the equations; clicking a "
-                                  "bar of the chart at the bottom selects its unit too.")
+    c[0].button(
+        "",
+        icon=":material/first_page:",
+        key="step_first",
+        help="jump to t = 0",
+        on_click=_move,
+        kwargs={"to": 0},
+        width="stretch",
+    )
+    c[1].button(
+        "",
+        icon=":material/chevron_left:",
+        key="step_back",
+        help="one step back",
+        on_click=_move,
+        args=(-1,),
+        width="stretch",
+    )
+    c[2].button(
+        "",
+        icon=":material/chevron_right:",
+        key="step_forward",
+        help="one step forward",
+        on_click=_move,
+        args=(+1,),
+        width="stretch",
+    )
+    unit = c[3].number_input(
+        "unit",
+        0,
+        H - 1,
+        0,
+        key="step_unit",
+        persist_state="session",
+        help="The unit shown in the diagram and the equations; clicking a "
+        "bar of the chart at the bottom selects its unit too.",
+    )
     st.session_state["step_t"] = st.session_state["step_pos"]
     t = c[4].slider("time step t", 0, T - 1, key="step_t", on_change=_slid)
-    st.markdown(f"#### t = {t} of {T - 1}" + (f" · input {alphabet[int(x_np[t].argmax())]!r}"
-                                                 if alphabet else f" · x_t = {x_np[t, 0]:.3f}"))
+    st.markdown(
+        f"#### t = {t} of {T - 1}"
+        + (
+            f" · input {alphabet[int(x_np[t].argmax())]!r}"
+            if alphabet
+            else f" · x_t = {x_np[t, 0]:.3f}"
+        )
+    )
 
     terms = unit_terms(rnn, tr, layer=layer, direction=direction, t=t, unit=unit, h0=h0, c0=c0)
     values = {k: float(v[t, unit]) for k, v in quantities.items() if v.shape[1] > unit}
     values["x"] = float(x_np[t, 0]) if alphabet is None else float(x_np[t].argmax())
     prev = t - 1 if direction == 0 else t + 1
     start = h0[layer * D + direction]
-    values["h_prev"] = float(quantities["h"][prev, unit] if 0 <= prev < T else start[unit]) \
-        if unit < H_out else float("nan")
+    values["h_prev"] = (
+        float(quantities["h"][prev, unit] if 0 <= prev < T else start[unit])
+        if unit < H_out
+        else float("nan")
+    )
     if "c" in quantities:
-        values["c_prev"] = float(quantities["c"][prev, unit] if 0 <= prev < T
-                                 else c0[layer * D + direction][unit])
-    st.plotly_chart(cell_diagram(config.cell, values, unit=unit, step=t, height=420,
-                                 nonlinearity=config.nonlinearity),
-                    width="content", key="diagram", config={"displaylogo": False})
-    st.markdown(f"**Unit {unit}, layer {layer}" + (", reverse" if direction else "")
-                + f", step t = {t}**, in PyTorch's form:")
+        values["c_prev"] = float(
+            quantities["c"][prev, unit] if 0 <= prev < T else c0[layer * D + direction][unit]
+        )
+    st.plotly_chart(
+        cell_diagram(
+            config.cell, values, unit=unit, step=t, height=420, nonlinearity=config.nonlinearity
+        ),
+        width="content",
+        key="diagram",
+        config={"displaylogo": False},
+    )
+    st.markdown(
+        f"**Unit {unit}, layer {layer}"
+        + (", reverse" if direction else "")
+        + f", step t = {t}**, in PyTorch's form:"
+    )
     for line in equation_latex(config.cell, terms, nonlinearity=config.nonlinearity):
         st.latex(line)
 
@@ -222,25 +356,41 @@ def player() -> None:
     for k, (name, vals) in enumerate(quantities.items()):
         with cols[k % 2]:
             style = charts.style_for(name, vals, config.nonlinearity)
-            show_chart(charts.heatmap(vals, style, step=t, stride=stride,
-                                      unit=unit if vals.shape[1] > unit else None),
-                       key=f"heatmap_{name}")
+            show_chart(
+                charts.heatmap(
+                    vals, style, step=t, stride=stride, unit=unit if vals.shape[1] > unit else None
+                ),
+                key=f"heatmap_{name}",
+            )
     now = {name: vals[t] for name, vals in quantities.items()}
-    st.plotly_chart(charts.step_values(now, t, y_range=value_range), width="stretch", key="step_values",
-                    on_select=_select_unit, selection_mode="points", config={"displaylogo": False})
+    st.plotly_chart(
+        charts.step_values(now, t, y_range=value_range),
+        width="stretch",
+        key="step_values",
+        on_select=_select_unit,
+        selection_mode="points",
+        config={"displaylogo": False},
+    )
 
 
 st.subheader("Step by step")
-st.caption("Play, or move with the buttons and the slider: the diagram, the equations and the "
-           "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
-           "last chart to follow that unit.")
+st.caption(
+    "Play, or move with the buttons and the slider: the diagram, the equations and the "
+    "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
+    "last chart to follow that unit."
+)
 player()
 
 # ---------------------------------------------------------------- whole-sequence views
 with st.expander("Values at every unit for the current step", expanded=False):
     t_now = st.session_state["step_pos"]
-    table = pd.DataFrame({charts.QUANTITY_STYLES[n].label: v[t_now]
-                          for n, v in quantities.items() if v.shape[1] == H})
+    table = pd.DataFrame(
+        {
+            charts.QUANTITY_STYLES[n].label: v[t_now]
+            for n, v in quantities.items()
+            if v.shape[1] == H
+        }
+    )
     table.index.name = "unit"
     st.dataframe(table.style.format("{:.4f}"), width="stretch")
 
@@ -251,14 +401,19 @@ with a:
     show_chart(charts.trajectory(coords, explained), key="trajectory")
 with b:
     if spec.gates:
-        show_chart(charts.saturation_bars(saturation({g: quantities[g] for g in spec.gates})),
-                   key="saturation")
-        st.caption("A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it.")
+        show_chart(
+            charts.saturation_bars(saturation({g: quantities[g] for g in spec.gates})),
+            key="saturation",
+        )
+        st.caption(
+            "A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it."
+        )
     else:
         st.info("A vanilla RNN has no gates: its only state is h_t.")
 if L > 1:
-    show_chart(charts.layer_stack(tr.hidden.numpy(), direction=direction, stride=stride),
-               key="layer_stack")
+    show_chart(
+        charts.layer_stack(tr.hidden.numpy(), direction=direction, stride=stride), key="layer_stack"
+    )
 
 if clamp_run is not None:
     st.subheader("Normal vs clamped run")
@@ -266,18 +421,26 @@ if clamp_run is not None:
     normal = tr.cell if name == "c" else tr.hidden
     clamped = clamp_run.cell if name == "c" else clamp_run.hidden
     u = min(st.session_state.get("step_unit", 0), normal.shape[-1] - 1)
-    show_chart(charts.compare_runs(normal[layer, direction, :, u].numpy(),
-                                   clamped[layer, direction, :, u].numpy(),
-                                   label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",
-                                   from_step=int(st.session_state.get("clamp_from", 0))),
-               key="clamp_compare")
+    show_chart(
+        charts.compare_runs(
+            normal[layer, direction, :, u].numpy(),
+            clamped[layer, direction, :, u].numpy(),
+            label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",
+            from_step=int(st.session_state.get("clamp_from", 0)),
+        ),
+        key="clamp_compare",
+    )
 
 if config.cell == "rnn" and alphabet is None:
     with st.expander("The tutorial's textbook RNN next to nn.RNN"):
         textbook = TextbookRNN.from_torch(rnn)
         ours = textbook.forward(x, h0[0] if L * D >= 1 else None)
         diff = float((ours - tr.hidden[0, 0]).abs().max())
-        st.latex(r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \quad "
-                 r"W_{xh} = W_{ih}^\top,\ W_{hh}^{\text{textbook}} = W_{hh}^\top,\ b_h = b_{ih} + b_{hh}")
-        st.markdown(f"Layer 0, forward: the one-bias loop and `nn.RNN` differ by at most "
-                    f"**{diff:.1e}** over all {T} steps and {H} units (float32 rounding).")
+        st.latex(
+            r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \quad "
+            r"W_{xh} = W_{ih}^\top,\ W_{hh}^{\text{textbook}} = W_{hh}^\top,\ b_h = b_{ih} + b_{hh}"
+        )
+        st.markdown(
+            f"Layer 0, forward: the one-bias loop and `nn.RNN` differ by at most "
+            f"**{diff:.1e}** over all {T} steps and {H} units (float32 rounding)."
+        )

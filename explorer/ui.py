@@ -3,6 +3,7 @@
 The sidebar's cell configuration is drawn once by the router (``streamlit_app.py``), so its
 widgets live across page switches; pages read it with :func:`current_config`.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -16,8 +17,17 @@ ERROR_KEY = "cell_config_error"
 
 def _size(label: str, key: str, help: str) -> int:
     lo, hi = LIMITS[key]
-    return int(st.number_input(label, min_value=lo, max_value=hi, value=getattr(DEFAULT, key),
-                               step=1, key=key, help=help))
+    return int(
+        st.number_input(
+            label,
+            min_value=lo,
+            max_value=hi,
+            value=getattr(DEFAULT, key),
+            step=1,
+            key=key,
+            help=help,
+        )
+    )
 
 
 def cell_sidebar() -> CellConfig | None:
@@ -25,29 +35,50 @@ def cell_sidebar() -> CellConfig | None:
     :class:`CellConfig`, or ``None`` (with the reason shown) when the sizes are inconsistent."""
     with st.sidebar:
         st.header("Cell")
-        cell = st.selectbox("Cell type", list(CELLS), format_func=lambda k: CELLS[k].label,
-                            index=list(CELLS).index(DEFAULT.cell), key="cell")
+        cell = st.selectbox(
+            "Cell type",
+            list(CELLS),
+            format_func=lambda k: CELLS[k].label,
+            index=list(CELLS).index(DEFAULT.cell),
+            key="cell",
+        )
         nonlinearity = DEFAULT.nonlinearity
         if cell == "rnn":
-            nonlinearity = st.radio("nonlinearity", ["tanh", "relu"], horizontal=True,
-                                    key="nonlinearity", help="f in h_t = f(W_ih x_t + W_hh h_{t-1} + b)")
+            nonlinearity = st.radio(
+                "nonlinearity",
+                ["tanh", "relu"],
+                horizontal=True,
+                key="nonlinearity",
+                help="f in h_t = f(W_ih x_t + W_hh h_{t-1} + b)",
+            )
         input_size = _size("input_size", "input_size", "Features per time step x_t.")
         hidden_size = _size("hidden_size", "hidden_size", "Units in h_t (and c_t for LSTM).")
         num_layers = _size("num_layers", "num_layers", "Stacked recurrent layers.")
         proj_size = 0
         if cell == "lstm":
-            proj_size = _size("proj_size", "proj_size",
-                              "LSTM only: h_t = W_hr (o_t ⊙ tanh(c_t)), 0 for none. "
-                              "Must be smaller than hidden_size.")
+            proj_size = _size(
+                "proj_size",
+                "proj_size",
+                "LSTM only: h_t = W_hr (o_t ⊙ tanh(c_t)), 0 for none. "
+                "Must be smaller than hidden_size.",
+            )
         bidirectional = st.toggle("bidirectional", value=DEFAULT.bidirectional, key="bidirectional")
         bias = st.toggle("bias", value=DEFAULT.bias, key="bias")
         output_size = _size("output_size", "output_size", "Outputs of the linear head y_t.")
         seed = _size("seed", "seed", "Same seed, same initial weights.")
         try:
-            config = CellConfig(cell=cell, input_size=input_size, hidden_size=hidden_size,
-                                num_layers=num_layers, bidirectional=bidirectional, bias=bias,
-                                nonlinearity=nonlinearity, proj_size=proj_size,
-                                output_size=output_size, seed=seed)
+            config = CellConfig(
+                cell=cell,
+                input_size=input_size,
+                hidden_size=hidden_size,
+                num_layers=num_layers,
+                bidirectional=bidirectional,
+                bias=bias,
+                nonlinearity=nonlinearity,
+                proj_size=proj_size,
+                output_size=output_size,
+                seed=seed,
+            )
             st.session_state[ERROR_KEY] = None
         except ValueError as err:
             st.error(f"These sizes do not make a valid {CELLS[cell].label}: {err}.")
@@ -55,21 +86,6 @@ def cell_sidebar() -> CellConfig | None:
             st.session_state[ERROR_KEY] = str(err)
     st.session_state[CONFIG_KEY] = config
     return config
-
-
-# Page widgets whose values must survive a visit to another page. Streamlit deletes the state of
-# widgets that were not drawn in a run; writing each value back every run keeps it. Buttons,
-# uploads and chart selections cannot be written: they are left out.
-PAGE_PREFIXES = ("step_", "train_", "clamp_")
-NOT_WRITABLE = {"step_first", "step_back", "step_forward", "step_csv", "step_values",
-                "train_start", "train_pause", "train_resume", "train_reset"}
-
-
-def keep_page_state() -> None:
-    """Called by the router before the page runs: re-store every page widget's value."""
-    for key in list(st.session_state.keys()):
-        if key.startswith(PAGE_PREFIXES) and key not in NOT_WRITABLE:
-            st.session_state[key] = st.session_state[key]
 
 
 def current_config() -> CellConfig:
@@ -131,52 +147,126 @@ def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | No
     from .readers import read_series
     from .tasks import SERIES, load_series
 
-    kind = st.segmented_control("Input sequence", list(INPUT_KINDS), format_func=INPUT_KINDS.get,
-                                default="wave", key=f"{key}_input_kind") or "wave"
+    kind = (
+        st.segmented_control(
+            "Input sequence",
+            list(INPUT_KINDS),
+            format_func=INPUT_KINDS.get,
+            default="wave",
+            key=f"{key}_input_kind",
+            persist_state="session",
+        )
+        or "wave"
+    )
     try:
         if kind == "wave":
             a, b, c, d, e = st.columns(5)
-            shape = a.selectbox("shape", ["sine", "square", "sawtooth"], key=f"{key}_wave_shape")
-            T = b.slider("length T", 1, 400, 60, key=f"{key}_wave_T")
-            cycles = c.slider("cycles", 0.5, 10.0, 2.0, 0.5, key=f"{key}_wave_cycles")
-            amplitude = d.slider("amplitude", 0.1, 3.0, 1.0, 0.1, key=f"{key}_wave_amplitude")
-            noise = e.slider("noise (std)", 0.0, 1.0, 0.0, 0.05, key=f"{key}_wave_noise")
-            signal = inputs.wave(shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed)
-            return signal, None, f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}"
+            shape = a.selectbox(
+                "shape",
+                ["sine", "square", "sawtooth"],
+                key=f"{key}_wave_shape",
+                persist_state="session",
+            )
+            T = b.slider("length T", 1, 400, 60, key=f"{key}_wave_T", persist_state="session")
+            cycles = c.slider(
+                "cycles", 0.5, 10.0, 2.0, 0.5, key=f"{key}_wave_cycles", persist_state="session"
+            )
+            amplitude = d.slider(
+                "amplitude",
+                0.1,
+                3.0,
+                1.0,
+                0.1,
+                key=f"{key}_wave_amplitude",
+                persist_state="session",
+            )
+            noise = e.slider(
+                "noise (std)", 0.0, 1.0, 0.0, 0.05, key=f"{key}_wave_noise", persist_state="session"
+            )
+            signal = inputs.wave(
+                shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed
+            )
+            return (
+                signal,
+                None,
+                f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}",
+            )
         if kind == "random_walk":
             a, b = st.columns(2)
-            T = a.slider("length T", 1, 400, 100, key=f"{key}_walk_T")
-            step = b.slider("step size (std)", 0.01, 0.5, 0.1, 0.01, key=f"{key}_walk_step")
+            T = a.slider("length T", 1, 400, 100, key=f"{key}_walk_T", persist_state="session")
+            step = b.slider(
+                "step size (std)",
+                0.01,
+                0.5,
+                0.1,
+                0.01,
+                key=f"{key}_walk_step",
+                persist_state="session",
+            )
             return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
         if kind == "typed":
-            text = st.text_input("Numbers, separated by commas or spaces",
-                                 "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1", key=f"{key}_typed")
+            text = st.text_input(
+                "Numbers, separated by commas or spaces",
+                "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1",
+                key=f"{key}_typed",
+                persist_state="session",
+            )
             return inputs.parse_numbers(text), None, "typed numbers"
         if kind == "text":
-            text = st.text_input("A short text (each character one-hot over the text's own alphabet)",
-                                 "hello world", key=f"{key}_text")
+            text = st.text_input(
+                "A short text (each character one-hot over the text's own alphabet)",
+                "hello world",
+                key=f"{key}_text",
+                persist_state="session",
+            )
             x, alphabet = inputs.text_one_hot(text)
             return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
         if kind == "series":
             a, b, c = st.columns([2, 1, 1])
-            series = a.selectbox("series", list(SERIES), format_func=lambda k: SERIES[k].label,
-                                 key=f"{key}_series")
+            series = a.selectbox(
+                "series",
+                list(SERIES),
+                format_func=lambda k: SERIES[k].label,
+                key=f"{key}_series",
+                persist_state="session",
+            )
             n = len(load_series(series))
-            length = int(b.number_input("length T", 1, min(2000, n), 60, key=f"{key}_series_T"))
-            start = int(c.number_input("start position", 0, n - 1, 0, key=f"{key}_series_start"))
+            length = int(
+                b.number_input(
+                    "length T", 1, min(2000, n), 60, key=f"{key}_series_T", persist_state="session"
+                )
+            )
+            start = int(
+                c.number_input(
+                    "start position",
+                    0,
+                    n - 1,
+                    0,
+                    key=f"{key}_series_start",
+                    persist_state="session",
+                )
+            )
             st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
             return inputs.series_window(series, start, length), None, SERIES[series].label
-        upload = st.file_uploader("A CSV file with at least one numeric column", type=["csv", "txt", "tsv"],
-                                  key=f"{key}_csv")
+        upload = st.file_uploader(
+            "A CSV file with at least one numeric column",
+            type=["csv", "txt", "tsv"],
+            key=f"{key}_csv",
+        )
         if upload is None:
             st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
             return None
         frame = read_series(upload)
-        column = st.selectbox("column", list(frame.columns), key=f"{key}_csv_column")
+        column = st.selectbox(
+            "column", list(frame.columns), key=f"{key}_csv_column", persist_state="session"
+        )
         values = frame[column].to_numpy(np.float32)
         from .config import MAX_SEQUENCE_LENGTH
+
         if len(values) > MAX_SEQUENCE_LENGTH:
-            raise ValueError(f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}")
+            raise ValueError(
+                f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}"
+            )
         values = (values - values.mean()) / (values.std() or 1.0)
         return values.astype(np.float32), None, f"{upload.name}: {column} (standardised)"
     except ValueError as err:
