@@ -11,6 +11,10 @@ import streamlit as st
 from .config import CELLS, LIMITS, CellConfig
 
 DEFAULT = CellConfig()
+# The sidebar's widgets are bound to the URL under the config's field names
+# (?cell=gru&input_size=3&hidden_size=7): a link reproduces the cell. Streamlit drops values
+# that do not fit a widget (an unknown cell, a size out of range) and keeps the default.
+URL = "query-params"
 CONFIG_KEY = "cell_config"
 ERROR_KEY = "cell_config_error"
 
@@ -26,6 +30,7 @@ def _size(label: str, key: str, help: str) -> int:
             step=1,
             key=key,
             help=help,
+            bind=URL,
         )
     )
 
@@ -33,6 +38,10 @@ def _size(label: str, key: str, help: str) -> int:
 def cell_sidebar() -> CellConfig | None:
     """Draw the cell controls in the sidebar; store and return the resulting
     :class:`CellConfig`, or ``None`` (with the reason shown) when the sizes are inconsistent."""
+    # The cell selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
+    # hand: Streamlit's binding would put the label in the URL.
+    if "cell" not in st.session_state and st.query_params.get("cell") in CELLS:
+        st.session_state["cell"] = st.query_params["cell"]
     with st.sidebar:
         st.header("Cell")
         cell = st.selectbox(
@@ -42,6 +51,10 @@ def cell_sidebar() -> CellConfig | None:
             index=list(CELLS).index(DEFAULT.cell),
             key="cell",
         )
+        if cell == DEFAULT.cell:
+            st.query_params.pop("cell", None)
+        else:
+            st.query_params["cell"] = cell
         nonlinearity = DEFAULT.nonlinearity
         if cell == "rnn":
             nonlinearity = st.radio(
@@ -50,6 +63,7 @@ def cell_sidebar() -> CellConfig | None:
                 horizontal=True,
                 key="nonlinearity",
                 help="f in h_t = f(W_ih x_t + W_hh h_{t-1} + b)",
+                bind=URL,
             )
         input_size = _size("input_size", "input_size", "Features per time step x_t.")
         hidden_size = _size("hidden_size", "hidden_size", "Units in h_t (and c_t for LSTM).")
@@ -62,8 +76,10 @@ def cell_sidebar() -> CellConfig | None:
                 "LSTM only: h_t = W_hr (o_t ⊙ tanh(c_t)), 0 for none. "
                 "Must be smaller than hidden_size.",
             )
-        bidirectional = st.toggle("bidirectional", value=DEFAULT.bidirectional, key="bidirectional")
-        bias = st.toggle("bias", value=DEFAULT.bias, key="bias")
+        bidirectional = st.toggle(
+            "bidirectional", value=DEFAULT.bidirectional, key="bidirectional", bind=URL
+        )
+        bias = st.toggle("bias", value=DEFAULT.bias, key="bias", bind=URL)
         output_size = _size("output_size", "output_size", "Outputs of the linear head y_t.")
         seed = _size("seed", "seed", "Same seed, same initial weights.")
         try:

@@ -250,3 +250,22 @@ def test_weights_options():
     at.radio(key="step_weights").set_value("trained").run()
     assert not at.exception
     assert any("trained for" in c.value for c in at.caption)
+
+
+def test_link_reproduces_the_cell():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"cell": "gru", "input_size": "3", "hidden_size": "7"})
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "252"  # nn.GRU(3, 7)
+    assert at.sidebar.selectbox(key="cell").value == "gru"
+
+
+def test_malformed_link_falls_back_to_defaults():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"cell": "cnn", "hidden_size": "99999", "num_layers": "two"})
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="cell").value == "lstm"
+    assert at.sidebar.number_input(key="hidden_size").value == 16
+    assert at.metric[0].value == "1,216"

@@ -153,3 +153,11 @@ def test_csv_upload_good_and_bad(server, page):
     assert page.get_by_text("no numeric column").count() > 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Cell type").count() > 0  # the sidebar is intact
+
+
+def test_link_opens_the_same_cell(server, page):
+    page.goto(f"{server}/?cell=gru&input_size=3&hidden_size=7")
+    _wait_idle(page)
+    metric = page.locator("[data-testid='stMetricValue']").first
+    assert metric.inner_text() == "252"
+    assert "cell=gru" in page.url  # the link keeps saying what it shows
