@@ -1,10 +1,24 @@
 """Resumable, seeded training of any model on any task, one chunk of steps at a time.
 
 The trainer knows nothing of Streamlit: a page calls :meth:`Trainer.run` for a slice of time,
-reads :attr:`Trainer.history`, and draws. Everything the run needs (model, optimiser, the
-batch generator's state) lives on the object, so pausing between chunks and resuming gives the
-same weights as one uninterrupted run, and the object can sit in ``st.session_state`` across
-reruns.
+reads :attr:`Trainer.history` (and the diagnostics), and draws. Everything the run needs (model,
+optimiser, the batch generator's state, the early-stopping counters) lives on the object, so
+pausing between chunks and resuming gives the same weights as one uninterrupted run, and the
+object can sit in ``st.session_state`` across reruns.
+
+Shape legend: ``W`` time steps of a training window, ``B`` batch, ``O`` model outputs, ``V``
+classes (cross-entropy tasks), ``H_out`` size of h_t, ``D`` directions.
+
+A task is anything with ``train_batch(batch_size, generator) -> (x, y)`` and
+``evaluate(model) -> {"val_loss": float, ...}``, and optionally:
+
+``loss``
+    ``"mse"`` (default): mean squared error between ``model(x)`` ``(W, B, O)`` and ``y`` of the
+    same shape. ``"ce"``: cross-entropy between logits ``model(x)`` ``(W, B, V)`` and class
+    indices ``y`` ``(W, B)`` (long).
+``target_steps``
+    ``"all"`` (default): every output step is scored. ``"last"``: only the model's last output
+    step; ``y`` is then ``(1, B, O)`` (mse) or ``(1, B)`` (ce).
 """
 from __future__ import annotations
 
@@ -12,113 +26,494 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+from torch.func import functional_call
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
+    "sgd_momentum": torch.optim.SGD,  # with momentum=TrainConfig.momentum
     "rmsprop": torch.optim.RMSprop,
 }
+OPTIMIZER_LABELS = {
+    "adam": "Adam",
+    "sgd": "SGD",
+    "sgd_momentum": "SGD + momentum",
+    "rmsprop": "RMSprop",
+}
+LOSSES = ("mse", "ce")
+IGNORE_INDEX = -100  # a ce target that is not scored (PyTorch's default ignore_index)
+TARGET_STEPS = ("all", "last")
+
+
+def _optional(value, name: str, *, integer: bool = False, low: float = 0.0,
+              inclusive: bool = False) -> None:
+    """Raise ValueError unless ``value`` is None or a finite number above ``low`` (or equal to
+    it with ``inclusive``), an integer when ``integer``."""
+    if value is None:
+        return
+    kind = "an integer" if integer else "a number"
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    ok = ok and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value >= low if inclusive else value > low)
+    if not ok:
+        bound = f"at least {low:g}" if inclusive else f"above {low:g}"
+        raise ValueError(f"{name} must be None (off) or {kind} {bound}, got {value!r}")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train. Defaults reach below the naive baseline on the shipped CO2 series in about
-    two seconds on a laptop CPU (LSTM, hidden 16)."""
+    two seconds on a laptop CPU (LSTM, hidden 16); every new option defaults to "off" so a
+    default run is the run the page always made.
+
+    Attributes:
+        steps: the budget of optimiser steps.
+        batch_size: windows per step.
+        lr: learning rate. Adam's usual 1e-3 is slow for a 300-step classroom demo; 1e-2 is
+            stable here.
+        optimizer: a key of :data:`OPTIMIZERS`.
+        clip_norm: clip the gradient's global L2 norm to this value; None for off. On by default
+            because one exploding batch otherwise undoes a run.
+        eval_every: steps between validation scores (and the diagnostics, which cost about two
+            extra training steps each, so they are taken only then).
+        seed: seeds the batch order (and the diagnostics batch).
+        momentum: used by ``"sgd_momentum"`` only. 0.9 is the standard value (Sutskever et al.
+            2013): gradients averaged over about 1 / (1 - 0.9) = 10 steps.
+        weight_decay: L2 penalty ``weight_decay * ||θ||² / 2`` added to the loss, through the
+            optimiser's own ``weight_decay`` (coupled L2, also for Adam: this is not AdamW).
+            0 because the forecasting models are small next to their data.
+        tbptt: truncated backpropagation through time: None for full BPTT over the window; k to
+            run each window in chunks of k steps, the state carried across chunks but detached,
+            so gradients reach at most k steps back. Still one optimiser step per window. Only
+            for unidirectional models with ``.rnn`` and ``.head`` (a reverse direction cannot be
+            chunked forward in time).
+        target_loss: stop ("done") once a validation loss is at or below this; None for off.
+        patience: stop ("done") after this many evaluations in a row without a relative
+            improvement of ``min_delta`` over the best validation loss; None for off.
+        min_delta: the relative improvement that counts for ``patience``: 0.01 = 1 %, so that
+            noise in the last digits does not keep a finished run going.
+        diagnostics: record the gradient diagnostics at each evaluation (per-tensor gradient
+            norms, and :func:`hidden_grad_norms` on one fixed batch, which costs about two
+            training steps). On: they are what the page shows about vanishing gradients.
+    """
 
     steps: int = 300
     batch_size: int = 32
-    lr: float = 1e-2  # Adam's 1e-3 is slow for a 300-step classroom demo; 1e-2 is stable here
+    lr: float = 1e-2
     optimizer: str = "adam"
-    clip_norm: float | None = 1.0  # gradient clipping by global norm; None for off
-    eval_every: int = 10  # steps between validation scores
+    clip_norm: float | None = 1.0
+    eval_every: int = 10
     seed: int = 0
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    tbptt: int | None = None
+    target_loss: float | None = None
+    patience: int | None = None
+    min_delta: float = 0.01
+    diagnostics: bool = True
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
-        if not (self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1):
-            raise ValueError("steps, batch_size and eval_every must be at least 1")
+            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, "
+                             f"got {self.optimizer!r}")
+        for name in ("steps", "batch_size", "eval_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if not (0.0 <= self.momentum < 1.0):
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(f"weight_decay must be a number of at least 0, "
+                             f"got {self.weight_decay}")
+        if not (self.min_delta >= 0 and math.isfinite(self.min_delta)):
+            raise ValueError(f"min_delta must be a number of at least 0, got {self.min_delta}")
+        _optional(self.clip_norm, "clip_norm")
+        _optional(self.tbptt, "tbptt", integer=True, low=1, inclusive=True)
+        _optional(self.patience, "patience", integer=True, low=1, inclusive=True)
+        _optional(self.target_loss, "target_loss", inclusive=True)
+        if not isinstance(self.diagnostics, bool):
+            raise ValueError(f"diagnostics must be True or False, got {self.diagnostics!r}")
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    """The ``torch.optim`` optimiser ``config`` describes, over ``params``."""
+    kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd_momentum":
+        kwargs["momentum"] = config.momentum
+    return OPTIMIZERS[config.optimizer](params, **kwargs)
+
+
+class SequenceLoss:
+    """The training loss of a task: ``loss_fn(output, y) -> scalar`` where ``output`` is the
+    model's whole output sequence ``(W, B, O)`` or ``(W, B, V)``; the mean over every scored
+    number (mse) or scored step (ce; a target of ``IGNORE_INDEX`` is not scored, as in PyTorch).
+
+    Args:
+        kind: ``"mse"`` or ``"ce"`` (see the module docstring).
+        target_steps: ``"all"`` or ``"last"``: with ``"last"`` only ``output[-1:]`` is scored.
+    """
+
+    def __init__(self, kind: str = "mse", target_steps: str = "all"):
+        if kind not in LOSSES:
+            raise ValueError(f"the task's loss must be one of {LOSSES}, got {kind!r}")
+        if target_steps not in TARGET_STEPS:
+            raise ValueError(f"the task's target_steps must be one of {TARGET_STEPS}, "
+                             f"got {target_steps!r}")
+        self.kind, self.target_steps = kind, target_steps
+
+    @classmethod
+    def for_task(cls, task) -> SequenceLoss:
+        return cls(getattr(task, "loss", "mse"), getattr(task, "target_steps", "all"))
+
+    def _scored(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.target_steps == "last":
+            output = output[-1:]  # (1, B, O) or (1, B, V)
+        if self.kind == "mse" and output.shape != y.shape:
+            raise ValueError(f"mse needs targets shaped like the scored outputs "
+                             f"{tuple(output.shape)}, got {tuple(y.shape)}")
+        if self.kind == "ce" and (output.shape[:-1] != y.shape or y.dtype != torch.long):
+            raise ValueError(f"ce needs long class indices of shape {tuple(output.shape[:-1])}, "
+                             f"got {y.dtype} {tuple(y.shape)}")
+        return output
+
+    def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.total(output, y, reduction="mean")
+
+    def total(self, output: torch.Tensor, y: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
+        """The sum of the per-number (mse) or per-step (ce) losses (or their mean)."""
+        output = self._scored(output, y)
+        if self.kind == "mse":
+            return F.mse_loss(output, y, reduction=reduction)
+        return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1),
+                               ignore_index=IGNORE_INDEX, reduction=reduction)
+
+    def count(self, y: torch.Tensor) -> int:
+        """How many terms the mean over targets ``y`` divides by."""
+        return y.numel() if self.kind == "mse" else int((y != IGNORE_INDEX).sum())
+
+
+def _meta_like(rnn: torch.nn.RNNBase, input_size: int, num_layers: int) -> torch.nn.RNNBase:
+    """An empty module of ``rnn``'s kind and sizes (on the meta device: nothing allocated), to
+    be run with real tensors through ``torch.func.functional_call``."""
+    kwargs = dict(num_layers=num_layers, bias=rnn.bias, bidirectional=rnn.bidirectional,
+                  device="meta")
+    if isinstance(rnn, torch.nn.LSTM) and rnn.proj_size:
+        kwargs["proj_size"] = rnn.proj_size
+    if type(rnn) is torch.nn.RNN:
+        kwargs["nonlinearity"] = rnn.nonlinearity
+    return type(rnn)(input_size, rnn.hidden_size, **kwargs)
+
+
+def _detach(state):
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def hidden_grad_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
+                      tbptt: int | None = None) -> np.ndarray:
+    """``||dL/dh_t||`` for every time step t of the last layer's output: how much the loss on
+    the batch ``(x, y)`` still feels each step's state (vanishing / exploding gradients).
+
+    dL/dh_t is the *total* derivative that backpropagation through time delivers to h_t, through
+    the head at step t and through every later state::
+
+        dL/dh_t = ∂L/∂h_t (via the head) + W_hh^T dL/da_{t+1}   [+ z_{t+1} ⊙ dL/dh_{t+1}, GRU]
+
+    where ``a_{t+1}`` are step t+1's pre-activations (``W_ih x + b_ih + W_hh h_t + b_hh``, all
+    gates; for a GRU the ``n`` block of ``W_hh h_t + b_hh`` is scaled by r). The gradient of
+    the fused layer's output sequence gives only the first term, so the last layer is run once
+    more, fused, with an extra identity input ``e_t`` added to its pre-activations
+    (``W_ih' = [W_ih | I]``, ``e = 0``): then ``dL/de_t = dL/da_t`` comes out of the same
+    backward pass, and the second term is one batched matmul. This costs about two training
+    steps (LSTM, 16 units, 48 steps, batch 32), where a step-by-step loop costs about eight. A
+    reverse direction is the mirror image (its state feeds step t-1). For a bidirectional layer
+    h_t = [h_t→, h_t←]; the norm is over the batch and units.
+
+    Args:
+        model: a :class:`~explorer.models.SequenceModel` (``.rnn`` time-first, then ``.head``).
+        x: ``(T, B, input_size)``; y: the task's targets for it.
+        loss_fn: ``loss_fn(output (T, B, O), y) -> scalar``, e.g. :class:`SequenceLoss`.
+        tbptt: with k, the state is detached every k steps as truncated BPTT trains (chunks of
+            k from t = 0), so no gradient crosses a chunk boundary (unidirectional only).
+
+    Returns:
+        ``(T,)`` float64 norms. The parameters' ``.grad`` are left untouched.
+    """
+    rnn, head = model.rnn, model.head
+    if getattr(rnn, "batch_first", False) or x.dim() != 3:
+        raise ValueError(f"x must be time-first (T, B, input_size), got shape {tuple(x.shape)}")
+    if tbptt is not None and rnn.bidirectional:
+        raise ValueError("tbptt applies to unidirectional models only")
+    kind = ("lstm" if isinstance(rnn, torch.nn.LSTM) else
+            "gru" if isinstance(rnn, torch.nn.GRU) else "rnn")
+    L, D, H = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size
+    H_out = getattr(rnn, "proj_size", 0) or H
+    GH = {"lstm": 4, "gru": 3, "rnn": 1}[kind] * H
+    T = x.shape[0]
+    params = dict(rnn.named_parameters())
+    inp = x.detach()
+    if L > 1:  # lower layers: fused, no gradient needed through them
+        lower = {n: p for n, p in params.items() if int(n.split("_l")[1].split("_")[0]) < L - 1}
+        with torch.no_grad():
+            inp = functional_call(_meta_like(rnn, rnn.input_size, L - 1), lower, (inp,))[0]
+    sfx = [f"_l{L - 1}", f"_l{L - 1}_reverse"][:D]
+    weights = {}
+    for d, s in enumerate(sfx):
+        w_ih = params["weight_ih" + s].detach()
+        eye = w_ih.new_zeros(GH, D * GH)
+        eye[:, d * GH:(d + 1) * GH] = torch.eye(GH)
+        dst = s.replace(f"_l{L - 1}", "_l0")
+        weights["weight_ih" + dst] = torch.cat([w_ih, eye], 1)  # (GH, in + D·GH)
+        for name in ("weight_hh", "bias_ih", "bias_hh", "weight_hr"):
+            if name + s in params:
+                weights[name + dst] = params[name + s].detach()
+    last = _meta_like(rnn, inp.shape[-1] + D * GH, 1)
+    with torch.enable_grad():
+        e = inp.new_zeros(T, inp.shape[1], D * GH, requires_grad=True)  # (T, B, D·GH)
+        xa = torch.cat([inp, e], -1)
+        k = tbptt or T
+        outs, state = [], None
+        for s in range(0, T, k):
+            out, state = functional_call(last, weights, (xa[s:s + k], state))
+            outs.append(out)  # (k, B, D·H_out)
+            state = _detach(state)
+        out = torch.cat(outs)  # (T, B, D·H_out)
+        loss = loss_fn(head(out), y)
+        g_out, g_a = torch.autograd.grad(loss, [out, e], allow_unused=True, materialize_grads=True)
+    sq = torch.zeros(T, dtype=torch.float64)
+    cut = torch.zeros(T, dtype=torch.bool)  # cut[t]: h_t was detached before the next step
+    cut[k - 1::k] = True
+    with torch.no_grad():
+        for d, s in enumerate(sfx):
+            w_hh = weights["weight_hh" + s.replace(f"_l{L - 1}", "_l0")]  # (GH, H_out)
+            direct = g_out[..., d * H_out:(d + 1) * H_out]  # (T, B, H_out) ∂L/∂h_t via the head
+            ga = g_a[..., d * GH:(d + 1) * GH]  # (T, B, GH) dL/da_t
+            h = out[..., d * H_out:(d + 1) * H_out]  # (T, B, H_out)
+            z = None
+            if kind == "gru":
+                r, z = _gru_gates(inp, h, weights, s.replace(f"_l{L - 1}", "_l0"), reverse=bool(d))
+                ga = torch.cat([ga[..., :2 * H], r * ga[..., 2 * H:]], -1)  # dL/d(W_hh h + b_hh)
+            into_prev = ga @ w_hh  # (T, B, H_out): what step t sends back to the state it read
+            total = _accumulate(direct, into_prev, z, cut, reverse=bool(d))
+            sq += total.double().pow(2).sum((1, 2))
+    return sq.sqrt().numpy()
+
+
+def _gru_gates(inp, h, weights, sfx, reverse):
+    """GRU reset and update gates ``r_t, z_t`` ``(T, B, H)`` of one direction, recomputed in
+    one batch from the inputs and the states the fused run produced."""
+    zeros = torch.zeros_like(h[:1])
+    prev = torch.cat([h[1:], zeros]) if reverse else torch.cat([zeros, h[:-1]])  # state read at t
+    gi = inp @ weights["weight_ih" + sfx][:, :inp.shape[-1]].T  # (T, B, 3H)
+    gh = prev @ weights["weight_hh" + sfx].T
+    if "bias_ih" + sfx in weights:
+        gi, gh = gi + weights["bias_ih" + sfx], gh + weights["bias_hh" + sfx]
+    H = h.shape[-1]
+    rz = torch.sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
+    return rz[..., :H], rz[..., H:]
+
+
+def _accumulate(direct, into_prev, z, cut, reverse):
+    """Total adjoints ``dL/dh_t`` from the direct part, what the next step sends back, and (GRU)
+    the gated copy ``h_t = ... + z_t ⊙ h_{t-1}``; no gradient crosses a ``cut``."""
+    total = direct.clone()
+    T = total.shape[0]
+    if z is None:  # the next step's contribution is already total: one shifted add
+        if reverse:
+            total[1:] += into_prev[:-1]
+        else:
+            keep = ~cut[:-1]  # (T-1,)
+            total[:-1] += into_prev[1:] * keep[:, None, None]
+        return total
+    order = range(1, T) if reverse else range(T - 2, -1, -1)
+    for t in order:  # a GRU's state also flows straight through (1 - z) n + z h: a recurrence
+        nxt = t - 1 if reverse else t + 1
+        if not reverse and cut[t]:
+            continue
+        total[t] += into_prev[nxt] + z[nxt] * total[nxt]
+    return total
 
 
 class Trainer:
-    """Train ``model`` on ``task`` (anything with ``train_batch(batch_size, generator)`` and
-    ``evaluate(model) -> {"val_loss": ...}``) with mean-squared error.
+    """Train ``model`` on ``task`` (see the module docstring for what a task provides).
 
     Attributes:
         step: optimiser steps taken so far.
-        history: one dict per logged step: ``step``, ``train_loss`` (MSE of that step's batch)
-            and, every ``eval_every`` steps, ``val_loss``.
+        history: one dict per step: ``step``, ``train_loss`` (the loss of that step's batch,
+            before its update), ``grad_norm`` (the gradient's global norm before clipping) and,
+            every ``eval_every`` steps and at the last, ``val_loss``.
         status: ``"ready"``, ``"running"``, ``"paused"``, ``"done"`` or ``"diverged"``.
-        message: why training stopped when ``status == "diverged"``.
+        message: why training stopped (``"done"``: budget, target or plateau; ``"diverged"``:
+            what became non-finite and what to try).
+        last_eval: the task's latest ``evaluate`` result.
+        eval_steps: the steps at which the diagnostics below were taken (one per evaluation).
+        grad_norms: ``{parameter name: [norm of its gradient before clipping, per evaluation]}``.
+        hidden_grads: ``(W,)`` the latest :func:`hidden_grad_norms` on one fixed batch, None
+            before the first evaluation or for a model without ``.rnn`` / ``.head``.
+        hidden_grad_history: every evaluation's ``hidden_grads`` (float32), in order.
+        best_val: the lowest validation loss so far (``inf`` before the first).
+        elapsed: seconds spent inside :meth:`run`.
     """
 
     def __init__(self, model: torch.nn.Module, task, config: TrainConfig = TrainConfig()):
         self.model, self.task, self.config = model, task, config
-        self.optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr)
+        self.loss_fn = SequenceLoss.for_task(task)
+        sequence_model = hasattr(model, "rnn") and hasattr(model, "head")
+        if config.tbptt is not None and not sequence_model:
+            raise ValueError("tbptt needs a model with .rnn and .head (a SequenceModel)")
+        if config.tbptt is not None and model.rnn.bidirectional:
+            raise ValueError("tbptt needs a unidirectional model: a reverse direction reads the "
+                             "window from its end and cannot be carried forward chunk by chunk")
+        self.optimizer = make_optimizer(model.parameters(), config)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.loss_fn = torch.nn.MSELoss()
+        self._names, self._params = zip(*[(n, p) for n, p in model.named_parameters()
+                                          if p.requires_grad])
+        self._finite = [p.detach().clone() for p in self._params]  # last weights with a finite loss
+        # diagnostics read one fixed batch, drawn from its own generator so that the training
+        # batches are exactly those of a bare loop seeded with config.seed
+        self._diag_batch = (task.train_batch(config.batch_size,
+                                             torch.Generator().manual_seed(config.seed + 1))
+                            if sequence_model and config.diagnostics else None)
         self.step = 0
         self.history: list[dict] = []
         self.status = "ready"
         self.message = ""
         self.last_eval: dict | None = None
-        self._finite = [p.detach().clone() for p in model.parameters()]  # last finite weights
-        self.elapsed = 0.0  # seconds spent inside run()
+        self.eval_steps: list[int] = []
+        self.grad_norms: dict[str, list[float]] = {n: [] for n in self._names}
+        self.hidden_grads: np.ndarray | None = None
+        self.hidden_grad_history: list[np.ndarray] = []
+        self.best_val = math.inf
+        self._stale = 0  # evaluations since the last improvement of min_delta
+        self.elapsed = 0.0
 
     @property
     def done(self) -> bool:
         return self.status in ("done", "diverged")
 
-    def _rollback(self) -> None:
-        with torch.no_grad():
-            for p, saved in zip(self.model.parameters(), self._finite):
-                p.copy_(saved)
+    # ------------------------------------------------------------------ one step
+    def _loss_and_grads(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        """Forward and backward over one batch; returns the loss. Gradients land in ``.grad``."""
+        self.optimizer.zero_grad(set_to_none=True)
+        k = self.config.tbptt
+        if k is None or k >= x.shape[0]:
+            loss = self.loss_fn(self.model(x), y)
+            loss.backward()
+            return loss.item()
+        rnn, head, W = self.model.rnn, self.model.head, x.shape[0]
+        last_only = self.loss_fn.target_steps == "last"
+        n = self.loss_fn.count(y)  # the window's mean divides every chunk's sum by this
+        state, total = None, 0.0
+        for s in range(0, W, k):
+            e = min(s + k, W)
+            if last_only and e < W:  # no loss in this chunk and no gradient may leave it
+                with torch.no_grad():
+                    _, state = rnn(x[s:e], state)
+                continue
+            out, state = rnn(x[s:e], state)  # (e-s, B, H_out)
+            if last_only:
+                loss = self.loss_fn(head(out), y)
+            else:  # the chunk's share of the window's mean
+                loss = self.loss_fn.total(head(out), y[s:e]) / n
+            loss.backward()
+            total += loss.item()
+            state = _detach(state)
+        return total
+
+    def _advice(self) -> str:
+        clip = self.config.clip_norm
+        other = f" or a smaller gradient clip (now {clip:g})" if clip else " or gradient clipping"
+        return f"Try a lower learning rate (now {self.config.lr:g}){other}"
+
+    def _diverge(self, message: str) -> bool:
+        self.status = "diverged"
+        self.message = f"{message} {self._advice()}, then Reset."
+        return False
 
     def _train_step(self) -> bool:
-        """One optimiser step. Returns False (and rolls back) if the loss is not finite."""
-        x, y = self.task.train_batch(self.config.batch_size, self.generator)  # (W, B, 1) each
-        self.model.train()
-        loss = self.loss_fn(self.model(x), y)
-        value = loss.item()
+        """One optimiser step. Returns False (and stops the run) on a non-finite loss, rolling
+        the weights back, or a non-finite gradient norm, before its update."""
+        x, y = self.task.train_batch(self.config.batch_size, self.generator)  # (W, B, ...) each
+        value = self._loss_and_grads(x, y)
+        n = self.step + 1
         if not math.isfinite(value):
-            self._rollback()
-            self.status = "diverged"
-            advice = (f"Try a lower learning rate (now {self.config.lr:g})"
-                      + (f" or a smaller gradient clip (now {self.config.clip_norm:g})"
-                         if self.config.clip_norm else " or gradient clipping"))
-            self.message = (
-                f"The training loss became {value} at step {self.step + 1}, so training stopped "
-                f"and the weights were rolled back to step {self.step}, the last with a finite "
-                f"loss. {advice}, then Reset.")
-            return False
+            with torch.no_grad():
+                torch._foreach_copy_(list(self._params), self._finite)
+            last = (f"those that gave step {self.step} its loss of "
+                    f"{self.history[-1]['train_loss']:.4g}, the last finite one" if self.history
+                    else "the initial ones")
+            return self._diverge(
+                f"The training loss became {value} at step {n}, so training stopped and the "
+                f"weights were rolled back to {last}.")
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]
+        norms = torch._foreach_norm(grads)  # one per parameter tensor
+        total = torch.linalg.vector_norm(torch.stack(norms))  # the global norm clipping uses
+        grad_norm = total.item()
+        if not math.isfinite(grad_norm):
+            return self._diverge(
+                f"The gradient norm became {grad_norm} at step {n} (its loss, {value:.4g}, was "
+                f"finite), so training stopped before that update: the weights are still "
+                f"those of step {self.step}, nothing to roll back.")
         with torch.no_grad():
-            for saved, p in zip(self._finite, self.model.parameters()):
-                saved.copy_(p)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+            torch._foreach_copy_(self._finite, list(self._params))  # the weights of a finite loss
         if self.config.clip_norm:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
+            torch.nn.utils.clip_grads_with_norm_(self._params, self.config.clip_norm, total)
         self.optimizer.step()
-        self.step += 1
-        record = {"step": self.step, "train_loss": value}
-        if self.step % self.config.eval_every == 0 or self.step == self.config.steps:
-            self.model.eval()
-            self.last_eval = self.task.evaluate(self.model)
-            record["val_loss"] = self.last_eval["val_loss"]
+        self.step = n
+        record = {"step": n, "train_loss": value, "grad_norm": grad_norm}
+        if n % self.config.eval_every == 0 or n == self.config.steps:
+            self._evaluate_and_diagnose(record, norms)
         self.history.append(record)
         return True
 
-    def run(self, max_steps: int | None = None, seconds: float | None = None) -> int:
-        """Take steps until ``max_steps`` more were taken, ``seconds`` passed, or the budget
-        (``config.steps``) is spent. Returns the number of steps taken in this call.
+    def _evaluate_and_diagnose(self, record: dict, norms: list[torch.Tensor]) -> None:
+        self.model.eval()
+        self.last_eval = self.task.evaluate(self.model)
+        val = float(self.last_eval["val_loss"])
+        record["val_loss"] = val
+        self.eval_steps.append(record["step"])
+        for name, norm in zip(self._names, torch.stack(norms).tolist()):
+            self.grad_norms[name].append(norm)
+        if self._diag_batch is not None and self.config.diagnostics:
+            self.hidden_grads = hidden_grad_norms(self.model, *self._diag_batch, self.loss_fn,
+                                                  self.config.tbptt)
+            self.hidden_grad_history.append(self.hidden_grads.astype(np.float32))
+        self.model.train()
+        self._early_stop(val, record["step"])
 
-        Sets ``status`` to ``"done"`` at the end of the budget, ``"diverged"`` on a non-finite
-        loss (see :attr:`message`); otherwise leaves it unchanged.
+    def _early_stop(self, val: float, step: int) -> None:
+        cfg = self.config
+        best = self.best_val
+        threshold = best - cfg.min_delta * abs(best) if math.isfinite(best) else math.inf
+        self._stale = 0 if val < threshold else self._stale + 1  # a NaN never improves
+        if val < best:
+            self.best_val = val
+        if cfg.target_loss is not None and val <= cfg.target_loss:
+            self.status = "done"
+            self.message = (f"Reached the target: validation loss {val:.4g} ≤ "
+                            f"{cfg.target_loss:g} at step {step}.")
+        elif cfg.patience is not None and self._stale >= cfg.patience:
+            self.status = "done"
+            self.message = (f"Stopped on a plateau at step {step}: the validation loss has not "
+                            f"improved by {cfg.min_delta * 100:g} % for {cfg.patience} evaluations in "
+                            f"a row (best {self.best_val:.4g}).")
+
+    # ------------------------------------------------------------------ public
+    def run(self, max_steps: int | None = None, seconds: float | None = None) -> int:
+        """Take steps until ``max_steps`` more were taken, ``seconds`` passed, the budget
+        (``config.steps``) is spent or an auto-stop fires. Returns the number of steps taken in
+        this call.
+
+        Sets ``status`` to ``"done"`` at the end of the budget or at an auto-stop, to
+        ``"diverged"`` on a non-finite loss or gradient norm (see :attr:`message`); otherwise
+        leaves it unchanged.
         """
         start, taken = time.perf_counter(), 0
+        self.model.train()
         while self.step < self.config.steps and not self.done:
             if max_steps is not None and taken >= max_steps:
                 break
@@ -126,8 +521,9 @@ class Trainer:
                 break
             if self._train_step():
                 taken += 1
-        if self.step >= self.config.steps and self.status != "diverged":
+        if self.step >= self.config.steps and not self.done:
             self.status = "done"
+            self.message = f"Finished the budget of {self.config.steps:,} steps."
         self.elapsed += time.perf_counter() - start
         return taken
 
