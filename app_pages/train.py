@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import build_from_config, charts
 from explorer.config import CELLS
 from explorer.tasks import SERIES, ForecastTask, load_series
-from explorer.training import OPTIMIZERS, Trainer, TrainConfig
+from explorer.training import OPTIMIZER_LABELS, OPTIMIZERS, Trainer, TrainConfig
 from explorer.teaching import article
 from explorer.ui import current_config, show_chart
 
@@ -69,7 +69,11 @@ with st.expander("Training settings", expanded=False):
         )
     )
     optimizer = c5.selectbox(
-        "optimiser", list(OPTIMIZERS), key="train_optimizer", persist_state="session"
+        "optimiser",
+        list(OPTIMIZERS),
+        format_func=OPTIMIZER_LABELS.get,
+        key="train_optimizer",
+        persist_state="session",
     )
     clip = st.toggle(
         "clip gradient norm at 1.0", value=True, key="train_clip", persist_state="session"
@@ -174,6 +178,8 @@ def live() -> None:
     )
     if tr.status == "diverged":
         st.error(tr.message, icon=":material/warning:")
+    elif tr.status == "done" and tr.message:
+        st.success(tr.message, icon=":material/check_circle:")
     if tr.history:
         show_chart(charts.loss_curve(tr.history, log_y=log_y), key="loss_chart")
         result = tr.last_eval or tr.evaluate()

@@ -210,8 +210,17 @@ def sequence(
     )
 
 
+MAX_CURVE_POINTS = 2000  # a live chart redrawn twice a second stays cheap to send
+
+
 def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) -> go.Figure:
-    """Training loss per step and validation loss at each evaluation (MSE, normalised units)."""
+    """Training loss per step and validation loss at each evaluation (MSE, normalised units).
+
+    Above ``MAX_CURVE_POINTS`` steps the training curve shows every k-th step (the last always
+    included); every validation point is kept."""
+    val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
+    stride = max(1, -(-len(history) // MAX_CURVE_POINTS))
+    history = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
     steps = [r["step"] for r in history]
     lines = [
         go.Scatter(
@@ -222,7 +231,6 @@ def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) ->
             line=dict(color="#1f77b4", width=1.5),
         )
     ]
-    val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
     if val:
         lines.append(
             go.Scatter(

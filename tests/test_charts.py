@@ -61,3 +61,13 @@ def test_parameter_bars_and_forecast_labels():
     fig = charts.forecast([1, 2], np.array([1.0, 2.0]), np.array([1.1, 2.1]), np.array([0.9, 1.0]), unit="ppm")
     assert fig.layout.yaxis.title.text == "ppm"
     assert [d.name for d in fig.data] == ["truth", "naive: next = last", "model forecast"]
+
+
+def test_long_loss_curve_is_thinned_but_keeps_validation_and_last_step():
+    history = [{"step": s, "train_loss": 1.0 / s} for s in range(1, 5002)]
+    for r in history[9::10]:
+        r["val_loss"] = 2.0 / r["step"]
+    fig = charts.loss_curve(history)
+    x = list(fig.data[0].x)
+    assert len(x) <= charts.MAX_CURVE_POINTS + 1 and x[0] == 1 and x[-1] == 5001
+    assert len(fig.data[1].x) == 500  # every validation point
