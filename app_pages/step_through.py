@@ -1,9 +1,9 @@
 """Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time."""
 
 import dataclasses
+import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from explorer import build_from_config, charts, trace
@@ -240,14 +240,25 @@ def _select_unit() -> None:
 
 
 def _play_changed() -> None:
-    if st.session_state["step_playing"] and st.session_state["step_pos"] >= T - 1:
-        st.session_state["step_pos"] = 0  # playing from the end starts over
+    if not st.session_state["step_playing"]:
+        return
+    stale_window = 0.5 + 1.2 / st.session_state.get("step_speed", 2)  # about one timer tick
+    if time.monotonic() - st.session_state.get("step_ended", -1e9) < stale_window:
+        # a timer frame sent before playback stopped itself at the end still carries the
+        # toggle's old "on": it is not the user asking to replay
+        st.session_state["step_playing"] = False
+    elif st.session_state["step_pos"] >= T - 1:
+        st.session_state["step_pos"] = 0  # playing from the end starts over, at t = 0
+        st.session_state["step_hold"] = True
 
 
 # Play and speed sit outside the fragment: changing them reruns the page once, which re-arms
 # the fragment's timer; every frame after that reruns the fragment only. Play is a toggle, not
 # a button: a toggle's value travels with every message to the server, so a pause cannot be
 # lost in a race with a timer-driven frame (a button's one-shot click can be).
+if st.session_state.pop("step_stop", False):
+    st.session_state["step_playing"] = False
+    st.session_state["step_ended"] = time.monotonic()
 top = st.columns([2, 3, 5])
 playing = top[0].toggle(
     "Play",
@@ -266,9 +277,12 @@ def player() -> None:
     rerun."""
     if st.session_state.get("step_playing"):
         if st.session_state["step_pos"] >= T - 1:
-            st.session_state["step_playing"] = False
-            st.rerun()  # the end: stop the timer and show "Play" again
-        _move(+1)
+            # the end: the toggle's state may only be written before the toggle is drawn, so
+            # ask the next full run to switch it off (and with it the timer)
+            st.session_state["step_stop"] = True
+            st.rerun()
+        if not st.session_state.pop("step_hold", False):  # a replay shows t = 0 first
+            _move(+1)
     c = st.columns([1, 1, 1, 2, 6])
     c[0].button(
         "",
@@ -307,6 +321,9 @@ def player() -> None:
         help="The unit shown in the diagram and the equations; clicking a "
         "bar of the chart at the bottom selects its unit too.",
     )
+    seen, st.session_state["step_unit_seen"] = st.session_state.get("step_unit_seen"), unit
+    if clamp_run is not None and seen is not None and seen != unit:
+        st.rerun()  # the clamp comparison below the player follows the unit
     st.session_state["step_t"] = st.session_state["step_pos"]
     t = c[4].slider("time step t", 0, T - 1, key="step_t", on_change=_slid)
     st.markdown(
@@ -382,18 +399,6 @@ st.caption(
 player()
 
 # ---------------------------------------------------------------- whole-sequence views
-with st.expander("Values at every unit for the current step", expanded=False):
-    t_now = st.session_state["step_pos"]
-    table = pd.DataFrame(
-        {
-            charts.QUANTITY_STYLES[n].label: v[t_now]
-            for n, v in quantities.items()
-            if v.shape[1] == H
-        }
-    )
-    table.index.name = "unit"
-    st.dataframe(table.style.format("{:.4f}"), width="stretch")
-
 st.subheader("The whole sequence")
 a, b = st.columns(2)
 with a:
@@ -436,8 +441,9 @@ if config.cell == "rnn" and alphabet is None:
         textbook = TextbookRNN.from_torch(rnn)
         ours = textbook.forward(x, h0[0] if L * D >= 1 else None)
         diff = float((ours - tr.hidden[0, 0]).abs().max())
+        act = r"\tanh" if config.nonlinearity == "tanh" else r"\operatorname{ReLU}"
         st.latex(
-            r"h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h), \quad "
+            rf"h_t = {act}(x_t W_{{xh}} + h_{{t-1}} W_{{hh}} + b_h), \quad "
             r"W_{xh} = W_{ih}^\top,\ W_{hh}^{\text{textbook}} = W_{hh}^\top,\ b_h = b_{ih} + b_{hh}"
         )
         st.markdown(

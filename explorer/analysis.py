@@ -13,13 +13,14 @@ def pca_2d(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(coords (T, 2), explained (2,))``: the centred states' coordinates along the
     top two right-singular vectors, and each component's share of the total variance (0…1).
-    With H = 1 or T = 1 the second coordinate (and its share) is 0.
+    With H = 1 or T = 1 the second coordinate (and its share) is 0; non-finite states (a
+    diverging ReLU RNN) give zeros rather than an SVD error.
     """
     X = np.asarray(states, dtype=np.float64)
     X = X - X.mean(axis=0, keepdims=True)
     coords = np.zeros((X.shape[0], 2))
     explained = np.zeros(2)
-    if X.shape[0] < 2 or not np.any(X):
+    if X.shape[0] < 2 or not np.any(X) or not np.isfinite(X).all():
         return coords, explained
     U, S, _ = np.linalg.svd(X, full_matrices=False)
     k = min(2, len(S))

@@ -276,14 +276,16 @@ def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | No
         column = st.selectbox(
             "column", list(frame.columns), key=f"{key}_csv_column", persist_state="session"
         )
-        values = frame[column].to_numpy(np.float32)
+        values = frame[column].to_numpy(np.float64)
         from .config import MAX_SEQUENCE_LENGTH
 
         if len(values) > MAX_SEQUENCE_LENGTH:
             raise ValueError(
                 f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}"
             )
-        values = (values - values.mean()) / (values.std() or 1.0)
+        values = (values - values.mean()) / (values.std() or 1.0)  # float64: no overflow
+        if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
+            raise ValueError(f"the column {column!r} has values too large to standardise")
         return values.astype(np.float32), None, f"{upload.name}: {column} (standardised)"
     except ValueError as err:
         st.error(f"This input cannot be used: {err}.", icon=":material/error:")

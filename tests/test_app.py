@@ -269,3 +269,21 @@ def test_malformed_link_falls_back_to_defaults():
     assert at.sidebar.selectbox(key="cell").value == "lstm"
     assert at.sidebar.number_input(key="hidden_size").value == 16
     assert at.metric[0].value == "1,216"
+
+
+def test_playback_stops_at_the_end_and_replays_from_zero():
+    at = _open(STEP)
+    at.button_group(key="step_input_kind").set_value("typed").run()
+    at.text_input(key="step_typed").set_value("1 2 3").run()
+    at.toggle(key="step_playing").set_value(True).run()
+    for _ in range(4):
+        at.run()  # the timer's frames
+    assert at.slider(key="step_t").value == 2 and not at.session_state["step_playing"]
+    # a frame sent before the stop still says "on": it must not restart playback
+    at.toggle(key="step_playing").set_value(True).run()
+    assert not at.session_state["step_playing"] and at.slider(key="step_t").value == 2
+    at.session_state["step_ended"] = -1e9  # later, the user presses Play again
+    at.toggle(key="step_playing").set_value(True).run()
+    assert at.slider(key="step_t").value == 0  # the replay shows t = 0 first
+    at.run()
+    assert at.slider(key="step_t").value == 1
