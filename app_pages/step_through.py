@@ -337,7 +337,8 @@ def player() -> None:
 
     terms = unit_terms(rnn, tr, layer=layer, direction=direction, t=t, unit=unit, h0=h0, c0=c0)
     values = {k: float(v[t, unit]) for k, v in quantities.items() if v.shape[1] > unit}
-    values["x"] = float(x_np[t, 0]) if alphabet is None else float(x_np[t].argmax())
+    if layer == 0 and alphabet is None:  # above layer 0, or for one-hot text, x_t is a vector
+        values["x"] = float(x_np[t, 0])
     prev = t - 1 if direction == 0 else t + 1
     start = h0[layer * D + direction]
     values["h_prev"] = (
