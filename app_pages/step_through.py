@@ -97,56 +97,35 @@ else:
 
 L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
-with st.expander("Initial state h₀" + (" and c₀" if config.cell == "lstm" else "")):
-    h0_kind = st.radio(
-        "h₀",
+
+def _initial_state(name: str, key: str, shape: tuple[int, int], seed: int):
+    """Widgets for one initial state (h₀ or c₀) and the ``(L·D, size)`` tensor they give; a
+    typed value that does not parse gives zeros, with the reason, and leaves the other alone."""
+    kind = st.radio(
+        name,
         ["zeros", "random", "typed"],
         horizontal=True,
-        key="step_h0_kind",
+        key=f"step_{key}_kind",
         persist_state="session",
     )
-    h0_text = (
-        st.text_input(
-            "typed h₀: one number, or hidden numbers",
+    text = ""
+    if kind == "typed":
+        text = st.text_input(
+            f"typed {name}: one number, or {shape[1]} numbers",
             "0.5",
-            key="step_h0_text",
+            key=f"step_{key}_text",
             persist_state="session",
-        )
-        if h0_kind == "typed"
-        else ""
-    )
-    c0_kind, c0_text = "zeros", ""
-    if config.cell == "lstm":
-        c0_kind = st.radio(
-            "c₀",
-            ["zeros", "random", "typed"],
-            horizontal=True,
-            key="step_c0_kind",
-            persist_state="session",
-        )
-        c0_text = (
-            st.text_input(
-                "typed c₀: one number, or hidden numbers",
-                "0.5",
-                key="step_c0_text",
-                persist_state="session",
-            )
-            if c0_kind == "typed"
-            else ""
         )
     try:
-        h0 = initial_state(h0_kind, (L * D, H_out), seed=config.seed, text=h0_text)
-        c0 = (
-            initial_state(c0_kind, (L * D, H), seed=config.seed + 1, text=c0_text)
-            if config.cell == "lstm"
-            else None
-        )
+        return initial_state(kind, shape, seed=seed, text=text)
     except ValueError as err:
-        st.error(f"Initial state: {err}. Using zeros.", icon=":material/error:")
-        h0, c0 = (
-            initial_state("zeros", (L * D, H_out)),
-            (initial_state("zeros", (L * D, H)) if config.cell == "lstm" else None),
-        )
+        st.error(f"{name}: {err}. Using zeros.", icon=":material/error:")
+        return initial_state("zeros", shape)
+
+
+with st.expander("Initial state h₀" + (" and c₀" if config.cell == "lstm" else "")):
+    h0 = _initial_state("h₀", "h0", (L * D, H_out), config.seed)
+    c0 = _initial_state("c₀", "c0", (L * D, H), config.seed + 1) if config.cell == "lstm" else None
 
 if weights == "forget1":
     fb = forget_bias(rnn)

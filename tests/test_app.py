@@ -287,3 +287,15 @@ def test_playback_stops_at_the_end_and_replays_from_zero():
     assert at.slider(key="step_t").value == 0  # the replay shows t = 0 first
     at.run()
     assert at.slider(key="step_t").value == 1
+
+
+def test_bad_typed_initial_state_says_why_and_keeps_the_other():
+    at = _open(STEP)
+    at.radio(key="step_h0_kind").set_value("typed").run()
+    at.text_input(key="step_h0_text").set_value("1 2").run()
+    assert any("h₀" in e.value and "got 2" in e.value for e in at.error)
+    at.text_input(key="step_h0_text").set_value("0.3").run()
+    at.radio(key="step_c0_kind").set_value("typed").run()
+    at.text_input(key="step_c0_text").set_value("x").run()
+    assert [e.value.split(":")[0] for e in at.error] == ["c₀"]  # h₀ = 0.3 is still used
+    assert not at.exception
