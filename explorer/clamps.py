@@ -34,10 +34,11 @@ from numbers import Integral, Real
 import torch
 import torch.nn as nn
 
+from .config import CELLS
 from .trace import Trace, kind_of, layer_weights
 
 #: gate names per cell, in PyTorch's row order of ``weight_ih`` / ``weight_hh``
-GATES: dict[str, str] = {"rnn": "", "lstm": "ifgo", "gru": "rzn"}
+GATES: dict[str, str] = {k: "".join(spec.gates) for k, spec in CELLS.items()}  # "ifgo", "rzn", ""
 #: gates squashed by tanh take values in [-1, 1]; the others are sigmoids in [0, 1]
 TANH_GATES = frozenset("gn")
 

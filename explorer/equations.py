@@ -28,10 +28,12 @@ from numbers import Integral
 import torch
 import torch.nn as nn
 
+from .config import CELLS
 from .trace import Trace, kind_of, layer_weights
 
 #: gate names per cell in PyTorch's row order; a vanilla RNN has one "gate", its pre-activation h
-GATE_NAMES: dict[str, str] = {"rnn": "h", "lstm": "ifgo", "gru": "rzn"}
+# PyTorch's gate order per cell; the vanilla RNN's one pre-activation is listed as "h"
+GATE_NAMES: dict[str, str] = {k: "".join(spec.gates) or "h" for k, spec in CELLS.items()}
 
 
 @dataclass(frozen=True)

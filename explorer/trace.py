@@ -31,6 +31,8 @@ import weakref
 import torch
 import torch.nn as nn
 
+from .config import CELLS, cell_spec
+
 
 @dataclass
 class Trace:
@@ -73,8 +75,8 @@ def kind_of(rnn: nn.Module) -> str:
     Raises:
         TypeError: ``rnn`` is not an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
     """
-    for cls, name in ((nn.LSTM, "lstm"), (nn.GRU, "gru"), (nn.RNN, "rnn")):
-        if isinstance(rnn, cls):
+    for name, spec in CELLS.items():
+        if isinstance(rnn, spec.module):
             return name
     raise TypeError(f"expected torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
 
@@ -226,7 +228,7 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
 
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
-    names = {"lstm": "ifgo", "gru": "rzn"}.get(kind, "")
+    names = "".join(cell_spec(kind).gates)  # PyTorch's row order: "ifgo", "rzn" or ""
     # every gate of every layer and direction lives in one buffer, written in place; the
     # returned gates are views of its blocks (PyTorch's row order), so nothing is copied
     acts = x.new_empty(L, D, T, len(names) * H)

@@ -120,28 +120,6 @@ def show_chart(fig, key: str) -> None:
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_trace(config: CellConfig, signal: bytes, T: int) -> dict:
-    """Trace a freshly initialised model (``config``'s seed) over ``signal`` (float32 bytes of a
-    ``(T,)`` array) and return numpy arrays, cached per input. Only untrained, seeded models
-    are cached here: the cache is shared by every browser session."""
-    import numpy as np
-
-    from .inputs import to_features
-    from .models import build_from_config
-    from .trace import trace
-
-    values = np.frombuffer(signal, dtype=np.float32, count=T)
-    x = to_features(values, config.input_size)
-    tr = trace(build_from_config(config).rnn, x)
-    return {
-        "x": x.numpy(),
-        "hidden": tr.hidden.numpy(),
-        "cell": None if tr.cell is None else tr.cell.numpy(),
-        "gates": {k: v.numpy() for k, v in tr.gates.items()},
-    }
-
-
 INPUT_KINDS = {
     "wave": "Wave",
     "random_walk": "Random walk",
