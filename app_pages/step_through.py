@@ -313,6 +313,8 @@ def player() -> None:
             else f" · x_t = {x_np[t, 0]:.3f}"
         )
     )
+    if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
+        show_chart(charts.sequence(x_np[:, :1], t), key="input_chart")
 
     terms = unit_terms(rnn, tr, layer=layer, direction=direction, t=t, unit=unit, h0=h0, c0=c0)
     values = {k: float(v[t, unit]) for k, v in quantities.items() if v.shape[1] > unit}
