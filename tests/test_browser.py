@@ -123,10 +123,20 @@ def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
     )
     assert _step_counter(page) >= 3
     play.click()  # pause
-    page.wait_for_timeout(1500)  # a frame already in flight may still arrive
+    # a frame already in flight when the toggle went off may still arrive (late on a loaded
+    # machine); after that the counter must stay put
+    _wait_idle(page)
     paused = _step_counter(page)
-    page.wait_for_timeout(1500)
+    for _ in range(5):
+        page.wait_for_timeout(2000)
+        now = _step_counter(page)
+        if now == paused:
+            break
+        paused = now
+    page.wait_for_timeout(2000)
     assert _step_counter(page) == paused
+    assert not page.locator("[data-testid='stCheckbox']").filter(has_text="Play").locator(
+        "input").is_checked()
     # click the bar of unit 5 in the "values at step t" chart (trace 2: input gate i_t, > 0)
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Values at step")
     bar = chart.locator(".barlayer .trace").nth(2).locator(".point").nth(5)
