@@ -1,4 +1,5 @@
-"""Shared Streamlit widgets and state helpers: the only explorer module that imports streamlit.
+"""Shared Streamlit widgets and state helpers: the explorer.ui package is the only part of the
+core that imports streamlit.
 
 The sidebar's cell configuration is drawn once by the router (``streamlit_app.py``), so its
 widgets live across page switches; pages read it with :func:`current_config`.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .config import CELLS, LIMITS, CellConfig
+from ..config import CELLS, LIMITS, CellConfig
 
 DEFAULT = CellConfig()
 # The sidebar's widgets are bound to the URL under the config's field names
@@ -137,9 +138,9 @@ def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | No
     unusable. Keys are prefixed with ``key`` so state survives reruns and page switches."""
     import numpy as np
 
-    from . import inputs
-    from .readers import read_series
-    from .tasks import SERIES, load_series
+    from .. import inputs
+    from ..readers import read_series
+    from ..tasks import SERIES, load_series
 
     kind = (
         st.segmented_control(
@@ -255,7 +256,7 @@ def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | No
             "column", list(frame.columns), key=f"{key}_csv_column", persist_state="session"
         )
         values = frame[column].to_numpy(np.float64)
-        from .config import MAX_SEQUENCE_LENGTH
+        from ..config import MAX_SEQUENCE_LENGTH
 
         if len(values) > MAX_SEQUENCE_LENGTH:
             raise ValueError(
