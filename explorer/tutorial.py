@@ -107,6 +107,40 @@ def torch_modules(p: dict[str, torch.Tensor]) -> tuple[torch.nn.RNN, torch.nn.Li
     return rnn, head
 
 
+def textbook_from_torch(rnn: torch.nn.RNN, head: torch.nn.Linear) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`torch_modules`: the tutorial's parameters equal to ``rnn`` (layer 0)
+    and ``head``: transpose every weight, sum the two biases (copies, not leaves of ``rnn``).
+
+    ``W_xh`` (input_size, H), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (H, O), ``b_y`` (O,).
+    """
+    with torch.no_grad():
+        return {
+            "W_xh": rnn.weight_ih_l0.T.clone(),  # (H, in) -> (in, H)
+            "W_hh": rnn.weight_hh_l0.T.clone(),  # (H, H), transposed
+            "b_h": (rnn.bias_ih_l0 + rnn.bias_hh_l0).clone(),  # summed
+            "W_hy": head.weight.T.clone(),  # (O, H) -> (H, O)
+            "b_y": head.bias.clone(),  # (O,)
+        }
+
+
+ORIGINAL_LINE = "h = torch.tanh(torch.mm(x[t], W_xh) + torch.mm(h, W_hh) + b_h)"
+CORRECTED_LINE = "h = torch.tanh(x_t @ W_xh + h @ W_hh + b_h)"
+
+
+def original_error(seed: int = 0) -> str:
+    """What the tutorial's original line (:data:`ORIGINAL_LINE`) says when run: ``torch.mm``
+    multiplies 2-D matrices only, and ``x[t]`` is a 1-D row of 10 numbers. Returns torch's own
+    error message; raises ``AssertionError`` if torch ever accepts the line."""
+    x, _ = tutorial_data(seed)
+    p = textbook_parameters(seed)
+    h = torch.zeros(HIDDEN_SIZE)
+    try:
+        torch.tanh(torch.mm(x[0], p["W_xh"]) + torch.mm(h, p["W_hh"]) + p["b_h"])
+    except RuntimeError as err:
+        return str(err)
+    raise AssertionError("torch.mm accepted a 1-D tensor; the tutorial's bug is gone")
+
+
 def train_torch(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, *,
                 epochs: int = 100, lr: float = 0.01, train_bias_hh: bool = False) -> list[float]:
     """The same training with ``torch.nn`` modules and ``torch.optim.SGD``, started from ``p``

@@ -1,5 +1,6 @@
 """The tutorial's example: the from-scratch RNN and nn.RNN give the same loss at every epoch."""
 import numpy as np
+import pytest
 import torch
 
 from explorer.cells import TextbookRNN
@@ -66,3 +67,34 @@ def test_training_both_pytorch_biases_is_not_the_one_bias_rnn():
     run = run_tutorial(seed=1)
     assert run.torch_two_biases[0] == run.torch[0]  # same start
     assert max(abs(a - b) for a, b in zip(run.torch, run.torch_two_biases)) > 1e-3
+
+
+def test_the_tutorials_torch_mm_line_fails_and_the_corrected_line_runs():
+    from explorer.tutorial import CORRECTED_LINE, ORIGINAL_LINE, original_error
+
+    x, _ = tutorial_data()
+    p = textbook_parameters()
+    scope = {"torch": torch, "x": x, "t": 0, "x_t": x[0], "h": torch.zeros(20), **p}
+    with pytest.raises(RuntimeError) as err:
+        exec(ORIGINAL_LINE, dict(scope))
+    assert str(err.value) == original_error()  # the message the Learn page shows
+    exec(CORRECTED_LINE, scope)
+    rnn, _ = torch_modules(p)
+    with torch.no_grad():
+        assert torch.allclose(scope["h"], rnn(x[:1])[0][0], atol=1e-6)  # h_1, as nn.RNN
+
+
+def test_textbook_from_torch_inverts_torch_modules():
+    from explorer.tutorial import textbook_from_torch
+
+    p = textbook_parameters(2)
+    rnn, head = torch_modules(p)
+    with torch.no_grad():
+        rnn.bias_hh_l0.fill_(0.25)  # two biases: the textbook's b_h is their sum
+    back = textbook_from_torch(rnn, head)
+    for name in ("W_xh", "W_hh", "W_hy", "b_y"):
+        assert torch.equal(back[name], p[name].detach()), name
+    assert torch.allclose(back["b_h"], p["b_h"].detach() + 0.25)
+    x, _ = tutorial_data(2)
+    with torch.no_grad():
+        assert torch.allclose(scratch_forward(back, x), head(rnn(x)[0]), atol=1e-6)

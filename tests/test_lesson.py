@@ -1,0 +1,280 @@
+"""The Learn page's computations against torch: the tiny model's numbers are nn.RNN's, the
+gradient norms are torch.autograd's, the counts are the modules' own, and the from-scratch
+cells give the torch modules' outputs."""
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from explorer import cells, lesson, tutorial
+
+
+def _seeded(make, seed):
+    """What ``make()`` builds right after ``torch.manual_seed(seed)`` (the global RNG restored)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return make()
+
+
+# ----------------------------------------------------------------------------- 2. how it runs
+
+@pytest.mark.parametrize("X,H,O,T,seed,f", [(1, 2, 1, 3, 0, "tanh"), (3, 4, 2, 6, 7, "tanh"),
+                                            (2, 3, 1, 5, 1, "relu")])
+def test_tiny_run_numbers_are_nn_rnns(X, H, O, T, seed, f):
+    run = lesson.tiny_run(X, H, O, T, seed, f)
+    # an independent nn.RNN + nn.Linear with the same seed and input
+    rnn, head = _seeded(lambda: (nn.RNN(X, H, nonlinearity=f), nn.Linear(H, O)), seed)
+    x = lesson.tiny_input(T, X, seed)
+    with torch.no_grad():
+        out, _ = rnn(x)
+        y = head(out)
+    np.testing.assert_array_equal(run.W_xh, rnn.weight_ih_l0.detach().numpy())
+    np.testing.assert_array_equal(run.W_hh, rnn.weight_hh_l0.detach().numpy())
+    np.testing.assert_array_equal(run.W_hy, head.weight.detach().numpy())
+    b_h = (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().numpy()
+    np.testing.assert_allclose(run.b_h, b_h, rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(run.x, x.numpy())
+    assert (run.h[0] == 0).all()  # h_0
+    np.testing.assert_allclose(run.h[1:], out.numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(run.y, y.numpy(), rtol=0, atol=1e-6)
+    assert run.max_abs_diff < 1e-6
+    # each step, recomputed in float64 from torch's parameters with the one summed bias
+    W_hh, W_xh = (w.detach().double().numpy() for w in (rnn.weight_hh_l0, rnn.weight_ih_l0))
+    act = np.tanh if f == "tanh" else (lambda a: np.maximum(a, 0))
+    h = np.zeros(H)
+    for t in range(T):
+        a = W_hh @ h + W_xh @ x[t].double().numpy() + b_h
+        np.testing.assert_allclose(run.recurrent[t], W_hh @ h, atol=1e-6)
+        np.testing.assert_allclose(run.pre[t], a, atol=1e-6)
+        h = act(a)
+        np.testing.assert_allclose(run.h[t + 1], h, atol=1e-6)
+
+
+def test_step_latex_shows_the_steps_numbers():
+    run = lesson.tiny_run(2, 3, 1, 4, 0)
+    lines = lesson.step_latex(run, 3)
+    assert lines[0].startswith(r"h_{3} = \tanh(a_{3})")
+    products = lines[1] + lines[2]
+    for v in [*run.W_hh.ravel(), *run.h[2], *run.W_xh.ravel(), *run.x[2]]:
+        assert lesson._num(v, 2) in products
+    assert lines[3].endswith("= " + lesson.latex_matrix(run.pre[2]))
+    assert lines[4].endswith("= " + lesson.latex_matrix(run.h[3]))  # h_3, after tanh
+    assert lines[5].endswith("= " + lesson.latex_matrix(run.y[2]))
+    with pytest.raises(ValueError, match="between 1 and T = 4"):
+        lesson.step_latex(run, 5)
+
+
+def test_latex_matrix_never_prints_minus_zero():
+    text = lesson.latex_matrix(np.array([[-0.001, 0.5], [-1.25, 0.0]]))
+    assert "-0.00" not in text and "0.00 & 0.50" in text and "-1.25" in text
+    assert r"\begin{array}{rr}" in text
+
+
+# ----------------------------------------------------------------------------- 3. three kinds
+
+@pytest.mark.parametrize("rho", [0.5, 1.0, 1.5])
+def test_scaled_rnn_has_the_spectral_radius(rho):
+    rnn = lesson.scaled_rnn(8, rho, seed=3)
+    eig = torch.linalg.eigvals(rnn.weight_hh_l0.detach())
+    assert eig.abs().max().item() == pytest.approx(rho, rel=1e-9)
+    fresh = _seeded(lambda: nn.RNN(1, 8), 3).weight_hh_l0.detach().double()
+    ratio = rnn.weight_hh_l0.detach() / fresh  # the same matrix, only scaled
+    np.testing.assert_allclose(ratio.numpy(), ratio[0, 0].item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("rho,f", [(0.6, "tanh"), (1.0, "tanh"), (1.4, "tanh"), (1.3, "relu")])
+def test_gradient_norms_equal_torch_autograd(rho, f):
+    T, H = 12, 5
+    rnn = lesson.scaled_rnn(H, rho, seed=1, nonlinearity=f)
+    x = torch.as_tensor(lesson.lesson_signal("noise", T, seed=2), dtype=torch.float64)[:, None]
+    flow = lesson.gradient_flow(rnn, x)
+    assert flow.T == T and flow.norms[T] == 1.0 and flow.rho == pytest.approx(rho)
+    for t in (0, 3, 7, T - 1):
+        with torch.no_grad():
+            h_t = rnn(x[:t])[1][0] if t else torch.zeros(H, dtype=torch.float64)
+
+        def to_end(h, t=t):
+            return rnn(x[t:], h[None])[1][0]  # nn.RNN from h_t to h_T
+
+        J = torch.autograd.functional.jacobian(to_end, h_t)  # (H, H) = ∂h_T/∂h_t
+        assert flow.norms[t] == pytest.approx(torch.linalg.matrix_norm(J, 2).item(), rel=1e-9)
+        W_k = torch.linalg.matrix_power(rnn.weight_hh_l0.detach(), T - t)
+        assert flow.linear[t] == pytest.approx(torch.linalg.matrix_norm(W_k, 2).item(),
+                                               rel=1e-9)
+
+
+def test_gradients_vanish_below_one_and_the_matrix_explodes_above():
+    x = torch.as_tensor(lesson.lesson_signal("pulse", 40), dtype=torch.float64)[:, None]
+    low = lesson.gradient_flow(lesson.scaled_rnn(6, 0.5), x)
+    high = lesson.gradient_flow(lesson.scaled_rnn(6, 1.5), x)
+    assert low.norms[0] < 1e-9 and low.linear[0] < 1e-9
+    assert high.linear[0] > 1e5  # ‖W_hh^40‖ grows like 1.5^40 ≈ 1e7
+    with pytest.raises(ValueError, match="positive"):
+        lesson.scaled_rnn(4, 0.0)
+
+
+def test_set_gate_bias_sets_the_sum_of_both_biases():
+    gru = _seeded(lambda: nn.GRU(1, 3), 0)
+    lesson.set_gate_bias(gru, "z", 4.0)
+    H = 3
+    assert (gru.bias_ih_l0[H:2 * H] == 4.0).all() and (gru.bias_hh_l0[H:2 * H] == 0).all()
+    r_before = _seeded(lambda: nn.GRU(1, 3), 0).bias_ih_l0[:H]
+    assert torch.equal(gru.bias_ih_l0[:H], r_before)  # the other gates untouched
+    with pytest.raises(ValueError, match="gates"):
+        lesson.set_gate_bias(gru, "f", 1.0)
+
+
+def test_kind_trace_is_torchs_run():
+    x = lesson.lesson_signal("sine", 20)
+    q = lesson.kind_trace("lstm", x, 4, seed=5, gate_bias=("f", 2.0))
+    lstm = _seeded(lambda: nn.LSTM(1, 4), 5)
+    with torch.no_grad():
+        lstm.bias_ih_l0[4:8] = 2.0
+        lstm.bias_hh_l0[4:8] = 0.0
+        out, (_, c_n) = lstm(torch.as_tensor(x)[:, None])
+    np.testing.assert_allclose(q["h"], out.numpy(), atol=1e-6)
+    np.testing.assert_allclose(q["c"][-1], c_n[0].numpy(), atol=1e-6)
+    assert set(q) == {"h", "c", "i", "f", "g", "o"}
+
+
+def test_pulse_memory_is_the_distance_between_two_torch_runs():
+    x = lesson.lesson_signal("noise", 25, seed=4)
+    curves = lesson.pulse_memory(x, 5, seed=2, at=3, rho=0.8)
+    assert list(curves) == ["RNN h_t", "LSTM c_t", "LSTM h_t", "GRU h_t"]
+    rnn = lesson.scaled_rnn(5, 0.8, seed=2)
+    nudged = x.astype(np.float64).copy()
+    nudged[2] += 1.0
+    with torch.no_grad():
+        a = rnn(torch.as_tensor(x, dtype=torch.float64)[:, None])[0]
+        b = rnn(torch.as_tensor(nudged)[:, None])[0]
+    np.testing.assert_allclose(curves["RNN h_t"], torch.linalg.norm(b - a, dim=1).numpy(),
+                               rtol=1e-9, atol=1e-12)
+    assert (curves["GRU h_t"][:2] == 0).all() and curves["GRU h_t"][2] > 0
+    # a forget gate held open keeps the nudge in c_t far longer
+    keep = lesson.pulse_memory(x, 5, seed=2, forget_bias=5.0)["LSTM c_t"][-1]
+    drop = lesson.pulse_memory(x, 5, seed=2, forget_bias=-2.0)["LSTM c_t"][-1]
+    assert keep > 100 * drop
+
+
+def test_lesson_signal():
+    pulse = lesson.lesson_signal("pulse", 10)
+    assert pulse[2] == 1.0 and pulse.sum() == 1.0  # t = 3, counting from 1
+    assert lesson.lesson_signal("square", 8).tolist() == [1, 1, -1, -1, 1, 1, -1, -1]
+    with pytest.raises(ValueError, match="input kind"):
+        lesson.lesson_signal("chirp", 10)
+
+
+# ----------------------------------------------------------------------------- 4. counting
+
+@pytest.mark.parametrize("X,H,O", [(10, 20, 1), (3, 7, 2), (1, 1, 1), (256, 64, 5)])
+def test_counts_equal_the_modules(X, H, O):
+    head = nn.Linear(H, O)
+    for row in lesson.parameter_rows(X, H, O):
+        module = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[row.cell](X, H)
+        real = sum(p.numel() for p in module.parameters())
+        assert row.torch_rnn == real
+        assert row.torch_total == real + sum(p.numel() for p in head.parameters())
+        # the textbook: every tensor but the second bias
+        one_bias = sum(p.numel() for n, p in module.named_parameters() if "bias_hh" not in n)
+        assert row.textbook == one_bias + H * O + O
+        assert row.difference == module.bias_hh_l0.numel() == row.G * H
+        assert (row.W_xh, row.W_hh, row.b_h) == (module.weight_ih_l0.numel(),
+                                                 module.weight_hh_l0.numel(),
+                                                 module.bias_ih_l0.numel())
+
+
+def test_count_latex_writes_the_numbers():
+    rows = lesson.parameter_rows(3, 7, 2)
+    gru = next(r for r in rows if r.cell == "gru")
+    assert gru.torch_rnn == 252  # nn.GRU(3, 7), as in the README
+    text = lesson.count_latex(gru, 3, 7, 2)
+    assert r"3\,(7\cdot3 + 7^2 + 7) + 2\cdot7 + 2 = \mathbf{247}" in text
+    assert r"247 + 3\cdot 7 = \mathbf{268}" in text
+    with pytest.raises(ValueError, match="H must be"):
+        lesson.parameter_rows(3, 0, 1)
+
+
+# ----------------------------------------------------------------------------- 6. the code
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_code_comparison_against_torch(cell):
+    run = lesson.code_comparison(cell, seed=3)
+    x, _ = tutorial.tutorial_data(3)
+    module = _seeded(lambda: {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](10, 20), 3)
+    with torch.no_grad():
+        out = module(x)[0]
+        if cell == "rnn":
+            head = _seeded(lambda: (nn.RNN(10, 20), nn.Linear(20, 1))[1], 3)
+            out = head(out)
+    np.testing.assert_allclose(run.torch, out.numpy(), atol=1e-6)
+    assert run.scratch.shape == run.torch.shape == ((5, 1) if cell == "rnn" else (5, 20))
+    assert 0 < run.max_abs_diff < 1e-5  # float32 rounding, not bit-equal code paths
+    assert f"nn.{ {'rnn': 'RNN', 'lstm': 'LSTM', 'gru': 'GRU'}[cell]}(" in run.torch_code
+    assert '"""' not in run.scratch_code and "def " in run.scratch_code
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_textbook_cells_equal_torch_with_states(bias):
+    x = torch.randn(9, 3, generator=torch.Generator().manual_seed(0))
+    h0, c0 = torch.full((4,), 0.3), torch.full((4,), -0.2)
+    lstm = _seeded(lambda: nn.LSTM(3, 4, bias=bias), 1)
+    gru = _seeded(lambda: nn.GRU(3, 4, bias=bias), 2)
+    with torch.no_grad():
+        out, (h_n, c_n) = lstm(x, (h0[None], c0[None]))
+        hs, cs = cells.TextbookLSTM.from_torch(lstm).forward(x, h0, c0)
+        np.testing.assert_allclose(hs.numpy(), out.numpy(), atol=1e-6)
+        np.testing.assert_allclose(cs[-1].numpy(), c_n[0].numpy(), atol=1e-6)
+        out, _ = gru(x, h0[None])
+        np.testing.assert_allclose(cells.TextbookGRU.from_torch(gru).forward(x, h0).numpy(),
+                                   out.numpy(), atol=1e-6)
+    with pytest.raises(TypeError, match="LSTM"):
+        cells.TextbookLSTM.from_torch(gru)
+    with pytest.raises(ValueError, match="projection"):
+        cells.TextbookLSTM.from_torch(nn.LSTM(3, 4, proj_size=2))
+
+
+def test_gru_keeps_b_hn_apart():
+    gru = _seeded(lambda: nn.GRU(2, 3), 0)
+    tb = cells.TextbookGRU.from_torch(gru)
+    assert torch.equal(tb.b_hn, gru.bias_hh_l0[6:9].detach())
+    assert torch.equal(tb.b_xn, gru.bias_ih_l0[6:9].detach())
+    assert torch.allclose(tb.b_z, (gru.bias_ih_l0 + gru.bias_hh_l0)[3:6].detach())
+
+
+# ----------------------------------------------------------------------------- figures
+
+def test_unrolled_figure_shares_one_colour_per_matrix():
+    fig = lesson.unrolled_figure(5, 2, 3, 1)
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    by_colour = {c: sum(a.arrowcolor == c for a in arrows) for c in lesson.COLOURS.values()}
+    # one arrow per step for each matrix, plus one on the folded network
+    assert by_colour[lesson.COLOURS["W_xh"]] == by_colour[lesson.COLOURS["W_hy"]] == 6
+    assert by_colour[lesson.COLOURS["W_hh"]] == 6  # h_0 -> h_1 … h_4 -> h_5, and the loop
+    legend = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    assert legend == ["W<sub>xh</sub> (H×X = 3×2)", "W<sub>hh</sub> (H×H = 3×3)",
+                      "W<sub>hy</sub> (O×H = 1×3)"]
+    markers = [t for t in fig.data if t.mode == "markers" and t.x[0] is not None]
+    assert sum(len(t.x) for t in markers) == (2 + 3 + 1) * 6 + 3  # folded + 5 steps + h_0
+    with pytest.raises(ValueError, match="T must be"):
+        lesson.unrolled_figure(9, 1, 2, 1)
+
+
+def test_unrolled_figure_with_values_colours_the_units():
+    run = lesson.tiny_run(2, 3, 1, 4)
+    fig = lesson.unrolled_figure(4, 2, 3, 1, values={"x": run.x, "h": run.h, "y": run.y},
+                                 step=2)
+    hidden_2 = [t for t in fig.data if t.mode == "markers" and t.hovertemplate
+                and "h_2" in t.hovertemplate[0]][0]
+    np.testing.assert_allclose(hidden_2.marker.color, run.h[2], atol=1e-7)
+    assert fig.layout.shapes[0].fillcolor == "#fff3b0"  # the highlighted step
+
+
+def test_trace_figure_rows():
+    x = lesson.lesson_signal("pulse", 12)
+    q = lesson.kind_trace("gru", x, 3)
+    fig = lesson.trace_figure(x, q, "GRU", lesson.TRACE_ORDER["gru"])
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 4
+    np.testing.assert_allclose(heat[0].z, q["z"].T)
+    assert (heat[0].zmin, heat[0].zmax) == (0.0, 1.0) and (heat[2].zmin, heat[2].zmax) == (-1, 1)
+    assert list(fig.data[0].x) == list(range(1, 13))  # steps t = 1 … T
