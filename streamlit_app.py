@@ -1,15 +1,26 @@
 """RNN Explorer: the router. Run with ``streamlit run streamlit_app.py``."""
 import streamlit as st
 
-from explorer.ui import cell_sidebar
+from explorer.presets import PAGES
+from explorer.ui import cell_sidebar, links
 
-st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
-page = st.navigation([
-    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
-    st.Page("app_pages/cell.py", title="Cell & parameters", icon=":material/grid_on:", default=True),
-    st.Page("app_pages/step_through.py", title="Step through", icon=":material/play_circle:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/compare.py", title="Compare cells", icon=":material/compare_arrows:"),
-])
+st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide",
+                   initial_sidebar_state=links.initial_sidebar())
+ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
+         "step_through": ":material/play_circle:", "train": ":material/model_training:",
+         "compare": ":material/compare_arrows:"}
+page = st.navigation([st.Page(p.file, title=p.title, icon=ICONS[p.path], default=p.path == "")
+                      for p in PAGES.values()])
+links.start(page)  # remember the link the session opened with
+links.open_preset(page)  # ?preset=<key>: its page, set up
+links.sidebar()  # presets, presenter mode, the link to this view
+links.page_css()
 cell_sidebar()
-page.run()
+links.check_sidebar()
+slots = links.notice(page)  # the preset's sentence, what a link asked for and did not get
+completed = False
+try:
+    page.run()
+    completed = True
+finally:
+    links.finish(page, slots, completed)

@@ -7,12 +7,13 @@ from explorer.charts import parameter_bars
 from explorer.config import CELLS
 from explorer.params import BYTES_PER_FLOAT32, count_head, torch_total
 from explorer.teaching import PROJECTION, TWO_BIASES, equations, format_bytes
-from explorer.ui import current_config, show_chart
+from explorer.ui import current_config, links, show_chart
 
 config = current_config()
 spec = CELLS[config.cell]
 st.title(f"{spec.label}: cell & parameters")
-st.caption("Change the cell and its sizes in the sidebar; everything here follows.")
+if not links.presenter():
+    st.caption("Change the cell and its sizes in the sidebar; everything here follows.")
 
 counts = count_parameters(config.cell, config.input_size, config.hidden_size,
                           num_layers=config.num_layers, bidirectional=config.bidirectional,

@@ -16,9 +16,17 @@ from explorer.equations import equation_latex, unit_terms
 from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
 from explorer.teaching import article
-from explorer.ui import current_config, sequence_input, show_chart
+from explorer.presets import STEP_PARAMS as DEFAULTS
+from explorer.ui import current_config, links, sequence_input, show_chart
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
+URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
+WEIGHTS = {
+    "fresh": "fresh, seeded initialisation",
+    "forget1": "fresh, forget-gate bias 1.0",
+    "trained": "trained on the Train page",
+}
+presenting = links.presenter()
 
 config = current_config()
 title = st.empty()  # filled once the weights (and so the cell) are known
@@ -26,17 +34,13 @@ title = st.empty()  # filled once the weights (and so the cell) are known
 # ---------------------------------------------------------------- weights: fresh or trained
 trained = st.session_state.get("trainer")
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
-weights = st.radio(
+weights = links.choice(
+    st.radio,
     "Weights",
-    ["fresh", "forget1", "trained"],
+    WEIGHTS,
+    "weights",
+    DEFAULTS["weights"],
     horizontal=True,
-    key="step_weights",
-    persist_state="session",
-    format_func={
-        "fresh": "fresh, seeded initialisation",
-        "forget1": "fresh, forget-gate bias 1.0",
-        "trained": "trained on the Train page",
-    }.get,
     help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.",
 )
 if weights == "trained":
@@ -105,15 +109,17 @@ def _initial_state(name: str, key: str, shape: tuple[int, int], seed: int):
         name,
         ["zeros", "random", "typed"],
         horizontal=True,
-        key=f"step_{key}_kind",
+        key=key,
+        bind=URL,
         persist_state="session",
     )
     text = ""
     if kind == "typed":
         text = st.text_input(
             f"typed {name}: one number, or {shape[1]} numbers",
-            "0.5",
-            key=f"step_{key}_text",
+            DEFAULTS[f"{key}_values"],
+            key=f"{key}_values",
+            bind=URL,
             persist_state="session",
         )
     try:
@@ -152,12 +158,18 @@ if spec.gates:
                 GATE_NAMES[g],
                 ["free", 0.0, 0.5, 1.0] if g not in "gn" else ["free", -1.0, 0.0, 1.0],
                 key=f"clamp_{g}",
+                bind=URL,
                 persist_state="session",
             )
             if choice != "free":
                 clamps[g] = float(choice)
         from_step = cols[-1].number_input(
-            "from step", 0, T - 1, 0, key="clamp_from", persist_state="session"
+            "from step",
+            *links.bounds("clamp_from", 0, T - 1),
+            DEFAULTS["clamp_from"],
+            key="clamp_from",
+            bind=URL,
+            persist_state="session",
         )
         if clamps:
             clamp_run = clamped_trace(rnn, x, clamps, int(min(from_step, T - 1)), h0=h0, c0=c0)
@@ -165,29 +177,21 @@ if spec.gates:
 # ---------------------------------------------------------------- selectors
 sel = st.columns(3)
 layer = (
-    sel[0].selectbox(
-        "layer",
-        range(L),
-        key="step_layer",
-        persist_state="session",
-        format_func=lambda l: f"layer {l}",
-    )
+    sel[0].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
     if L > 1
     else 0
 )
 direction = (
-    sel[1].selectbox(
-        "direction",
-        [0, 1],
-        key="step_direction",
-        persist_state="session",
-        format_func=lambda d: ["forward", "reverse"][d],
+    ["forward", "reverse"].index(
+        sel[1].selectbox(
+            "direction", ["forward", "reverse"], key="direction", bind=URL, persist_state="session"
+        )
     )
     if D == 2
     else 0
 )
-if st.session_state.get("step_unit", 0) >= H:
-    st.session_state["step_unit"] = 0
+if st.session_state.get("unit", 0) >= H:
+    st.session_state["unit"] = 0
 stride = display_stride(T)
 
 quantities = tr.quantities(layer, direction)
@@ -198,7 +202,16 @@ value_range = (1.1 * low, 1.1 * max(1.0, max(float(v.max()) for v in quantities.
 
 # ---------------------------------------------------------------- playback (a fragment)
 # The position lives in "step_pos": the slider widget ("step_t") is reset by Streamlit whenever
-# its range changes (a new length T), and the position must survive that.
+# its range changes (a new length T), and the position must survive that. In the URL it is
+# ``t``, synced by hand: written when it settles, never on every frame while playing (each
+# write from Python adds a Back-button entry).
+links.from_url(
+    "t",
+    links.int_in(0, T - 1),
+    DEFAULTS["t"],
+    key="step_pos",
+    expected=f"this sequence's steps are 0…{T - 1}",
+)
 st.session_state["step_pos"] = int(np.clip(st.session_state.get("step_pos", 0), 0, T - 1))
 
 
@@ -215,13 +228,13 @@ def _select_unit() -> None:
     """A click on a bar of the "values at step t" chart selects that bar's unit."""
     points = st.session_state["step_values"].selection.points
     if points:
-        st.session_state["step_unit"] = int(points[0]["point_index"])  # bars sit at x = unit
+        st.session_state["unit"] = int(points[0]["point_index"])  # bars sit at x = unit
 
 
 def _play_changed() -> None:
     if not st.session_state["step_playing"]:
         return
-    stale_window = 0.5 + 1.2 / st.session_state.get("step_speed", 2)  # about one timer tick
+    stale_window = 0.5 + 1.2 / st.session_state.get("speed", DEFAULTS["speed"])  # about one timer tick
     if time.monotonic() - st.session_state.get("step_ended", -1e9) < stale_window:
         # a timer frame sent before playback stopped itself at the end still carries the
         # toggle's old "on": it is not the user asking to replay
@@ -246,7 +259,12 @@ playing = top[0].toggle(
     help="Play the sequence at the chosen speed; switch off to pause.",
 )
 speed = top[1].select_slider(
-    "speed (steps/s)", SPEEDS, value=2, key="step_speed", persist_state="session"
+    "speed (steps/s)",
+    SPEEDS,
+    value=DEFAULTS["speed"],
+    key="speed",
+    bind=URL,
+    persist_state="session",
 )
 
 
@@ -292,10 +310,10 @@ def player() -> None:
     )
     unit = c[3].number_input(
         "unit",
-        0,
-        H - 1,
-        0,
-        key="step_unit",
+        *links.bounds("unit", 0, H - 1),
+        DEFAULTS["unit"],
+        key="unit",
+        bind=URL,
         persist_state="session",
         help="The unit shown in the diagram and the equations; clicking a "
         "bar of the chart at the bottom selects its unit too.",
@@ -305,6 +323,10 @@ def player() -> None:
         st.rerun()  # the clamp comparison below the player follows the unit
     st.session_state["step_t"] = st.session_state["step_pos"]
     t = c[4].slider("time step t", 0, T - 1, key="step_t", on_change=_slid)
+    if not st.session_state.get("step_playing"):  # settled: the URL says where we are
+        # a timer or button rerun of this fragment alone never reaches the script's end,
+        # where the other settings are written: write t now
+        links.to_url("t", t, DEFAULTS["t"], now=not st.session_state.get("step_full_run"))
     st.markdown(
         f"#### t = {t} of {T - 1}"
         + (
@@ -332,8 +354,11 @@ def player() -> None:
             quantities["c"][prev, unit] if 0 <= prev < T else c0[layer * D + direction][unit]
         )
     st.plotly_chart(
-        cell_diagram(
-            config.cell, values, unit=unit, step=t, height=420, nonlinearity=config.nonlinearity
+        links.for_screen(
+            cell_diagram(
+                config.cell, values, unit=unit, step=t, height=420,
+                nonlinearity=config.nonlinearity,
+            )
         ),
         width="content",
         key="diagram",
@@ -363,7 +388,7 @@ def player() -> None:
             )
     now = {name: vals[t] for name, vals in quantities.items()}
     st.plotly_chart(
-        charts.step_values(now, t, y_range=value_range),
+        links.for_screen(charts.step_values(now, t, y_range=value_range)),
         width="stretch",
         key="step_values",
         on_select=_select_unit,
@@ -373,12 +398,15 @@ def player() -> None:
 
 
 st.subheader("Step by step")
-st.caption(
-    "Play, or move with the buttons and the slider: the diagram, the equations and the "
-    "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
-    "last chart to follow that unit."
-)
+if not presenting:
+    st.caption(
+        "Play, or move with the buttons and the slider: the diagram, the equations and the "
+        "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
+        "last chart to follow that unit."
+    )
+st.session_state["step_full_run"] = True
 player()
+st.session_state["step_full_run"] = False
 
 # ---------------------------------------------------------------- whole-sequence views
 st.subheader("The whole sequence")
@@ -392,9 +420,10 @@ with b:
             charts.saturation_bars(saturation({g: quantities[g] for g in spec.gates})),
             key="saturation",
         )
-        st.caption(
-            "A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it."
-        )
+        if not presenting:
+            st.caption(
+                "A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it."
+            )
     else:
         st.info("A vanilla RNN has no gates: its only state is h_t.")
 if L > 1:
@@ -407,7 +436,7 @@ if clamp_run is not None:
     name = "c" if clamp_run.cell is not None else "h"
     normal = tr.cell if name == "c" else tr.hidden
     clamped = clamp_run.cell if name == "c" else clamp_run.hidden
-    u = min(st.session_state.get("step_unit", 0), normal.shape[-1] - 1)
+    u = min(st.session_state.get("unit", 0), normal.shape[-1] - 1)
     show_chart(
         charts.compare_runs(
             normal[layer, direction, :, u].numpy(),

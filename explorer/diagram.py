@@ -70,6 +70,7 @@ CELL_FILL = "#f4f6f8"
 CELL_LINE = "#8a96a3"
 LINE_WIDTH = 2.5
 LABEL_FONT = 16  # ≥ 14 px: readable on a projector
+VALUE_FONT = 14  # "f_t = 0.45" inside a gate box: fits the box at 24 px per unit (GRU, 1024 px)
 OP_RADIUS = 0.42
 TERMINAL_RADIUS = 0.34
 BLOCK_W, BLOCK_H = 2.4, 1.4
@@ -180,7 +181,8 @@ class _Sketch:
                                 y1=y + h / 2, fillcolor=fill, line=dict(color=INK, width=LINE_WIDTH)))
         if show_value:
             self.text(x, y + 0.26, activation, name=f"symbol_{key}", size=18, color=ink)
-            self.text(x, y - 0.3, _label(key, value), name=f"label_{key}", color=ink)
+            self.text(x, y - 0.3, _label(key, value), name=f"label_{key}", size=VALUE_FONT,
+                      color=ink)
         else:
             self.text(x, y, activation, name=f"symbol_{key}", size=18, color=ink)
 
@@ -190,7 +192,7 @@ class _Sketch:
         self.bodies.append(dict(type="rect", name=name, x0=x - w / 2, x1=x + w / 2, y0=y - h / 2,
                                 y1=y + h / 2, fillcolor="#ffffff",
                                 line=dict(color=INK, width=2, dash="dot")))
-        self.text(x, y, html, name=f"symbol_{name}", size=15)
+        self.text(x, y, html, name=f"symbol_{name}", size=VALUE_FONT)
 
     def op(self, x: float, y: float, symbol: str, name: str) -> None:
         """An elementwise operation: × is ⊙, +, 1−."""
@@ -398,8 +400,9 @@ def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int
         unit, step: put into the title ("LSTM cell, unit 3, step t = 12").
         height: figure height in pixels. The aspect ratio is fixed and text has a fixed size in
             pixels, so ``layout.width`` is set to the width the drawing needs at this height
-            (about 1000 px for LSTM and GRU with values at 460); a narrower container crowds
-            the labels, so show it with ``width="content"`` or in a wide column.
+            (at 420: about 650 px for LSTM and GRU, 430 for RNN, which fit a 1024-px screen
+            with the sidebar open; the value labels in the gate boxes still fit at 24 px per
+            diagram unit, 600 px for a GRU); show it with ``width="content"``.
         nonlinearity: the RNN's activation, ``"tanh"`` or ``"relu"``.
 
     Gate boxes are shapes named by their key (``"f"``, ``"r"``; the RNN's box is ``"h"``), states

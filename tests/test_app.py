@@ -87,15 +87,15 @@ def test_invalid_sizes_show_message_and_keep_state():
 
 def test_step_through_inputs_and_bad_typed_numbers():
     at = _open(PAGES[1])
-    at.button_group(key="step_input_kind").set_value("typed").run()
-    at.text_input(key="step_typed").set_value("1, 2, oops").run()
+    at.button_group(key="input").set_value("typed").run()
+    at.text_input(key="numbers").set_value("1, 2, oops").run()
     assert not at.exception
     assert "item 3, 'oops', is not a number" in at.error[0].value
     assert at.sidebar.selectbox(key="cell").value == "lstm"  # the rest of the app is intact
-    at.text_input(key="step_typed").set_value("1, 2, 3, 4").run()
+    at.text_input(key="numbers").set_value("1, 2, 3, 4").run()
     assert not at.error
     assert at.slider(key="step_t").max == 3
-    at.button_group(key="step_input_kind").set_value("series").run()
+    at.button_group(key="input").set_value("series").run()
     assert not at.exception and not at.error
     at.slider(key="step_t").set_value(5).run()
     assert not at.exception
@@ -141,9 +141,9 @@ def test_training_nan_shows_message_and_keeps_page():
     at.sidebar.selectbox(key="cell").set_value("rnn").run()
     at.sidebar.radio(key="nonlinearity").set_value("relu").run()
     at.switch_page(PAGES[2]).run()
-    at.select_slider(key="train_lr").set_value(10.0).run()
-    at.selectbox(key="train_optimizer").set_value("sgd").run()
-    at.toggle(key="train_clip").set_value(False).run()
+    at.select_slider(key="lr").set_value(10.0).run()
+    at.selectbox(key="optimizer").set_value("sgd").run()
+    at.select_slider(key="clip_norm").set_value("off").run()
     at.button(key="train_start").click().run()
     for _ in range(20):
         if at.session_state["trainer"].status == "diverged":
@@ -161,7 +161,7 @@ STEP = PAGES[1]
 @pytest.mark.parametrize("kind", ["wave", "random_walk", "typed", "text", "series"])
 def test_step_through_every_input_kind(kind):
     at = _open(STEP)
-    at.button_group(key="step_input_kind").set_value(kind).run()
+    at.button_group(key="input").set_value(kind).run()
     assert not at.exception and not at.error
     assert at.slider(key="step_t").max >= 1
     titles = {f["layout"]["title"]["text"] for f in _figures(at)}
@@ -170,7 +170,7 @@ def test_step_through_every_input_kind(kind):
 
 def test_step_through_csv_upload_good_and_bad():
     at = _open(STEP)
-    at.button_group(key="step_input_kind").set_value("csv").run()
+    at.button_group(key="input").set_value("csv").run()
     assert not at.exception
     assert any("Upload a CSV" in i.value for i in at.info)
 
@@ -202,7 +202,7 @@ def test_playback_controls_move_everything_together():
 
 def test_equations_show_live_numbers_of_the_selected_unit():
     at = _open(STEP)
-    at.number_input(key="step_unit").set_value(3).run()
+    at.number_input(key="unit").set_value(3).run()
     at.slider(key="step_t").set_value(5).run()
     assert not at.exception
     lines = [l.value.strip("$\n") for l in at.latex]
@@ -231,23 +231,23 @@ def test_clamps_show_the_comparison():
 
 def test_long_sequence_is_downsampled_with_a_note():
     at = _open(STEP)
-    at.button_group(key="step_input_kind").set_value("series").run()
-    at.selectbox(key="step_series").set_value("seattle_temp_max").run()
-    at.number_input(key="step_series_T").set_value(1000).run()
+    at.button_group(key="input").set_value("series").run()
+    at.selectbox(key="source").set_value("seattle_temp_max").run()
+    at.number_input(key="length").set_value(1000).run()
     assert not at.exception
     assert any("every 4th step" in c.value for c in at.caption)
 
 
 def test_weights_options():
     at = _open(STEP)
-    at.radio(key="step_weights").set_value("forget1").run()
+    at.radio(key="weights").set_value("forget1").run()
     assert not at.exception and any("b_if + b_hf" in c.value for c in at.caption)
-    at.radio(key="step_weights").set_value("trained").run()
+    at.radio(key="weights").set_value("trained").run()
     assert any("Nothing has been trained yet" in i.value for i in at.info)
     at.switch_page(PAGES[2]).run()
     at.button(key="train_start").click().run()
     at.switch_page(STEP).run()
-    at.radio(key="step_weights").set_value("trained").run()
+    at.radio(key="weights").set_value("trained").run()
     assert not at.exception
     assert any("trained for" in c.value for c in at.caption)
 
@@ -273,8 +273,8 @@ def test_malformed_link_falls_back_to_defaults():
 
 def test_playback_stops_at_the_end_and_replays_from_zero():
     at = _open(STEP)
-    at.button_group(key="step_input_kind").set_value("typed").run()
-    at.text_input(key="step_typed").set_value("1 2 3").run()
+    at.button_group(key="input").set_value("typed").run()
+    at.text_input(key="numbers").set_value("1 2 3").run()
     at.toggle(key="step_playing").set_value(True).run()
     for _ in range(4):
         at.run()  # the timer's frames
@@ -291,11 +291,11 @@ def test_playback_stops_at_the_end_and_replays_from_zero():
 
 def test_bad_typed_initial_state_says_why_and_keeps_the_other():
     at = _open(STEP)
-    at.radio(key="step_h0_kind").set_value("typed").run()
-    at.text_input(key="step_h0_text").set_value("1 2").run()
+    at.radio(key="h0").set_value("typed").run()
+    at.text_input(key="h0_values").set_value("1 2").run()
     assert any("h₀" in e.value and "got 2" in e.value for e in at.error)
-    at.text_input(key="step_h0_text").set_value("0.3").run()
-    at.radio(key="step_c0_kind").set_value("typed").run()
-    at.text_input(key="step_c0_text").set_value("x").run()
+    at.text_input(key="h0_values").set_value("0.3").run()
+    at.radio(key="c0").set_value("typed").run()
+    at.text_input(key="c0_values").set_value("x").run()
     assert [e.value.split(":")[0] for e in at.error] == ["c₀"]  # h₀ = 0.3 is still used
     assert not at.exception

@@ -10,11 +10,14 @@ from __future__ import annotations
 import streamlit as st
 
 from ..config import CELLS, LIMITS, CellConfig
+from ..presets import STEP_PARAMS
+from . import links
 
 DEFAULT = CellConfig()
 # The sidebar's widgets are bound to the URL under the config's field names
 # (?cell=gru&input_size=3&hidden_size=7): a link reproduces the cell. Streamlit drops values
-# that do not fit a widget (an unknown cell, a size out of range) and keeps the default.
+# that do not fit a widget (an unknown cell, a size out of range) and keeps the default;
+# explorer.ui.links notices and says so on the page.
 URL = "query-params"
 CONFIG_KEY = "cell_config"
 ERROR_KEY = "cell_config_error"
@@ -39,23 +42,17 @@ def _size(label: str, key: str, help: str) -> int:
 def cell_sidebar() -> CellConfig | None:
     """Draw the cell controls in the sidebar; store and return the resulting
     :class:`CellConfig`, or ``None`` (with the reason shown) when the sizes are inconsistent."""
-    # The cell selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
-    # hand: Streamlit's binding would put the label in the URL.
-    if "cell" not in st.session_state and st.query_params.get("cell") in CELLS:
-        st.session_state["cell"] = st.query_params["cell"]
     with st.sidebar:
         st.header("Cell")
-        cell = st.selectbox(
+        # The selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
+        # hand: Streamlit's binding would put the label in the URL.
+        cell = links.choice(
+            st.selectbox,
             "Cell type",
-            list(CELLS),
-            format_func=lambda k: CELLS[k].label,
-            index=list(CELLS).index(DEFAULT.cell),
-            key="cell",
+            {k: spec.label for k, spec in CELLS.items()},
+            "cell",
+            DEFAULT.cell,
         )
-        if cell == DEFAULT.cell:
-            st.query_params.pop("cell", None)
-        else:
-            st.query_params["cell"] = cell
         nonlinearity = DEFAULT.nonlinearity
         if cell == "rnn":
             nonlinearity = st.radio(
@@ -117,8 +114,10 @@ def current_config() -> CellConfig:
 
 
 def show_chart(fig, key: str) -> None:
-    """``st.plotly_chart`` with the project's defaults (full width, no Plotly logo)."""
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    """``st.plotly_chart`` with the project's defaults (full width, no Plotly logo; larger
+    fonts and height in presenter mode)."""
+    st.plotly_chart(links.for_screen(fig), width="stretch", key=key,
+                    config={"displaylogo": False})
 
 
 INPUT_KINDS = {
@@ -131,52 +130,63 @@ INPUT_KINDS = {
 }
 
 
-def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | None, str] | None:
+def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | None, str] | None:
     """Widgets that choose an input sequence. Returns ``(signal, alphabet, description)``:
     ``signal`` a ``(T,)`` float32 array, or for text a ``(T, V)`` one-hot tensor with its
     ``alphabet``; ``None`` (with the reason shown in place of the charts) when the input is
-    unusable. Keys are prefixed with ``key`` so state survives reruns and page switches."""
+    unusable.
+
+    Every widget is in the URL under its name in ``explorer.presets.STEP_PARAMS`` (``input``,
+    ``shape``, ``T``, ``cycles`` …, defaults from there too) with ``prefix`` in front, so a link
+    reproduces the sequence; the values also survive page switches. An uploaded CSV cannot be
+    in a link: ``input=csv`` opens the upload prompt."""
     import numpy as np
 
     from .. import inputs
     from ..readers import read_series
     from ..tasks import SERIES, load_series
 
+    def name(short: str) -> str:
+        return prefix + short
+
+    def default(short: str):
+        return STEP_PARAMS[short]
+
+    def bound(short: str) -> dict:
+        return dict(key=name(short), bind=URL, persist_state="session")
+
     kind = (
-        st.segmented_control(
+        links.choice(
+            st.segmented_control,
             "Input sequence",
-            list(INPUT_KINDS),
-            format_func=INPUT_KINDS.get,
-            default="wave",
-            key=f"{key}_input_kind",
-            persist_state="session",
+            INPUT_KINDS,
+            name("input"),
+            default("input"),
+            required=True,
         )
-        or "wave"
+        or default("input")
     )
     try:
-        if kind == "wave":
-            a, b, c, d, e = st.columns(5)
-            shape = a.selectbox(
-                "shape",
-                ["sine", "square", "sawtooth"],
-                key=f"{key}_wave_shape",
-                persist_state="session",
+        if kind in ("wave", "random_walk"):
+            # one length for both: T stays when the reader switches between them
+            cols = st.columns(5) if kind == "wave" else st.columns(2)
+            T = cols[0 if kind == "random_walk" else 1].slider(
+                "length T", *links.bounds(name("T"), 1, 400), default("T"), **bound("T")
             )
-            T = b.slider("length T", 1, 400, 60, key=f"{key}_wave_T", persist_state="session")
+        if kind == "wave":
+            a, _, c, d, e = cols
+            shape = a.selectbox("shape", ["sine", "square", "sawtooth"], **bound("shape"))
             cycles = c.slider(
-                "cycles", 0.5, 10.0, 2.0, 0.5, key=f"{key}_wave_cycles", persist_state="session"
+                "cycles", *links.bounds(name("cycles"), 0.5, 10.0), default("cycles"), 0.5,
+                **bound("cycles"),
             )
             amplitude = d.slider(
-                "amplitude",
-                0.1,
-                3.0,
-                1.0,
-                0.1,
-                key=f"{key}_wave_amplitude",
-                persist_state="session",
+                "amplitude", *links.bounds(name("amplitude"), 0.1, 3.0), default("amplitude"),
+                0.1, **bound("amplitude"),
             )
             noise = e.slider(
-                "noise (std)", 0.0, 1.0, 0.0, 0.05, key=f"{key}_wave_noise", persist_state="session"
+                "noise (std)", *links.bounds(name("noise_std"), 0.0, 1.0), default("noise_std"),
+                0.05, **bound("noise_std"),
             )
             signal = inputs.wave(
                 shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed
@@ -187,73 +197,63 @@ def sequence_input(seed: int, key: str = "step") -> tuple[object, list[str] | No
                 f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}",
             )
         if kind == "random_walk":
-            a, b = st.columns(2)
-            T = a.slider("length T", 1, 400, 100, key=f"{key}_walk_T", persist_state="session")
-            step = b.slider(
-                "step size (std)",
-                0.01,
-                0.5,
-                0.1,
-                0.01,
-                key=f"{key}_walk_step",
-                persist_state="session",
+            step = cols[1].slider(
+                "step size (std)", *links.bounds(name("step_size"), 0.01, 0.5),
+                default("step_size"), 0.01, **bound("step_size"),
             )
             return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
         if kind == "typed":
             text = st.text_input(
-                "Numbers, separated by commas or spaces",
-                "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1",
-                key=f"{key}_typed",
-                persist_state="session",
+                "Numbers, separated by commas or spaces", default("numbers"), **bound("numbers")
             )
             return inputs.parse_numbers(text), None, "typed numbers"
         if kind == "text":
             text = st.text_input(
                 "A short text (each character one-hot over the text's own alphabet)",
-                "hello world",
-                key=f"{key}_text",
-                persist_state="session",
+                default("chars"),
+                **bound("chars"),
             )
             x, alphabet = inputs.text_one_hot(text)
             return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
         if kind == "series":
             a, b, c = st.columns([2, 1, 1])
-            series = a.selectbox(
-                "series",
-                list(SERIES),
-                format_func=lambda k: SERIES[k].label,
-                key=f"{key}_series",
-                persist_state="session",
-            )
+            with a:
+                series = links.choice(
+                    st.selectbox,
+                    "series",
+                    {k: spec.label for k, spec in SERIES.items()},
+                    name("source"),
+                    default("source"),
+                )
             n = len(load_series(series))
             length = int(
                 b.number_input(
-                    "length T", 1, min(2000, n), 60, key=f"{key}_series_T", persist_state="session"
+                    "length T", *links.bounds(name("length"), 1, min(2000, n)), default("length"),
+                    **bound("length"),
                 )
             )
             start = int(
                 c.number_input(
-                    "start position",
-                    0,
-                    n - 1,
-                    0,
-                    key=f"{key}_series_start",
-                    persist_state="session",
+                    "start position", *links.bounds(name("start"), 0, n - 1), default("start"),
+                    **bound("start"),
                 )
             )
-            st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
+            if not links.presenter():
+                st.caption(
+                    f"{SERIES[series].about} Standardised over the window (mean 0, std 1)."
+                )
             return inputs.series_window(series, start, length), None, SERIES[series].label
         upload = st.file_uploader(
             "A CSV file with at least one numeric column",
             type=["csv", "txt", "tsv"],
-            key=f"{key}_csv",
+            key=name("csv"),
         )
         if upload is None:
             st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
             return None
         frame = read_series(upload)
         column = st.selectbox(
-            "column", list(frame.columns), key=f"{key}_csv_column", persist_state="session"
+            "column", list(frame.columns), key=name("csv_column"), persist_state="session"
         )
         values = frame[column].to_numpy(np.float64)
         from ..config import MAX_SEQUENCE_LENGTH

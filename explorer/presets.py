@@ -1,0 +1,240 @@
+"""Named starting points for a lesson, and the URL vocabulary they are written in.
+
+A preset is data: a title, one sentence of what to look for, the page it opens and the URL
+parameters that set that page up. Adding one is one entry in :data:`PRESETS`. A link opens
+it (``link("forget_gate") == "./?preset=forget_gate"``), and so does one click in the
+sidebar's Presets menu.
+
+The URL vocabulary (:data:`SIDEBAR_PARAMS`, :data:`PAGE_PARAMS`) lists every query parameter
+each page understands. Its names are the widgets' keys (a widget bound to the URL uses its key
+as the parameter name) and the config's field names (``cell``, ``hidden_size`` …), so
+``?cell=gru&input_size=3&hidden_size=7`` reads like ``nn.GRU(3, 7)``. Knowing every name lets
+the app say which parts of a link it ignored (an unknown name, or one that belongs to another
+page) instead of silently dropping them.
+
+Pure Python: no Streamlit here (``explorer.ui.links`` does the drawing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from urllib.parse import urlencode
+
+from .config import CellConfig
+from .tasks import TASKS
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """A page of the app: its URL path (``""`` for the start page), source file and title."""
+
+    path: str
+    file: str
+    title: str
+
+
+PAGES: dict[str, PageInfo] = {p.path: p for p in (
+    PageInfo("learn", "app_pages/learn.py", "Learn"),
+    PageInfo("", "app_pages/cell.py", "Cell & parameters"),
+    PageInfo("step_through", "app_pages/step_through.py", "Step through"),
+    PageInfo("train", "app_pages/train.py", "Train"),
+    PageInfo("compare", "app_pages/compare.py", "Compare cells"),
+)}
+
+# ---------------------------------------------------------------- the URL vocabulary
+_CELL = CellConfig()
+SIDEBAR_PARAMS: dict[str, object] = {  # name -> default (the sidebar's cell, on every page)
+    "cell": _CELL.cell, "nonlinearity": _CELL.nonlinearity, "input_size": _CELL.input_size,
+    "hidden_size": _CELL.hidden_size, "num_layers": _CELL.num_layers,
+    "proj_size": _CELL.proj_size, "bidirectional": _CELL.bidirectional, "bias": _CELL.bias,
+    "output_size": _CELL.output_size, "seed": _CELL.seed,
+}
+GLOBAL_PARAMS = ("preset", "presenter")  # understood on every page
+
+# The Step-through page: the input sequence, initial states, clamps, what is shown and where
+# the player stands. The widgets take their defaults from here.
+STEP_PARAMS: dict[str, object] = {
+    "input": "wave",  # wave, random_walk, typed, text, series, csv (an upload: not in a link)
+    "shape": "sine", "T": 60, "cycles": 2.0, "amplitude": 1.0, "noise_std": 0.0,  # wave
+    "step_size": 0.1,  # random walk (its length is T too)
+    "numbers": "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1",  # typed
+    "chars": "hello world",  # text, one-hot over its own alphabet
+    "source": "co2", "start": 0, "length": 60,  # a window of a shipped series
+    "h0": "zeros", "h0_values": "0.5", "c0": "zeros", "c0_values": "0.5",  # initial states
+    "clamp_i": "free", "clamp_f": "free", "clamp_g": "free", "clamp_o": "free",
+    "clamp_r": "free", "clamp_z": "free", "clamp_n": "free", "clamp_from": 0,
+    "weights": "fresh",  # fresh, forget1 (LSTM forget-gate bias 1.0), trained
+    "layer": 0, "direction": "forward", "unit": 0, "t": 0, "speed": 2,
+}
+
+# Train and Compare share their widgets (explorer/ui/training.py); names from
+# notes/contracts.md: the task, its settings under their TASKS names (a task's ``seed`` is the
+# sidebar's and ``text`` is typed on the page, not linked), training settings and sampling.
+_TASK_SETTINGS = sorted({name for spec in TASKS.values() for name in spec.settings}
+                        - {"seed", "text"})
+TRAIN_PARAMS: tuple[str, ...] = ("task", *_TASK_SETTINGS, "optimizer", "lr", "batch_size",
+                                 "steps", "clip_norm", "weight_decay", "tbptt", "target_loss",
+                                 "patience", "temperature")
+
+PAGE_PARAMS: dict[str, tuple[str, ...]] = {
+    "": (),  # the Cell page is drawn from the sidebar alone
+    "step_through": tuple(STEP_PARAMS),
+    "train": TRAIN_PARAMS,
+    "compare": TRAIN_PARAMS,
+    "learn": (),  # any name starting with LEARN_PREFIX
+}
+LEARN_PREFIX = "learn_"
+
+# Names whose value lives under another st.session_state key (the step player's position is
+# "step_pos": the slider that shows it is reset by Streamlit when its range changes).
+SESSION_KEYS = {"t": "step_pos"}
+
+
+def page_params(path: str) -> set[str]:
+    """Every parameter name page ``path`` understands, the sidebar's and the global ones
+    included (Learn's are all the names starting with ``learn_``: see :func:`owner`)."""
+    return set(SIDEBAR_PARAMS) | set(GLOBAL_PARAMS) | set(PAGE_PARAMS.get(path, ()))
+
+
+def owner(name: str) -> list[str]:
+    """The paths of the pages whose own settings include ``name`` (empty for the sidebar's,
+    the global ones and unknown names)."""
+    if name.startswith(LEARN_PREFIX):
+        return ["learn"]
+    return [path for path, names in PAGE_PARAMS.items() if name in names]
+
+
+def known(name: str) -> bool:
+    """True if some page (or the sidebar) understands the parameter ``name``."""
+    return name in SIDEBAR_PARAMS or name in GLOBAL_PARAMS or bool(owner(name))
+
+
+def suggest(name: str) -> str | None:
+    """The known name closest to a mistyped one (``hiden_size`` -> ``hidden_size``), if any."""
+    names = [*SIDEBAR_PARAMS, *GLOBAL_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS]
+    match = get_close_matches(name, names, n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def url_value(value: object) -> str:
+    """How a widget value is spelt in a URL, as Streamlit's query-parameter binding spells it
+    (``True`` -> ``"true"``, ``1.0`` -> ``"1.0"``, ``12`` -> ``"12"``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# ---------------------------------------------------------------- the presets
+@dataclass(frozen=True)
+class Preset:
+    """A named state of one page.
+
+    Attributes:
+        key: the name in ``?preset=<key>``.
+        title: a few words for the menu ("the forget gate at work").
+        look_for: one sentence shown on arrival: what to look at, and what it shows.
+        page: the path of the page it opens (a key of :data:`PAGES`).
+        params: URL parameter -> value; the sidebar's and the page's, everything else at its
+            default (the Train and Compare pages keep their other settings).
+    """
+
+    key: str
+    title: str
+    look_for: str
+    page: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def query(self) -> dict[str, str]:
+        """The parameters as a URL spells them."""
+        return {name: url_value(value) for name, value in self.params.items()}
+
+    def url(self) -> str:
+        """The relative URL of the state itself, without the preset (what a link to the view
+        looks like once the preset is open)."""
+        query = urlencode(self.query())
+        return f"./{self.page}" + (f"?{query}" if query else "")
+
+
+PRESETS: dict[str, Preset] = {p.key: p for p in (
+    Preset(
+        "forget_gate", "the forget gate at work",
+        "The forget gate f_t decides how much of c_{t−1} survives each step: with its bias at "
+        "1 it sits near 0.73 instead of 0.5, so the cell state c_t keeps more of its past; "
+        "from t = 30 the clamp forces f = 1 and i = 0, and in “Normal vs clamped run” the "
+        "cell state goes flat: the memory is held exactly.",
+        "step_through",
+        {"cell": "lstm", "weights": "forget1", "input": "wave", "shape": "square", "T": 60,
+         "cycles": 2.0, "clamp_f": 1.0, "clamp_i": 0.0, "clamp_from": 30, "t": 30},
+    ),
+    Preset(
+        "vanishing_gradients", "vanishing gradients in a vanilla RNN",
+        "Press Start and watch how much the loss at the last step still feels each earlier "
+        "state: for a vanilla RNN the gradient shrinks by orders of magnitude on its way back "
+        "over the 50 steps, so it never learns that the first mark matters and its loss stays "
+        "on the “always answer 1.0” line (MSE ≈ 0.167).",
+        "train",
+        {"cell": "rnn", "task": "adding", "lag": 50},
+    ),
+    Preset(
+        "long_lag", "LSTM vs RNN on a long lag",
+        "The adding problem with marks up to 50 steps apart: the gated cells get below the "
+        "“always answer 1.0” line (MSE ≈ 0.167) because they can carry the first number "
+        "unchanged, while the vanilla RNN stays on it.",
+        "compare",
+        {"task": "adding", "lag": 50, "steps": 1000},
+    ),
+    Preset(
+        "gru_vs_lstm_params", "GRU vs LSTM parameter count",
+        "nn.GRU(3, 7) has 252 parameters: three blocks (r, z, n) of 7·3 + 7·7 + 2·7 = 84. "
+        "Switch the cell type to LSTM: a fourth block makes it 336, and every weight matrix "
+        "grows from 21 to 28 rows.",
+        "",
+        {"cell": "gru", "input_size": 3, "hidden_size": 7},
+    ),
+    Preset(
+        "tutorial", "the tutorial's example",
+        "The tutorial's vanilla RNN (input 10, hidden 20, output 1) trained with plain SGD at "
+        "learning rate 0.01 on its one five-step sequence: there is nothing to generalise, so "
+        "the loss falls towards zero, well below answering the mean of the targets.",
+        "train",
+        {"cell": "rnn", "hidden_size": 20, "task": "tutorial", "optimizer": "sgd", "lr": 0.01,
+         "steps": 100},
+    ),
+    Preset(
+        "temperature", "temperature forecasting",
+        "An LSTM learns Seattle's daily maximum temperature, one day ahead: compare its error on "
+        "the last 20 % (never trained on) with the naive forecast “tomorrow = today” and the "
+        "seasonal one “same day last year”.",
+        "train",
+        {"cell": "lstm", "task": "forecast", "series": "seattle_temp_max"},
+    ),
+    Preset(
+        "text", "character-level text",
+        "An LSTM reads Shakespeare's sonnets one character at a time and learns to predict the "
+        "next: watch the loss fall below the letter-frequency baseline, then sample at a low "
+        "and a high temperature.",
+        "train",
+        {"cell": "lstm", "hidden_size": 64, "task": "char"},
+    ),
+)}
+
+
+def link(key: str) -> str:
+    """The relative URL that opens preset ``key``: ``"./?preset=<key>"`` (the app then goes to
+    the preset's page and sets it up).
+
+    Raises:
+        ValueError: ``key`` is not a preset.
+    """
+    if key not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {key!r}")
+    return f"./?{urlencode({'preset': key})}"
+
+
+def page_state(preset: Preset) -> dict[str, object]:
+    """Every value opening ``preset`` sets: the sidebar at its defaults, Step through's
+    settings at their defaults when it opens there, then the preset's own parameters."""
+    state = dict(SIDEBAR_PARAMS)
+    if preset.page == "step_through":
+        state |= STEP_PARAMS
+    return state | preset.params

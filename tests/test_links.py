@@ -1,0 +1,252 @@
+"""Links, presets and presenter mode through the whole app (AppTest).
+
+AppTest plays the server's side of the URL: ``at.query_params`` is the link a run opens with,
+and after the run the query string the server last sent. A widget bound with
+``bind="query-params"`` is rewritten in the address bar by the browser itself when the reader
+changes it, so its round trip from a widget change is checked in the browser test
+(tests/test_browser_links.py); here the hand-synced ones (cell, input, weights, source, t) and
+everything a link or a preset sets are.
+"""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.presets import PAGES, PRESETS, page_state
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 90
+STEP = "app_pages/step_through.py"
+
+
+def _link(params: dict, page: str | None = None) -> AppTest:
+    """A session opened with ``?params`` (on ``page``), run once."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _notes(at) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+def _figures(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _step(at) -> int:
+    return at.slider(key="step_t").value
+
+
+# ---------------------------------------------------------------- round trips
+def test_cell_link_round_trip():
+    at = _link({"cell": "gru", "input_size": "3", "hidden_size": "7", "bidirectional": "true"})
+    assert at.metric[0].value == "504"  # nn.GRU(3, 7, bidirectional=True): 2 · 252
+    assert at.sidebar.toggle(key="bidirectional").value is True
+    assert dict(at.query_params) == {"cell": "gru", "input_size": "3", "hidden_size": "7",
+                                     "bidirectional": "true"}  # kept as written
+    assert not at.warning  # nothing was ignored
+    at.sidebar.selectbox(key="cell").set_value("rnn").run()  # hand-synced: the server writes it
+    assert at.query_params["cell"] == "rnn"
+    assert at.metric[0].value == "168"  # nn.RNN(3, 7, bidirectional=True): 2 · (21 + 49 + 14)
+    at.sidebar.selectbox(key="cell").set_value("lstm").run()
+    assert "cell" not in at.query_params  # the default is not written
+
+
+def test_step_through_link_round_trip():
+    numbers = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
+    at = _link({"input": "typed", "numbers": numbers, "t": "12", "unit": "3", "weights": "forget1",
+                "h0": "random", "clamp_f": "1.0", "clamp_from": "5", "speed": "4"}, STEP)
+    assert at.button_group(key="input").value == "typed"
+    assert at.text_input(key="numbers").value == numbers
+    assert _step(at) == 12 and at.number_input(key="unit").value == 3
+    assert at.radio(key="weights").value == "forget1" and at.radio(key="h0").value == "random"
+    assert at.selectbox(key="clamp_f").value == 1.0 and at.number_input(key="clamp_from").value == 5
+    assert at.select_slider(key="speed").value == 4
+    assert any(m.value.startswith("#### t = 12 of 15 · x_t = 12.000") for m in at.markdown)
+    assert any("Unit 3, layer 0, step t = 12" in m.value for m in at.markdown)
+    assert not at.warning
+    assert at.query_params["t"] == "12" and at.query_params["input"] == "typed"
+    # the hand-synced parts follow the widgets
+    at.button(key="step_forward").click().run()
+    assert _step(at) == 13 and at.query_params["t"] == "13"
+    at.button_group(key="input").set_value("random_walk").run()
+    at.radio(key="weights").set_value("fresh").run()
+    assert at.query_params["input"] == "random_walk" and "weights" not in at.query_params
+    at.button(key="step_first").click().run()
+    assert "t" not in at.query_params  # t = 0 is the default
+
+
+def test_series_link_and_layers():
+    at = _link({"input": "series", "source": "seattle_temp_max", "start": "100", "length": "365",
+                "num_layers": "2", "layer": "1", "bidirectional": "true", "direction": "reverse"},
+               STEP)
+    assert at.selectbox(key="source").value == "seattle_temp_max"
+    assert at.number_input(key="length").value == 365 and at.slider(key="step_t").max == 364
+    assert at.selectbox(key="layer").value == 1 and at.selectbox(key="direction").value == "reverse"
+    assert any("Unit 0, layer 1, reverse" in m.value for m in at.markdown)
+    assert not at.warning
+
+
+def test_playing_keeps_t_out_of_the_url_until_paused():
+    at = _link({"t": "3"}, STEP)
+    at.toggle(key="step_playing").set_value(True).run()
+    for _ in range(3):
+        at.run()  # the fragment's timer frames
+    assert _step(at) >= 5 and at.query_params["t"] == "3"  # not written on every frame
+    at.toggle(key="step_playing").set_value(False).run()
+    assert at.query_params["t"] == str(_step(at))  # written once it settles
+
+
+def test_page_switch_drops_a_pages_parameters_and_brings_them_back():
+    at = _link({"input": "text", "chars": "abcabc", "t": "4"}, STEP)
+    at.switch_page("app_pages/cell.py").run()
+    assert not {"input", "t"} & set(at.query_params)
+    assert not at.warning  # a page switch is not a bad link
+    at.switch_page(STEP).run()
+    assert at.query_params["input"] == "text" and at.query_params["t"] == "4"
+    assert at.text_input(key="chars").value == "abcabc" and _step(at) == 4
+
+
+# ---------------------------------------------------------------- bad links
+def test_malformed_cell_link_falls_back_with_a_note():
+    at = _link({"cell": "cnn", "hidden_size": "99999", "num_layers": "two", "bias": "maybe",
+                "input_size": "2.5", "hiden_size": "5", "foo": "1", "t": "12"})
+    assert at.sidebar.selectbox(key="cell").value == "lstm"
+    assert at.sidebar.number_input(key="hidden_size").value == 16
+    assert at.sidebar.number_input(key="num_layers").value == 1
+    assert at.sidebar.toggle(key="bias").value is True
+    assert at.sidebar.number_input(key="input_size").value == 2  # Streamlit truncates
+    notes = _notes(at)
+    for expected in ["`cell=cnn`: not one of `rnn`, `lstm`, `gru`",
+                     "`hidden_size=99999`: outside 1…1024; showing `16`",
+                     "`num_layers=two`: not a number", "`bias=maybe`: expected true or false",
+                     "`input_size=2.5` was read as `2`",
+                     "`hiden_size` is not a setting of this app (did you mean `hidden_size`?)",
+                     "`foo` is not a setting of this app",
+                     "`t=12` is a setting of the Step through page; ignored here"]:
+        assert expected in notes, (expected, notes)
+    assert dict(at.query_params) == {"input_size": "2"}  # the rest is gone from the link
+    assert at.metric[0].value == f"{4 * (16 * 2 + 16 * 16 + 2 * 16):,}"  # the page still works
+    at.run()
+    assert _notes(at) == notes  # the note stays …
+    at.button(key="links_dismiss").click().run()
+    assert not at.warning  # … until dismissed
+
+
+def test_malformed_step_link_falls_back_with_a_note():
+    at = _link({"t": "abc", "input": "bogus", "T": "9999", "shape": "circle", "unit": "99",
+                "clamp_f": "2", "weights": "x", "h0_values": "1"}, STEP)
+    assert at.button_group(key="input").value == "wave" and at.radio(key="weights").value == "fresh"
+    assert _step(at) == 0 and at.slider(key="T").value == 60
+    assert at.number_input(key="unit").value == 0
+    notes = _notes(at)
+    for expected in ["`t=abc`: this sequence's steps are 0…59", "`input=bogus`: not one of",
+                     "`T=9999`: outside 1…400", "`shape=circle`: not one of the choices",
+                     "`unit=99`: outside 0…15", "`clamp_f=2`", "`weights=x`",
+                     "`h0_values=1` is not used in this view"]:
+        assert expected in notes, (expected, notes)
+    assert not set(at.query_params)  # nothing of it is left in the link
+    assert any(f["layout"]["title"]["text"] == "hidden state h_t" for f in _figures(at))
+
+
+def test_t_beyond_the_sequence_and_an_unknown_preset():
+    at = _link({"t": "500", "preset": "nope"}, STEP)
+    assert _step(at) == 0
+    notes = _notes(at)
+    assert "`t=500`: this sequence's steps are 0…59" in notes
+    assert "There is no preset called `nope`" in notes and "`forget_gate`" in notes
+    assert not at.info or not any("Preset:" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- presets
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_every_preset_opens_by_link(key):
+    preset = PRESETS[key]
+    at = _link({"preset": key})
+    assert at.title[0].value  # its page drew
+    assert not at.error
+    assert any(i.value.startswith(f"**Preset: {preset.title}.**") for i in at.info)
+    assert "preset" not in at.query_params
+    # the widgets show the preset's values ("t" is the player's position)
+    for name, value in preset.params.items():
+        key_ = "step_pos" if name == "t" else name
+        assert at.session_state[key_] == value, (name, at.session_state[key_], value)
+    expected_page = PAGES[preset.page].title
+    assert at.session_state["_links_page"] == preset.page, expected_page
+
+
+def test_preset_opened_mid_session_resets_the_rest():
+    at = _link({"hidden_size": "9", "num_layers": "2"}, STEP)
+    at.slider(key="amplitude").set_value(2.0).run()
+    at.query_params.clear()
+    at.query_params["preset"] = "forget_gate"  # what the sidebar's preset link sends
+    at.run()
+    assert not at.exception
+    assert at.sidebar.number_input(key="hidden_size").value == 16  # the sidebar's defaults
+    assert at.sidebar.number_input(key="num_layers").value == 1
+    assert at.slider(key="amplitude").value == 1.0  # Step through's defaults
+    assert at.selectbox(key="shape").value == "square" and _step(at) == 30
+    state = page_state(PRESETS["forget_gate"])
+    assert at.selectbox(key="clamp_i").value == state["clamp_i"] == 0.0
+    fig = next(f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped"))
+    assert fig["data"][1]["name"] == "clamped run"  # the clamp comparison is on the page
+    at.switch_page("app_pages/cell.py").run()
+    assert not any("Preset:" in i.value for i in at.info)  # the sentence stays on its page
+
+
+def test_preset_link_with_other_parameters_says_they_were_ignored():
+    at = _link({"preset": "gru_vs_lstm_params", "hidden_size": "30"})
+    assert at.metric[0].value == "252"
+    assert "ignored `hidden_size`" in _notes(at)
+
+
+# ---------------------------------------------------------------- presenter mode
+def _font_sizes(fig: dict) -> list[float]:
+    sizes = []
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "size" and key.endswith("font") and isinstance(v, (int, float)):
+                    sizes.append(v)
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+    walk(fig)
+    return sizes
+
+
+def test_presenter_flag_enlarges_and_hides():
+    normal = _link({"t": "5"}, STEP)
+    shown = _link({"t": "5", "presenter": "1"}, STEP)
+    assert shown.sidebar.toggle(key="presenter").value is True
+    assert shown.query_params["presenter"] == "1"
+    css = "".join(h.proto.body for h in shown.get("html"))
+    assert "html { font-size: 20px; }" in css and "stExpander" in css
+    assert "font-size: 20px" not in "".join(h.proto.body for h in normal.get("html"))
+    caption = "Play, or move with the buttons"
+    assert any(caption in c.value for c in normal.caption)
+    assert not any(caption in c.value for c in shown.caption)  # the long explanation goes
+    big, small = _figures(shown), _figures(normal)
+    assert len(big) == len(small)
+    for b, s in zip(big, small):
+        assert b["layout"]["title"]["text"] == s["layout"]["title"]["text"]
+        assert max(_font_sizes(b)) == pytest.approx(1.35 * max(_font_sizes(s)), rel=0.01)
+        if "height" in s["layout"]:
+            assert b["layout"]["height"] == round(1.35 * s["layout"]["height"])
+    shown.sidebar.toggle(key="presenter").set_value(False).run()
+    assert "presenter" not in shown.query_params
+
+
+def test_bad_presenter_flag_is_noted():
+    at = _link({"presenter": "maybe"})
+    assert at.sidebar.toggle(key="presenter").value is False
+    assert "`presenter=maybe`" in _notes(at)
