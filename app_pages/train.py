@@ -1,213 +1,255 @@
-"""Train: one-step-ahead forecasting of a real series, with the loss curve drawn live."""
+"""Train: a small training studio. Pick a task, train the sidebar's cell on it live, and watch
+the loss, the predictions and the gradients through time."""
 
 import dataclasses
 
 import streamlit as st
 
-from explorer import build_from_config, charts
+from explorer import build_from_config
 from explorer.config import CELLS
-from explorer.tasks import SERIES, ForecastTask, load_series
-from explorer.training import OPTIMIZER_LABELS, OPTIMIZERS, Trainer, TrainConfig
 from explorer.teaching import article
-from explorer.ui import current_config, show_chart
+from explorer.training import OPTIMIZER_LABELS, Trainer
+from explorer.ui import current_config
+from explorer.ui import training as ui
+from explorer.weights import describe, differences, load_weights
 
-TRAINER, SIGNATURE = "trainer", "trainer_signature"
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0]
+TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
+FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
+TICK = 0.5  # seconds between redraws while training: the curve moves at least twice a second
 
-config = dataclasses.replace(current_config(), input_size=1, output_size=1)
-st.title(f"Train {article(CELLS[config.cell].label)} to forecast")
-st.caption(
-    "The model reads a real series one value at a time and predicts the next value at "
-    "every step. It is scored on the last 20 % of the series, which it never trains on, "
-    'against the naive forecast "next = last". The cell and its sizes come from the '
-    "sidebar (input_size and output_size are 1 here: one series in, one forecast out)."
-)
+sidebar = current_config()
+st.title(f"Train {article(CELLS[sidebar.cell].label)}")
 
-a, b = st.columns([2, 1])
-series_key = a.selectbox(
-    "Series",
-    list(SERIES),
-    format_func=lambda k: SERIES[k].label,
-    key="train_series",
-    persist_state="session",
-)
-spec = SERIES[series_key]
-difference = b.toggle(
-    "Model the changes",
-    value=spec.difference,
-    key=f"train_diff_{series_key}",
-    persist_state="session",
-    help="Predict x_{t+1} - x_t and add it to x_t. Right for a trending series "
-    "(CO2) whose future values lie above anything seen in training.",
-)
-st.caption(spec.about)
-with st.expander("Training settings", expanded=False):
-    c1, c2, c3, c4, c5 = st.columns(5)
-    steps = int(
-        c1.number_input(
-            "steps", 10, 20_000, TrainConfig.steps, 10, key="train_steps", persist_state="session"
+chosen = ui.task_controls()
+task = config = None
+if chosen is not None:
+    task_key, settings = chosen
+    task = ui.built_task(task_key, settings)
+    # the task fixes the ends of the model: what goes in at each step and what comes out
+    config = dataclasses.replace(
+        sidebar, input_size=task.input_size, output_size=task.output_size
+    )
+    forced = [
+        f"{name} = {getattr(config, name)}"
+        for name in ("input_size", "output_size")
+        if getattr(config, name) != getattr(sidebar, name)
+    ]
+    st.caption(
+        f"**Model:** {describe(config)}, from the sidebar. "
+        + (
+            f"This task sets {' and '.join(forced)} (the sidebar's value is not used here)."
+            if forced
+            else "input_size and output_size are the task's."
         )
     )
-    lr = c2.select_slider(
-        "learning rate",
-        LEARNING_RATES,
-        TrainConfig.lr,
-        key="train_lr",
-        persist_state="session",
-        format_func=lambda v: f"{v:g}",
-    )
-    batch_size = c3.select_slider(
-        "batch size",
-        [1, 4, 8, 16, 32, 64, 128],
-        TrainConfig.batch_size,
-        key="train_batch",
-        persist_state="session",
-    )
-    window = int(
-        c4.number_input(
-            "window (steps per sample)", 4, 200, 48, key="train_window", persist_state="session"
-        )
-    )
-    optimizer = c5.selectbox(
-        "optimiser",
-        list(OPTIMIZERS),
-        format_func=OPTIMIZER_LABELS.get,
-        key="train_optimizer",
-        persist_state="session",
-    )
-    clip = st.toggle(
-        "clip gradient norm at 1.0", value=True, key="train_clip", persist_state="session"
-    )
-train_config = TrainConfig(
-    steps=steps,
-    batch_size=batch_size,
-    lr=lr,
-    optimizer=optimizer,
-    clip_norm=1.0 if clip else None,
-    seed=config.seed,
-)
-signature = (config, train_config, series_key, difference, window)
+
+with st.expander("Training settings", expanded=True, icon=":material/tune:"):
+    tbptt_reason = "needs a unidirectional model." if sidebar.bidirectional else None
+    train_config = ui.train_controls(seed=sidebar.seed, tbptt_reason=tbptt_reason)
 
 
 def new_trainer() -> None:
-    try:
-        task = ForecastTask(
-            load_series(series_key).to_numpy(), window=window, difference=difference
-        )
-    except ValueError as err:
-        st.session_state[TRAINER], st.session_state[SIGNATURE] = None, signature
-        st.session_state["train_error"] = str(err)
-        return
-    st.session_state["train_error"] = None
+    """A fresh run with the settings on the page (Reset, or settings changed before Start)."""
+    old = st.session_state.get(TRAINER)
+    if old is not None and old.status == "running":
+        ui.set_status(old, "paused")  # a slice in flight in another thread stops there
     st.session_state[TRAINER] = Trainer(build_from_config(config), task, train_config)
     st.session_state[SIGNATURE] = signature
+    st.session_state[TASK] = task_key
+    st.session_state[META] = ui.run_meta(task_key, settings, task)
+    st.session_state[FROM_FILE] = False
+    st.session_state[CLOCK] = []
 
 
-trainer: Trainer | None = st.session_state.get(TRAINER)
-if trainer is None or (st.session_state.get(SIGNATURE) != signature and trainer.status == "ready"):
-    new_trainer()  # nothing trained yet: follow the settings silently
-    trainer = st.session_state.get(TRAINER)
-if trainer is None:
-    st.error(
-        f"This series cannot be trained with these settings: {st.session_state['train_error']}."
+def load_uploaded() -> None:
+    """Weights from a file replace the run, if they fit the model this page would train."""
+    upload = st.session_state.get("train_weights")
+    if upload is None:
+        return
+    try:
+        model, found = load_weights(upload.getvalue())
+    except ValueError as err:
+        st.session_state[WEIGHTS_NOTE] = ("error", f"**{upload.name}** cannot be loaded: {err}.")
+        return
+    if config is None:
+        st.session_state[WEIGHTS_NOTE] = (
+            "error", "Choose a task that can be built before loading weights for it.")
+        return
+    mismatch = differences(config, found)
+    if mismatch:
+        st.session_state[WEIGHTS_NOTE] = (
+            "error",
+            f"**{upload.name}** holds {describe(found)}, but this page trains "
+            f"{describe(config)} ({'; '.join(mismatch)}). Set the sidebar (and the task) to "
+            "match the file, then upload it again.",
+        )
+        return
+    new_trainer()
+    st.session_state[TRAINER] = Trainer(model, task, train_config)
+    st.session_state[FROM_FILE] = True
+    st.session_state[WEIGHTS_NOTE] = (
+        "success",
+        f"Loaded **{upload.name}**: {describe(found)}. The charts show what it has learnt; "
+        "Start trains on from these weights.",
     )
-    st.stop()
+
+
+signature = None
+if chosen is not None:
+    signature = (config, train_config, ui.settings_signature(task_key, settings))
+trainer: Trainer | None = st.session_state.get(TRAINER)
+if signature is not None and (
+    trainer is None
+    or (
+        st.session_state.get(SIGNATURE) != signature
+        and trainer.status == "ready"
+        and not st.session_state.get(FROM_FILE)
+    )
+):
+    new_trainer()  # nothing trained yet: follow the settings silently
+    trainer = st.session_state[TRAINER]
+if trainer is None:
+    st.stop()  # the task controls said why
 if st.session_state.get(SIGNATURE) != signature:
     st.info(
-        "The settings changed since this run started. The run below keeps its own "
-        "settings; press **Reset** to start over with the new ones.",
+        "The settings on the page differ from those of the run below "
+        f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
+        "Press **Reset** to start a new run with the new ones.",
         icon=":material/info:",
     )
 
 
 def set_status(status: str) -> None:
-    st.session_state[TRAINER].status = status
+    ui.set_status(st.session_state[TRAINER], status)
+
+
+def stop() -> None:
+    tr = st.session_state[TRAINER]
+    with ui.trainer_lock():
+        tr.status = "done"
+        tr.message = f"Stopped at step {tr.step:,}, as you asked. Reset starts a new run."
 
 
 status = trainer.status
-b1, b2, b3, b4 = st.columns(4)
-b1.button(
-    "Start",
-    type="primary",
-    disabled=status != "ready",
-    key="train_start",
-    width="stretch",
-    on_click=set_status,
-    args=("running",),
-    icon=":material/play_arrow:",
-)
-b2.button(
-    "Pause",
-    disabled=status != "running",
-    key="train_pause",
-    width="stretch",
-    on_click=set_status,
-    args=("paused",),
-    icon=":material/pause:",
-)
-b3.button(
-    "Resume",
-    disabled=status != "paused",
-    key="train_resume",
-    width="stretch",
-    on_click=set_status,
-    args=("running",),
-    icon=":material/resume:",
-)
-b4.button(
-    "Reset", key="train_reset", on_click=new_trainer, icon=":material/restart_alt:", width="stretch"
-)
-log_y = st.toggle("log-scale loss", value=True, key="train_log", persist_state="session")
+buttons = st.columns(5)
+buttons[0].button("Start", type="primary", disabled=status != "ready", key="train_start",
+                  width="stretch", on_click=set_status, args=("running",),
+                  icon=":material/play_arrow:")
+buttons[1].button("Pause", disabled=status != "running", key="train_pause", width="stretch",
+                  on_click=set_status, args=("paused",), icon=":material/pause:")
+buttons[2].button("Resume", disabled=status != "paused", key="train_resume", width="stretch",
+                  on_click=set_status, args=("running",), icon=":material/resume:")
+buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="train_stop",
+                  width="stretch", on_click=stop, icon=":material/stop:")
+buttons[4].button("Reset", key="train_reset", width="stretch", disabled=chosen is None,
+                  on_click=new_trainer, icon=":material/restart_alt:",
+                  help="A new run with the settings on the page: fresh seeded weights, step 0.")
+run_key = st.session_state[TASK]
+options = st.columns([1, 3])
+log_y = options[0].toggle("log-scale loss", value=True, key="train_log", persist_state="session")
+temperature = None
+if run_key == "char":
+    temperature = options[1].slider(
+        "Sampling temperature", 0.1, 2.0, 0.8, 0.1, key="temperature", bind="query-params",
+        persist_state="session",
+        help="The samples below divide the model's logits by this before the softmax: low "
+        "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
+    )
 
 
-@st.fragment(run_every=0.5 if status == "running" else None)
+@st.cache_data(show_spinner=False)
+def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
+    from explorer.tutorial import run_tutorial
+
+    run = run_tutorial(seed)
+    return run.scratch, run.torch, run.log
+
+
+@st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
     """Train for a slice of time, then redraw; reruns on its own twice a second while running."""
     tr: Trainer = st.session_state[TRAINER]
-    run_series = SERIES[st.session_state[SIGNATURE][2]]  # the run's own series, not the widget's
+    with ui.one_thread(tr.model):
+        draw(tr)
+
+
+def draw(tr: Trainer) -> None:
+    meta = st.session_state[META]
     was_running = tr.status == "running"
     if was_running:
-        tr.run(seconds=0.3)
-    rate = tr.step / tr.elapsed if tr.elapsed else 0.0
-    left = (tr.config.steps - tr.step) / rate if rate else float("nan")
-    st.progress(
-        tr.step / tr.config.steps,
-        text=f"step {tr.step:,} / {tr.config.steps:,} · {rate:,.0f} steps/s"
-        + (f" · about {left:,.0f} s left" if tr.status == "running" else "")
-        + f" · {tr.status}",
-    )
-    if tr.status == "diverged":
-        st.error(tr.message, icon=":material/warning:")
-    elif tr.status == "done" and tr.message:
-        st.success(tr.message, icon=":material/check_circle:")
-    if tr.history:
-        show_chart(charts.loss_curve(tr.history, log_y=log_y), key="loss_chart")
-        result = tr.last_eval or tr.evaluate()
-        m1, m2, m3 = st.columns(3)
-        m1.metric(f"Model RMSE ({run_series.unit})", f"{result['rmse']:.3f}")
-        m2.metric(
-            f"Naive RMSE ({run_series.unit})",
-            f"{result['naive_rmse']:.3f}",
-            help='The forecast "next value = last value" on the same validation part.',
+        ui.train_for(tr, ui.slice_seconds(TICK))
+    drawn = ui.start_clock()
+    ui.progress(tr, st.session_state.setdefault(CLOCK, []))
+    ui.status_message(tr)
+    extra = ()
+    if run_key == "tutorial":
+        scratch, concise, log = tutorial_curves(tr.task.seed)
+        extra = (("tutorial, from scratch (one bias)", scratch), ("tutorial, nn.RNN", concise))
+    if tr.last_eval is None:
+        tr.evaluate()  # the untrained model: its predictions, and the baselines' losses
+    metrics = st.container()
+    left, right = st.columns(2)
+    with left:
+        ui.loss_chart(tr, meta, log_y=log_y, extra=extra)
+        if not tr.history:
+            st.caption("Press **Start**: the loss curve grows here while training runs.")
+    ui.results(tr, run_key, meta, metrics=metrics, chart=right, temperature=temperature,
+               seed=tr.config.seed)
+    if run_key == "tutorial":
+        st.caption(
+            "The dotted and dashed curves are the tutorial's own loop (hidden 20, plain SGD at "
+            "lr 0.01, 100 epochs): once written from scratch with one bias, once with nn.RNN "
+            "started from the same numbers. They lie on top of each other. The solid curves are "
+            f"your model: {describe(st.session_state[SIGNATURE][0])}, "
+            f"{OPTIMIZER_LABELS[tr.config.optimizer]} at lr {tr.config.lr:g}."
         )
-        gain = round(100 * (1 - result["rmse"] / result["naive_rmse"])) + 0  # + 0: no "-0"
-        m3.metric(
-            "Error removed vs naive",
-            f"{gain} %",
-            help="1 − model RMSE / naive RMSE: how much of the naive forecast's error the "
-            "model removes. Negative: the model is worse than naive.",
-        )
-        dates = load_series(run_series.key).index[result["index"]]
-        show_chart(
-            charts.forecast(
-                dates, result["truth"], result["prediction"], result["naive"], unit=run_series.unit
-            ),
-            key="forecast_chart",
-        )
-    else:
-        st.caption("Press **Start**: the loss curve appears here and grows while training runs.")
+        with st.expander("The tutorial's printout"):
+            st.code("\n".join(log), language=None)
+    st.subheader("Gradients through time")
+    ui.diagnostics(tr, run_key)
+    ui.record_draw(drawn)
     if was_running and tr.status != "running":
         st.rerun()  # finished: redraw the buttons
 
 
 live()
+
+st.subheader("Weights")
+run_config = st.session_state[SIGNATURE][0]
+a, b = st.columns(2)
+with a:
+    st.download_button(
+        "Download the weights (safetensors)",
+        # called when clicked, outside the script (no session state there): bind what it needs
+        data=lambda tr=trainer, cfg=run_config, lock=ui.trainer_lock(): ui.weights_file(
+            tr, cfg, lock
+        ),
+        file_name=f"rnn-explorer-{run_config.cell}-{run_key}.safetensors",
+        mime="application/octet-stream",
+        key="train_download",
+        on_click="ignore",
+        icon=":material/download:",
+        help="The model's state_dict in the safetensors format, its configuration in the "
+        "header: no code inside, nothing to unpickle.",
+    )
+    st.caption(
+        f"A{describe(run_config)[1:]}: {ui.parameter_count(trainer.model):,} parameters, "
+        "saved as they are when you click."
+    )
+    if st.button("Open this model in Step through", key="train_to_step",
+                 icon=":material/play_circle:", disabled=trainer.step == 0,
+                 help="Watch the trained cell's gates and states step by step."):
+        st.session_state["weights"] = "trained"  # the Step-through page's weights choice
+        st.switch_page("app_pages/step_through.py")
+with b:
+    st.file_uploader(
+        "Load weights saved here (.safetensors)",
+        type=["safetensors"],
+        key="train_weights",
+        on_change=load_uploaded,
+        help="A file from Download, for the same cell, sizes and task. Only tensors and a "
+        "JSON config are read; nothing is unpickled.",
+    )
+    note = st.session_state.get(WEIGHTS_NOTE)
+    if note:
+        (st.error if note[0] == "error" else st.success)(note[1])

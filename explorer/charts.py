@@ -213,19 +213,32 @@ def sequence(
 MAX_CURVE_POINTS = 2000  # a live chart redrawn twice a second stays cheap to send
 
 
-def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) -> go.Figure:
-    """Training loss per step and validation loss at each evaluation (MSE, normalised units).
+def loss_curve(
+    history: list[dict],
+    *,
+    log_y: bool = True,
+    height: int = 340,
+    y_title: str = "mean squared error (normalised)",
+    baselines: tuple[tuple[str, float], ...] = (),
+    extra: tuple[tuple[str, list[float]], ...] = (),
+) -> go.Figure:
+    """Training loss per step and validation loss at each evaluation (in ``y_title``'s unit).
 
-    Above ``MAX_CURVE_POINTS`` steps the training curve shows every k-th step (the last always
-    included); every validation point is kept."""
+    ``baselines``: ``(label, value)`` horizontal dashed lines (a rule that needs no training).
+    ``extra``: ``(label, losses)`` further curves, one loss per step from step 1 (the tutorial's
+    own loops). Above ``MAX_CURVE_POINTS`` steps the training curve shows every k-th step (the
+    last always included); every validation point is kept."""
     val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
     stride = max(1, -(-len(history) // MAX_CURVE_POINTS))
     history = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
     steps = [r["step"] for r in history]
+    # y as numpy arrays, not lists: plotly deep-copies lists (4-8x the cost of the figure).
+    # x stays a list: plotly.js keeps a typed array as {dtype, bdata} in gd.data, and the
+    # browser tests read gd.data[0].x.length
     lines = [
         go.Scatter(
             x=steps,
-            y=[r["train_loss"] for r in history],
+            y=np.asarray([r["train_loss"] for r in history], dtype=np.float64),
             mode="lines",
             name="train (batch)",
             line=dict(color="#1f77b4", width=1.5),
@@ -234,24 +247,57 @@ def loss_curve(history: list[dict], *, log_y: bool = True, height: int = 340) ->
     if val:
         lines.append(
             go.Scatter(
-                x=[s for s, _ in val],
-                y=[v for _, v in val],
+                x=np.asarray([s for s, _ in val], dtype=np.int64),
+                y=np.asarray([v for _, v in val], dtype=np.float64),
                 mode="lines+markers",
                 name="validation",
                 line=dict(color="#d62728", width=2.5),
             )
         )
-    yaxis = _log_ticks([r["train_loss"] for r in history] + [v for _, v in val]) if log_y else {}
-    xaxis = dict(tickformat="d", dtick=max(1, _nice(max(steps, default=1) / 6)))
+    dashes = ["dot", "dash", "dashdot", "longdash"]
+    colours = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+    for j, (label, losses) in enumerate(extra):
+        lines.append(
+            go.Scatter(
+                x=np.arange(1, len(losses) + 1),
+                y=np.asarray(losses, dtype=np.float64),
+                mode="lines",
+                name=label,
+                line=dict(color=colours[j % 4], width=2.5, dash=dashes[j % 4]),
+            )
+        )
+    last = max([*steps, *(len(losses) for _, losses in extra)], default=1)
+    for j, (label, value) in enumerate(baselines):
+        if value is not None and np.isfinite(value):
+            lines.append(
+                go.Scatter(
+                    x=[0, max(last, 1)],
+                    y=[value, value],
+                    mode="lines",
+                    name=label,
+                    line=dict(color=["#555555", "#bbbbbb"][j % 2], width=1.5, dash="dash"),
+                    hovertemplate=f"{label}: %{{y:.4g}}<extra></extra>",
+                )
+            )
+    values = [r["train_loss"] for r in history] + [v for _, v in val]
+    values += [v for _, v in baselines if v is not None] + [
+        float(x) for _, losses in extra for x in losses
+    ]
+    yaxis = _log_ticks(values) if log_y else {}
+    xaxis = dict(tickformat="d", dtick=max(1, _nice(last / 6)))
+    # more than two curves: the legend goes below the axis, where its rows cover nothing
+    below = len(lines) > 2
+    legend = dict(orientation="h", yanchor="top", y=-0.22) if below else dict(orientation="h", y=1.12)
     return _figure(
         lines,
         "Loss",
         "optimiser step",
-        "mean squared error (normalised)",
-        height,
+        y_title,
+        height + (30 * ((len(lines) + 1) // 2) if below else 0),
         xaxis=xaxis,
         yaxis=yaxis,
-        legend=dict(orientation="h", y=1.12),
+        legend=legend,
+        margin=dict(l=60, r=20, t=50, b=60 + (30 * ((len(lines) + 1) // 2) if below else 0)),
         uirevision="loss",
     )
 
@@ -268,7 +314,11 @@ def _log_ticks(values: list[float]) -> dict:
     if not finite:
         return dict(type="log")
     lo, hi = np.floor(np.log10(min(finite))), np.ceil(np.log10(max(finite)))
-    ticks = [m * 10.0**k for k in range(int(lo), int(hi) + 1) for m in (1, 2, 5)]
+    decades = int(hi - lo)
+    # about ten labels at most: 1-2-5 over a few decades, powers of ten (or every n-th) beyond
+    mantissas = (1, 2, 5) if decades <= 3 else (1,)
+    every = max(1, -(-decades // 10))
+    ticks = [m * 10.0**k for k in range(int(lo), int(hi) + 1, every) for m in mantissas]
     return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
@@ -280,28 +330,226 @@ def forecast(
     *,
     unit: str,
     height: int = 380,
+    seasonal_naive: np.ndarray | None = None,
+    k: int = 1,
+    x_title: str = "date",
 ) -> go.Figure:
-    """Validation truth, the model's one-step forecasts and the naive "next = last" baseline."""
+    """Validation truth, the model's k-step-ahead forecasts, the naive "x_{t+k} = x_t"
+    baseline and (when given) the seasonal-naive one ("the same time one season earlier")."""
     lines = [
         go.Scatter(x=dates, y=truth, name="truth", mode="lines", line=dict(color="black", width=2)),
         go.Scatter(
             x=dates,
             y=naive,
-            name="naive: next = last",
+            name="naive: next = last" if k == 1 else f"naive: x(t+{k}) = x(t)",
             mode="lines",
             line=dict(color="#999999", dash="dot"),
         ),
+    ]
+    if seasonal_naive is not None:
+        lines.append(
+            go.Scatter(
+                x=dates,
+                y=seasonal_naive,
+                name="seasonal naive: one season earlier",
+                mode="lines",
+                line=dict(color="#2ca02c", dash="dash", width=1.5),
+            )
+        )
+    lines.append(
         go.Scatter(
             x=dates, y=prediction, name="model forecast", mode="lines", line=dict(color="#d62728")
+        )
+    )
+    return _figure(
+        lines,
+        f"Validation forecasts, {k} step{'s' * (k != 1)} ahead",
+        x_title,
+        unit,
+        height,
+        legend=dict(orientation="h", y=1.12),
+    )
+
+
+def _positive(values) -> np.ndarray:
+    """float64 values with zeros and non-finite ones as NaN: a gap on a log axis."""
+    out = np.asarray(values, dtype=np.float64).copy()
+    out[~(np.isfinite(out) & (out > 0))] = np.nan
+    return out
+
+
+def grad_norm_history(
+    steps: list[int], norms: dict[str, list[float]], *, height: int = 360
+) -> go.Figure:
+    """The gradient norm of each parameter tensor (before clipping) at each evaluation step,
+    log y: ``norms`` maps a name (``rnn.weight_hh_l0`` …) to one norm per entry of ``steps``."""
+    lines = [
+        go.Scatter(
+            x=np.asarray(steps, dtype=np.int64),
+            y=_positive(values),
+            mode="lines+markers" if len(steps) <= 40 else "lines",
+            name=name.removeprefix("rnn."),
+            hovertemplate=f"{name.removeprefix('rnn.')}<br>step %{{x}}: %{{y:.3g}}<extra></extra>",
+        )
+        for name, values in norms.items()
+    ]
+    finite = [v for values in norms.values() for v in _positive(values) if np.isfinite(v)]
+    return _figure(
+        lines,
+        "Gradient norm of each parameter tensor",
+        "optimiser step",
+        "‖∂L/∂θ‖ (before clipping)",
+        height + 20 * ((len(lines) + 2) // 3),
+        yaxis=_log_ticks(finite),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=12)),
+        margin=dict(l=60, r=20, t=50, b=70 + 20 * ((len(lines) + 2) // 3)),
+    )
+
+
+def hidden_grad_profile(
+    latest: np.ndarray,
+    *,
+    latest_step: int,
+    first: np.ndarray | None = None,
+    first_step: int | None = None,
+    height: int = 360,
+) -> go.Figure:
+    """``||dL/dh_t||`` over the time steps t of one batch (``(T,)`` each), log y: the latest
+    evaluation's and, faded, the first's. A line falling steeply towards t = 0 is a vanishing
+    gradient; one rising is an exploding one."""
+    lines = []
+    if first is not None:
+        lines.append(
+            go.Scatter(
+                x=np.arange(len(first)),
+                y=_positive(first),
+                mode="lines",
+                name=f"step {first_step}",
+                line=dict(color="#aaaaaa", width=2, dash="dot"),
+            )
+        )
+    lines.append(
+        go.Scatter(
+            x=np.arange(len(latest)),
+            y=_positive(latest),
+            mode="lines+markers" if len(latest) <= 60 else "lines",
+            name=f"step {latest_step}",
+            line=dict(color="#d62728", width=2.5),
+        )
+    )
+    values = [v for arr in (latest, first) if arr is not None for v in _positive(arr)]
+    return _figure(
+        lines,
+        "Gradient reaching each time step",
+        "time step t",
+        "‖∂L/∂h_t‖",
+        height,
+        yaxis=_log_ticks([v for v in values if np.isfinite(v)]),
+        legend=dict(orientation="h", y=1.12),
+    )
+
+
+def sum_scatter(truth: np.ndarray, prediction: np.ndarray, *, height: int = 380) -> go.Figure:
+    """Adding problem: predicted against true sums (``(N,)`` each), the diagonal a perfect
+    answer and the horizontal line at 1.0 the baseline "always the expected sum"."""
+    truth = np.asarray(truth, dtype=np.float32)
+    prediction = np.asarray(prediction, dtype=np.float32)
+    lines = [
+        go.Scatter(
+            x=[0, 2],
+            y=[0, 2],
+            mode="lines",
+            name="perfect: predicted = true",
+            line=dict(color="black", width=1.5),
+        ),
+        go.Scatter(
+            x=[0, 2],
+            y=[1, 1],
+            mode="lines",
+            name="baseline: always 1.0",
+            line=dict(color="#999999", dash="dash"),
+        ),
+        go.Scatter(
+            x=truth,
+            y=prediction,
+            mode="markers",
+            name="validation sequences",
+            marker=dict(color="#d62728", size=6, opacity=0.6),
+            hovertemplate="true %{x:.3f}, predicted %{y:.3f}<extra></extra>",
         ),
     ]
     return _figure(
         lines,
-        "One-step-ahead forecasts on the validation part",
-        "date",
-        unit,
+        "Predicted vs true sums",
+        "true sum of the two marked numbers",
+        "model's answer at the last step",
+        height + 30,
+        xaxis=dict(range=[0, 2]),
+        yaxis=dict(range=[-0.2, 2.2]),
+        legend=dict(orientation="h", yanchor="top", y=-0.2),
+        margin=dict(l=60, r=20, t=50, b=90),
+    )
+
+
+def recall_accuracy(position_accuracy: np.ndarray, chance: float, *, height: int = 340) -> go.Figure:
+    """Copy task: the share of validation sequences whose i-th symbol was recalled right
+    (``(seq_len,)``), in %, with the chance level ``1 / n_symbols`` dashed."""
+    acc = 100 * np.asarray(position_accuracy, dtype=np.float64)
+    positions = [f"symbol {i + 1}" for i in range(len(acc))]
+    bars = go.Bar(
+        x=positions,
+        y=acc,
+        text=[f"{a:.0f} %" for a in acc],
+        textposition="outside",
+        cliponaxis=False,
+        marker_color="#4c78a8",
+        name="recalled right",
+        hovertemplate="%{x}: %{y:.1f} % right<extra></extra>",
+    )
+    chance_line = go.Scatter(
+        x=positions,
+        y=[100 * chance] * len(acc),
+        mode="lines+markers" if len(acc) == 1 else "lines",
+        name=f"chance: 1/{round(1 / chance)}",
+        line=dict(color="#555555", dash="dash"),
+    )
+    return _figure(
+        [bars, chance_line],
+        "Recalled right, by position",
+        "position in the sequence to recall",
+        "recalled right (%)",
         height,
-        legend=dict(orientation="h", y=1.12),
+        yaxis=dict(range=[0, 110]),
+        legend=dict(orientation="h", y=1.14),
+    )
+
+
+def targets_vs_predictions(
+    truth: np.ndarray, prediction: np.ndarray, *, title: str, height: int = 340
+) -> go.Figure:
+    """Targets and the model's outputs at each time step t (``(T,)`` each)."""
+    t = np.arange(len(truth))
+    lines = [
+        go.Scatter(
+            x=t,
+            y=np.asarray(truth, dtype=np.float64),
+            mode="lines+markers",
+            name="target y_t",
+            line=dict(color="black", width=2),
+            marker=dict(size=10),
+        ),
+        go.Scatter(
+            x=t,
+            y=np.asarray(prediction, dtype=np.float64),
+            mode="lines+markers",
+            name="model output ŷ_t",
+            line=dict(color="#d62728", width=2, dash="dash"),
+            marker=dict(size=8, symbol="diamond"),
+        ),
+    ]
+    return _figure(
+        lines, title, "time step t", "value", height,
+        xaxis=dict(dtick=1), legend=dict(orientation="h", y=1.14),
     )
 
 
@@ -516,3 +764,103 @@ def compare_runs(
         ],
         legend=dict(orientation="h", y=1.12),
     )
+
+
+CELL_COLOURS = {"rnn": "#1f77b4", "lstm": "#ff7f0e", "gru": "#2ca02c"}  # one colour per cell
+
+
+def cell_loss_curves(
+    histories: dict[str, list[dict]],
+    *,
+    labels: dict[str, str] | None = None,
+    references: tuple[tuple[str, float], ...] = (),
+    log_y: bool = True,
+    y_title: str = "loss",
+    height: int = 420,
+    max_points: int = 1000,
+):
+    """RNN vs LSTM vs GRU, overlaid: each cell's training loss (thin, faded: one batch per
+    step) and validation loss (bold, one point per evaluation) in the cell's colour, and
+    ``references`` as black horizontal lines (dashed, then dotted).
+
+    Returns ``(data, spec)`` for ``st.vega_lite_chart(data, spec)``: a ``pandas.DataFrame`` in
+    long form (``step``, ``loss``, ``cell``, ``curve``, ``kind`` = "train", "validation" or
+    "reference") and a Vega-Lite spec that does not depend on the data. Vega-Lite, not Plotly,
+    for this one chart: it is redrawn twice a second while three models train, and Streamlit
+    remounts a Plotly chart whenever its figure changes (a blank frame at about one redraw in
+    eight in our browser checks), while a Vega-Lite chart whose spec stays the same gets its
+    new rows in place, without a blank frame.
+
+    ``histories``: ``{cell key: Trainer.history}`` (rows with ``step``, ``train_loss`` and, at
+    evaluations, ``val_loss``); ``labels``: each cell's name (default its key). Above
+    ``max_points`` steps a training curve keeps every k-th step (and the last): three curves
+    of 1,000 points are more than a plot 1,000 pixels wide can show, and each redraw sends them
+    to the browser again.
+    """
+    import pandas as pd
+
+    labels = {c: (labels or {}).get(c, c) for c in histories}
+    rows, last = [], 1
+    for cell, history in histories.items():
+        stride = max(1, -(-len(history) // max_points))
+        shown = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
+        rows += [(r["step"], r["train_loss"], labels[cell], "train (batch)", "train")
+                 for r in shown]
+        rows += [(r["step"], r["val_loss"], labels[cell], "validation", "validation")
+                 for r in history if "val_loss" in r]
+        last = max(last, history[-1]["step"] if history else 1)
+    refs = [(label, value) for label, value in references
+            if value is not None and np.isfinite(value)]
+    for label, value in refs:
+        rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
+    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"])
+    data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
+
+    # sizes on the axes and legends themselves: Streamlit's chart theme overrides ``config``
+    axis = {"labelFontSize": 14, "titleFontSize": 15, "titleFontWeight": "normal"}
+    # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
+    legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": 14,
+              "titleFontSize": 14, "labelLimit": 320, "columnPadding": 16}
+    y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis,
+         "scale": {"type": "log", "nice": False} if log_y else {"zero": False}}
+    x = {"field": "step", "type": "quantitative", "title": "optimiser step",
+         "scale": {"nice": False, "domainMin": 0},
+         "axis": axis | {"format": "d", "tickMinStep": 1, "tickCount": 8}}
+    tooltip = [{"field": "cell"}, {"field": "curve"}, {"field": "step"},
+               {"field": "loss", "format": ".4g"}]
+    colour = {"field": "cell", "type": "nominal", "title": "cell",
+              "scale": {"domain": list(labels.values()),
+                        "range": [CELL_COLOURS.get(c, "#555555") for c in labels]},
+              "legend": legend | {"symbolStrokeWidth": 3}}
+
+    def layer(kind: str, mark: dict, **encoding) -> dict:
+        return {"transform": [{"filter": f"datum.kind === '{kind}'"}], "mark": mark,
+                "encoding": {"x": x, "y": y, "tooltip": tooltip, **encoding}}
+
+    layers = [  # one colour legend (the validation layer's); the faded lines share its scale
+        layer("train", {"type": "line", "strokeWidth": 1, "opacity": 0.35, "clip": True},
+              color=colour | {"legend": None}, detail={"field": "cell"}),
+        layer("validation", {"type": "line", "strokeWidth": 3, "clip": True,
+                             "point": {"size": 18, "filled": True}},
+              color=colour, detail={"field": "cell"}),
+    ]
+    if refs:
+        layers.append(layer(
+            "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333", "clip": True},
+            strokeDash={"field": "curve", "type": "nominal", "title": "no training",
+                        "scale": {"domain": [label for label, _ in refs],
+                                  "range": [[6, 4], [2, 3], [8, 3, 2, 3]][:len(refs)]},
+                        "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
+                                            "symbolStrokeWidth": 2, "direction": "vertical",
+                                            "columns": 1}}))
+    spec = {
+        "title": {"text": "Loss of each cell", "fontSize": 17, "anchor": "start",
+                  "subtitle": "thin: each training batch · bold: validation",
+                  "subtitleFontSize": 14},
+        "height": height,
+        "layer": layers,
+        # the faded layer has its own (identical) colour scale without a legend, so that one
+        # legend, the validation layer's, names the cells
+        "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
+    }
+    return data, spec

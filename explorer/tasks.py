@@ -225,6 +225,8 @@ class ForecastTask:
         k: forecast horizon in steps (1 or more).
         season: steps in one cycle (12 for monthly CO2, 365 for daily temperatures), or None
             for no seasonal-naive baseline.
+        index: ``(N,)`` optional time stamps of ``values`` (dates, or numbers), kept for
+            plotting only: ``index[result["index"]]`` labels the forecasts. None: positions.
 
     Raises:
         ValueError: fewer than ``2 * window + 2`` points, non-finite values, ``k < 1``, a split
@@ -238,6 +240,7 @@ class ForecastTask:
     difference: bool = True
     k: int = 1
     season: int | None = None
+    index: object = None
 
     loss: ClassVar[str] = "mse"
     target_steps: ClassVar[str] = "all"
@@ -249,6 +252,9 @@ class ForecastTask:
         self.values = np.asarray(self.values, dtype=np.float64)
         if self.values.ndim != 1 or not np.isfinite(self.values).all():
             raise ValueError("the series must be one column of finite numbers")
+        if self.index is not None and len(self.index) != len(self.values):
+            raise ValueError(f"index has {len(self.index)} time stamps for {len(self.values)} "
+                             f"values")
         self.window = _check_int("window", self.window, 1)
         self.k = _check_int("k (the forecast horizon)", self.k, 1)
         if len(self.values) < 2 * self.window + 2:
@@ -489,11 +495,17 @@ class CopyTask:
         """Score the fixed validation set: ``val_loss`` (cross-entropy over the recall steps,
         nats per symbol), ``accuracy`` (share of symbols recalled), ``sequence_accuracy``
         (share of sequences recalled without a mistake), ``baseline`` ``ln(n_symbols)``,
-        ``baseline_label`` and ``chance_accuracy`` ``1 / n_symbols``."""
+        ``baseline_label``, ``chance_accuracy`` ``1 / n_symbols``, ``position_accuracy``
+        ``(seq_len,)`` (share right at each recall position), and ``shown`` and ``recalled``,
+        int64 ``(N, seq_len)``: the symbols shown and the model's most likely answers."""
         logits = model(self.val_x)  # (T, N, V)
         L = self.seq_len
-        right = logits[-L:].argmax(-1) == self.val_y[-L:]  # (L, N)
+        recalled = logits[-L:].argmax(-1)  # (L, N)
+        right = recalled == self.val_y[-L:]  # (L, N)
         return {
+            "position_accuracy": right.double().mean(1).numpy(),
+            "shown": self.val_y[-L:].T.numpy(),
+            "recalled": recalled.T.numpy(),
             "val_loss": float(task_loss(self, logits, self.val_y)),
             "accuracy": float(right.double().mean()),
             "sequence_accuracy": float(right.all(0).double().mean()),
@@ -750,10 +762,11 @@ class TaskSpec:
 def _forecast(series: str = "co2", k: int = 1, window: int = 48,
               difference: bool | None = None, val_fraction: float = 0.2) -> ForecastTask:
     """A shipped series (``SERIES``); ``difference=None`` takes the series' own choice."""
-    load_series(series)  # raises ValueError on an unknown key
+    values = load_series(series)  # raises ValueError on an unknown key
     spec = SERIES[series]
-    return ForecastTask(load_series(series).to_numpy(), val_fraction, window,
-                        spec.difference if difference is None else difference, k, spec.season)
+    return ForecastTask(values.to_numpy(), val_fraction, window,
+                        spec.difference if difference is None else difference, k, spec.season,
+                        index=values.index)
 
 
 def _sine(period: int = 50, noise: float = 0.1, n: int = 1000, k: int = 1, window: int = 48,
@@ -873,12 +886,96 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 
+# --------------------------------------------------------------------------- your own data
+
+ROW_ORDER = "(row order)"  # the time axis of a file without one: the rows as they come
+
+
+def time_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a :func:`explorer.read_series` table that can serve as its time axis, the
+    likeliest first: the time stamps it found (its ``DatetimeIndex``, by the index's name),
+    then each numeric column whose values are all distinct (a year, a day number; the rows are
+    sorted by it), then ``ROW_ORDER``."""
+    names = []
+    if isinstance(frame.index, pd.DatetimeIndex):
+        names.append(str(frame.index.name or "date"))
+    names += [str(c) for c in frame.columns if frame[c].is_unique]
+    return names + [ROW_ORDER]
+
+
+def value_columns(frame: pd.DataFrame, time: str) -> list[str]:
+    """The numeric columns that can be forecast when ``time`` is the time axis (all but it)."""
+    return [str(c) for c in frame.columns if str(c) != time]
+
+
+def series_from_frame(frame: pd.DataFrame, time: str, value: str) -> pd.Series:
+    """Column ``value`` of a :func:`explorer.read_series` table as a float ``pandas.Series`` in
+    the order of the time axis ``time`` (one of :func:`time_columns`), indexed by it: the
+    table's dates, the numbers of a numeric column (rows sorted by it, ties kept in file
+    order), or positions 0 … N-1 for ``ROW_ORDER``.
+
+    Raises:
+        ValueError: ``time`` or ``value`` is not a column of the table, or they are the same.
+    """
+    columns = [str(c) for c in frame.columns]
+    if time not in time_columns(frame):
+        raise ValueError(f"the time axis must be one of {time_columns(frame)}, got {time!r}")
+    if value not in columns:
+        raise ValueError(f"the value column must be one of {columns}, got {value!r}")
+    if value == time:
+        raise ValueError(f"the column {value!r} cannot be both the time axis and the values")
+    values = frame[frame.columns[columns.index(value)]].to_numpy(np.float64)  # (N,)
+    if time == ROW_ORDER:
+        return pd.Series(values, index=pd.RangeIndex(len(values), name="row"), name=value)
+    if time in columns:
+        stamps = frame[frame.columns[columns.index(time)]].to_numpy(np.float64)  # (N,)
+        order = np.argsort(stamps, kind="stable")
+        return pd.Series(values[order], index=pd.Index(stamps[order], name=time), name=value)
+    order = np.argsort(frame.index.to_numpy(), kind="stable")  # read_series sorts; be sure
+    return pd.Series(values[order], index=frame.index[order], name=value)
+
+
+def _csv(values=None, k: int = 1, window: int = 24, difference: bool = False,
+         val_fraction: float = 0.2, index=None) -> ForecastTask:
+    """A user's series (``(N,)`` numbers, e.g. :func:`series_from_frame`), forecast like a
+    shipped one but with no seasonal-naive baseline (its season is unknown)."""
+    if values is None:
+        raise ValueError("no series given: upload a file and choose its value column")
+    return ForecastTask(np.asarray(values, dtype=np.float64), _check_fraction(val_fraction),
+                        window, bool(difference), k, index=index)
+
+
+# Not in TASKS (it needs the user's file, so it has no default to build, compare or test with);
+# build_task("csv", values=...) builds it like the others.
+USER_SERIES = TaskSpec(
+    "csv", "Your own data (CSV)",
+    "Upload a table of numbers (comma, semicolon or tab separated; decimal commas, a title "
+    "line or one column per month are fine), pick the column that orders it in time and the "
+    "column to forecast. The network reads the series one value at a time and predicts the "
+    "value k steps ahead; it trains on the first part and is scored on the last, which it "
+    "never sees in training, beside the naive forecast (the last known value). Choose "
+    "\"changes\" for a series that trends, so the forecasts can leave the range seen in "
+    "training.",
+    "mse", "all", 1, 1,
+    {"values": Setting(None, help="the series, in time order"),
+     "k": _K, "window": Setting(24, 4, 200, help="time steps per training sample"),
+     "difference": Setting(False, choices=(False, True),
+                           help="model changes rather than levels (for a trending series)"),
+     "val_fraction": Setting(0.2, 0.05, 0.5, help="last share held out for validation"),
+     "index": Setting(None, help="time stamps, for plotting only")},
+    _csv,
+)
+
+
 def build_task(key: str, **settings) -> Task:
-    """``TASKS[key].build(**settings)``.
+    """``TASKS[key].build(**settings)``; ``key = "csv"`` builds ``USER_SERIES`` (a forecast of
+    ``values``).
 
     Raises:
         ValueError: an unknown task key or setting, or a value the task refuses.
     """
+    if key == USER_SERIES.key:
+        return USER_SERIES.build(**settings)
     if key not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}, got {key!r}")
+        raise ValueError(f"task must be one of {sorted(TASKS)} or 'csv', got {key!r}")
     return TASKS[key].build(**settings)

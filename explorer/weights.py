@@ -117,6 +117,28 @@ def _check_tensors(tensors: dict[str, torch.Tensor], model: torch.nn.Module,
             raise ValueError(f"{name} holds NaN or infinite values")
 
 
+def differences(expected: CellConfig, found: CellConfig) -> list[str]:
+    """What a file's model (``found``) has that the model a page would train (``expected``)
+    does not, one phrase per field, e.g. ``["cell: GRU, not LSTM", "hidden_size: 8, not 16"]``;
+    empty when they match. The seed is left out: it only drew the initial weights, which the
+    file replaces."""
+    out = []
+    for f in fields(CellConfig):
+        if f.name == "seed":
+            continue
+        want, got = getattr(expected, f.name), getattr(found, f.name)
+        if want != got:
+            if f.name == "cell":
+                want, got = want.upper(), got.upper()
+            out.append(f"{f.name}: {got}, not {want}")
+    return out
+
+
+def describe(config: CellConfig) -> str:
+    """E.g. "a 2-layer bidirectional LSTM (input 3, hidden 6, proj 2, output 2, bias)"."""
+    return _describe(config)
+
+
 def _describe(config: CellConfig) -> str:
     """E.g. "a 2-layer bidirectional LSTM (input 3, hidden 6, proj 2, output 2, bias)"."""
     sizes = [f"input {config.input_size}", f"hidden {config.hidden_size}"]

@@ -71,3 +71,49 @@ def test_long_loss_curve_is_thinned_but_keeps_validation_and_last_step():
     x = list(fig.data[0].x)
     assert len(x) <= charts.MAX_CURVE_POINTS + 1 and x[0] == 1 and x[-1] == 5001
     assert len(fig.data[1].x) == 500  # every validation point
+
+
+def test_loss_curve_baselines_extra_curves_and_unit():
+    history = [{"step": 1, "train_loss": 1.0}, {"step": 2, "train_loss": 0.5, "val_loss": 0.7}]
+    fig = charts.loss_curve(history, y_title="cross-entropy (nats per step)",
+                            baselines=(("baseline: uniform", 1.6),),
+                            extra=(("tutorial", [0.9, 0.8, 0.7]),))
+    assert fig.layout.yaxis.title.text == "cross-entropy (nats per step)"
+    curves = {d.name: d for d in fig.data}
+    assert list(curves["tutorial"].x) == [1, 2, 3] and list(curves["tutorial"].y) == [0.9, 0.8, 0.7]
+    assert list(curves["baseline: uniform"].y) == [1.6, 1.6]
+    assert list(curves["baseline: uniform"].x) == [0, 3]  # across the longest curve
+    assert fig.layout.legend.y < 0  # four entries: the legend sits below the axis
+
+
+def test_log_ticks_stay_readable_over_many_decades():
+    fig = charts.hidden_grad_profile(np.logspace(-14, 0, 50), latest_step=300)
+    ticks = list(fig.layout.yaxis.tickvals)
+    assert fig.layout.yaxis.type == "log" and len(ticks) <= 11
+    assert ticks[0] <= 1e-14 and ticks[-1] >= 1
+    few = charts.hidden_grad_profile(np.array([0.01, 0.2]), latest_step=10).layout.yaxis
+    assert list(few.ticktext)[:3] == ["0.01", "0.02", "0.05"]
+
+
+def test_gradient_charts_draw_one_line_per_tensor_and_gap_zeros():
+    fig = charts.grad_norm_history([10, 20], {"rnn.weight_hh_l0": [0.5, 0.0],
+                                             "head.bias": [0.1, 0.2]})
+    assert [d.name for d in fig.data] == ["weight_hh_l0", "head.bias"]
+    assert fig.data[0].y[0] == 0.5 and np.isnan(fig.data[0].y[1])  # 0 has no log: a gap
+    prof = charts.hidden_grad_profile(np.array([1e-3, 1e-2, 1e-1]), latest_step=20,
+                                      first=np.ones(3), first_step=10)
+    assert [d.name for d in prof.data] == ["step 10", "step 20"]
+    assert prof.layout.xaxis.title.text == "time step t"
+
+
+def test_task_prediction_charts():
+    fig = charts.sum_scatter(np.array([0.5, 1.5]), np.array([0.6, 1.4]))
+    assert list(fig.data[2].x) == [0.5, 1.5] and list(fig.data[1].y) == [1, 1]
+    bars = charts.recall_accuracy(np.array([1.0, 0.5]), 0.25)
+    assert list(bars.data[0].y) == [100.0, 50.0] and list(bars.data[1].y) == [25.0, 25.0]
+    assert bars.data[1].name == "chance: 1/4"
+    fc = charts.forecast([1, 2], np.ones(2), np.ones(2), np.ones(2), unit="°C",
+                         seasonal_naive=np.zeros(2), k=3)
+    assert [d.name for d in fc.data] == ["truth", "naive: x(t+3) = x(t)",
+                                         "seasonal naive: one season earlier", "model forecast"]
+    assert fc.layout.title.text == "Validation forecasts, 3 steps ahead"

@@ -4,7 +4,10 @@ import hashlib
 import math
 from collections import Counter
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -470,3 +473,63 @@ def test_tutorial_example_is_manual_seed_randn_and_leaves_global_rng_alone():
     assert math.isclose(r["val_loss"], float((y.double() ** 2).mean()), rel_tol=1e-9)
     assert math.isclose(r["baseline"], float(y.double().var(unbiased=False)), rel_tol=1e-9)
     assert not torch.equal(TutorialTask(seed=1).x, x)
+
+
+# ------------------------------------------------------------------ your own data (CSV)
+
+def test_csv_time_axis_choices_and_series_order():
+    from explorer import read_series
+    from explorer.tasks import ROW_ORDER, series_from_frame, time_columns, value_columns
+
+    frame = read_series(Path(__file__).parent / "data" / "semicolon_decimal_comma_bom.csv")
+    assert time_columns(frame)[0] == "Datum" and time_columns(frame)[-1] == ROW_ORDER
+    assert value_columns(frame, "Datum") == ["Temperatur", "Niederschlag"]
+    s = series_from_frame(frame, "Datum", "Niederschlag")
+    assert s.index.is_monotonic_increasing and s.iloc[0] == 1234.5  # 1.234,5 on 30.01.2021
+    # a numeric column as the time axis: rows sorted by it, its values as the index
+    table = pd.DataFrame({"year": [2003.0, 2001.0, 2002.0], "temp": [3.0, 1.0, 1.0]})
+    assert time_columns(table) == ["year", ROW_ORDER]  # temp repeats a value: not a time axis
+    s = series_from_frame(table, "year", "temp")
+    assert list(s.index) == [2001.0, 2002.0, 2003.0] and list(s) == [1.0, 1.0, 3.0]
+    s = series_from_frame(table, ROW_ORDER, "temp")
+    assert list(s) == [3.0, 1.0, 1.0] and list(s.index) == [0, 1, 2]
+    for time, value, match in [("year", "year", "both"), ("temp", "year", "time axis"),
+                               ("year", "rain", "value column")]:
+        with pytest.raises(ValueError, match=match):
+            series_from_frame(table, time, value)
+
+
+def test_csv_task_forecasts_the_chosen_column():
+    values = np.sin(np.arange(200) / 5.0) + np.arange(200) / 100  # (200,)
+    index = pd.date_range("2000-01-01", periods=200, freq="D")
+    task = build_task("csv", values=values, index=index, window=20, difference=True)
+    assert isinstance(task, ForecastTask) and task.season is None and task.difference
+    r = task.evaluate(ZeroModel(1))  # zero change: exactly the naive forecast
+    np.testing.assert_allclose(r["prediction"], values[r["index"] - 1] + task.mean * 1)
+    assert list(task.index[r["index"]]) == list(index[r["index"]])
+    assert r["seasonal_naive_rmse"] is None
+    with pytest.raises(ValueError, match="no series"):
+        build_task("csv")
+    with pytest.raises(ValueError, match="time stamps"):
+        build_task("csv", values=values, index=index[:10])
+    with pytest.raises(ValueError, match="at least 402 values"):
+        build_task("csv", values=values, window=200)
+
+
+def test_shipped_forecast_keeps_its_dates():
+    task = build_task("forecast", series="seattle_temp_max")
+    assert list(task.index) == list(load_series("seattle_temp_max").index)
+
+
+def test_copy_evaluate_reports_what_was_shown_and_recalled():
+    task = CopyTask(lag=3, n_symbols=5, seq_len=4, val_size=64)
+    model = _model_for(task, hidden=8, seed=3)
+    r = task.evaluate(model)
+    with torch.no_grad():
+        logits = model(task.val_x)  # (T, N, V)
+    recalled = logits[-4:].argmax(-1).T.numpy()  # (N, L)
+    shown = task.val_x[:4, :, :5].argmax(-1).T.numpy()  # the one-hot symbols of the input
+    np.testing.assert_array_equal(r["recalled"], recalled)
+    np.testing.assert_array_equal(r["shown"], shown)
+    np.testing.assert_allclose(r["position_accuracy"], (recalled == shown).mean(0))
+    assert math.isclose(r["accuracy"], float((recalled == shown).mean()))

@@ -113,3 +113,16 @@ def test_not_bytes_and_mismatched_save_are_refused():
                 r"missing \['rnn.bias_hh_l0_reverse'")
     with pytest.raises(ValueError, match=expected):
         save_weights(_trained(CellConfig("gru", 2, 5)), CONFIGS[2])
+
+
+def test_differences_name_every_field_that_does_not_fit_but_the_seed():
+    from explorer.weights import describe, differences
+
+    page = CellConfig("lstm", 1, 16, seed=3)
+    assert differences(page, CellConfig("lstm", 1, 16, seed=9)) == []  # the file replaces it
+    assert differences(page, CellConfig("gru", 1, 8)) == ["cell: GRU, not LSTM",
+                                                           "hidden_size: 8, not 16"]
+    assert differences(page, CellConfig("lstm", 60, 16, output_size=60)) == [
+        "input_size: 60, not 1", "output_size: 60, not 1"]
+    assert describe(CONFIGS[1]) == ("a 2-layer LSTM (input 3, hidden 6, proj 2, output 2, "
+                                    "bias)")

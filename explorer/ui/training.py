@@ -1,0 +1,720 @@
+"""Widgets shared by the Train and Compare pages: the task, its settings, and how to train.
+
+Every widget's key is its URL parameter (``contracts.md``): ``task``, the task's setting names
+(``series``, ``k``, ``window``, ``lag`` …) and the training ones (``optimizer``, ``lr``,
+``batch_size``, ``steps``, ``clip_norm``, ``weight_decay``, ``tbptt``, ``target_loss``,
+``patience``), so a link reproduces a run and the two pages show the same values. Numbers use
+Streamlit's ``bind="query-params"``; choices shown by a label (``task=adding`` reads "Memory:
+the adding problem") are synced by hand so the URL holds the key, not the label. All keep their
+value across page switches (``persist_state="session"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+
+import numpy as np
+import streamlit as st
+
+from .. import charts
+from ..readers import read_series
+from ..tasks import (
+    SERIES, TASKS, USER_SERIES, Setting, TaskSpec, build_task, series_from_frame, time_columns,
+    value_columns,
+)
+from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
+from . import show_chart
+
+URL = "query-params"
+SESSION = "session"
+TASK_KEY = "task"
+CSV = USER_SERIES.key  # "csv": the user's own data, Train page only
+CSV_DATA = "train_csv_data"  # (file name, DataFrame) of the last file read without error
+TEXT_KEY = "train_text"  # the char task's typed text (too long for a URL)
+OFF = "off"
+
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0]
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+CLIP_NORMS = [OFF, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0]
+WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+TBPTT = [OFF, 1, 2, 5, 10, 20, 50, 100]
+
+# Widget labels for the tasks' settings (the key and URL parameter stay the setting's name).
+SETTING_LABELS = {
+    "series": "series",
+    "k": "horizon k (steps ahead)",
+    "window": "window (steps per sample)",
+    "difference": "model",
+    "val_fraction": "validation share",
+    "period": "period (steps)",
+    "noise": "noise (std)",
+    "n": "length n",
+    "lag": "lag (steps)",
+    "n_symbols": "n_symbols",
+    "seq_len": "seq_len (symbols to recall)",
+}
+AUTO = "auto"
+DIFFERENCE_LABELS = {AUTO: "the series' default", True: "changes", False: "levels"}
+NOT_WIDGETS = {"seed", "text", "values", "index"}  # seed: the sidebar's; the rest: drawn apart
+
+
+def _url_text(value) -> str:
+    """How a choice is written in the URL: ``None`` as ``auto``, booleans as ``true``/``false``."""
+    if value is None:
+        return "auto"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def url_choice(label: str, options: list, *, key: str, default, format_func=str, help=None,
+               container=None, on_change=None):
+    """A selectbox whose URL parameter ``key`` holds the option itself (``task=adding``), not
+    its label (Streamlit's binding would write the label). A valid URL value seeds the widget
+    once per session; a stored value that is no longer an option falls back to ``default``.
+    Returns the chosen option."""
+    container = container or st
+    by_text = {_url_text(o): o for o in options}
+    if key not in st.session_state and st.query_params.get(key) in by_text:
+        st.session_state[key] = by_text[st.query_params[key]]
+    if key in st.session_state and not any(
+        st.session_state[key] is o or (type(st.session_state[key]) is type(o)
+                                       and st.session_state[key] == o) for o in options):
+        st.session_state[key] = default
+    value = container.selectbox(
+        label, options, index=options.index(default), format_func=format_func, key=key,
+        help=help, persist_state=SESSION, on_change=on_change,
+    )
+    if value == default and type(value) is type(default):
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = _url_text(value)
+    return value
+
+
+def _fits(value, name: str) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    low, high = _bounds(name)
+    return low <= value <= high
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    """The widest bounds any task gives setting ``name``: one widget per key whatever the task
+    (a slider whose range changed would be a new widget, seeded again from a stale URL), the
+    task itself refusing what it cannot use."""
+    specs = [*TASKS.values(), USER_SERIES]
+    found = [s.settings[name] for s in specs if name in s.settings]
+    return min(s.low for s in found), max(s.high for s in found)
+
+
+def _number(name: str, setting: Setting, container, *, slider: bool = False):
+    """A number widget for a task setting: bounds from the registry, bound to the URL."""
+    if name in st.session_state and not _fits(st.session_state[name], name):
+        st.session_state[name] = setting.default  # a value left by another task's bounds
+    label = SETTING_LABELS.get(name, name)
+    low, high = _bounds(name)
+    if isinstance(setting.default, int):
+        lo, hi, step = int(low), int(high), 1
+    else:
+        lo, hi = float(low), float(high)
+        step = 0.05 if hi - lo <= 2 else 0.5
+    if slider:
+        return container.slider(label, lo, hi, setting.default, step, key=name,
+                                help=setting.help, bind=URL, persist_state=SESSION)
+    return container.number_input(label, lo, hi, setting.default, step, key=name,
+                                  help=setting.help, bind=URL, persist_state=SESSION)
+
+
+def task_spec(key: str) -> TaskSpec:
+    """The registry entry of a task key, ``"csv"`` included."""
+    return USER_SERIES if key == CSV else TASKS[key]
+
+
+def _reset_settings() -> None:
+    """On a change of task: its settings start from its own defaults (a lag of 50 that suited
+    the adding problem would make the copy task far harder than its default)."""
+    spec = task_spec(st.session_state[TASK_KEY])
+    for name, setting in spec.settings.items():
+        if name not in NOT_WIDGETS:
+            st.session_state[name] = AUTO if setting.default is None else setting.default
+
+
+def _sidebar_seed() -> int:
+    config = st.session_state.get("cell_config")
+    return int(config.seed) if config is not None else int(st.session_state.get("seed", 0))
+
+
+def task_controls(*, default: str = "forecast", allow_csv: bool = True,
+                  seed: int | None = None) -> tuple[str, dict] | None:
+    """Draw the task picker, the chosen task's paragraph and its settings' widgets.
+
+    The picker has key ``task`` (one of ``explorer.tasks.TASKS``, plus ``"csv"`` for an
+    uploaded file when ``allow_csv``); each setting's widget has the setting's name as key; all
+    are bound to the URL. A task setting called ``seed`` takes ``seed`` (default: the sidebar's
+    seed), never a widget. Switching task puts its settings back to their defaults.
+
+    Returns:
+        ``(task key, settings)`` with ``settings`` ready for
+        ``explorer.tasks.build_task(key, **settings)``, or ``None`` when the input cannot make
+        a task (no file yet, a bad file, settings the task refuses); the reason is then shown
+        on the page in place of the result.
+    """
+    seed = _sidebar_seed() if seed is None else seed
+    keys = list(TASKS) + ([CSV] if allow_csv else [])
+    key = url_choice("Task", keys, key=TASK_KEY, default=default if default in keys else keys[0],
+                     format_func=lambda k: task_spec(k).label, on_change=_reset_settings)
+    spec = task_spec(key)
+    st.markdown(spec.about)
+    settings: dict = {}
+    if key == CSV:
+        chosen = _csv_series()
+        if chosen is None:
+            return None
+        settings["values"], settings["index"] = chosen.to_numpy(), chosen.index
+    if key == "char":
+        settings["text"] = _text_choice()
+    if "seed" in spec.settings:
+        settings["seed"] = seed
+    names = [n for n in spec.settings if n not in NOT_WIDGETS]
+    columns = st.columns(max(len(names), 3)) if names else []
+    for name, column in zip(names, columns):
+        setting = spec.settings[name]
+        if name == "series":
+            settings[name] = url_choice(SETTING_LABELS[name], list(SERIES), key=name,
+                                        default=setting.default, container=column,
+                                        format_func=lambda k: SERIES[k].label, help=setting.help)
+        elif name == "difference":  # None ("auto") as a string: a None option looks empty
+            options = [AUTO if c is None else c for c in setting.choices]
+            value = url_choice(SETTING_LABELS[name], options, key=name,
+                               default=AUTO if setting.default is None else setting.default,
+                               container=column, format_func=DIFFERENCE_LABELS.get,
+                               help=setting.help)
+            settings[name] = None if value == AUTO else value
+        else:
+            settings[name] = _number(name, setting, column, slider=name == "lag")
+    try:
+        built_task(key, settings)
+    except ValueError as err:
+        st.error(f"These settings do not make a task: {err}.", icon=":material/error:")
+        return None
+    return key, settings
+
+
+def _text_choice() -> str | None:
+    """The char task's text: the shipped sonnets, or one typed or pasted (None: the sonnets)."""
+    own = st.toggle("Type or paste your own text", key="train_own_text", persist_state=SESSION)
+    if not own:
+        return None
+    text = st.text_area(
+        "Your text (at least a few hundred characters; the model learns its alphabet)",
+        key=TEXT_KEY, height=120, persist_state=SESSION,
+        placeholder="Paste a poem, some code, a page of a book…",
+    )
+    return text or None
+
+
+def _csv_series():
+    """Upload a file, pick its time axis and value column. Returns a ``pandas.Series`` in time
+    order, or None with the reason shown. A file that cannot be read leaves the previous one
+    (and everything else) in place."""
+    upload = st.file_uploader(
+        "A CSV file: a time column (dates, years, or none) and at least one numeric column",
+        type=["csv", "txt", "tsv"], key="train_csv",
+    )
+    failed = False
+    if upload is not None:
+        stored = st.session_state.get(CSV_DATA)
+        if stored is None or stored[0] != upload.file_id:
+            try:
+                st.session_state[CSV_DATA] = (upload.file_id, upload.name, read_series(upload))
+            except ValueError as err:
+                st.error(f"**{upload.name}** cannot be used: {err}.", icon=":material/error:")
+                failed = True
+    stored = st.session_state.get(CSV_DATA)
+    if stored is None:
+        if not failed:
+            st.info("Upload a CSV file to forecast one of its columns.",
+                    icon=":material/upload_file:")
+        return None
+    _, name, frame = stored
+    if upload is None or failed:
+        st.caption(f"Using **{name}**, uploaded earlier ({len(frame):,} rows).")
+    a, b = st.columns(2)
+    times = time_columns(frame)
+    time = a.selectbox("time column", times, key="csv_time", persist_state=SESSION,
+                       help="What orders the rows in time. Dates found in the file come first.")
+    values = value_columns(frame, time)
+    if not values:
+        st.error(f"{name} has no numeric column besides {time!r} to forecast.",
+                 icon=":material/error:")
+        return None
+    if st.session_state.get("csv_value") not in values:
+        st.session_state["csv_value"] = values[0]
+    value = b.selectbox("value column", values, key="csv_value", persist_state=SESSION)
+    return series_from_frame(frame, time, value)
+
+
+def _freeze(value):
+    """A hashable, comparable stand-in for a setting (arrays and indexes by their digest)."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    data = np.asarray(value)
+    if data.dtype == object:
+        data = data.astype(str)
+    return ("array", data.shape, hashlib.sha1(data.tobytes()).hexdigest())
+
+
+def settings_signature(key: str, settings: dict) -> tuple:
+    """``(key, ((name, value), ...))`` with arrays replaced by digests: equal for equal inputs,
+    safe to compare with ``==`` (an array in a tuple is not)."""
+    return key, tuple(sorted((n, _freeze(v)) for n, v in settings.items()))
+
+
+def built_task(key: str, settings: dict):
+    """``build_task(key, **settings)``, kept in this session for the same inputs (a rerun
+    does not rebuild it). Raises ValueError as ``build_task`` does."""
+    sig = settings_signature(key, settings)
+    cached = st.session_state.get("_built_task")
+    if cached is None or cached[0] != sig:
+        st.session_state["_built_task"] = (sig, build_task(key, **settings))
+    return st.session_state["_built_task"][1]
+
+
+def _with(options: list, value) -> list:
+    """``options`` with ``value`` added in order if it is missing (a non-standard default)."""
+    if value in options:
+        return options
+    head, rest = options[:1], options[1:]
+    if head == [OFF]:
+        return head + sorted([*rest, value])
+    return sorted([*options, value])
+
+
+def _number_format(v) -> str:
+    return v if v == OFF else f"{v:g}"
+
+
+def train_controls(*, seed: int, defaults: TrainConfig | None = None,
+                   tbptt_reason: str | None = None) -> TrainConfig:
+    """Draw the training settings and return the :class:`TrainConfig` they describe (seeded
+    with ``seed``, the sidebar's).
+
+    Widgets (key = URL parameter): ``optimizer``; ``lr`` on a log scale (1e-4 … 10);
+    ``batch_size``; ``steps``; ``clip_norm`` (off or a norm); ``weight_decay``; ``tbptt`` (off or
+    a chunk length, not drawn when ``tbptt_reason`` says why it does not apply); auto-stop at
+    ``target_loss`` (validation loss, empty = off) or after ``patience`` evaluations without a
+    1 % improvement (empty = off). Unset widgets start from ``defaults`` (``TrainConfig()``).
+    """
+    d = defaults or TrainConfig()
+    row1 = st.columns(5)
+    optimizer = url_choice("optimiser", list(OPTIMIZERS), key="optimizer", default=d.optimizer,
+                           format_func=OPTIMIZER_LABELS.get, container=row1[0],
+                           help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
+                                "weight's step by its recent gradient size.")
+    lr = row1[1].select_slider(
+        "learning rate", _with(LEARNING_RATES, d.lr), d.lr, format_func=_number_format,
+        key="lr", bind=URL, persist_state=SESSION,
+        help="Log scale: each notch multiplies it by about 3.")
+    batch_size = row1[2].select_slider(
+        "batch size", _with(BATCH_SIZES, d.batch_size), d.batch_size, key="batch_size",
+        bind=URL, persist_state=SESSION, help="Sequences per optimiser step.")
+    steps = row1[3].number_input(
+        "steps", 10, 20_000, d.steps, 10, key="steps", bind=URL, persist_state=SESSION,
+        help="The budget of optimiser steps (each one batch).")
+    clip = row1[4].select_slider(
+        "clip gradient norm", _with(CLIP_NORMS, d.clip_norm or OFF), d.clip_norm or OFF,
+        format_func=_number_format, key="clip_norm", bind=URL, persist_state=SESSION,
+        help="Scale the whole gradient down when its L2 norm exceeds this value "
+             "(torch.nn.utils.clip_grad_norm_). Off: no clipping.")
+    row2 = st.columns(5)
+    weight_decay = row2[0].select_slider(
+        "weight decay", _with(WEIGHT_DECAYS, d.weight_decay), d.weight_decay,
+        format_func=lambda v: f"{v:g}", key="weight_decay", bind=URL, persist_state=SESSION,
+        help="L2 penalty through the optimiser's weight_decay (coupled, also for Adam).")
+    tbptt = None
+    if tbptt_reason is None:
+        tbptt = row2[1].select_slider(
+            "truncated BPTT", _with(TBPTT, d.tbptt or OFF), d.tbptt or OFF,
+            format_func=_number_format, key="tbptt", bind=URL, persist_state=SESSION,
+            help="Backpropagate through at most this many steps: the window is run in chunks, "
+                 "the state carried over but detached. Off: through the whole window.")
+    else:
+        row2[1].caption(f"Truncated BPTT: {tbptt_reason}")
+    target = row2[2].number_input(
+        "stop at validation loss", 0.0, None, d.target_loss, key="target_loss", bind=URL,
+        persist_state=SESSION, placeholder="off", format="%g", step=0.01,
+        help="Auto-stop once the validation loss reaches this value. Empty: off.")
+    patience = row2[3].number_input(
+        "stop after a plateau of", 1, 1000, d.patience, key="patience", bind=URL,
+        persist_state=SESSION, placeholder="off",
+        help=f"Auto-stop after this many evaluations in a row (one every {d.eval_every} steps) "
+             f"without a {d.min_delta:.0%} improvement of the best validation loss. Empty: off.")
+    return TrainConfig(
+        steps=int(steps), batch_size=int(batch_size), lr=float(lr), optimizer=optimizer,
+        clip_norm=None if clip == OFF else float(clip), weight_decay=float(weight_decay),
+        tbptt=None if tbptt in (None, OFF) else int(tbptt),
+        target_loss=None if target is None or not math.isfinite(target) else float(target),
+        patience=None if patience is None else int(patience),
+        eval_every=d.eval_every, seed=seed, momentum=d.momentum, min_delta=d.min_delta,
+        diagnostics=d.diagnostics,
+    )
+
+
+# --------------------------------------------------------------------------- the Train page's
+# pieces: what a run is, its progress, its results per task, its gradients and its weights.
+
+TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
+    "trainer", "trainer_signature", "trainer_task", "trainer_meta")
+LOSS_TITLES = {"mse": "mean squared error", "ce": "cross-entropy (nats per step)"}
+
+
+def run_meta(key: str, settings: dict, task) -> dict:
+    """What the page needs to label a run's results: ``unit`` of the forecast values, ``x_title``
+    of its time axis, ``what`` (a few words on the data) and ``loss_title``."""
+    meta = {"unit": "value", "x_title": "time step", "what": task_spec(key).label,
+            "loss_title": LOSS_TITLES[task.loss]}
+    if key == "forecast":
+        spec = SERIES[settings.get("series", TASKS["forecast"].settings["series"].default)]
+        meta.update(unit=spec.unit, x_title="date", what=spec.label)
+    elif key == CSV:
+        stored = st.session_state.get(CSV_DATA)
+        name = stored[1] if stored else "your file"
+        column = st.session_state.get("csv_value", "value")
+        index = settings.get("index")
+        meta.update(unit=str(column), what=f"{name}: {column}",
+                    x_title=str(getattr(index, "name", None) or "time step"))
+    if task.loss == "mse" and key in ("forecast", "sine", CSV):
+        meta["loss_title"] = "mean squared error (normalised)"
+    return meta
+
+
+def parameter_count(model) -> int:
+    """Trainable numbers in ``model`` (its recurrent layers and its head)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def progress(trainer, clock: list) -> None:
+    """A progress bar: steps done of the budget, steps per second (wall clock, over the last
+    few seconds of training), time left and the status. ``clock`` is the page's list of
+    ``(seconds, step)`` samples, appended to here while the run trains."""
+    import time
+
+    if trainer.status == "running":
+        clock.append((time.perf_counter(), trainer.step))
+        del clock[:-12]  # about the last six seconds
+    else:
+        clock.clear()
+    rate = trainer.step / trainer.elapsed if trainer.elapsed else 0.0
+    if len(clock) >= 2 and clock[-1][0] > clock[0][0]:
+        rate = (clock[-1][1] - clock[0][1]) / (clock[-1][0] - clock[0][0])
+    text = f"step {trainer.step:,} / {trainer.config.steps:,}"
+    if rate:
+        text += f" · {rate:,.0f} steps/s"
+    if trainer.status == "running" and rate:
+        left = (trainer.config.steps - trainer.step) / rate
+        text += f" · about {left:,.0f} s left" if left >= 1 else " · under a second left"
+    status = {"ready": "ready", "running": "training", "paused": "paused",
+              "done": "finished", "diverged": "stopped: the loss became NaN or infinite"}
+    st.progress(min(1.0, trainer.step / trainer.config.steps),
+                text=f"{text} · {status.get(trainer.status, trainer.status)}")
+
+
+def status_message(trainer) -> None:
+    """Why the run stopped, said plainly: an error (with the rollback and what to try) for a
+    non-finite loss, a success note for a target, plateau, budget or Stop."""
+    if trainer.status == "diverged":
+        st.error(f"**Training stopped.** {trainer.message}", icon=":material/warning:")
+    elif trainer.status == "done" and trainer.message:
+        st.success(trainer.message, icon=":material/check_circle:")
+
+
+def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
+    """The live loss curve with the task's rule-based baselines as dashed lines."""
+    result = trainer.last_eval or {}
+    baselines = [(f"baseline: {result['baseline_label']}", result.get("baseline"))] \
+        if "baseline" in result else []
+    if result.get("seasonal_naive_loss") is not None:
+        baselines.append(("baseline: seasonal naive", result["seasonal_naive_loss"]))
+    if result.get("unigram_loss") is not None:
+        baselines.append(("baseline: letter frequencies", result["unigram_loss"]))
+    show_chart(charts.loss_curve(trainer.history, log_y=log_y, y_title=meta["loss_title"],
+                                 baselines=tuple(baselines), extra=tuple(extra)),
+               key="loss_chart")
+
+
+def _gain(model: float, baseline: float) -> str:
+    if not baseline or not math.isfinite(model):
+        return "–"
+    return f"{round(100 * (1 - model / baseline)) + 0} %"  # + 0: no "-0"
+
+
+SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
+
+
+def _due(cache: dict, name: str, stamp, trainer) -> bool:
+    """Whether the cached item ``name`` must be rebuilt: its ``stamp`` changed and, while the run
+    trains, ``SLOW_REFRESH`` seconds have passed since the last rebuild. The loss curve moves
+    at every redraw; the predictions and gradients need not, and a Plotly chart whose figure
+    changes is redrawn in the browser, which a busy machine shows as a blink."""
+    import time
+
+    if name not in cache:
+        return True
+    old_stamp, _, built = cache[name]
+    if old_stamp == stamp:
+        return False
+    return trainer.status != "running" or time.monotonic() - built >= SLOW_REFRESH
+
+
+def _figure_once(name: str, trainer, build):
+    """The figure ``build()`` makes, rebuilt only when the run has a new evaluation (and then
+    at most every ``SLOW_REFRESH`` seconds while it trains): building a Plotly figure costs
+    more than sending it."""
+    import time
+
+    stamp = (id(trainer), len(trainer.eval_steps), id(trainer.last_eval), trainer.status)
+    figures = st.session_state.setdefault("_train_figures", {})
+    if _due(figures, name, stamp, trainer):
+        figures[name] = (stamp, build(), time.monotonic())
+    return figures[name][1]
+
+
+def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float | None = None,
+            seed: int = 0) -> None:
+    """The run's latest evaluation for each kind of task: the numbers that say how good it is
+    (in the container ``metrics``) and predictions against targets (in ``chart``)."""
+    r = trainer.last_eval or trainer.evaluate()
+    task = trainer.task
+    if key in ("forecast", "sine", CSV):
+        unit = "" if meta["unit"] == "value" else f" ({meta['unit']})"
+        cols = metrics.columns(4)
+        cols[0].metric("Model RMSE", f"{r['rmse']:.3g}",
+                       help=f"Root mean squared error{unit} of the model's forecasts on the "
+                            "validation part.")
+        cols[1].metric("Naive RMSE", f"{r['naive_rmse']:.3g}",
+                       help=f"RMSE{unit} of the forecast \"x_{{t+k}} = x_t\" (the last known "
+                            "value) on the same validation part.")
+        if r.get("seasonal_naive_rmse") is not None:
+            cols[2].metric("Seasonal RMSE", f"{r['seasonal_naive_rmse']:.3g}",
+                           help=f"RMSE{unit} of the seasonal-naive forecast: the value one season "
+                                f"({task.season} steps) earlier.")
+        best = min(v for v in (r["naive_rmse"], r.get("seasonal_naive_rmse")) if v is not None)
+        gain_column = cols[3 if r.get("seasonal_naive_rmse") is not None else 2]
+        gain_column.metric("Error removed", _gain(r["rmse"], best),
+                           help="1 − model RMSE / the better rule's RMSE: how much of the error "
+                                "of the best rule that needs no training the model removes. "
+                                "Negative: the model is worse than that rule.")
+        if unit:
+            metrics.caption(f"RMSE in {meta['unit']}, on the validation part "
+                            f"({len(r['truth']):,} values the model never trained on).")
+        x = task.index[r["index"]] if task.index is not None else r["index"]
+        with chart:
+            show_chart(_figure_once("prediction", trainer, lambda: charts.forecast(
+                x, r["truth"], r["prediction"], r["naive"], unit=meta["unit"],
+                seasonal_naive=r.get("seasonal_naive"), k=task.k, x_title=meta["x_title"])),
+                key="prediction_chart")
+    elif key == "adding":
+        cols = metrics.columns(4)
+        cols[0].metric("Validation MSE", f"{r['val_loss']:.4f}")
+        cols[1].metric("Baseline MSE", f"{r['baseline']:.4f}",
+                       help="Always answering 1.0, the expected sum.")
+        cols[2].metric("Error removed vs baseline", _gain(r["val_loss"], r["baseline"]),
+                       help="Near 0 %: the model has not found the marked numbers and answers "
+                            "about 1.0 whatever the sequence.")
+        cols[3].metric("Lag", f"{task.lag} steps")
+        with chart:
+            show_chart(_figure_once("prediction", trainer, lambda: charts.sum_scatter(
+                r["truth"], r["prediction"])), key="prediction_chart")
+    elif key == "copy":
+        cols = metrics.columns(4)
+        cols[0].metric("Symbols recalled right", f"{100 * r['accuracy']:.1f} %")
+        cols[1].metric("Whole sequences right", f"{100 * r['sequence_accuracy']:.1f} %",
+                       help="Sequences recalled without a single mistake.")
+        cols[2].metric("Chance", f"{100 * r['chance_accuracy']:.0f} %",
+                       help=f"Guessing one of the {task.n_symbols} symbols at random.")
+        cols[3].metric("Each symbol waits", f"{task.seq_len + task.lag} steps",
+                       help="seq_len + lag: from being shown to being asked for.")
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+        rows = [{"shown": " ".join(letters[i] for i in s),
+                 "recalled": " ".join(letters[i] for i in c),
+                 "right": "✓" if (s == c).all() else "✗"}
+                for s, c in zip(r["shown"][:5], r["recalled"][:5])]
+        with chart:
+            show_chart(_figure_once("prediction", trainer, lambda: charts.recall_accuracy(
+                r["position_accuracy"], r["chance_accuracy"])), key="prediction_chart")
+            st.caption("The first validation sequences (symbols as letters):")
+            st.dataframe(rows, hide_index=True, width="stretch")
+    elif key == "char":
+        cols = metrics.columns(4)
+        cols[0].metric("Model", f"{r['bits_per_char']:.2f}",
+                       help="Cross-entropy of the model on the held-out text.")
+        cols[1].metric("Letter frequencies", f"{r['unigram_loss'] / math.log(2):.2f}",
+                       help="Predicting each character from how often it occurs in the training "
+                            "part, ignoring what came before.")
+        cols[2].metric("Uniform guess", f"{r['baseline'] / math.log(2):.2f}",
+                       help=f"log2 of the alphabet's {task.input_size} characters.")
+        cols[3].metric("Next char right", f"{100 * r['accuracy']:.1f} %",
+                       help="How often the most likely next character is the right one.")
+        metrics.caption("Bits per character on the held-out text (the last "
+                        f"{task.val_fraction:.0%}); lower is better.")
+        with chart:
+            sample_text(trainer, temperature=temperature or 1.0, seed=seed)
+    elif key == "tutorial":
+        cols = metrics.columns(4)
+        cols[0].metric("Loss (MSE)", f"{r['val_loss']:.3g}",
+                       help="Mean squared error of the model on the five steps it trains on.")
+        cols[1].metric("Targets' mean", f"{r['baseline']:.3g}",
+                       help="The MSE of answering the mean of the five targets at every step.")
+        with chart:
+            show_chart(_figure_once("prediction", trainer, lambda: charts.targets_vs_predictions(
+                r["truth"], r["prediction"], title="Targets and your model's outputs")),
+                key="prediction_chart")
+
+
+def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) -> None:
+    """A sample of the char model's text at ``temperature``, redrawn after each evaluation
+    (not at every redraw: 300 characters cost 300 small forward passes)."""
+    import time
+
+    stamp = (id(trainer), len(trainer.eval_steps), trainer.status, temperature, seed)
+    samples = st.session_state.setdefault("_train_samples", {})
+    fresh = "text" in samples and samples["text"][0][3:] != stamp[3:]  # a new temperature
+    if fresh or _due(samples, "text", stamp, trainer):
+        with trainer_lock():  # not while a step in another thread changes the weights
+            text = trainer.task.sample(trainer.model, length, temperature, seed=seed)
+            trainer.model.train()
+        samples["text"] = (stamp, (trainer.step, text), time.monotonic())
+    step, text = samples["text"][1]
+    st.markdown(f"**Sampled at temperature {temperature:g}** after {step:,} steps "
+                f"(it starts from the text's first character):")
+    st.code(text, language=None, wrap_lines=True)
+
+
+def diagnostics(trainer, key: str) -> None:
+    """Gradient norms of each parameter tensor over training, and ||dL/dh_t|| over the time
+    steps of one fixed batch (first evaluation faded, latest bold), with what to look for."""
+    if not trainer.eval_steps:
+        st.caption(f"The gradient charts appear at the first evaluation (step "
+                   f"{trainer.config.eval_every}).")
+        return
+    a, b = st.columns(2)
+    with a:
+        show_chart(_figure_once("grad_norms", trainer, lambda: charts.grad_norm_history(
+            trainer.eval_steps, trainer.grad_norms)), key="grad_norm_chart")
+    with b:
+        if trainer.hidden_grads is not None:
+            history = trainer.hidden_grad_history
+            show_chart(_figure_once("hidden_grads", trainer, lambda: charts.hidden_grad_profile(
+                trainer.hidden_grads, latest_step=trainer.eval_steps[-1],
+                first=history[0] if len(history) > 1 else None,
+                first_step=trainer.eval_steps[0])), key="hidden_grad_chart")
+    where = ("only at the last step" if trainer.task.target_steps == "last"
+             else "at the recall steps" if key == "copy" else "at every step")
+    st.caption(
+        f"**What to look for.** The loss is scored {where}; the right-hand chart follows its "
+        "gradient back in time, right to left. A line that falls by orders of magnitude "
+        "towards t = 0 is a vanishing gradient: the early steps barely learn (a vanilla RNN "
+        "on a long lag; an LSTM's or GRU's stays flatter). A line that climbs is an "
+        "exploding one: clip the gradient or lower the learning rate. The left chart shows "
+        "each weight tensor's share of the gradient as training goes.")
+
+
+def weights_file(trainer, config, lock=None) -> bytes:
+    """The run's weights as a safetensors file with its config (what Download serves), taken
+    between two training steps when ``lock`` (:func:`trainer_lock`) is given."""
+    from ..weights import save_weights
+
+    with lock or contextlib.nullcontext():
+        return save_weights(trainer.model, config)
+
+
+SMALL_MODEL = 1_000_000  # parameters: below this, one thread trains faster
+
+
+@contextlib.contextmanager
+def one_thread(model):
+    """Run the block on one PyTorch intra-op thread if ``model`` is small, then restore the
+    thread count. Small recurrent models gain nothing from intra-op threads, and on a busy
+    machine the threads wait for each other: on the 2-core test machine with other work
+    running, an LSTM of 16 units trained at 5 steps/s on 2 threads and at 245 on one."""
+    import torch
+
+    if parameter_count(model) >= SMALL_MODEL:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+DRAW_COST = "train_draw_seconds"  # a running average of how long one redraw takes
+
+
+def start_clock() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+def record_draw(start: float) -> None:
+    """Remember how long this redraw took (an exponential average over the last few)."""
+    import time
+
+    took = time.perf_counter() - start
+    st.session_state[DRAW_COST] = 0.7 * st.session_state.get(DRAW_COST, took) + 0.3 * took
+
+
+def slice_seconds(tick: float) -> float:
+    """How long to train before the next redraw, so that training plus drawing fit in one
+    ``tick``: ``tick`` minus the measured cost of a redraw (with 10 % to spare), between 0.1 s
+    and 0.6 of ``tick``. On a fast machine that is 0.3 s of training per 0.5 s tick; on a
+    loaded one the training slice shrinks rather than the curve freezing."""
+    cost = st.session_state.get(DRAW_COST, 0.1)
+    return min(0.6 * tick, max(0.1, 0.9 * tick - cost))
+
+
+LOCK = "train_lock"
+CHUNK = 0.05  # seconds of training between two looks at the status
+
+
+def trainer_lock():
+    """This session's lock around the trainer. Streamlit can start a full rerun (a button's
+    callback) in a new thread while a fragment's thread is still inside a training slice; the
+    lock makes a status change wait for the step in flight, and the slice stop right after."""
+    import threading
+
+    lock = st.session_state.get(LOCK)
+    if lock is None:
+        lock = st.session_state[LOCK] = threading.Lock()
+    return lock
+
+
+def train_for(trainer, seconds: float) -> int:
+    """Train for about ``seconds`` in chunks of ``CHUNK``, holding :func:`trainer_lock` during
+    each and stopping as soon as the status is no longer ``"running"`` (Pause, Stop, Reset
+    from another thread). Returns the steps taken."""
+    import time
+
+    end, taken, lock = time.perf_counter() + seconds, 0, trainer_lock()
+    while True:
+        left = end - time.perf_counter()
+        if left <= 0:
+            return taken
+        with lock:
+            if trainer.status != "running":
+                return taken
+            taken += trainer.run(seconds=min(CHUNK, left))
+
+
+def set_status(trainer, status: str, message: str | None = None) -> None:
+    """Change the run's status (and message) once no training chunk is in flight."""
+    with trainer_lock():
+        trainer.status = status
+        if message is not None:
+            trainer.message = message

@@ -1,0 +1,89 @@
+"""The Train page in a real browser: the loss curve grows live, pausing holds it, a page switch
+keeps it; a CSV upload forecasts the file's column and a bad file says why."""
+from browser import *  # noqa: F401,F403  (fixtures: server, page, wait_idle)
+
+LOSS_POINTS = """() => {
+  const plot = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => p.layout && p.layout.title
+          && p.layout.title.text.replace(/<[^>]*>/g, '') === 'Loss');  // Streamlit adds <b>
+  return plot && plot._fullData ? plot._fullData[0].x.length : -1;  // x may be a typed array
+}"""
+
+
+def _loss_points(page) -> int:
+    return page.evaluate(LOSS_POINTS)
+
+
+def _wait_points_above(page, n: int, timeout: int = 60_000) -> int:
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > {n}", timeout=timeout)
+    return _loss_points(page)
+
+
+def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
+    page.goto(f"{server}/train?task=sine")
+    wait_idle(page)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() >= 0", timeout=30_000)
+    assert _loss_points(page) == 0  # the chart is there, empty, before Start
+    page.get_by_role("button", name="Start").click()
+    first = _wait_points_above(page, 0)
+    grown = _wait_points_above(page, first)  # it grows while training runs
+    assert grown > first
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page)
+    # a frame already in flight may still land: wait until the count holds still
+    paused = _loss_points(page)
+    for _ in range(10):
+        page.wait_for_timeout(1500)
+        now = _loss_points(page)
+        if now == paused:
+            break
+        paused = now
+    page.wait_for_timeout(1500)
+    assert _loss_points(page) == paused > first
+    assert "paused" in page.locator("[data-testid='stProgress']").inner_text()
+    # to another page and back: the run, its curve and the task are all still there
+    page.get_by_role("link", name="Cell & parameters").click()
+    wait_idle(page)
+    assert _loss_points(page) == -1
+    page.get_by_role("link", name="Train").click()
+    wait_idle(page)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() >= 0", timeout=30_000)
+    assert _loss_points(page) == paused, page.locator("[data-testid='stProgress']").inner_text()
+    assert "task=sine" in page.url
+    assert page.get_by_text("A synthetic signal whose answer is known").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_csv_upload_forecasts_the_column_and_a_bad_file_says_why(server, page, tmp_path):
+    # a German spreadsheet export: BOM, semicolons, day-first dates, decimal commas
+    rows = ["Datum;Temperatur;Regen"] + [
+        f"{d + 1:02d}.{m + 1:02d}.2021;" + f"{10 + (d % 7) / 2:.1f}".replace(".", ",")
+        + f";{d % 3}"
+        for m in range(4) for d in range(28)
+    ]
+    good = tmp_path / "wetter.csv"
+    good.write_text("\n".join(rows), encoding="utf-8-sig")
+    bad = ROOT / "tests" / "data" / "no_numeric.csv"
+
+    page.goto(f"{server}/train?task=csv")
+    wait_idle(page)
+    assert page.get_by_text("Upload a CSV file to forecast one of its columns").count() == 1
+    uploader = page.locator(".st-key-train_csv input[type='file']")
+    uploader.set_input_files(str(good))
+    page.get_by_text("Validation forecasts, 1 step ahead").wait_for(timeout=60_000)
+    wait_idle(page)
+    chosen = page.evaluate(
+        "[...document.querySelectorAll('[data-testid=stSelectbox]')].map(s => s.innerText + ' '"
+        " + [...s.querySelectorAll('input')].map(i => i.value).join(' '))")
+    assert any("time column" in c and "Datum" in c for c in chosen), chosen
+    assert any("value column" in c and "Temperatur" in c for c in chosen), chosen
+    assert page.get_by_text("Model RMSE").count() == 1
+
+    uploader.set_input_files(str(bad))
+    page.get_by_text("cannot be used").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.get_by_text("no_numeric.csv").first.is_visible()
+    # nothing else is lost: the earlier file is still the one forecast
+    assert page.get_by_text("Using wetter.csv, uploaded earlier").count() == 1
+    assert page.get_by_text("Validation forecasts, 1 step ahead").count() == 1
+    assert page.locator("[data-testid='stException']").count() == 0
