@@ -179,9 +179,11 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
         "long_lag", "LSTM vs RNN on a long lag",
         "The adding problem with marks up to 50 steps apart: the gated cells get below the "
         "“always answer 1.0” line (MSE ≈ 0.167) because they can carry the first number "
-        "unchanged, while the vanilla RNN stays on it.",
+        "unchanged, while the vanilla RNN stays on it. The GRU gets there within about 250 "
+        "steps, the LSTM within about 1,000; the vanilla RNN not in 2,000.",
         "compare",
-        {"task": "adding", "lag": 50, "steps": 1000},
+        {"task": "adding", "lag": 50, "steps": 1500, "batch_size": 64, "lr": 0.01,
+         "hidden_size": 16},
     ),
     Preset(
         "gru_vs_lstm_params", "GRU vs LSTM parameter count",
