@@ -1,5 +1,8 @@
 """Pure functions from numbers to ``plotly.graph_objects.Figure``: labelled axes, units, fixed
 colour ranges. No model maths happens here; callers pass arrays in.
+
+One exception: :func:`cell_loss_curves` returns a Vega-Lite spec and its data (the Compare
+page's three live curves; see its docstring for why).
 """
 
 from __future__ import annotations
