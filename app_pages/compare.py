@@ -236,8 +236,11 @@ def live() -> None:
     was_running = comp.status == "running"
     if was_running:
         biggest = max((t.model for t in comp.trainers.values()), key=ui.parameter_count)
-        with ui.one_thread(biggest):
-            comp.run(seconds=0.35)
+        # a full rerun (any widget) can start while this fragment's thread is still training:
+        # the session's lock keeps two threads from stepping the same models at once
+        with ui.trainer_lock(), ui.one_thread(biggest):
+            if comp.status == "running":
+                comp.run(seconds=0.35)
     progress(comp)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":

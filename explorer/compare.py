@@ -190,6 +190,8 @@ class Comparison:
                 break
             if seconds is not None and time.perf_counter() - start >= seconds:
                 break
+            if self._status == "paused":  # paused from another thread (a page's Pause button)
+                break
             target = min(t.step for t in active) + 1
             for t in active:
                 if t.step < target:

@@ -127,6 +127,15 @@ def test_status_is_shared_and_checked():
         comp.status = "flying"
 
 
+def test_a_pause_from_another_thread_stops_the_run_between_rounds():
+    comp = _comparison(steps=10_000)
+    comp.status = "running"
+    comp.run(max_steps=2)
+    comp.status = "paused"  # what the page's Pause button does while a slice is in flight
+    assert comp.run(seconds=5.0) == 0
+    assert [t.step for t in comp.trainers.values()] == [2, 2, 2]
+
+
 def test_small_seeded_run_lowers_every_cells_validation_loss():
     task = build_task("sine", period=20, noise=0.05, n=400, window=24)
     comp = Comparison(task, CellConfig(hidden_size=8),
