@@ -1,44 +1,80 @@
-"""Print the trainer's speed relative to a bare PyTorch loop, and the cost of the live chart.
+"""Print the trainer's speed relative to a bare PyTorch loop, with and without the live chart.
 
-Run: ``python benchmarks/train.py [--threads N]``. The Train page's default run: an LSTM with
-hidden_size 16 forecasting the shipped CO2 series (windows of 48, batch 32, Adam at 1e-2, clip
-1.0, seed 0). The bare loop is the five lines anyone would write (batch, forward, MSE, backward,
-clip, step) on the same model, batches and seed; both are run in alternating chunks of
-``chunk`` steps and the median of the paired ratios (trainer steps/s ÷ bare steps/s) printed:
+Run: ``python benchmarks/train.py [--threads N] [--rounds R]``. The Train page's default run: an
+LSTM with hidden_size 16 forecasting the shipped CO2 series (windows of 48, batch 32, Adam at
+1e-2, clip 1.0, seed 0, ``TrainConfig()`` otherwise: evaluation every 10 steps, diagnostics on).
 
-* ``trainer, evaluation at the end only``: the trainer's own per-step work (loss read-out, the
-  per-tensor gradient norms and finiteness check, the copy of the weights kept for a rollback,
-  the history). Target ≥ 0.9.
-* ``trainer, default (eval every 10 + diagnostics)`` and ``... without diagnostics``: what the
-  page runs, validation over the whole series included, so the cost of evaluation shows.
-* ``tbptt 12``: both sides run each window in 4 chunks (the bare loop writes them out); the
-  chunking itself costs about 2x against full BPTT on this small model (4 small fused calls and
-  4 backward passes instead of one), which is the price of the feature, not of the trainer.
-* ``with a chart refresh every 0.5 s``: the page's rhythm: train for a 0.5 s slice, then build
-  the loss figure (``charts.loss_curve``) and serialise it (``plotly.io.to_json``), as
-  ``st.plotly_chart`` does. Prints the cost per refresh and the overall ratio.
+The reference is the bare loop anyone would write on the same model, batches and seed: batch,
+forward, MSE, backward, ``clip_grad_norm_``, ``optimizer.step()``, with torch's own default
+optimiser (``torch.optim.Adam(params, lr=1e-2)``). Each line is the median of paired ratios
+(trainer steps/s ÷ bare steps/s), one pair per round, twice: by the wall clock (``ratio``, the
+issue's measure) and by CPU time (``cpu``, ``time.process_time``: the work each side did, which
+stays steady when other processes take the cores in turns; with ``--threads 2`` it also counts
+the second thread's time, so read ``ratio`` there):
 
-Then the cost per refresh for longer histories, and the rollback copy's share of a step.
-Single process, CPU, float32; ratios, not absolute times, are the point on a shared machine.
+* chunks of 50 steps, the two sides in alternating order: the trainer's own per-step work
+  (``evaluation at the end only``), then with validation every 10 steps, with the
+  hidden-gradient diagnostics at every evaluation (the old default, ``diagnostics_every=None``)
+  and on their default time budget. ``tbptt 12``: both sides run each window in 4 chunks (the
+  bare loop writes them out). The trainer can beat the bare loop: its optimiser runs torch's
+  foreach kernels (the same numbers, bit for bit) and its clipping reuses the norms it
+  computes anyway, where ``clip_grad_norm_`` computes them again.
+* ``page default with the live chart`` (the headline): the page's rhythm. Its fragment, run
+  every 0.5 s, calls ``trainer.run(seconds=0.3)`` (``ui.slice_seconds``: 0.3 s whenever a
+  redraw takes under 0.15 s; the page trains on one thread) and then redraws the loss curve:
+  ``charts.loss_curve(history)`` with its baseline, handed to ``st.plotly_chart`` through the
+  page's ``show_chart`` (Streamlit in bare mode: the figure is converted, serialised to JSON
+  and hashed into its element id as on the page; only the websocket send is skipped). A round
+  is one such slice plus its redraw; the bare loop then takes as many steps. The ratio counts
+  the trainer's and the chart's time; the fragment's wait for its next 0.5 s tick is the
+  page's duty cycle, reported on its own line, not a cost of either.
+* ``... every chart``: the same with, each redraw, every chart the Train page draws for a
+  forecast (loss, forecast, gradient norm per tensor, hidden-gradient profile; the page itself
+  rebuilds the last three only after a new evaluation), for information: beyond the loss
+  curve, drawing is the page's cost, not the trainer's.
+* ``the default 300-step run, start to finish``: ``TrainConfig()`` as the page makes it, from
+  a new trainer to "done" in 0.3 s slices with a loss-chart redraw after each, against 300 bare
+  steps; the median over rounds.
+
+For the page rhythm it also prints how often the hidden-gradient diagnostics were refreshed
+(share of redraws that show new ones, the longest run of redraws without, their age in steps
+at a redraw) and their share of training time. Then the cost of each piece (a training step, a
+validation, a diagnostic, a loss-chart redraw by history length). Single process, CPU,
+float32; ratios, not absolute times, are the point on a shared machine: run it a few times.
+With two threads on two cores that other processes also use, OpenMP's threads wait on each
+other and single rounds slow down 10-50x at random: ``--threads 2`` is then noise (the page
+trains small models on one thread).
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import streamlit.config
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import plotly.io
-
 from explorer import build_model, charts
 from explorer.tasks import ForecastTask, load_series
-from explorer.training import TrainConfig, Trainer, make_optimizer
+from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
+from explorer.ui import show_chart
+
+# Streamlit in bare mode (no `streamlit run`): silence its warnings about it
+streamlit.config.set_option("global.showWarningOnDirectExecution", False)
+for _name in list(logging.root.manager.loggerDict):
+    if _name.startswith("streamlit"):
+        logging.getLogger(_name).setLevel(logging.ERROR)
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
+SLICE, PERIOD = 0.3, 0.5  # the page: run(seconds=0.3) in a fragment with run_every=0.5
+
+
+def _model():
+    return build_model("lstm", 1, 16, seed=0)
 
 
 class BareLoop:
@@ -46,8 +82,11 @@ class BareLoop:
 
     def __init__(self, task, config: TrainConfig):
         self.task, self.config = task, config
-        self.model = build_model("lstm", 1, 16, seed=0)
-        self.optimizer = make_optimizer(self.model.parameters(), config)
+        self.model = _model()
+        kwargs = dict(lr=config.lr, weight_decay=config.weight_decay)
+        if config.optimizer == "sgd_momentum":
+            kwargs["momentum"] = config.momentum
+        self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), **kwargs)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.loss_fn = torch.nn.MSELoss()
 
@@ -68,100 +107,219 @@ class BareLoop:
             self.optimizer.step()
 
 
-def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> tuple[float, float, float]:
-    """Median steps/s of the bare loop and the trainer, and the median paired ratio."""
+def _now() -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds of this process)."""
+    return time.perf_counter(), time.process_time()
+
+
+def _since(t0: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _now()
+    return wall - t0[0], cpu - t0[1]
+
+
+def _timed(f) -> tuple[float, float]:
+    t0 = _now()
+    f()
+    return _since(t0)
+
+
+def _medians(rb, rt, bare_times, our_times) -> dict:
+    """Median steps/s of each side (wall clock) and the median paired ratios, by wall clock
+    and by CPU time."""
+    return dict(bare=statistics.median(rb), ours=statistics.median(rt),
+                ratio=statistics.median(b[0] / t[0] for b, t in zip(bare_times, our_times)),
+                cpu=statistics.median(b[1] / t[1] for b, t in zip(bare_times, our_times)))
+
+
+def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> dict:
+    """Chunks of ``chunk`` steps, the two sides in alternating order."""
     bare = BareLoop(task, config)
-    trainer = Trainer(build_model("lstm", 1, 16, seed=0), task, config)
-    trainer.status = "running"
+    trainer = Trainer(_model(), task, config)
     bare.run(chunk), trainer.run(max_steps=chunk)  # warm-up
-    rb, rt, ratios = [], [], []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        bare.run(chunk)
-        t1 = time.perf_counter()
-        trainer.run(max_steps=chunk)
-        t2 = time.perf_counter()
-        rb.append(chunk / (t1 - t0))
-        rt.append(chunk / (t2 - t1))
-        ratios.append((t1 - t0) / (t2 - t1))
-    return statistics.median(rb), statistics.median(rt), statistics.median(ratios)
+    rb, rt, tbs, tts = [], [], [], []
+    for i in range(rounds):
+        pair = [lambda: bare.run(chunk), lambda: trainer.run(max_steps=chunk)]
+        if i % 2:  # alternate which side goes first
+            tt, tb = _timed(pair[1]), _timed(pair[0])
+        else:
+            tb, tt = _timed(pair[0]), _timed(pair[1])
+        rb.append(chunk / tb[0])
+        rt.append(chunk / tt[0])
+        tbs.append(tb)
+        tts.append(tt)
+    diff = max((p - q).abs().max().item()
+               for p, q in zip(bare.model.parameters(), trainer.model.parameters()))
+    return dict(_medians(rb, rt, tbs, tts), diff=diff)
 
 
-def refresh_ms(history: list[dict], repeats: int = 7) -> float:
-    """Median time to build the loss figure and serialise it, in ms."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        plotly.io.to_json(charts.loss_curve(history), validate=False)
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+def redraw_loss(trainer: Trainer) -> None:
+    """The live loss curve as the page draws it after each slice (``ui.training.loss_chart``:
+    the curve with the naive forecast's loss as a dashed baseline)."""
+    result = trainer.last_eval or {}
+    baselines = ((f"baseline: {result['baseline_label']}", result["baseline"]),) \
+        if "baseline" in result else ()
+    show_chart(charts.loss_curve(trainer.history, log_y=True, baselines=baselines),
+               key="loss_chart")
 
 
-def with_chart(task, config: TrainConfig, rounds: int, period: float = 0.5):
-    """The page's rhythm, paired: a cycle trains for ``period`` minus the last redraw, then
-    redraws; the bare loop then takes as many steps and is timed. Returns (bare steps/s,
-    trainer steps/s, median of the paired ratios, median redraw ms)."""
-    trainer = Trainer(build_model("lstm", 1, 16, seed=0), task, config)
-    trainer.status = "running"
-    bare = BareLoop(task, config)
-    trainer.run(max_steps=20), bare.run(20)  # warm-up
-    draw, redraws, rb, rt, ratios = 0.0, [], [], [], []
-    for _ in range(rounds):
-        t0, before = time.perf_counter(), trainer.step
-        trainer.run(seconds=max(0.0, period - draw))
-        t1 = time.perf_counter()
-        plotly.io.to_json(charts.loss_curve(trainer.history), validate=False)
-        t2 = time.perf_counter()
+def redraw_all(trainer: Trainer) -> None:
+    """Every chart the Train page can draw in a refresh."""
+    redraw_loss(trainer)
+    result = trainer.last_eval or trainer.evaluate()
+    dates = load_series("co2").index[result["index"]]
+    show_chart(charts.forecast(dates, result["truth"], result["prediction"], result["naive"],
+                               unit="ppm"), key="forecast_chart")
+    show_chart(charts.grad_norm_history(trainer.eval_steps, trainer.grad_norms), key="grad_chart")
+    if trainer.hidden_grads is not None:
+        show_chart(charts.hidden_grad_profile(
+            trainer.hidden_grads, latest_step=trainer.hidden_grad_steps[-1],
+            first=trainer.hidden_grad_history[0], first_step=trainer.hidden_grad_steps[0]),
+            key="hidden_chart")
+
+
+def page_rhythm(task, config: TrainConfig, rounds: int, redraw=redraw_loss) -> dict:
+    """The page's rhythm, paired: a round is ``run(seconds=SLICE)`` and a redraw; the bare loop
+    then takes as many steps, timed. Starts from a new trainer (step 0), as a run does; the
+    first round (warm-up) is not counted."""
+    trainer, bare = Trainer(_model(), task, config), BareLoop(task, config)
+    rb, rt, tbs, tts, wall, draws, age = [], [], [], [], [], [], []
+    fresh, longest, without = 0, 0, 0
+    elapsed0 = diag0 = 0.0
+    for i in range(rounds):
+        before, diags_before = trainer.step, len(trainer.hidden_grad_steps)
+        t0 = _now()
+        trainer.run(seconds=SLICE)
+        t1 = _now()
+        redraw(trainer)
+        tt, draw = _since(t0), _since(t1)
         n = trainer.step - before
-        bare.run(n)
-        t3 = time.perf_counter()
-        draw = t2 - t1
-        redraws.append(draw)
-        rt.append(n / (t2 - t0))
-        rb.append(n / (t3 - t2))
-        ratios.append((t3 - t2) / (t2 - t0))
-    return (statistics.median(rb), statistics.median(rt), statistics.median(ratios),
-            1000 * statistics.median(redraws))
+        tb = _timed(lambda: bare.run(n))
+        if i == 0:
+            elapsed0, diag0 = trainer.elapsed, trainer.diagnostics_seconds
+            continue
+        draws.append(draw[0])
+        rt.append(n / tt[0])
+        rb.append(n / tb[0])
+        tbs.append(tb)
+        tts.append(tt)
+        wall.append(tb[0] / max(PERIOD, tt[0]))  # the fragment waits for its next tick
+        new = len(trainer.hidden_grad_steps) > diags_before
+        fresh += new
+        without = 0 if new else without + 1
+        longest = max(longest, without)
+        if trainer.hidden_grad_steps:
+            age.append(trainer.step - trainer.hidden_grad_steps[-1])
+    return dict(
+        _medians(rb, rt, tbs, tts),
+        wall=statistics.median(wall), draw_ms=1000 * statistics.median(draws),
+        steps=trainer.step, fresh=fresh, measured=rounds - 1, longest=longest,
+        age=statistics.median(age) if age else float("nan"),
+        diag_share=(trainer.diagnostics_seconds - diag0) / (trainer.elapsed - elapsed0),
+    )
 
 
-def main(chunk: int = 50, rounds: int = 15, chart_rounds: int = 12) -> None:
-    task = ForecastTask(load_series("co2").to_numpy())
-    base = TrainConfig(steps=BUDGET)
-    print(f"LSTM hidden 16, CO2 windows of 48, batch 32, Adam 1e-2, clip 1.0; "
-          f"threads={torch.get_num_threads()}; {rounds} alternating chunks of {chunk} steps")
-    print(f"{'run':48s} {'bare/s':>8s} {'ours/s':>8s} {'ratio':>6s}")
-    cases = [
-        ("trainer, evaluation at the end only", TrainConfig(steps=BUDGET, eval_every=BUDGET)),
-        ("trainer, default (eval every 10 + diagnostics)", base),
-        ("trainer, eval every 10, no diagnostics", TrainConfig(steps=BUDGET, diagnostics=False)),
-        ("trainer, eval at end, tbptt 12", TrainConfig(steps=BUDGET, eval_every=BUDGET, tbptt=12)),
-    ]
-    for name, config in cases:
-        b, t, r = paired_ratio(task, config, chunk, rounds)
-        print(f"{name:48s} {b:8.0f} {t:8.0f} {r:6.2f}")
-    for name, config in [("eval at end + chart refresh every 0.5 s", cases[0][1]),
-                         ("default + chart refresh every 0.5 s", base)]:
-        b, t, r, ms = with_chart(task, config, chart_rounds)
-        print(f"{name:48s} {b:8.0f} {t:8.0f} {r:6.2f}   (median refresh {ms:.1f} ms)")
+def default_run(task, rounds: int) -> dict:
+    """``TrainConfig()`` from a new trainer to done in the page's rhythm, against 300 bare
+    steps (the first of ``rounds + 1`` pairs is a warm-up)."""
+    tbs, tts, refreshes = [], [], 0
+    for _ in range(rounds + 1):
+        config = TrainConfig()
+        trainer, bare = Trainer(_model(), task, config), BareLoop(task, config)
+        t0 = _now()
+        while not trainer.done:
+            trainer.run(seconds=SLICE)
+            redraw_loss(trainer)
+        tts.append(_since(t0))
+        tbs.append(_timed(lambda: bare.run(config.steps)))
+        refreshes = len(trainer.hidden_grad_steps)
+    tbs, tts = tbs[1:], tts[1:]
+    steps = TrainConfig().steps
+    return dict(_medians([steps / t[0] for t in tbs], [steps / t[0] for t in tts], tbs, tts),
+                seconds=statistics.median(t[0] for t in tts), refreshes=refreshes)
 
-    print("\nloss chart refresh (loss_curve + plotly.io.to_json), by history length:")
+
+def median_ms(f, repeats: int = 21) -> float:
+    return 1000 * statistics.median(_timed(f)[0] for _ in range(repeats))
+
+
+def costs(task) -> None:
+    """What one of each piece costs, in ms and in training steps."""
+    trainer = Trainer(_model(), task, TrainConfig(steps=BUDGET, eval_every=BUDGET))
+    trainer.run(max_steps=100)
+    step = median_ms(lambda: trainer.run(max_steps=1), 51)
+    trainer.model.eval()
+    val = median_ms(lambda: task.evaluate(trainer.model))
+    trainer.model.train()
+    diag = median_ms(lambda: hidden_grad_norms(trainer.model, *trainer._diag_batch,
+                                               trainer.loss_fn))
+    print(f"\ncost of each piece: a training step {step:.2f} ms; a validation (whole series) "
+          f"{val:.2f} ms = {val / step:.2f} steps; hidden_grad_norms {diag:.2f} ms = "
+          f"{diag / step:.2f} steps")
+    print("loss chart redraw (loss_curve + st.plotly_chart), by history length:")
     for n in (300, 2_000, 20_000):
         history = [{"step": i + 1, "train_loss": 1.0 / (i + 1), "grad_norm": 1.0,
                     **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {})}
                    for i in range(n)]
-        ms = refresh_ms(history)
-        print(f"  {n:6,d} steps: {ms:6.1f} ms per refresh = {ms / 5:4.1f} % of a 0.5 s period")
+        ms = median_ms(lambda: show_chart(charts.loss_curve(history), key="loss_chart"), 7)
+        print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * SLICE):4.1f} % of a "
+              f"{SLICE:g} s slice")
 
-    model = build_model("lstm", 1, 16, seed=0)
-    params = list(model.parameters())
-    saved = [p.detach().clone() for p in params]
-    t0 = time.perf_counter()
-    for _ in range(2000):
-        with torch.no_grad():
-            torch._foreach_copy_(saved, params)
-    copy_us = (time.perf_counter() - t0) / 2000 * 1e6
-    print(f"\nrollback copy of the weights ({sum(p.numel() for p in params):,} numbers): "
-          f"{copy_us:.1f} µs per step")
+
+def _row(name: str, r: dict, note: str = "") -> None:
+    print(f"  {name:56s} {r['bare']:7.0f} {r['ours']:7.0f} {r['ratio']:6.2f} {r['cpu']:6.2f}"
+          + (f"   ({note})" if note else ""))
+
+
+def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 21) -> None:
+    task = ForecastTask(load_series("co2").to_numpy())
+    print(f"LSTM hidden 16, CO2 windows of 48, batch 32, Adam 1e-2, clip 1.0; "
+          f"threads={torch.get_num_threads()}.")
+    print("ratio = trainer steps/s / bare-loop steps/s, median of paired rounds, by wall clock "
+          "and by CPU time\n(the CPU-time ratio is the steadier one when other processes share "
+          "the machine)")
+    print(f"\n{'chunks of ' + str(chunk) + ' steps, ' + str(rounds) + ' rounds':58s} "
+          f"{'bare/s':>7s} {'ours/s':>7s} {'ratio':>6s} {'cpu':>6s}")
+    cases = [
+        ("evaluation at the end only", TrainConfig(steps=BUDGET, eval_every=BUDGET)),
+        ("eval every 10, no diagnostics", TrainConfig(steps=BUDGET, diagnostics=False)),
+        ("eval every 10, diagnostics at every evaluation (old)",
+         TrainConfig(steps=BUDGET, diagnostics_every=None)),
+        ("eval every 10, diagnostics every 0.25 s (default)", TrainConfig(steps=BUDGET)),
+        ("evaluation at the end, tbptt 12", TrainConfig(steps=BUDGET, eval_every=BUDGET,
+                                                        tbptt=12)),
+    ]
+    for name, config in cases:
+        r = paired_ratio(task, config, chunk, rounds)
+        _row(name, r, "the same weights as the bare loop" if r["diff"] == 0 else
+             f"weights within {r['diff']:.1g} of the bare loop's")
+
+    print(f"\npage rhythm: run(seconds={SLICE:g}) + redraw, {page_rounds - 1} rounds after one "
+          f"warm-up slice")
+    headline = None
+    for name, config, redraw in [
+        ("old default (diagnostics at every evaluation) + chart",
+         TrainConfig(steps=BUDGET, diagnostics_every=None), redraw_loss),
+        ("page default with the live chart", TrainConfig(steps=BUDGET), redraw_loss),
+        ("page default, every chart (loss, forecast, norms, h_t)", TrainConfig(steps=BUDGET),
+         redraw_all),
+    ]:
+        r = page_rhythm(task, config, page_rounds, redraw)
+        _row(name, r, f"redraw {r['draw_ms']:.1f} ms, history {r['steps']:,} steps")
+        print(f"      hidden-gradient diagnostics new at {r['fresh']}/{r['measured']} redraws "
+              f"(at most {r['longest']} redraw(s) in a row without), {r['age']:.0f} steps old "
+              f"at a redraw (median), {100 * r['diag_share']:.1f} % of training time")
+        if headline is None and config.diagnostics_every is not None:
+            headline = r
+    print(f"  {'  the same by the wall clock, with the fragment idle until':56s} "
+          f"{'':7s} {'':7s} {headline['wall']:6.2f}        (the page trains {SLICE:g} s "
+          f"per {PERIOD:g} s tick)")
+    print(f"  {'  its next 0.5 s tick':56s}")
+    r = default_run(task, max(5, rounds // 2))
+    _row("the default 300-step run, start to finish", r,
+         f"{r['seconds']:.2f} s; hidden gradients taken {r['refreshes']} times")
+    print(f"\nHEADLINE page default with the live chart: {headline['ratio']:.2f} by the wall "
+          f"clock, {headline['cpu']:.2f} by CPU time (target >= 0.9)")
+    costs(task)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Training on the shipped data: beats the naive baseline, resumes exactly, survives NaN; every
 setting reaches torch (against a bare loop), tbptt, auto-stop, ce and last-step tasks on tiny toy
-tasks, and the gradient diagnostics against autograd oracles."""
+tasks, the gradient diagnostics against autograd oracles, and their time-budget schedule (on a fake
+clock: no test here is timed)."""
 import math
 
 import numpy as np
@@ -8,16 +9,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from explorer import build_model
+from explorer import build_model, training
 from explorer.tasks import ForecastTask, load_series
 from explorer.training import (
+    DIAGNOSTICS_SHARE,
     OPTIMIZERS,
     SequenceLoss,
     TrainConfig,
     Trainer,
     hidden_grad_norms,
-    make_optimizer,
 )
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run faster on one thread, and far faster when other processes share the
+    cores (two OpenMP threads then wait on each other)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _trainer(cell="lstm", key="co2", difference=True, **train):
@@ -61,7 +72,8 @@ def test_pause_and_resume_equals_uninterrupted_run():
     assert a.step == b.step == 40
     for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters()):
         assert torch.equal(p, q), n
-    assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+    # the default takes hidden_grad_norms on a time budget: only their steps may differ
+    assert a.history == b.history and a.grad_norms == b.grad_norms and a.eval_steps == b.eval_steps
 
 
 def test_nan_loss_stops_and_rolls_back_to_finite_weights():
@@ -156,6 +168,7 @@ def test_every_setting_reaches_the_torch_optimizer(name, cls, extra):
     assert type(tr.optimizer) is cls and OPTIMIZERS[name] is cls
     (group,) = tr.optimizer.param_groups
     assert group["lr"] == 0.03 and group["weight_decay"] == 0.002
+    assert group["foreach"] is True  # the multi-tensor kernels (same numbers, see the next test)
     for key, value in extra.items():
         assert group[key] == value
     assert {id(p) for p in group["params"]} == {id(p) for p in tr.model.parameters()}
@@ -164,15 +177,24 @@ def test_every_setting_reaches_the_torch_optimizer(name, cls, extra):
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("clip", [None, 0.5])
 def test_trainer_takes_exactly_the_steps_of_a_bare_loop(name, clip):
-    """Same seed, batches, optimiser, weight decay and clipping: the same weights, bit for bit.
-    Evaluations and diagnostics in between change nothing."""
+    """Same seed, batches, optimiser, weight decay and clipping: the same weights, bit for bit,
+    as a plain loop with torch's default (per-tensor) optimiser and ``clip_grad_norm_``, although
+    the trainer runs the foreach optimiser and its own clipping. Evaluations and diagnostics in
+    between change nothing."""
     cfg = dict(steps=12, optimizer=name, lr=0.02, weight_decay=0.01, clip_norm=clip, eval_every=3,
-               batch_size=8)
+               batch_size=8, diagnostics_every=None)
     tr = _toy(**cfg)
     tr.run()
+    if clip:  # both paths of the clipping taken: scaled down, and left alone
+        norms = [r["grad_norm"] for r in tr.history]
+        assert min(norms) < clip < max(norms)
     model = build_model("lstm", 1, 8, seed=0)
     task, gen = ToyTask(), torch.Generator().manual_seed(0)
-    opt = make_optimizer(model.parameters(), TrainConfig(**cfg))
+    kwargs = dict(lr=0.02, weight_decay=0.01)
+    if name == "sgd_momentum":
+        kwargs["momentum"] = TrainConfig.momentum
+    opt = OPTIMIZERS[name](model.parameters(), **kwargs)  # torch's defaults: no foreach on CPU
+    assert not opt.param_groups[0]["foreach"]
     losses = []
     for _ in range(12):
         x, y = task.train_batch(8, gen)
@@ -402,9 +424,9 @@ def test_hidden_grad_norms_stop_at_tbptt_chunk_boundaries(cell):
 
 
 def test_diagnostics_are_recorded_at_each_evaluation():
-    tr = _toy(steps=30, eval_every=10)
+    tr = _toy(steps=30, eval_every=10, diagnostics_every=None)
     tr.run()
-    assert tr.eval_steps == [10, 20, 30]
+    assert tr.eval_steps == tr.hidden_grad_steps == [10, 20, 30]
     assert set(tr.grad_norms) == {n for n, _ in tr.model.named_parameters()}
     assert all(len(v) == 3 and all(g >= 0 for g in v) for v in tr.grad_norms.values())
     assert len(tr.hidden_grad_history) == 3 and tr.hidden_grads.shape == (10,)
@@ -416,6 +438,117 @@ def test_diagnostics_are_recorded_at_each_evaluation():
     off = _toy(steps=10, diagnostics=False)
     off.run()
     assert off.hidden_grads is None and len(off.grad_norms["head.weight"]) == 1
+    assert off.hidden_grad_steps == [] and off.diagnostics_seconds == 0
+
+
+class _FakeClock:
+    """Seconds that move only when told: each training batch costs ``step`` and each
+    hidden_grad_norms ``diag`` (or the next of a list of costs, the last repeated); powers of
+    two: exact sums, no ties decided by rounding."""
+
+    def __init__(self, step, diag):
+        self.now, self.step = 0.0, step
+        self.costs = list(diag) if isinstance(diag, (list, tuple)) else [diag]
+
+    @property
+    def diag(self):
+        return self.costs.pop(0) if len(self.costs) > 1 else self.costs[0]
+
+    def __call__(self):
+        return self.now
+
+
+class _ClockedTask(ToyTask):
+    def __init__(self, clock, **kw):
+        super().__init__(**kw)
+        self.clock = clock
+
+    def train_batch(self, batch_size, generator):
+        self.clock.now += self.clock.step
+        return super().train_batch(batch_size, generator)
+
+
+def _clocked(monkeypatch, step, diag, **train):
+    clock = _FakeClock(step, diag)
+    real = training._hidden_grad_norms
+
+    def costly(*args):
+        clock.now += clock.diag
+        return real(*args)
+
+    monkeypatch.setattr(training, "_hidden_grad_norms", costly)
+    tr = _toy(task=_ClockedTask(clock), **train)
+    tr._clock = clock
+    return tr
+
+
+@pytest.mark.parametrize("diag, expected", [
+    # a cheap diagnostic (1/128 s: 5 % of 0.16 s): one at the first evaluation, then at the
+    # first evaluation at least 0.2 s of training after the end of the last (6.4 steps of
+    # 1/32 s: 9 steps later, at an evaluation every 3), and at the last step
+    (1 / 128, [3, 12, 21, 30, 31]),
+    # 1/64 s is 5 % of 0.3125 s: the share sets the gap (10 steps: 12 later)
+    (1 / 64, [3, 15, 27, 31]),
+    # a costly one (0.25 s): the gap stretches to 0.25 / 5 % = 5 s = 160 steps (162 here)
+    (1 / 4, [3, 165, 327, 340]),
+])
+def test_hidden_grad_norms_are_taken_on_a_time_budget(monkeypatch, diag, expected):
+    steps = expected[-1]
+    tr = _clocked(monkeypatch, 1 / 32, diag, steps=steps, eval_every=3, diagnostics_every=0.2)
+    tr.run()
+    assert tr.eval_steps == list(range(3, steps, 3)) + [steps]
+    assert tr.hidden_grad_steps == expected
+    assert len(tr.hidden_grad_history) == len(expected)
+    assert tr.diagnostics_seconds == len(expected) * diag
+    assert tr.elapsed == steps / 32 + len(expected) * diag
+    # from one to the next, they take at most their share of the training time
+    for a, b in zip(expected[:-2], expected[1:-1]):
+        assert diag / ((b - a) / 32 + diag) <= DIAGNOSTICS_SHARE
+    # every one is the value of an every-evaluation run at that step; training is untouched
+    twin = _toy(steps=steps, eval_every=3, diagnostics_every=None)
+    twin.run()
+    assert twin.hidden_grad_steps == twin.eval_steps
+    for s, value in zip(tr.hidden_grad_steps, tr.hidden_grad_history):
+        assert np.array_equal(value, twin.hidden_grad_history[twin.eval_steps.index(s)]), s
+    assert tr.history == twin.history and tr.grad_norms == twin.grad_norms
+    for p, q in zip(tr.model.parameters(), twin.model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_one_slow_diagnostic_does_not_stretch_the_gap(monkeypatch):
+    """The share uses the fastest one so far: the second, slowed down (say the process was
+    preempted), does not delay the third by 0.25 / 5 % = 5 s."""
+    tr = _clocked(monkeypatch, 1 / 32, [1 / 128, 1 / 4, 1 / 128], steps=31, eval_every=3,
+                  diagnostics_every=0.2)
+    tr.run()
+    assert tr.hidden_grad_steps == [3, 12, 21, 30, 31]
+    assert tr.diagnostics_seconds == 4 / 128 + 1 / 4
+
+
+def test_the_gap_counts_training_time_only_and_an_auto_stop_is_diagnosed(monkeypatch):
+    # run in slices, as the page does: the time between run() calls does not count
+    tr = _clocked(monkeypatch, 1 / 32, 1 / 128, steps=2000, lr=0.02, eval_every=4,
+                  diagnostics_every=0.2, target_loss=0.05)
+    while not tr.done:
+        tr.run(max_steps=3)
+        tr._clock.now += 100.0  # a long pause
+    assert tr.status == "done" and "target" in tr.message
+    stop = tr.step
+    assert tr.hidden_grad_steps[-1] == stop and tr.hidden_grad_steps[0] == 4
+    assert all(b - a == 8 for a, b in zip(tr.hidden_grad_steps[:-2], tr.hidden_grad_steps[1:-1]))
+    assert np.array_equal(tr.hidden_grads.astype(np.float32), tr.hidden_grad_history[-1])
+
+
+def test_the_trainers_cached_diagnostics_equal_the_public_function():
+    """The trainer reuses its meta modules across evaluations (two layers, both directions)."""
+    model = build_model("gru", 1, 6, num_layers=2, bidirectional=True, seed=2)
+    tr = _toy(model=model, steps=20, eval_every=5, diagnostics_every=None)
+    tr.run()
+    assert tr.hidden_grad_steps == [5, 10, 15, 20] and len(tr._meta_cache) == 2
+    fresh = hidden_grad_norms(model, *tr._diag_batch, tr.loss_fn)
+    np.testing.assert_array_equal(tr.hidden_grads, fresh)
+    np.testing.assert_allclose(fresh, _perturbation_oracle(model, *tr._diag_batch, tr.loss_fn),
+                               rtol=1e-5)
 
 
 class _SqrtAtZero(torch.nn.Module):
@@ -455,7 +588,8 @@ def test_a_non_finite_loss_rolls_back_to_the_weights_of_the_last_finite_loss():
 
 def test_pause_and_resume_equals_uninterrupted_run_with_every_feature_on():
     cfg = dict(steps=37, optimizer="sgd_momentum", lr=0.02, momentum=0.7, weight_decay=1e-3,
-               clip_norm=0.5, tbptt=3, eval_every=4, patience=50, target_loss=1e-9, seed=7)
+               clip_norm=0.5, tbptt=3, eval_every=4, patience=50, target_loss=1e-9, seed=7,
+               diagnostics_every=None)
     a, b = _toy(**cfg), _toy(**cfg)
     a.run()
     for chunk in (5, 1, 3, 11, 100):
@@ -464,6 +598,7 @@ def test_pause_and_resume_equals_uninterrupted_run_with_every_feature_on():
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(p, q)
     assert a.history == b.history and a.grad_norms == b.grad_norms
+    assert a.hidden_grad_steps == b.hidden_grad_steps == a.eval_steps
     assert all(np.array_equal(u, v) for u, v in zip(a.hidden_grad_history, b.hidden_grad_history))
 
 
@@ -479,6 +614,10 @@ def test_pause_and_resume_equals_uninterrupted_run_with_every_feature_on():
     (dict(min_delta=-0.1), "min_delta"),
     (dict(steps=0), "steps"),
     (dict(diagnostics="yes"), "diagnostics"),
+    (dict(diagnostics_every=0), "diagnostics_every"),
+    (dict(diagnostics_every=-0.5), "diagnostics_every"),
+    (dict(diagnostics_every=float("inf")), "diagnostics_every"),
+    (dict(diagnostics_every="1"), "diagnostics_every"),
 ])
 def test_config_refuses_bad_values(bad, match):
     with pytest.raises(ValueError, match=match):
