@@ -359,7 +359,7 @@ def train_controls(*, seed: int, defaults: TrainConfig | None = None,
         target_loss=None if target is None or not math.isfinite(target) else float(target),
         patience=None if patience is None else int(patience),
         eval_every=d.eval_every, seed=seed, momentum=d.momentum, min_delta=d.min_delta,
-        diagnostics=d.diagnostics,
+        diagnostics=d.diagnostics, diagnostics_every=d.diagnostics_every,
     )
 
 
@@ -608,9 +608,9 @@ def diagnostics(trainer, key: str) -> None:
         if trainer.hidden_grads is not None:
             history = trainer.hidden_grad_history
             show_chart(_figure_once("hidden_grads", trainer, lambda: charts.hidden_grad_profile(
-                trainer.hidden_grads, latest_step=trainer.eval_steps[-1],
+                trainer.hidden_grads, latest_step=trainer.hidden_grad_steps[-1],
                 first=history[0] if len(history) > 1 else None,
-                first_step=trainer.eval_steps[0])), key="hidden_grad_chart")
+                first_step=trainer.hidden_grad_steps[0])), key="hidden_grad_chart")
     where = ("only at the last step" if trainer.task.target_steps == "last"
              else "at the recall steps" if key == "copy" else "at every step")
     st.caption(
