@@ -44,7 +44,8 @@ weights = links.choice(
     help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.",
 )
 if weights == "trained":
-    if trained is None or trained.step == 0:
+    from_file = st.session_state.get("train_from_file", False)  # weights uploaded on Train
+    if trained is None or (trained.step == 0 and not from_file):
         st.info(
             "Nothing has been trained yet: train a model on the **Train** page first. Showing "
             "fresh weights meanwhile.",
@@ -89,9 +90,13 @@ if T < 2:
 
 if weights == "trained":
     rnn = trained.model.rnn
+    origin = f"trained for {trained.step} steps on the Train page"
+    if from_file:
+        origin = "loaded from a file on the Train page" + (
+            f", then trained {trained.step} more steps" if trained.step else "")
     st.caption(
-        f"Weights: the {CELLS[config.cell].label} trained for {trained.step} steps on the "
-        f"Train page (hidden_size {config.hidden_size}). Input: {description}."
+        f"Weights: the {CELLS[config.cell].label} {origin} "
+        f"(hidden_size {config.hidden_size}). Input: {description}."
     )
 else:
     rnn = build_from_config(config).rnn

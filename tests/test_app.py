@@ -299,3 +299,21 @@ def test_bad_typed_initial_state_says_why_and_keeps_the_other():
     at.text_input(key="c0_values").set_value("x").run()
     assert [e.value.split(":")[0] for e in at.error] == ["c₀"]  # h₀ = 0.3 is still used
     assert not at.exception
+
+
+def test_weights_loaded_from_a_file_open_in_step_through_before_any_training():
+    """A model uploaded on the Train page (a trainer at step 0, flagged as from a file) is shown
+    with its own weights, not replaced by fresh ones."""
+    import torch
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.switch_page("app_pages/train.py").run()
+    trainer = at.session_state["trainer"]
+    with torch.no_grad():
+        trainer.model.rnn.weight_hh_l0.fill_(0.01)  # unlike any fresh initialisation
+    at.session_state["train_from_file"] = True
+    at.switch_page("app_pages/step_through.py").run()
+    at.radio(key="weights").set_value("trained").run()
+    assert not at.exception
+    assert any("loaded from a file on the Train page" in c.value for c in at.caption)
+    assert not any("Nothing has been trained yet" in i.value for i in at.info)
