@@ -29,4 +29,17 @@ def wait_idle(page):
     page.wait_for_selector(IDLE, timeout=60_000)
 
 
-__all__ = ["CHROMIUM", "IDLE", "ROOT", "wait_idle"]
+def settled(page, read, *, interval_ms: int = 2000, tries: int = 5):
+    """``read(page)`` once two readings ``interval_ms`` apart agree (at most ``tries`` waits):
+    after a pause, a frame already in flight may still land, late on a loaded machine."""
+    value = read(page)
+    for _ in range(tries):
+        page.wait_for_timeout(interval_ms)
+        now = read(page)
+        if now == value:
+            break
+        value = now
+    return value
+
+
+__all__ = ["CHROMIUM", "IDLE", "ROOT", "settled", "wait_idle"]

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,3 +64,13 @@ def page(browser_page):
     return browser_page
 
 
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train faster on one PyTorch thread, far faster when other processes share
+    the cores (two OpenMP threads then wait on each other). Restores the count afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,7 +9,7 @@ import pytest
 from pathlib import Path
 
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
-from browser import ROOT, wait_idle as _wait_idle
+from browser import ROOT, settled, wait_idle as _wait_idle
 
 PAGES = {"": "Cell & parameters", "step_through": "Step through", "train": "Train"}
 
@@ -65,13 +65,7 @@ def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
     # a frame already in flight when the toggle went off may still arrive (late on a loaded
     # machine); after that the counter must stay put
     _wait_idle(page)
-    paused = _step_counter(page)
-    for _ in range(5):
-        page.wait_for_timeout(2000)
-        now = _step_counter(page)
-        if now == paused:
-            break
-        paused = now
+    paused = settled(page, _step_counter)
     page.wait_for_timeout(2000)
     assert _step_counter(page) == paused
     assert not page.locator("[data-testid='stCheckbox']").filter(has_text="Play").locator(

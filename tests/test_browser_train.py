@@ -31,13 +31,7 @@ def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
     page.get_by_role("button", name="Pause").click()
     wait_idle(page)
     # a frame already in flight may still land: wait until the count holds still
-    paused = _loss_points(page)
-    for _ in range(10):
-        page.wait_for_timeout(1500)
-        now = _loss_points(page)
-        if now == paused:
-            break
-        paused = now
+    paused = settled(page, _loss_points, interval_ms=1500, tries=10)
     page.wait_for_timeout(1500)
     assert _loss_points(page) == paused > first
     assert "paused" in page.locator("[data-testid='stProgress']").inner_text()

@@ -12,14 +12,7 @@ from explorer.tasks import build_task
 from explorer.training import TrainConfig
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train faster on one thread, far faster when other processes share the
-    cores (two OpenMP threads then wait on each other)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _comparison(task="adding", config=CellConfig(), **train):
