@@ -20,7 +20,7 @@ def _wait_points_above(page, n: int, timeout: int = 60_000) -> int:
 
 
 def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
-    page.goto(f"{server}/train?task=sine")
+    page.goto(f"{server}/train?task=sine&steps=20000")  # runs long enough to pause on a fast machine
     wait_idle(page)
     page.wait_for_function(f"() => ({LOSS_POINTS})() >= 0", timeout=30_000)
     assert _loss_points(page) == 0  # the chart is there, empty, before Start
