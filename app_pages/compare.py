@@ -7,7 +7,6 @@ import time
 
 import streamlit as st
 
-from explorer import charts
 from explorer.compare import BASELINE_COLUMNS, Comparison, cell_configs, reference_losses
 from explorer.config import CELLS
 from explorer.training import TrainConfig
@@ -227,10 +226,10 @@ def reading_the_chart() -> None:
     )
 
 
-@st.fragment(run_every=0.5 if status == "running" else None)
+@st.fragment(run_every=ui.TICK if status == "running" else None)
 def live() -> None:
-    """Train the three cells in turn for a slice of time, then redraw; reruns on its own twice
-    a second while running."""
+    """Train the three cells in turn for a slice of time, then redraw; reruns on its own every
+    TICK (0.4 s) while running."""
     comp: Comparison = st.session_state[RUN]
     meta = st.session_state[META]
     was_running = comp.status == "running"
@@ -240,7 +239,7 @@ def live() -> None:
         # the session's lock keeps two threads from stepping the same models at once
         with ui.trainer_lock(), ui.one_thread(biggest):
             if comp.status == "running":
-                comp.run(seconds=0.35)
+                comp.run(seconds=0.6 * ui.TICK)  # training and redraw fit in a tick
     progress(comp)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":
@@ -253,12 +252,11 @@ def live() -> None:
     cards(comp, table, meta)
     if comp.step or any(t.history for t in comp.trainers.values()):
         refs = tuple(reference_losses(comp.task, evaluation)) if evaluation else ()
-        data, spec = charts.cell_loss_curves(
+        ui.show_loss_curves(
             {c: t.history for c, t in comp.trainers.items()},
             labels={c: CELLS[c].label for c in comp.trainers}, references=refs, log_y=log_y,
-            y_title=meta["loss_title"])
-        # Vega-Lite, not Plotly: redrawn twice a second without a blank frame (see the chart)
-        st.vega_lite_chart(data, spec, width="stretch", alt="Loss curves of the three cells")
+            y_title=meta["loss_title"], title="Loss of each cell", height=420,
+            max_points=1000, alt="Loss curves of the three cells")
         if meta["key"] == "adding":
             reading_the_chart()
     else:

@@ -15,7 +15,7 @@ from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
 FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
-TICK = 0.5  # seconds between redraws while training: the curve moves at least twice a second
+TICK = ui.TICK  # seconds between redraws while training
 
 sidebar = current_config()
 st.title(f"Train {article(CELLS[sidebar.cell].label)}")
@@ -167,7 +167,7 @@ def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
 
 @st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
-    """Train for a slice of time, then redraw; reruns on its own twice a second while running."""
+    """Train for a slice of time, then redraw; reruns on its own every TICK (0.4 s) while running."""
     tr: Trainer = st.session_state[TRAINER]
     with ui.one_thread(tr.model):
         draw(tr)

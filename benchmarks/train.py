@@ -20,20 +20,20 @@ the second thread's time, so read ``ratio`` there):
   foreach kernels (the same numbers, bit for bit) and its clipping reuses the norms it
   computes anyway, where ``clip_grad_norm_`` computes them again.
 * ``page default with the live chart`` (the headline): the page's rhythm. Its fragment, run
-  every 0.5 s, calls ``trainer.run(seconds=0.3)`` (``ui.slice_seconds``: 0.3 s whenever a
-  redraw takes under 0.15 s; the page trains on one thread) and then redraws the loss curve:
-  ``charts.loss_curve(history)`` with its baseline, handed to ``st.plotly_chart`` through the
-  page's ``show_chart`` (Streamlit in bare mode: the figure is converted, serialised to JSON
-  and hashed into its element id as on the page; only the websocket send is skipped). A round
+  every 0.4 s, calls ``trainer.run(seconds=0.24)`` (``ui.slice_seconds``: 0.24 s whenever a
+  redraw takes under 0.12 s; the page trains on one thread) and then redraws the loss curve:
+  ``charts.loss_curves`` with its baseline, handed to ``st.vega_lite_chart`` through the
+  page's ``show_loss_curves`` (Streamlit in bare mode: the rows are converted to Arrow and the
+  spec serialised as on the page; only the websocket send is skipped). A round
   is one such slice plus its redraw; the bare loop then takes as many steps. The ratio counts
-  the trainer's and the chart's time; the fragment's wait for its next 0.5 s tick is the
+  the trainer's and the chart's time; the fragment's wait for its next 0.4 s tick is the
   page's duty cycle, reported on its own line, not a cost of either.
 * ``... every chart``: the same with, each redraw, every chart the Train page draws for a
   forecast (loss, forecast, gradient norm per tensor, hidden-gradient profile; the page itself
   rebuilds the last three only after a new evaluation), for information: beyond the loss
   curve, drawing is the page's cost, not the trainer's.
 * ``the default 300-step run, start to finish``: ``TrainConfig()`` as the page makes it, from
-  a new trainer to "done" in 0.3 s slices with a loss-chart redraw after each, against 300 bare
+  a new trainer to "done" in 0.24 s slices with a loss-chart redraw after each, against 300 bare
   steps; the median over rounds.
 
 For the page rhythm it also prints how often the hidden-gradient diagnostics were refreshed
@@ -61,7 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explorer import build_model, charts
 from explorer.tasks import ForecastTask, load_series
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
-from explorer.ui import show_chart
+from explorer.ui import show_chart, show_loss_curves
+from explorer.ui.training import TICK
 
 # Streamlit in bare mode (no `streamlit run`): silence its warnings about it
 streamlit.config.set_option("global.showWarningOnDirectExecution", False)
@@ -70,7 +71,8 @@ for _name in list(logging.root.manager.loggerDict):
         logging.getLogger(_name).setLevel(logging.ERROR)
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
-SLICE, PERIOD = 0.3, 0.5  # the page: run(seconds=0.3) in a fragment with run_every=0.5
+PERIOD = TICK  # the page's fragment runs every TICK = 0.4 s ...
+SLICE = 0.6 * TICK  # ... and trains for 0.24 s of it (ui.slice_seconds on a fast machine)
 
 
 def _model():
@@ -158,8 +160,8 @@ def redraw_loss(trainer: Trainer) -> None:
     result = trainer.last_eval or {}
     baselines = ((f"baseline: {result['baseline_label']}", result["baseline"]),) \
         if "baseline" in result else ()
-    show_chart(charts.loss_curve(trainer.history, log_y=True, baselines=baselines),
-               key="loss_chart")
+    show_loss_curves({"model": trainer.history}, log_y=True, references=baselines,
+                     alt="loss")
 
 
 def redraw_all(trainer: Trainer) -> None:
@@ -255,12 +257,12 @@ def costs(task) -> None:
     print(f"\ncost of each piece: a training step {step:.2f} ms; a validation (whole series) "
           f"{val:.2f} ms = {val / step:.2f} steps; hidden_grad_norms {diag:.2f} ms = "
           f"{diag / step:.2f} steps")
-    print("loss chart redraw (loss_curve + st.plotly_chart), by history length:")
+    print("loss chart redraw (loss_curves + st.vega_lite_chart), by history length:")
     for n in (300, 2_000, 20_000):
         history = [{"step": i + 1, "train_loss": 1.0 / (i + 1), "grad_norm": 1.0,
                     **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {})}
                    for i in range(n)]
-        ms = median_ms(lambda: show_chart(charts.loss_curve(history), key="loss_chart"), 7)
+        ms = median_ms(lambda: show_loss_curves({"model": history}, alt="loss"), 7)
         print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * SLICE):4.1f} % of a "
               f"{SLICE:g} s slice")
 
@@ -313,7 +315,7 @@ def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 21) -> None:
     print(f"  {'  the same by the wall clock, with the fragment idle until':56s} "
           f"{'':7s} {'':7s} {headline['wall']:6.2f}        (the page trains {SLICE:g} s "
           f"per {PERIOD:g} s tick)")
-    print(f"  {'  its next 0.5 s tick':56s}")
+    print(f"  {f'  its next {TICK:g} s tick':56s}")
     r = default_run(task, max(5, rounds // 2))
     _row("the default 300-step run, start to finish", r,
          f"{r['seconds']:.2f} s; hidden gradients taken {r['refreshes']} times")

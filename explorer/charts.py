@@ -1,8 +1,8 @@
 """Pure functions from numbers to ``plotly.graph_objects.Figure``: labelled axes, units, fixed
 colour ranges. No model maths happens here; callers pass arrays in.
 
-One exception: :func:`cell_loss_curves` returns a Vega-Lite spec and its data (the Compare
-page's three live curves; see its docstring for why).
+One exception: :func:`loss_curves` returns a Vega-Lite spec and its data (the live loss chart
+of the Train and Compare pages; see its docstring for why).
 """
 
 from __future__ import annotations
@@ -214,95 +214,6 @@ def sequence(
 
 
 MAX_CURVE_POINTS = 2000  # a live chart redrawn twice a second stays cheap to send
-
-
-def loss_curve(
-    history: list[dict],
-    *,
-    log_y: bool = True,
-    height: int = 340,
-    y_title: str = "mean squared error (normalised)",
-    baselines: tuple[tuple[str, float], ...] = (),
-    extra: tuple[tuple[str, list[float]], ...] = (),
-) -> go.Figure:
-    """Training loss per step and validation loss at each evaluation (in ``y_title``'s unit).
-
-    ``baselines``: ``(label, value)`` horizontal dashed lines (a rule that needs no training).
-    ``extra``: ``(label, losses)`` further curves, one loss per step from step 1 (the tutorial's
-    own loops). Above ``MAX_CURVE_POINTS`` steps the training curve shows every k-th step (the
-    last always included); every validation point is kept."""
-    val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
-    stride = max(1, -(-len(history) // MAX_CURVE_POINTS))
-    history = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
-    steps = [r["step"] for r in history]
-    # y as numpy arrays, not lists: plotly deep-copies lists (4-8x the cost of the figure).
-    # x stays a list: plotly.js keeps a typed array as {dtype, bdata} in gd.data, and the
-    # browser tests read gd.data[0].x.length
-    lines = [
-        go.Scatter(
-            x=steps,
-            y=np.asarray([r["train_loss"] for r in history], dtype=np.float64),
-            mode="lines",
-            name="train (batch)",
-            line=dict(color="#1f77b4", width=1.5),
-        )
-    ]
-    if val:
-        lines.append(
-            go.Scatter(
-                x=np.asarray([s for s, _ in val], dtype=np.int64),
-                y=np.asarray([v for _, v in val], dtype=np.float64),
-                mode="lines+markers",
-                name="validation",
-                line=dict(color="#d62728", width=2.5),
-            )
-        )
-    dashes = ["dot", "dash", "dashdot", "longdash"]
-    colours = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
-    for j, (label, losses) in enumerate(extra):
-        lines.append(
-            go.Scatter(
-                x=np.arange(1, len(losses) + 1),
-                y=np.asarray(losses, dtype=np.float64),
-                mode="lines",
-                name=label,
-                line=dict(color=colours[j % 4], width=2.5, dash=dashes[j % 4]),
-            )
-        )
-    last = max([*steps, *(len(losses) for _, losses in extra)], default=1)
-    for j, (label, value) in enumerate(baselines):
-        if value is not None and np.isfinite(value):
-            lines.append(
-                go.Scatter(
-                    x=[0, max(last, 1)],
-                    y=[value, value],
-                    mode="lines",
-                    name=label,
-                    line=dict(color=["#555555", "#bbbbbb"][j % 2], width=1.5, dash="dash"),
-                    hovertemplate=f"{label}: %{{y:.4g}}<extra></extra>",
-                )
-            )
-    values = [r["train_loss"] for r in history] + [v for _, v in val]
-    values += [v for _, v in baselines if v is not None] + [
-        float(x) for _, losses in extra for x in losses
-    ]
-    yaxis = _log_ticks(values) if log_y else {}
-    xaxis = dict(tickformat="d", dtick=max(1, _nice(last / 6)))
-    # more than two curves: the legend goes below the axis, where its rows cover nothing
-    below = len(lines) > 2
-    legend = dict(orientation="h", yanchor="top", y=-0.22) if below else dict(orientation="h", y=1.12)
-    return _figure(
-        lines,
-        "Loss",
-        "optimiser step",
-        y_title,
-        height + (30 * ((len(lines) + 1) // 2) if below else 0),
-        xaxis=xaxis,
-        yaxis=yaxis,
-        legend=legend,
-        margin=dict(l=60, r=20, t=50, b=60 + (30 * ((len(lines) + 1) // 2) if below else 0)),
-        uirevision="loss",
-    )
 
 
 def _nice(x: float) -> float:
@@ -772,46 +683,56 @@ def compare_runs(
 CELL_COLOURS = {"rnn": "#1f77b4", "lstm": "#ff7f0e", "gru": "#2ca02c"}  # one colour per cell
 
 
-def cell_loss_curves(
+def loss_curves(
     histories: dict[str, list[dict]],
     *,
     labels: dict[str, str] | None = None,
     references: tuple[tuple[str, float], ...] = (),
+    extra: tuple[tuple[str, list[float]], ...] = (),
     log_y: bool = True,
     y_title: str = "loss",
-    height: int = 420,
-    max_points: int = 1000,
+    title: str = "Loss",
+    height: int = 380,
+    max_points: int = MAX_CURVE_POINTS,
+    scale: float = 1.0,
 ):
-    """RNN vs LSTM vs GRU, overlaid: each cell's training loss (thin, faded: one batch per
-    step) and validation loss (bold, one point per evaluation) in the cell's colour, and
-    ``references`` as black horizontal lines (dashed, then dotted).
+    """The live loss chart of the Train page (one model) and the Compare page (RNN vs LSTM vs
+    GRU, overlaid), in ``y_title``'s unit against the optimiser step.
+
+    ``histories``: ``{key: Trainer.history}`` (rows with ``step``, ``train_loss`` and, at
+    evaluations, ``val_loss``); ``labels``: each key's name in the legend (default the key).
+    One history: its training loss (one batch per step) in blue and its validation loss (one
+    point per evaluation) in red. Several: each in its colour (``CELL_COLOURS`` for the keys
+    "rnn", "lstm", "gru"), training thin and faded, validation bold. ``references``:
+    ``(label, value)`` black horizontal lines, dashed then dotted (rules that need no training;
+    non-finite values left out). ``extra``: ``(label, losses)`` further curves with one loss per
+    step from step 1 (the tutorial's own loops), coloured and dashed. Above ``max_points`` steps
+    a training curve keeps every k-th step and the last; every validation point is kept.
+    ``scale``: font and height factor (presenter mode). On a log axis, losses <= 0 are left out.
 
     Returns ``(data, spec)`` for ``st.vega_lite_chart(data, spec)``: a ``pandas.DataFrame`` in
-    long form (``step``, ``loss``, ``cell``, ``curve``, ``kind`` = "train", "validation" or
-    "reference") and a Vega-Lite spec that does not depend on the data. Vega-Lite, not Plotly,
-    for this one chart: it is redrawn twice a second while three models train, and Streamlit
-    remounts a Plotly chart whenever its figure changes (a blank frame at about one redraw in
-    eight in our browser checks), while a Vega-Lite chart whose spec stays the same gets its
-    new rows in place, without a blank frame.
-
-    ``histories``: ``{cell key: Trainer.history}`` (rows with ``step``, ``train_loss`` and, at
-    evaluations, ``val_loss``); ``labels``: each cell's name (default its key). Above
-    ``max_points`` steps a training curve keeps every k-th step (and the last): three curves
-    of 1,000 points are more than a plot 1,000 pixels wide can show, and each redraw sends them
-    to the browser again.
+    long form (``step``, ``loss``, ``cell``, ``curve``, ``kind`` = "train", "validation",
+    "extra" or "reference") and a Vega-Lite spec that does not depend on the data. Vega-Lite,
+    not Plotly, for this one chart: it is redrawn twice a second while training runs, and
+    Streamlit remounts a Plotly chart whenever its figure changes (its element id hashes the
+    figure), so the chart went blank for a moment at about every other redraw in our browser
+    checks; a Vega-Lite chart whose spec stays the same gets its new rows in place.
     """
     import pandas as pd
 
     labels = {c: (labels or {}).get(c, c) for c in histories}
     rows, last = [], 1
-    for cell, history in histories.items():
+    for key, history in histories.items():
         stride = max(1, -(-len(history) // max_points))
         shown = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
-        rows += [(r["step"], r["train_loss"], labels[cell], "train (batch)", "train")
+        rows += [(r["step"], r["train_loss"], labels[key], "train (batch)", "train")
                  for r in shown]
-        rows += [(r["step"], r["val_loss"], labels[cell], "validation", "validation")
+        rows += [(r["step"], r["val_loss"], labels[key], "validation", "validation")
                  for r in history if "val_loss" in r]
         last = max(last, history[-1]["step"] if history else 1)
+    for label, losses in extra:
+        rows += [(step, loss, "", label, "extra") for step, loss in enumerate(losses, 1)]
+        last = max(last, len(losses))
     refs = [(label, value) for label, value in references
             if value is not None and np.isfinite(value)]
     for label, value in refs:
@@ -819,11 +740,14 @@ def cell_loss_curves(
     data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"])
     data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
 
+    def size(points: float) -> int:
+        return round(points * scale)
+
     # sizes on the axes and legends themselves: Streamlit's chart theme overrides ``config``
-    axis = {"labelFontSize": 14, "titleFontSize": 15, "titleFontWeight": "normal"}
+    axis = {"labelFontSize": size(14), "titleFontSize": size(15), "titleFontWeight": "normal"}
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
-    legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": 14,
-              "titleFontSize": 14, "labelLimit": 320, "columnPadding": 16}
+    legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
+              "titleFontSize": size(14), "labelLimit": 320, "columnPadding": 16}
     y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis,
          "scale": {"type": "log", "nice": False} if log_y else {"zero": False}}
     x = {"field": "step", "type": "quantitative", "title": "optimiser step",
@@ -831,39 +755,60 @@ def cell_loss_curves(
          "axis": axis | {"format": "d", "tickMinStep": 1, "tickCount": 8}}
     tooltip = [{"field": "cell"}, {"field": "curve"}, {"field": "step"},
                {"field": "loss", "format": ".4g"}]
-    colour = {"field": "cell", "type": "nominal", "title": "cell",
-              "scale": {"domain": list(labels.values()),
-                        "range": [CELL_COLOURS.get(c, "#555555") for c in labels]},
-              "legend": legend | {"symbolStrokeWidth": 3}}
+    one = len(histories) == 1
+    if one:  # one model: the colour tells training from validation
+        colour = {"field": "curve", "type": "nominal", "title": None,
+                  "scale": {"domain": ["train (batch)", "validation"],
+                            "range": ["#1f77b4", "#d62728"]}}
+        tooltip = tooltip[1:]
+    else:  # several: the colour tells the models apart, the line's weight the curve
+        colour = {"field": "cell", "type": "nominal", "title": "cell",
+                  "scale": {"domain": list(labels.values()),
+                            "range": [CELL_COLOURS.get(c, "#555555") for c in labels]}}
+    colour["legend"] = legend | {"symbolStrokeWidth": 3}
 
     def layer(kind: str, mark: dict, **encoding) -> dict:
-        return {"transform": [{"filter": f"datum.kind === '{kind}'"}], "mark": mark,
+        return {"transform": [{"filter": f"datum.kind === '{kind}'"}],
+                "mark": mark | {"clip": True},
                 "encoding": {"x": x, "y": y, "tooltip": tooltip, **encoding}}
 
-    layers = [  # one colour legend (the validation layer's); the faded lines share its scale
-        layer("train", {"type": "line", "strokeWidth": 1, "opacity": 0.35, "clip": True},
+    def dashed(domain: list[str], title: str, **scales) -> dict:
+        return {"field": "curve", "type": "nominal", "title": title,
+                "scale": {"domain": domain,
+                          "range": [[6, 4], [2, 3], [8, 3, 2, 3], [1, 1]][:len(domain)]},
+                "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
+                                    "symbolStrokeWidth": 2, "direction": "vertical",
+                                    "columns": 1, **scales}}
+
+    layers = [  # one colour legend (the validation layer's); the training layer shares its scale
+        layer("train", {"type": "line", "strokeWidth": 1.5 if one else 1,
+                        "opacity": 0.9 if one else 0.35},
               color=colour | {"legend": None}, detail={"field": "cell"}),
-        layer("validation", {"type": "line", "strokeWidth": 3, "clip": True,
-                             "point": {"size": 18, "filled": True}},
+        layer("validation", {"type": "line", "strokeWidth": 2.5 if one else 3,
+                             "point": {"size": size(18), "filled": True}},
               color=colour, detail={"field": "cell"}),
     ]
+    if extra:
+        names = [label for label, _ in extra]
+        layers.append(layer(
+            "extra", {"type": "line", "strokeWidth": 2.5},
+            color={"field": "curve", "type": "nominal", "legend": None,
+                   "scale": {"domain": names,
+                             "range": ["#2ca02c", "#9467bd", "#8c564b", "#e377c2"][:len(names)]}},
+            strokeDash=dashed(names, "for comparison")))
     if refs:
         layers.append(layer(
-            "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333", "clip": True},
-            strokeDash={"field": "curve", "type": "nominal", "title": "no training",
-                        "scale": {"domain": [label for label, _ in refs],
-                                  "range": [[6, 4], [2, 3], [8, 3, 2, 3]][:len(refs)]},
-                        "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
-                                            "symbolStrokeWidth": 2, "direction": "vertical",
-                                            "columns": 1}}))
+            "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333"},
+            strokeDash=dashed([label for label, _ in refs], "no training")))
     spec = {
-        "title": {"text": "Loss of each cell", "fontSize": 17, "anchor": "start",
-                  "subtitle": "thin: each training batch · bold: validation",
-                  "subtitleFontSize": 14},
-        "height": height,
+        "title": {"text": title, "fontSize": size(17), "anchor": "start"} | ({} if one else {
+            "subtitle": "thin: each training batch · bold: validation",
+            "subtitleFontSize": size(14)}),
+        "height": size(height),
         "layer": layers,
-        # the faded layer has its own (identical) colour scale without a legend, so that one
-        # legend, the validation layer's, names the cells
-        "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
+        # each layer has its own colour and dash scales (the same domains where they share a
+        # field), so that one legend names each thing once
+        "resolve": {"scale": {"color": "independent", "strokeDash": "independent"},
+                    "legend": {"color": "independent", "strokeDash": "independent"}},
     }
     return data, spec

@@ -42,4 +42,19 @@ def settled(page, read, *, interval_ms: int = 2000, tries: int = 5):
     return value
 
 
-__all__ = ["CHROMIUM", "IDLE", "ROOT", "settled", "wait_idle"]
+# The live loss chart (charts.loss_curves, Vega-Lite drawn as SVG: one path per line, one "L"
+# per segment): points of each line by "<stroke colour> <stroke width>"; null without a chart.
+LINE_POINTS = """() => {
+  const chart = document.querySelector("[data-testid='stVegaLiteChart']");
+  if (!chart) return null;
+  return Object.fromEntries([...chart.querySelectorAll("g.mark-line path")].map(p => [
+    p.getAttribute('stroke') + ' ' + p.getAttribute('stroke-width'),
+    (p.getAttribute('d').match(/L/g) || []).length + 1]));
+}"""
+
+
+def line_points(page) -> dict[str, int] | None:
+    return page.evaluate(LINE_POINTS)
+
+
+__all__ = ["CHROMIUM", "IDLE", "LINE_POINTS", "ROOT", "line_points", "settled", "wait_idle"]

@@ -1,8 +1,10 @@
 """Headless app tests with streamlit.testing.v1.AppTest: every page, cell changes, bad input,
 and live training."""
+import json
 from pathlib import Path
 
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,8 +126,9 @@ def test_training_adds_loss_points_and_rerun_keeps_them():
     trainer = at.session_state["trainer"]
     first = trainer.step
     assert first > 0
-    loss = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "Loss")
-    assert len(loss["data"][0]["x"]) > 0
+    (chart,) = at.get("vega_lite_chart")  # the live loss curve
+    assert json.loads(chart.proto.spec)["title"]["text"] == "Loss"
+    assert convert_arrow_bytes_to_pandas_df(chart.proto.data.data)["kind"].eq("train").any()
     at.toggle(key="train_log").set_value(False).run()  # a widget rerun in the middle of training
     assert at.session_state["trainer"] is trainer and trainer.step > first
     at.button(key="train_pause").click().run()

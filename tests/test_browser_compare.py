@@ -1,13 +1,11 @@
 """Real browser: the Compare page trains three cells live and their curves grow together."""
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
-from browser import wait_idle
+from browser import LINE_POINTS, wait_idle
 
-# Points of each cell's faded training-loss line in the Vega-Lite chart (SVG renderer: one
-# path per line, one "L" per segment), by stroke colour: charts.CELL_COLOURS.
+# each cell's faded training-loss line (stroke width 1) by colour: charts.CELL_COLOURS
 COLOURS = {"rnn": "#1f77b4", "lstm": "#ff7f0e", "gru": "#2ca02c"}
-POINTS = """() => Object.fromEntries([...document.querySelectorAll(
-    "[data-testid='stVegaLiteChart'] g.mark-line path[stroke-width='1']")].map(
-    p => [p.getAttribute('stroke'), (p.getAttribute('d').match(/L/g) || []).length + 1]))"""
+POINTS = f"""() => Object.fromEntries(Object.entries(({LINE_POINTS})() || {{}})
+    .filter(([k]) => k.endsWith(' 1')).map(([k, n]) => [k.split(' ')[0], n]))"""
 
 
 def _points(page) -> dict[str, int]:

@@ -220,7 +220,7 @@ def _page():
 
 
 def _curve_lengths(data) -> dict[str, int]:
-    """Points in each cell's training curve (the rows of charts.cell_loss_curves)."""
+    """Points in each cell's training curve (the rows of charts.loss_curves)."""
     return data[data["kind"] == "train"].groupby("cell").size().to_dict()
 
 
@@ -289,7 +289,7 @@ def test_page_changed_settings_wait_for_reset():
 # --------------------------------------------------------------------------- chart and rules
 
 def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
-    from explorer.charts import cell_loss_curves
+    from explorer.charts import loss_curves
 
     def history(n, scale):
         return [{"step": s, "train_loss": scale / s, **({"val_loss": scale} if s % 10 == 0
@@ -297,8 +297,9 @@ def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
 
     labels = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
     refs = (("always 1.0", 0.16), ("nearer number", 0.08), ("broken", float("nan")))
-    data, spec = cell_loss_curves({"rnn": history(30, 1.0), "lstm": history(30, 2.0),
-                                   "gru": history(30, 3.0)}, labels=labels, references=refs)
+    data, spec = loss_curves({"rnn": history(30, 1.0), "lstm": history(30, 2.0),
+                              "gru": history(30, 3.0)}, labels=labels, references=refs,
+                             max_points=1000)  # as the Compare page draws it
     train = data[data["kind"] == "train"]
     assert train.groupby("cell").size().to_dict() == {"Vanilla RNN": 30, "LSTM": 30, "GRU": 30}
     gru_val = data[(data["kind"] == "validation") & (data["cell"] == "GRU")]
@@ -307,8 +308,8 @@ def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
     assert ref["curve"].tolist() == ["always 1.0"] * 2 + ["nearer number"] * 2  # NaN left out
     assert ref["step"].tolist() == [0, 30, 0, 30]
     # a longer run: new rows, the same spec (so the browser updates the chart in place)
-    data2, spec2 = cell_loss_curves({c: history(5000, 1.0) for c in labels}, labels=labels,
-                                    references=refs)
+    data2, spec2 = loss_curves({c: history(5000, 1.0) for c in labels}, labels=labels,
+                               references=refs, max_points=1000)
     assert spec2 == spec
     counts = data2[data2["kind"] == "train"].groupby("cell").size()
     assert (counts <= 1001).all() and (counts >= 1000).all()  # every 5th step, and the last
@@ -317,7 +318,7 @@ def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
     colour = spec["layer"][1]["encoding"]["color"]["scale"]
     assert colour["domain"] == ["Vanilla RNN", "LSTM", "GRU"]
     assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
-    _, linear = cell_loss_curves({"rnn": history(3, 1.0)}, log_y=False)
+    _, linear = loss_curves({"rnn": history(3, 1.0)}, log_y=False)
     assert "type" not in linear["layer"][0]["encoding"]["y"]["scale"]
 
 

@@ -32,6 +32,14 @@ def _figures(at) -> dict:
     return {f["layout"]["title"]["text"]: f for f in figures}
 
 
+def _loss(at):
+    """The live loss chart: its rows (one per point: step, loss, curve, kind) and its spec."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    (proto,) = [c.proto for c in at.get("vega_lite_chart")]
+    return convert_arrow_bytes_to_pandas_df(proto.data.data), json.loads(proto.spec)
+
+
 def _train(at, runs: int = 3):
     at.button(key="train_start").click().run()
     for _ in range(runs):
@@ -49,13 +57,16 @@ def test_every_task_trains_and_draws_its_results(task):
     at.button(key="train_pause").click().run()  # paused: every chart shows the latest numbers
     assert at.session_state["trainer_task"] == task
     assert trainer.step > 0 and len(trainer.history) == trainer.step
-    loss = _figures(at)["Loss"]
+    loss, _ = _loss(at)
     # the training curve holds one point per step so far, the last being the latest step
-    assert loss["data"][0]["x"][-1] == trainer.step
-    assert _array(loss["data"][0]["y"])[-1] == pytest.approx(trainer.history[-1]["train_loss"])
+    train = loss[loss["kind"] == "train"]
+    drawn = [r["step"] for r in trainer.history if r["train_loss"] > 0]  # log axis: no zeros
+    assert train["step"].tolist() == drawn and drawn[-1] >= trainer.step - 1
+    assert train["loss"].iloc[-1] == pytest.approx(
+        next(r["train_loss"] for r in trainer.history if r["step"] == drawn[-1]))
     # the task's own baseline is drawn beside the loss, at the value its evaluate() gives
-    baseline = next(d for d in loss["data"] if d["name"].startswith("baseline"))
-    assert baseline["y"][0] == pytest.approx(trainer.last_eval["baseline"])
+    baseline = loss[loss["curve"].str.startswith("baseline")]
+    assert baseline["loss"].iloc[0] == pytest.approx(trainer.last_eval["baseline"])
     # the model is built for the task: its ends are the task's, not the sidebar's
     config = at.session_state["trainer_signature"][0]
     assert (config.input_size, config.output_size) == (trainer.task.input_size,
@@ -106,13 +117,14 @@ def test_rerun_mid_training_keeps_points_and_steps():
     assert not at.exception
     assert at.session_state["trainer"] is trainer
     assert trainer.step > step and trainer.history[:step] == points  # kept, and still going
-    assert _figures(at)["Loss"]["layout"]["yaxis"].get("type") != "log"
+    assert "type" not in _loss(at)[1]["layer"][0]["encoding"]["y"]["scale"]  # linear y
     # leaving the page and coming back keeps the run and its curve
     at.switch_page("app_pages/cell.py").run()
     at.switch_page(TRAIN).run()
     assert at.session_state["trainer"] is trainer and trainer.step >= step
     assert at.selectbox(key="task").value == "adding"
-    assert _figures(at)["Loss"]["data"][0]["x"][-1] == trainer.step
+    loss, spec = _loss(at)
+    assert loss[loss["kind"] == "train"]["step"].max() == trainer.step
 
 
 def test_pause_resume_and_stop():
@@ -219,11 +231,10 @@ def test_tutorial_draws_its_from_scratch_and_nn_rnn_curves():
 
     at = _open(task="tutorial")
     _train(at, runs=1)
-    loss = _figures(at)["Loss"]
-    curves = {d["name"]: d for d in loss["data"]}
+    loss, _ = _loss(at)
     ref = run_tutorial(0)
-    scratch = _array(curves["tutorial, from scratch (one bias)"]["y"])
-    concise = _array(curves["tutorial, nn.RNN"]["y"])
+    scratch = loss[loss["curve"] == "tutorial, from scratch (one bias)"]["loss"].to_numpy()
+    concise = loss[loss["curve"] == "tutorial, nn.RNN"]["loss"].to_numpy()
     assert len(scratch) == len(concise) == 100  # the tutorial's 100 epochs
     assert list(scratch) == pytest.approx(ref.scratch, rel=1e-6)
     assert list(concise) == pytest.approx(ref.torch, rel=1e-6)

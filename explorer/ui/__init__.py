@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .. import charts
 from ..config import CELLS, LIMITS, CellConfig
 from ..presets import STEP_PARAMS
 from . import links
@@ -118,6 +119,14 @@ def show_chart(fig, key: str) -> None:
     fonts and height in presenter mode)."""
     st.plotly_chart(links.for_screen(fig), width="stretch", key=key,
                     config={"displaylogo": False})
+
+
+def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
+    """``charts.loss_curves(histories, **options)`` drawn with ``st.vega_lite_chart`` (redrawn
+    in place while training runs; larger in presenter mode)."""
+    data, spec = charts.loss_curves(
+        histories, scale=links.PRESENTER_SCALE if links.presenter() else 1.0, **options)
+    st.vega_lite_chart(data, spec, width="stretch", alt=alt)
 
 
 INPUT_KINDS = {

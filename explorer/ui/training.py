@@ -25,7 +25,7 @@ from ..tasks import (
     value_columns,
 )
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
-from . import show_chart
+from . import show_chart, show_loss_curves
 
 URL = "query-params"
 SESSION = "session"
@@ -440,9 +440,9 @@ def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
         baselines.append(("baseline: seasonal naive", result["seasonal_naive_loss"]))
     if result.get("unigram_loss") is not None:
         baselines.append(("baseline: letter frequencies", result["unigram_loss"]))
-    show_chart(charts.loss_curve(trainer.history, log_y=log_y, y_title=meta["loss_title"],
-                                 baselines=tuple(baselines), extra=tuple(extra)),
-               key="loss_chart")
+    show_loss_curves({"model": trainer.history}, log_y=log_y, y_title=meta["loss_title"],
+                     references=tuple(baselines), extra=tuple(extra),
+                     alt="Training and validation loss of the model")
 
 
 def _gain(model: float, baseline: float) -> str:
@@ -654,6 +654,9 @@ def one_thread(model):
 
 
 DRAW_COST = "train_draw_seconds"  # a running average of how long one redraw takes
+# seconds between redraws while a run trains (Train and Compare): 2.5 redraws a second, so the
+# loss curve moves at least twice a second with room for a late tick
+TICK = 0.4
 
 
 def start_clock() -> float:
@@ -673,7 +676,7 @@ def record_draw(start: float) -> None:
 def slice_seconds(tick: float) -> float:
     """How long to train before the next redraw, so that training plus drawing fit in one
     ``tick``: ``tick`` minus the measured cost of a redraw (with 10 % to spare), between 0.1 s
-    and 0.6 of ``tick``. On a fast machine that is 0.3 s of training per 0.5 s tick; on a
+    and 0.6 of ``tick``. On a fast machine that is 0.24 s of training per 0.4 s tick; on a
     loaded one the training slice shrinks rather than the curve freezing."""
     cost = st.session_state.get(DRAW_COST, 0.1)
     return min(0.6 * tick, max(0.1, 0.9 * tick - cost))
