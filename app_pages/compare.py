@@ -239,7 +239,7 @@ def live() -> None:
         # the session's lock keeps two threads from stepping the same models at once
         with ui.trainer_lock(), ui.one_thread(biggest):
             if comp.status == "running":
-                comp.run(seconds=0.6 * ui.TICK)  # training and redraw fit in a tick
+                comp.run(seconds=0.6 * ui.TICK)  # three evaluations and a table: a shorter slice
     progress(comp)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":

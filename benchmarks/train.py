@@ -20,8 +20,8 @@ the second thread's time, so read ``ratio`` there):
   foreach kernels (the same numbers, bit for bit) and its clipping reuses the norms it
   computes anyway, where ``clip_grad_norm_`` computes them again.
 * ``page default with the live chart`` (the headline): the page's rhythm. Its fragment, run
-  every 0.4 s, calls ``trainer.run(seconds=0.24)`` (``ui.slice_seconds``: 0.24 s whenever a
-  redraw takes under 0.12 s; the page trains on one thread) and then redraws the loss curve:
+  every 0.4 s, calls ``trainer.run(seconds=0.34)`` (``ui.slice_seconds``: 0.4 s less the
+  redraw's cost and a margin, at most 0.34 s; the page trains on one thread) and then redraws the loss curve:
   ``charts.loss_curves`` with its baseline, handed to ``st.vega_lite_chart`` through the
   page's ``show_loss_curves`` (Streamlit in bare mode: the rows are converted to Arrow and the
   spec serialised as on the page; only the websocket send is skipped). A round
@@ -33,7 +33,7 @@ the second thread's time, so read ``ratio`` there):
   rebuilds the last three only after a new evaluation), for information: beyond the loss
   curve, drawing is the page's cost, not the trainer's.
 * ``the default 300-step run, start to finish``: ``TrainConfig()`` as the page makes it, from
-  a new trainer to "done" in 0.24 s slices with a loss-chart redraw after each, against 300 bare
+  a new trainer to "done" in 0.34 s slices with a loss-chart redraw after each, against 300 bare
   steps; the median over rounds.
 
 For the page rhythm it also prints how often the hidden-gradient diagnostics were refreshed
@@ -62,7 +62,7 @@ from explorer import build_model, charts
 from explorer.tasks import ForecastTask, load_series
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
 from explorer.ui import show_chart, show_loss_curves
-from explorer.ui.training import TICK
+from explorer.ui.training import SLICE_SHARE, TICK
 
 # Streamlit in bare mode (no `streamlit run`): silence its warnings about it
 streamlit.config.set_option("global.showWarningOnDirectExecution", False)
@@ -72,7 +72,7 @@ for _name in list(logging.root.manager.loggerDict):
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
 PERIOD = TICK  # the page's fragment runs every TICK = 0.4 s ...
-SLICE = 0.6 * TICK  # ... and trains for 0.24 s of it (ui.slice_seconds on a fast machine)
+SLICE = SLICE_SHARE * TICK  # ... and trains for 0.34 s of it (ui.slice_seconds at most)
 
 
 def _model():
