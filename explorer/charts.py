@@ -748,7 +748,12 @@ def loss_curves(
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
     legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
               "titleFontSize": size(14), "labelLimit": 320, "columnPadding": 16}
-    y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis,
+    y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis | ({
+        # labels at 1, 2 and 5 times a power of ten (log paper's other lines stay unlabelled),
+        # plain numbers down to 0.001, then 1e-4, 2e-5 ... (never 0.000001)
+        "labelExpr": "!test(/^[125]e/, format(datum.value, '.0e')) ? '' : datum.value >= 0.001"
+                     " ? format(datum.value, '~g') : format(datum.value, '.0e')"}
+        if log_y else {}),
          "scale": {"type": "log", "nice": False} if log_y else {"zero": False}}
     x = {"field": "step", "type": "quantitative", "title": "optimiser step",
          "scale": {"nice": False, "domainMin": 0},
@@ -756,59 +761,85 @@ def loss_curves(
     tooltip = [{"field": "cell"}, {"field": "curve"}, {"field": "step"},
                {"field": "loss", "format": ".4g"}]
     one = len(histories) == 1
-    if one:  # one model: the colour tells training from validation
-        colour = {"field": "curve", "type": "nominal", "title": None,
-                  "scale": {"domain": ["train (batch)", "validation"],
-                            "range": ["#1f77b4", "#d62728"]}}
-        tooltip = tooltip[1:]
-    else:  # several: the colour tells the models apart, the line's weight the curve
-        colour = {"field": "cell", "type": "nominal", "title": "cell",
-                  "scale": {"domain": list(labels.values()),
-                            "range": [CELL_COLOURS.get(c, "#555555") for c in labels]}}
-    colour["legend"] = legend | {"symbolStrokeWidth": 3}
 
     def layer(kind: str, mark: dict, **encoding) -> dict:
         return {"transform": [{"filter": f"datum.kind === '{kind}'"}],
                 "mark": mark | {"clip": True},
                 "encoding": {"x": x, "y": y, "tooltip": tooltip, **encoding}}
 
-    def dashed(domain: list[str], title: str, **scales) -> dict:
-        return {"field": "curve", "type": "nominal", "title": title,
-                "scale": {"domain": domain,
-                          "range": [[6, 4], [2, 3], [8, 3, 2, 3], [1, 1]][:len(domain)]},
-                "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
-                                    "symbolStrokeWidth": 2, "direction": "vertical",
-                                    "columns": 1, **scales}}
+    dashes = [[6, 4], [2, 3], [8, 3, 2, 3], [1, 1]]
+    extra_names, ref_names = [label for label, _ in extra], [label for label, _ in refs]
+    extra_colours = ["#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+    if one:
+        # one model: every line is a curve of its own, named once in one legend (colour and
+        # dash on the same field and domain merge into one)
+        names = ["train (batch)", "validation", *extra_names, *ref_names]
+        by_curve = {
+            "field": "curve", "type": "nominal", "title": None,
+            "legend": legend | {"orient": "top", "symbolType": "stroke", "symbolSize": 400,
+                                "symbolStrokeWidth": 2.5, "columns": 2 if len(names) > 3 else 0}}
+        colour = by_curve | {"scale": {"domain": names, "range": [
+            "#1f77b4", "#d62728", *extra_colours[:len(extra)],
+            *["#333333", "#777777", "#333333", "#777777"][:len(refs)]]}}
+        dash = by_curve | {"scale": {"domain": names, "range": [
+            [1, 0], [1, 0], *dashes[:len(extra)], *dashes[:len(refs)]]}}
+        tooltip = tooltip[1:]
+        layers = [
+            layer("train", {"type": "line", "strokeWidth": 1.5, "opacity": 0.9},
+                  color=colour, strokeDash=dash),
+            layer("validation", {"type": "line", "strokeWidth": 2.5,
+                                 "point": {"size": size(18), "filled": True}},
+                  color=colour, strokeDash=dash),
+        ]
+        if extra:
+            layers.append(layer("extra", {"type": "line", "strokeWidth": 2.5},
+                                color=colour, strokeDash=dash))
+        if refs:
+            layers.append(layer("reference", {"type": "line", "strokeWidth": 1.5},
+                                color=colour, strokeDash=dash))
+        resolve = {}
+    else:
+        # several models: the colour tells them apart (one legend, the validation layer's; the
+        # faded training layer shares its domain), a dash each rule that needs no training
+        colour = {"field": "cell", "type": "nominal", "title": "cell",
+                  "scale": {"domain": list(labels.values()),
+                            "range": [CELL_COLOURS.get(c, "#555555") for c in labels]},
+                  "legend": legend | {"symbolStrokeWidth": 3}}
 
-    layers = [  # one colour legend (the validation layer's); the training layer shares its scale
-        layer("train", {"type": "line", "strokeWidth": 1.5 if one else 1,
-                        "opacity": 0.9 if one else 0.35},
-              color=colour | {"legend": None}, detail={"field": "cell"}),
-        layer("validation", {"type": "line", "strokeWidth": 2.5 if one else 3,
-                             "point": {"size": size(18), "filled": True}},
-              color=colour, detail={"field": "cell"}),
-    ]
-    if extra:
-        names = [label for label, _ in extra]
-        layers.append(layer(
-            "extra", {"type": "line", "strokeWidth": 2.5},
-            color={"field": "curve", "type": "nominal", "legend": None,
-                   "scale": {"domain": names,
-                             "range": ["#2ca02c", "#9467bd", "#8c564b", "#e377c2"][:len(names)]}},
-            strokeDash=dashed(names, "for comparison")))
-    if refs:
-        layers.append(layer(
-            "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333"},
-            strokeDash=dashed([label for label, _ in refs], "no training")))
+        def dashed(domain: list[str], title: str) -> dict:
+            return {"field": "curve", "type": "nominal", "title": title,
+                    "scale": {"domain": domain, "range": dashes[:len(domain)]},
+                    "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
+                                        "symbolStrokeWidth": 2, "direction": "vertical",
+                                        "columns": 1}}
+
+        layers = [
+            layer("train", {"type": "line", "strokeWidth": 1, "opacity": 0.35},
+                  color=colour | {"legend": None}, detail={"field": "cell"}),
+            layer("validation", {"type": "line", "strokeWidth": 3,
+                                 "point": {"size": size(18), "filled": True}},
+                  color=colour, detail={"field": "cell"}),
+        ]
+        if extra:
+            layers.append(layer(
+                "extra", {"type": "line", "strokeWidth": 2.5},
+                color={"field": "curve", "type": "nominal", "legend": None,
+                       "scale": {"domain": extra_names,
+                                 "range": extra_colours[:len(extra)]}},
+                strokeDash=dashed(extra_names, "for comparison")))
+        if refs:
+            layers.append(layer(
+                "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333"},
+                strokeDash=dashed(ref_names, "no training")))
+        resolve = {"resolve": {"scale": {"color": "independent", "strokeDash": "independent"},
+                               "legend": {"color": "independent",
+                                          "strokeDash": "independent"}}}
     spec = {
         "title": {"text": title, "fontSize": size(17), "anchor": "start"} | ({} if one else {
             "subtitle": "thin: each training batch · bold: validation",
             "subtitleFontSize": size(14)}),
         "height": size(height),
         "layer": layers,
-        # each layer has its own colour and dash scales (the same domains where they share a
-        # field), so that one legend names each thing once
-        "resolve": {"scale": {"color": "independent", "strokeDash": "independent"},
-                    "legend": {"color": "independent", "strokeDash": "independent"}},
+        **resolve,
     }
     return data, spec
