@@ -776,8 +776,9 @@ def loss_curves(
         names = ["train (batch)", "validation", *extra_names, *ref_names]
         by_curve = {
             "field": "curve", "type": "nominal", "title": None,
+            # one entry a row: the Train page's half-width column can be 320 px on a projector
             "legend": legend | {"orient": "top", "symbolType": "stroke", "symbolSize": 400,
-                                "symbolStrokeWidth": 2.5, "columns": 2 if len(names) > 3 else 0}}
+                                "symbolStrokeWidth": 2.5, "direction": "vertical", "columns": 1}}
         colour = by_curve | {"scale": {"domain": names, "range": [
             "#1f77b4", "#d62728", *extra_colours[:len(extra)],
             *["#333333", "#777777", "#333333", "#777777"][:len(refs)]]}}
@@ -838,7 +839,8 @@ def loss_curves(
         "title": {"text": title, "fontSize": size(17), "anchor": "start"} | ({} if one else {
             "subtitle": "thin: each training batch · bold: validation",
             "subtitleFontSize": size(14)}),
-        "height": size(height),
+        # Streamlit fits legends and axes into the height: one model's legend rows get their own
+        "height": size(height + (20 * len(names) if one else 0)),
         "layer": layers,
         **resolve,
     }
