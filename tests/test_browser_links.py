@@ -156,3 +156,14 @@ def test_presenter_flag_enlarges_fonts(server, page):
     assert big["title"] > 1.3 * normal["title"] and big["height"] > 1.3 * normal["height"]
     assert big["deploy"] == "none"
     assert page.locator("[data-testid='stMain'] [data-testid='stExpander']").first.is_hidden()
+
+
+def test_presenter_link_keeps_the_sidebar_collapsed_through_reruns(server, page):
+    width = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().width"
+    page.goto(f"{server}/train?presenter=1")
+    wait_idle(page)
+    assert page.evaluate(width) < 5  # the projector gets the whole width …
+    page.locator("[data-testid='stCheckbox']").filter(has_text="log-scale loss").click()
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(width) < 5  # … and a rerun (here a toggle; Start alike) keeps it so

@@ -391,7 +391,6 @@ def finish(page, slots, completed: bool = True) -> None:
     flush()
     if not completed:
         return
-    st.session_state.pop(COLLAPSE, None)
     _check_page(page.url_path, st.session_state.get(LINK))
     if _draw_notes(slots[0], page.url_path):
         slots[1].button("Dismiss", key="links_dismiss", on_click=_dismiss, type="tertiary",
@@ -425,10 +424,14 @@ def _draw_notes(slot, path: str) -> bool:
 # ---------------------------------------------------------------- presenter mode
 def initial_sidebar() -> str:
     """``st.set_page_config``'s ``initial_sidebar_state``: a presenter link opens with the
-    sidebar collapsed (the page gets the projector's whole width)."""
+    sidebar collapsed (the page gets the projector's whole width) and keeps saying so while
+    presenter mode stays on: the browser applies a *change* of this setting, so going back to
+    "auto" at the next run (a click on Start) would open the sidebar in front of the class,
+    while the same "collapsed" again leaves it as the teacher left it."""
     if LINK not in st.session_state and st.query_params.get(PRESENTER) == "1":
-        st.session_state[COLLAPSE] = True  # until the first run that completes (a preset
-        # link takes two runs, and the frontend applies the last one's page config)
+        st.session_state[COLLAPSE] = True
+    elif not st.session_state.get(PRESENTER, True):  # presenter mode switched off
+        st.session_state.pop(COLLAPSE, None)
     return "collapsed" if st.session_state.get(COLLAPSE) else "auto"
 
 
