@@ -108,13 +108,17 @@ if signature is not None and (
 ):
     new_trainer()  # nothing trained yet: follow the settings silently
     trainer = st.session_state[TRAINER]
-if trainer is None:
-    st.stop()  # the task controls said why
+if trainer is None or (chosen is None and trainer.status == "ready"
+                       and not st.session_state.get(FROM_FILE)):
+    # the task controls said why (e.g. no CSV uploaded yet); an untouched run of the task
+    # chosen before is not offered in its place
+    st.stop()
 if st.session_state.get(SIGNATURE) != signature:
     st.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
-        "Press **Reset** to start a new run with the new ones.",
+        + ("Press **Reset** to start a new run with the new ones." if chosen is not None else
+           "The task chosen above cannot be trained yet (see above); the run below stays."),
         icon=":material/info:",
     )
 

@@ -24,7 +24,7 @@ def main(repeats: int = 9) -> None:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.sidebar.number_input(key="hidden_size").set_value(64).run()
     at.switch_page("app_pages/step_through.py").run()
-    at.slider(key="step_wave_T").set_value(200).run()
+    at.slider(key="T").set_value(200).run()
     assert not at.exception, at.exception
     times = []
     for k in range(repeats):

@@ -226,6 +226,16 @@ def test_csv_task_asks_for_a_file():
     assert not at.exception and not at.error
 
 
+def test_switching_to_csv_without_a_file_offers_no_run_of_the_task_before():
+    at = _open()  # the default forecast, untouched
+    assert at.button(key="train_start").disabled is False
+    at.selectbox(key="task").set_value("csv").run()
+    assert any("Upload a CSV" in i.value for i in at.info)
+    assert not at.exception and not at.error
+    # no Start that would train the CO2 series under the CSV task's name
+    assert not [b for b in at.button if b.key == "train_start"]
+
+
 def test_tutorial_draws_its_from_scratch_and_nn_rnn_curves():
     from explorer.tutorial import run_tutorial
 
