@@ -1,10 +1,14 @@
 """RNN Explorer: the router. Run with ``streamlit run streamlit_app.py``."""
+from pathlib import Path
+
 import streamlit as st
 
 from explorer.presets import PAGES
 from explorer.ui import cell_sidebar, links
 
-st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide",
+# the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
+ICON = str(Path(__file__).resolve().parent / "assets" / "icon.png")
+st.set_page_config(page_title="RNN Explorer", page_icon=ICON, layout="wide",
                    initial_sidebar_state=links.initial_sidebar())
 ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
          "step_through": ":material/play_circle:", "train": ":material/model_training:",

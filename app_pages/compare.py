@@ -136,7 +136,8 @@ def progress(comp: Comparison) -> None:
     if len(clock) >= 2 and clock[-1][0] > clock[0][0] and clock[-1][1] > clock[0][1]:
         rate = (clock[-1][1] - clock[0][1]) / (clock[-1][0] - clock[0][0])
         left = (budget - comp.step) / rate
-        text += f" · {rate:,.0f} steps/s each · about {left:,.0f} s left"
+        # the wall clock's rate of the three taking turns (the table has each one's own)
+        text += f" · {rate:,.0f} steps/s with the three in turn · about {left:,.0f} s left"
     names = {"ready": "ready", "running": "training", "paused": "paused", "done": "finished"}
     st.progress(min(1.0, comp.step / budget), text=f"{text} · {names[comp.status]}")
 
