@@ -712,7 +712,9 @@ def loss_curves(
 
     Returns ``(data, spec)`` for ``st.vega_lite_chart(data, spec)``: a ``pandas.DataFrame`` in
     long form (``step``, ``loss``, ``cell``, ``curve``, ``kind`` = "train", "validation",
-    "extra" or "reference") and a Vega-Lite spec that does not depend on the data. Vega-Lite,
+    "extra" or "reference") and a Vega-Lite spec that depends on the data only through whether
+    the losses span a decade (the log axis's labels), so it changes at most a few times in a
+    run. Vega-Lite,
     not Plotly, for this one chart: it is redrawn twice a second while training runs, and
     Streamlit remounts a Plotly chart whenever its figure changes (its element id hashes the
     figure), so the chart went blank for a moment at about every other redraw in our browser
@@ -748,12 +750,15 @@ def loss_curves(
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
     legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
               "titleFontSize": size(14), "labelLimit": 320, "columnPadding": 16}
+    positive = data["loss"][data["loss"] > 0]
+    # over a decade or more: labels at 1, 2 and 5 times a power of ten only (log paper's other
+    # lines stay unlabelled); within one, Vega's own ticks are already round numbers (2.2, 2.4)
+    decades = bool(len(positive)) and positive.max() >= 10 * positive.min()
     y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis | ({
-        # labels at 1, 2 and 5 times a power of ten (log paper's other lines stay unlabelled),
         # plain numbers down to 0.001, then 1e-4, 2e-5 ... (never 0.000001)
         "labelExpr": "!test(/^[125]e/, format(datum.value, '.0e')) ? '' : datum.value >= 0.001"
                      " ? format(datum.value, '~g') : format(datum.value, '.0e')"}
-        if log_y else {}),
+        if log_y and decades else {}),
          "scale": {"type": "log", "nice": False} if log_y else {"zero": False}}
     x = {"field": "step", "type": "quantitative", "title": "optimiser step",
          "scale": {"nice": False, "domainMin": 0},

@@ -69,6 +69,15 @@ def test_parameter_bars_and_forecast_labels():
     assert [d.name for d in fig.data] == ["truth", "naive: next = last", "model forecast"]
 
 
+def test_log_axis_labels_1_2_5_only_over_a_decade_or_more():
+    def labels(losses):
+        history = [{"step": s, "train_loss": v} for s, v in enumerate(losses, 1)]
+        return charts.loss_curves({"model": history})[1]["layer"][0]["encoding"]["y"]["axis"]
+
+    assert "labelExpr" in labels([2.0, 0.1])  # 20x: 1-2-5 labels
+    assert "labelExpr" not in labels([4.5, 1.9])  # within a decade: Vega's round ticks
+
+
 def test_long_loss_curve_is_thinned_but_keeps_validation_and_last_step():
     history = [{"step": s, "train_loss": 1.0 / s} for s in range(1, 5002)]
     for r in history[9::10]:

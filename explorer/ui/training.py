@@ -368,7 +368,8 @@ def train_controls(*, seed: int, defaults: TrainConfig | None = None,
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
     "trainer", "trainer_signature", "trainer_task", "trainer_meta")
-LOSS_TITLES = {"mse": "mean squared error", "ce": "cross-entropy (nats per step)"}
+LOSS_TITLES = {"mse": "mean squared error",
+               "ce": "cross-entropy, nats per step (1 nat = 1.44 bits)"}
 
 
 def run_meta(key: str, settings: dict, task) -> dict:
