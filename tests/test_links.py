@@ -250,3 +250,18 @@ def test_bad_presenter_flag_is_noted():
     at = _link({"presenter": "maybe"})
     assert at.sidebar.toggle(key="presenter").value is False
     assert "`presenter=maybe`" in _notes(at)
+
+
+def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
+    # ?t=2, play a few frames, pause: the pause's run writes the step to the URL; a playback
+    # frame sent before the browser applied that write still carries t=2: no jump back there
+    at = _link({"t": "2"}, STEP)
+    at.toggle(key="step_playing").set_value(True).run()
+    for _ in range(3):
+        at.run()  # the timer's frames
+    at.toggle(key="step_playing").set_value(False).run()
+    paused = _step(at)
+    assert paused > 2 and at.query_params["t"] == str(paused)
+    at.query_params["t"] = "2"  # the stale request's address
+    at.run()
+    assert _step(at) == paused

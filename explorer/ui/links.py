@@ -34,6 +34,7 @@ fit), until the reader dismisses it or changes page.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import plotly.graph_objects as go
@@ -60,6 +61,8 @@ LINK = "_links_opened"  # {name: raw value} of the link the session opened with,
 NOTES = "_links_notes"  # what the link asked for and did not get: list of markdown lines
 NOTES_PAGE = "_links_notes_page"  # the page the notes were first shown on
 WRITTEN = "_links_written"  # hand-synced parameters: the value this app last put in the URL
+REPLACED = "_links_replaced"  # name -> (the URL value the last write replaced, when)
+STALE_SECONDS = 3.0  # a request sent before the browser applied a write carries the old value
 ARRIVED = "_links_arrived"  # (preset key, page path) of the preset just opened
 TRANSIT = "_links_transit"  # preset key while the app switches to its page
 LAST_PAGE = "_links_page"  # the page of the previous run
@@ -168,6 +171,11 @@ def from_url(name: str, parse: Callable[[str], object], default: object, *,
         # widget: page navigation drops hand-synced parameters, and Back can land on an
         # address written half-way through a run.
         return
+    old, when = st.session_state.setdefault(REPLACED, {}).get(name, (None, -math.inf))
+    if raw == old and time.monotonic() - when < STALE_SECONDS:
+        # the value our last write replaced, from a request the browser sent before it had
+        # applied that write (a playback frame in flight when Pause was pressed): not news
+        return
     written[name] = raw
     key = key or name
     try:
@@ -199,6 +207,9 @@ def flush(names: list[str] | None = None) -> None:
     changes = {n: pending.pop(n) for n in (list(pending) if names is None else names)
                if n in pending}
     sets = {n: t for n, t in changes.items() if t is not None and st.query_params.get(n) != t}
+    replaced = st.session_state.setdefault(REPLACED, {})
+    for n in sets:
+        replaced[n] = (st.query_params.get(n), time.monotonic())
     if sets:
         st.query_params.update(sets)
     _drop([n for n, t in changes.items() if t is None])
