@@ -244,7 +244,13 @@ with a:
                  icon=":material/play_circle:", disabled=trainer.step == 0,
                  help="Watch the trained cell's gates and states step by step."):
         st.session_state["weights"] = "trained"  # the Step-through page's weights choice
-        st.switch_page("app_pages/step_through.py")
+        # only unbound parameters may be passed: without any, switch_page clears the URL and
+        # refuses when a widget is bound to one (any setting not at its default); bound widgets
+        # put their own values back in the URL when drawn
+        query = {"weights": "trained"}
+        if st.query_params.get("presenter"):
+            query["presenter"] = st.query_params["presenter"]
+        st.switch_page("app_pages/step_through.py", query_params=query)
 with b:
     st.file_uploader(
         "Load weights saved here (.safetensors)",

@@ -263,3 +263,15 @@ def _array(values):
         return out.reshape([int(n) for n in values["shape"].split(",")]) if "shape" in values \
             else out
     return np.asarray(values)
+
+
+def test_open_in_step_through_with_settings_changed_in_the_url():
+    # any bound setting off its default made switch_page refuse to clear the URL (an error box)
+    at = _open(task="adding", steps="20000", hidden_size="8")
+    _train(at, runs=1)
+    at.button(key="train_pause").click().run()
+    at.button(key="train_to_step").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["weights"] == "trained"
+    assert at.title[0].value.startswith("Step through"), at.title[0].value
+    assert at.radio(key="weights").value == "trained"
