@@ -10,7 +10,7 @@ import streamlit as st
 from explorer.compare import BASELINE_COLUMNS, Comparison, cell_configs, reference_losses
 from explorer.config import CELLS
 from explorer.training import TrainConfig
-from explorer.ui import current_config
+from explorer.ui import current_config, show_loss_curves
 from explorer.ui import training as ui
 
 RUN, SIGNATURE, META, CLOCK, ERROR = (
@@ -253,7 +253,7 @@ def live() -> None:
     cards(comp, table, meta)
     if comp.step or any(t.history for t in comp.trainers.values()):
         refs = tuple(reference_losses(comp.task, evaluation)) if evaluation else ()
-        ui.show_loss_curves(
+        show_loss_curves(
             {c: t.history for c, t in comp.trainers.items()},
             labels={c: CELLS[c].label for c in comp.trainers}, references=refs, log_y=log_y,
             y_title=meta["loss_title"], title="Loss of each cell", height=420,
