@@ -39,7 +39,7 @@ import torch.nn as nn
 from . import cells, tutorial
 from .charts import FONT, QUANTITY_STYLES, style_for
 from .config import CELLS, cell_spec
-from .models import build_model, set_forget_bias
+from .models import build_model, seeded_global_rng, set_forget_bias
 from .params import count_head, count_parameters
 from .trace import trace
 
@@ -891,8 +891,7 @@ def code_comparison(cell: str, seed: int = 0) -> CodeRun:
     cell_spec(cell)
     make, scratch, shown = _CODE[cell]
     x, _ = tutorial.tutorial_data(seed)  # (5, 10)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_global_rng(seed):  # the tutorial's idiom, one session at a time
         out, modules = make(x)
     ours = scratch(modules, x)
     return CodeRun(cell, x.numpy(), ours.numpy(), out.numpy(),
