@@ -5,6 +5,7 @@ import streamlit as st
 
 from explorer.presets import PAGES
 from explorer.ui import cell_sidebar, links
+from explorer.ui.training import training_pool
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
 ICON = str(Path(__file__).resolve().parent / "assets" / "icon.png")
@@ -13,6 +14,7 @@ st.set_page_config(page_title="RNN Explorer", page_icon=ICON, layout="wide",
 ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
          "step_through": ":material/play_circle:", "train": ":material/model_training:",
          "compare": ":material/compare_arrows:"}
+training_pool()  # the server's training workers start with its first page, not at a first Start
 page = st.navigation([st.Page(p.file, title=p.title, icon=ICONS[p.path], default=p.path == "")
                       for p in PAGES.values()])
 links.start(page)  # remember the link the session opened with

@@ -13,8 +13,9 @@ from explorer.training import TrainConfig
 from explorer.ui import current_config, show_loss_curves
 from explorer.ui import training as ui
 
-RUN, SIGNATURE, META, CLOCK, ERROR = (
-    "compare", "compare_signature", "compare_meta", "compare_clock", "compare_error")
+RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
+    "compare", "compare_signature", "compare_meta", "compare_clock", "compare_error",
+    "compare_live")
 # Adam 1e-2 on batches of 64: at lag 50 (hidden 16, seeds 0-4) the GRU solved the adding
 # problem after 200-300 steps, the LSTM after 500-1,000, the RNN stayed near the baseline to
 # 2,000. 1,500 steps show all three outcomes in about a minute on a laptop CPU.
@@ -75,6 +76,8 @@ def new_run() -> None:
     Start): three seeded models at step 0."""
     st.session_state[CLOCK] = []
     st.session_state[SIGNATURE] = signature
+    if LIVE in st.session_state:
+        st.session_state[LIVE].halt()  # the old comparison's slice in flight is dropped
     try:
         st.session_state[RUN] = Comparison(task, sidebar, train_config)
     except ValueError as err:
@@ -103,7 +106,7 @@ if st.session_state.get(SIGNATURE) != signature:
 
 
 def set_status(status: str) -> None:
-    st.session_state[RUN].status = status
+    ui.set_status(ui.live_run(LIVE, st.session_state[RUN]), status)
 
 
 status = run.status
@@ -227,21 +230,21 @@ def reading_the_chart() -> None:
     )
 
 
-@st.fragment(run_every=ui.TICK if status == "running" else None)
+TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
+
+
+@st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
-    """Train the three cells in turn for a slice of time, then redraw; reruns on its own every
-    TICK (0.4 s) while running."""
+    """Merge the rounds the workers took (the three cells in lockstep), then redraw; reruns on
+    its own every TICK while running."""
     comp: Comparison = st.session_state[RUN]
+    run = ui.live_run(LIVE, comp)
     meta = st.session_state[META]
     was_running = comp.status == "running"
     if was_running:
-        biggest = max((t.model for t in comp.trainers.values()), key=ui.parameter_count)
-        # a full rerun (any widget) can start while this fragment's thread is still training:
-        # the session's lock keeps two threads from stepping the same models at once
-        with ui.trainer_lock(), ui.one_thread(biggest):
-            if comp.status == "running":
-                comp.run(seconds=0.6 * ui.TICK)  # three evaluations and a table: a shorter slice
+        ui.merge(run)
     progress(comp)
+    ui.worker_messages(run)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":
             st.error(f"**{CELLS[cell].label} stopped.** {tr.message}", icon=":material/warning:")
@@ -263,8 +266,8 @@ def live() -> None:
     else:
         st.caption("Press **Start**: the three loss curves grow here while training runs.")
     results_table(table, meta)
-    if was_running and comp.status != "running":
-        st.rerun()  # finished: redraw the buttons
+    if was_running and (comp.status != "running" or ui.tick() != TICK):
+        st.rerun()  # finished (redraw the buttons), or the server's load changed the rhythm
 
 
 live()
