@@ -66,6 +66,34 @@ def page(browser_page):
 
 
 
+SLICE_STEPS = 5  # optimiser steps per live slice under AppTest (see ``slices_by_steps``)
+
+
+@pytest.fixture
+def slices_by_steps(monkeypatch):
+    """The Train and Compare pages train in slices of wall-clock time between redraws, so how
+    far a run gets in one AppTest ``run()`` depends on the machine: a fast one finished the
+    default 300 steps before the test pressed Pause, a loaded one may take a single step. With
+    this fixture each slice takes exactly ``SLICE_STEPS`` steps (rounds on Compare), whatever
+    the machine's speed; the pages' status checks and the trainer's lock are kept."""
+    from explorer import compare
+    from explorer.ui import training as ui
+
+    def train_for(trainer, seconds):
+        with ui.trainer_lock():
+            if trainer.status != "running":
+                return 0
+            return trainer.run(max_steps=SLICE_STEPS)
+
+    run = compare.Comparison.run
+
+    def comparison_run(self, seconds=None, max_steps=None):
+        return run(self, max_steps=SLICE_STEPS if max_steps is None else max_steps)
+
+    monkeypatch.setattr(ui, "train_for", train_for)
+    monkeypatch.setattr(compare.Comparison, "run", comparison_run)
+
+
 @pytest.fixture
 def one_thread():
     """Tiny models train faster on one PyTorch thread, far faster when other processes share

@@ -236,6 +236,7 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     assert chart() is None  # no curve before Start
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_run_adds_points_to_three_curves_and_a_rerun_keeps_them():
     at, chart = _page()
     at.button(key="compare_start").click().run()
@@ -273,6 +274,7 @@ def test_page_run_adds_points_to_three_curves_and_a_rerun_keeps_them():
     assert fresh is not comp and fresh.step == 0 and fresh.status == "ready"
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_changed_settings_wait_for_reset():
     at, _ = _page()
     at.button(key="compare_start").click().run()
@@ -339,6 +341,7 @@ def test_reference_losses_of_the_adding_problem():
     assert rules["always 1.0 (the expected sum)"] == pytest.approx(((sums - 1) ** 2).mean())
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_other_task_and_bad_input_keep_the_page():
     at, chart = _page()
     at.selectbox(key="task").set_value("copy").run()
