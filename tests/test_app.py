@@ -63,6 +63,14 @@ def test_parameter_page_follows_sizes_and_torch():
     assert list(table["tensor"]) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
                                      "head.weight", "head.bias"]
     assert list(table["shape"][:2]) == ["21 × 3", "21 × 7"]
+    # the GRU's b_hn sits inside r_t ⊙ (W_hn h + b_hn): it cannot be folded into b_in
+    hh = table.set_index("tensor")["in textbook form"]["bias_hh_l0"]
+    assert "b_hn: cannot be" in hh and "b_hr, b_hz: folded" in hh
+    assert at.metric[1].delta == "21 fewer (one bias per gate)"  # 3·7, no "↓ -21"
+    at.sidebar.selectbox(key="cell").set_value("lstm").run()
+    assert at.metric[1].delta == "28 fewer (one bias per gate)"  # 4·7
+    assert at.dataframe[0].value.set_index("tensor")["in textbook form"]["bias_hh_l0"] == \
+        "no: folded into b_ih"
 
 
 def test_sidebar_state_survives_page_switches():
