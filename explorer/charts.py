@@ -739,7 +739,8 @@ def loss_curves(
             if value is not None and np.isfinite(value)]
     for label, value in refs:
         rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
-    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"])
+    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"]).astype(
+        {"step": "int64", "loss": "float64"})  # typed even with no rows yet (before Start)
     data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
 
     def size(points: float) -> int:

@@ -232,8 +232,15 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     assert [m.label for m in at.metric] == [f"{c}: validation MSE" for c in
                                             ("Vanilla RNN", "LSTM", "GRU")]
     assert list(at.dataframe[0].value["parameters"]) == [337, 1297, 977]
+    # not evaluated yet: the table's empty cells show a dash, not Python's None
+    assert at.dataframe[0].value["validation loss"].isna().all()
+    assert at.dataframe[0].proto.placeholder == "–"
     assert any("cell type (LSTM) is not used" in c.value for c in at.caption)
-    assert chart() is None  # no curve before Start
+    # the chart's place before Start: the rules' lines (the baseline to beat), no curve yet
+    before = chart()
+    assert set(before["kind"]) == {"reference"}
+    assert before["loss"].iloc[0] == pytest.approx(comp.task.evaluate(
+        comp.trainers["rnn"].model)["baseline"])
 
 
 @pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
