@@ -847,6 +847,9 @@ def loss_curves(
             "subtitleFontSize": size(14)}),
         # Streamlit fits legends and axes into the height: one model's legend rows get their own
         "height": size(height + (20 * len(names) if one else 0)),
+        # room for the title's ascent and the rotated y-axis title (in presenter mode they
+        # were drawn a few pixels outside the SVG and cut)
+        "padding": {"top": size(8), "left": size(8), "right": 4, "bottom": 4},
         "layer": layers,
         **resolve,
     }

@@ -136,7 +136,7 @@ def test_changed_widgets_follow_torch():
     assert not at.exception
     assert any("def torch_gru" in c.value for c in at.code)
     assert float(at.metric[0].value) < 1e-5
-    assert "Every h_t (100 numbers): from scratch vs nn.GRU" in _figures(at)
+    assert "Every h_t (100 numbers):<br>from scratch vs nn.GRU" in _figures(at)  # two lines
 
 
 def test_a_link_reproduces_the_view():
