@@ -21,7 +21,7 @@ links.start(page)  # remember the link the session opened with
 links.open_preset(page)  # ?preset=<key>: its page, set up
 links.sidebar()  # presets, presenter mode, the link to this view
 links.page_css()
-cell_sidebar()
+cell_sidebar(used_here=page.url_path != "learn")  # Learn builds its own small models
 links.check_sidebar()
 slots = links.notice(page)  # the preset's sentence, what a link asked for and did not get
 completed = False

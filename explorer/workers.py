@@ -199,8 +199,11 @@ class TrainingPool:
 
     Args:
         workers: processes (default: the CPU cores this process may use).
-        inline: train in the caller's thread at each poll instead (tests; no processes).
+        inline: train in the caller's thread at each poll instead (tests; no processes), for
+            ``slice_seconds()`` or, when set, exactly ``inline_steps`` steps per poll.
     """
+
+    inline_steps: int | None = None  # inline: steps per slice instead of seconds (tests)
 
     def __init__(self, workers: int | None = None, *, inline: bool = False):
         self.inline = inline
@@ -387,8 +390,9 @@ class LiveRun:
         training). Returns whether anything new was merged. Call from the page's thread."""
         if train and self.pool.inline and self._wanted:
             state = pack_state(self.job)
-            self._collect(self.pool.submit(train_slice, self._static, state,
-                                           *self._slice_size()), state, chain=False)
+            size = (None, self.pool.inline_steps) if self.pool.inline_steps else self._slice_size()
+            self._collect(self.pool.submit(train_slice, self._static, state, *size), state,
+                          chain=False)
         with self._lock:
             state, logs = self._state, self._logs
             self._state, self._logs = None, []

@@ -73,6 +73,21 @@ def page(browser_page):
 
 
 
+SLICE_STEPS = 5  # optimiser steps per live slice under AppTest (see ``slices_by_steps``)
+
+
+@pytest.fixture
+def slices_by_steps(monkeypatch):
+    """The Train and Compare pages train in slices of wall-clock time between redraws, so how
+    far a run gets in one AppTest ``run()`` depends on the machine: a fast one finished the
+    default 300 steps before the test pressed Pause, a loaded one may take a single step. With
+    this fixture each slice of the (inline, see above) training pool takes exactly
+    ``SLICE_STEPS`` steps (rounds on Compare), whatever the machine's speed."""
+    from explorer.workers import TrainingPool
+
+    monkeypatch.setattr(TrainingPool, "inline_steps", SLICE_STEPS)
+
+
 @pytest.fixture
 def one_thread():
     """Tiny models train faster on one PyTorch thread, far faster when other processes share
