@@ -17,9 +17,14 @@ TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.R
 FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
 LIVE = "train_live"  # the LiveRun that trains the session's Trainer in the worker processes
 
+SPEEDS = {"5 steps/s": 5.0, "20 /s": 20.0, "100 /s": 100.0, "full speed": None}  # slow motion
+
 sidebar = current_config()
 st.title(f"Train {article(CELLS[sidebar.cell].label)}")
-
+# the buttons, the progress and the charts come first (drawn into this container once the
+# settings below are read): the first screen shows Start and the loss curve
+stage = st.container()
+st.subheader("Task and settings")
 chosen = ui.task_controls()
 task = config = None
 if chosen is not None:
@@ -111,13 +116,15 @@ if trainer is None or (chosen is None and trainer.status == "ready"
                        and not st.session_state.get(FROM_FILE)):
     # the task controls said why (e.g. no CSV uploaded yet); an untouched run of the task
     # chosen before is not offered in its place
+    stage.info("The loss curve appears here once the settings below make a task.",
+               icon=":material/arrow_downward:")
     st.stop()
 if st.session_state.get(SIGNATURE) != signature:
-    st.info(
+    stage.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
         + ("Press **Reset** to start a new run with the new ones." if chosen is not None else
-           "The task chosen above cannot be trained yet (see above); the run below stays."),
+           "The task chosen below cannot be trained yet (see there); this run stays."),
         icon=":material/info:",
     )
 
@@ -133,8 +140,25 @@ def stop() -> None:
                   "a new run.")
 
 
+def one_step() -> None:
+    """One optimiser step, then paused: a teacher narrates an update at a time."""
+    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run.step_once()
+    if run.job.status == "ready":
+        run.job.status = "paused"
+
+
+def more_steps() -> None:
+    """Raise the budget of a finished or paused run and go on (the same run, bit for bit)."""
+    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run.halt()
+    run.job.extend(int(st.session_state["train_more"]))
+    ui.set_status(run, "running")
+
+
 status = trainer.status
-buttons = st.columns(5)
+ui.live_run(LIVE, trainer).rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
+buttons = stage.columns(6)
 buttons[0].button("Start", type="primary", disabled=status != "ready", key="train_start",
                   width="stretch", on_click=set_status, args=("running",),
                   icon=":material/play_arrow:")
@@ -147,17 +171,24 @@ buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="tra
 buttons[4].button("Reset", key="train_reset", width="stretch", disabled=chosen is None,
                   on_click=new_trainer, icon=":material/restart_alt:",
                   help="A new run with the settings on the page: fresh seeded weights, step 0.")
+buttons[5].button("One step", key="train_one_step", width="stretch", on_click=one_step,
+                  disabled=status not in ("ready", "paused"), icon=":material/skip_next:",
+                  help="Take one optimiser step, then pause: one update at a time.")
 run_key = st.session_state[TASK]
-options = st.columns([1, 3])
-log_y = options[0].toggle("log-scale loss", value=True, key="train_log", persist_state="session")
-temperature = None
-if run_key == "char":
-    temperature = options[1].slider(
-        "Sampling temperature", 0.1, 2.0, 0.8, 0.1, key="temperature", bind="query-params",
-        persist_state="session",
-        help="The samples below divide the model's logits by this before the softmax: low "
-        "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
-    )
+options = stage.columns([2.2, 1.1, 1.1, 1.3], vertical_alignment="bottom")
+options[0].segmented_control(
+    "speed", list(SPEEDS), default="full speed", key="train_speed", persist_state="session",
+    label_visibility="collapsed", width="stretch",
+    help="Slow motion, to talk over a run: at most this many optimiser steps a second.")
+options[1].number_input("more steps", 10, 20_000, 300, 10, key="train_more",
+                        persist_state="session", label_visibility="collapsed",
+                        help="How many steps **Train more** adds to the budget.")
+options[2].button("Train more", key="train_extend", width="stretch", on_click=more_steps,
+                  disabled=status not in ("paused", "done") or trainer.status == "diverged"
+                  or trainer.step == 0, icon=":material/add:",
+                  help="Raise this run's step budget by the number beside and go on: the same "
+                       "run, as if the budget had been larger from the start.")
+log_y = options[3].toggle("log-scale loss", value=True, key="train_log", persist_state="session")
 
 
 @st.cache_data(show_spinner=False)
@@ -201,6 +232,14 @@ def live() -> None:
 def predictions() -> None:
     """The latest evaluation's scores and predictions (they change only at evaluations)."""
     tr: Trainer = st.session_state[TRAINER]
+    temperature = None
+    if run_key == "char":  # here, not above: moving it redraws only this part of the page
+        temperature = st.slider(
+            "Sampling temperature", 0.1, 2.0, 0.8, 0.1, key="temperature", bind="query-params",
+            persist_state="session",
+            help="The samples below divide the model's logits by this before the softmax: low "
+            "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
+        )
     metrics = st.container()
     ui.results(tr, run_key, st.session_state[META], metrics=metrics, chart=st.container(),
                temperature=temperature, seed=tr.config.seed)
@@ -224,11 +263,12 @@ def gradients() -> None:
     ui.diagnostics(tr, run_key)
 
 
-left, right = st.columns(2)
-with left:
-    live()
-with right:
-    predictions()
+with stage:
+    left, right = st.columns(2)
+    with left:
+        live()
+    with right:
+        predictions()
 gradients()
 
 st.subheader("Weights")

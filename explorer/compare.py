@@ -172,6 +172,21 @@ class Comparison:
         """Seconds spent training, all cells together."""
         return sum(t.elapsed for t in self.trainers.values())
 
+    def extend(self, steps: int) -> None:
+        """Raise the three cells' budget by ``steps`` (see :meth:`Trainer.extend`); a cell that
+        diverged stays stopped. A finished comparison becomes ``"paused"``.
+
+        Raises:
+            ValueError: as :meth:`Trainer.extend` for ``steps``.
+        """
+        finished = self.status == "done"
+        for t in self.trainers.values():
+            if t.status != "diverged":
+                t.extend(steps)
+        self.train = dataclasses.replace(self.train, steps=self.train.steps + steps)
+        if finished:
+            self._status = "paused"
+
     # ------------------------------------------------------------------ training
     def run(self, seconds: float | None = None, max_steps: int | None = None) -> int:
         """Advance the cells in turn, one optimiser step each per round, until ``seconds``

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -611,6 +611,25 @@ class Trainer:
         self.elapsed += self._clock() - start
         self._run_start = None
         return taken
+
+    def extend(self, steps: int) -> None:
+        """Raise the step budget by ``steps`` ("train N more steps"): the run goes on as if its
+        budget had been larger from the start, the same batches and updates bit for bit (the
+        only trace of the old budget is the evaluation it ended with, kept in the history). A
+        finished run becomes ``"paused"``.
+
+        Raises:
+            ValueError: ``steps`` is not a positive integer, or the run diverged (its
+                weights are rolled back: Reset, or lower the learning rate).
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        if self.status == "diverged":
+            raise ValueError("this run diverged and cannot go on: Reset it (perhaps with a "
+                             "lower learning rate)")
+        self.config = replace(self.config, steps=self.config.steps + steps)  # validates
+        if self.status == "done":
+            self.status, self.message = "paused", ""
 
     def evaluate(self) -> dict:
         """Validation scores and predictions of the current weights (see the task's

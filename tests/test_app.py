@@ -1,10 +1,12 @@
 """Headless app tests with streamlit.testing.v1.AppTest: every page, cell changes, bad input,
 and live training."""
+import dataclasses
 import json
 import time
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
@@ -335,3 +337,54 @@ def test_weights_loaded_from_a_file_open_in_step_through_before_any_training():
     assert not at.exception
     assert any("loaded from a file on the Train page" in c.value for c in at.caption)
     assert not any("Nothing has been trained yet" in i.value for i in at.info)
+
+
+@pytest.mark.usefixtures("slices_by_steps")
+def test_one_step_then_train_more_continue_the_same_run_bit_for_bit():
+    """A teacher's narration: one update at a time, then a finished run given more steps; the
+    weights and losses are those of one run with the larger budget."""
+    from explorer import build_from_config
+    from explorer.training import Trainer
+
+    at = _open(PAGES[2])
+    at.number_input(key="steps").set_value(20).run()
+    at.button(key="train_one_step").click().run()
+    trainer = at.session_state["trainer"]
+    assert (trainer.step, trainer.status) == (1, "paused")
+    at.button(key="train_resume").click().run()
+    for _ in range(20):
+        if trainer.status == "done":
+            break
+        at.run()
+    assert trainer.status == "done" and trainer.step == 20
+    at.number_input(key="train_more").set_value(30).run()
+    at.button(key="train_extend").click().run()
+    for _ in range(40):
+        if trainer.status == "done":
+            break
+        at.run()
+    assert not at.exception
+    assert trainer.status == "done" and trainer.step == 50
+    config = at.session_state["trainer_signature"][0]
+    solo = Trainer(build_from_config(config), trainer.task,
+                   dataclasses.replace(trainer.config, steps=50))
+    solo.run()
+    assert [r["train_loss"] for r in trainer.history] == [r["train_loss"] for r in solo.history]
+    for p, q in zip(trainer.model.state_dict().values(), solo.model.state_dict().values()):
+        assert torch.equal(p, q)
+
+
+def test_slow_motion_slices_take_the_rate_in_steps():
+    """At 5 steps a second, each slice of the (inline) pool takes 5 · 0.5 s = 2 or 3 steps, not
+    a slice of time: the rate is an upper bound the workers' chain keeps to."""
+    at = _open(PAGES[2])
+    at.number_input(key="steps").set_value(20_000).run()
+    at.segmented_control(key="train_speed").set_value("5 steps/s").run()
+    at.button(key="train_start").click().run()
+    trainer = at.session_state["trainer"]
+    steps = [trainer.step]
+    for _ in range(3):
+        at.run()
+        steps.append(trainer.step)
+    assert not at.exception
+    assert all(0 < b - a <= 3 for a, b in zip(steps, steps[1:])), steps

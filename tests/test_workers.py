@@ -202,3 +202,38 @@ def test_inline_pool_trains_at_each_poll(one_thread):
     solo = _trainer(task, steps=50)
     solo.run()
     _same_run(tr, solo)
+
+
+@pytest.mark.parametrize("first", [60, 137])
+def test_train_n_more_steps_equals_one_longer_run(one_thread, first):
+    """A finished run given 90 more steps ends where a run with the larger budget ends: the same
+    weights and training losses bit for bit (the old budget's evaluation stays in the log)."""
+    task = build_task("sine")
+    longer = _trainer(task, steps=first + 90)
+    longer.run()
+    tr = _trainer(task, steps=first)
+    tr.run()
+    assert tr.status == "done"
+    tr.extend(90)
+    assert tr.status == "paused" and tr.config.steps == first + 90
+    tr.run()
+    assert tr.step == longer.step == first + 90 and tr.status == "done"
+    assert [r["train_loss"] for r in tr.history] == [r["train_loss"] for r in longer.history]
+    for p, q in zip(tr.model.state_dict().values(), longer.model.state_dict().values()):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="positive integer"):
+        tr.extend(0)
+
+
+def test_a_comparison_gets_more_steps_too(one_thread):
+    task = build_task("adding", lag=5)
+    config = CellConfig("lstm", 2, 4, seed=2)
+    comp = Comparison(task, config, TrainConfig(steps=20, batch_size=8, diagnostics=False))
+    comp.status = "running"
+    comp.run()
+    assert comp.status == "done"
+    comp.extend(10)
+    assert comp.status == "paused" and all(t.config.steps == 30 for t in comp.trainers.values())
+    comp.status = "running"
+    comp.run()
+    assert comp.step == 30 and comp.status == "done"

@@ -480,6 +480,12 @@ def _figure_once(name: str, trainer, build):
     return figures[name][1]
 
 
+def _tiles(container) -> list:
+    """Four places for metrics in two rows of two: the results share the page's width with the
+    loss curve, and four in a row cut their labels short."""
+    return [column for _ in range(2) for column in container.columns(2)]
+
+
 def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float | None = None,
             seed: int = 0) -> None:
     """The run's latest evaluation for each kind of task: the numbers that say how good it is
@@ -488,7 +494,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
     task = trainer.task
     if key in ("forecast", "sine", CSV):
         unit = "" if meta["unit"] == "value" else f" ({meta['unit']})"
-        cols = metrics.columns(4)
+        cols = _tiles(metrics)
         cols[0].metric("Model RMSE", f"{r['rmse']:.3g}",
                        help=f"Root mean squared error{unit} of the model's forecasts on the "
                             "validation part.")
@@ -515,7 +521,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
                 seasonal_naive=r.get("seasonal_naive"), k=task.k, x_title=meta["x_title"])),
                 key="prediction_chart")
     elif key == "adding":
-        cols = metrics.columns(4)
+        cols = _tiles(metrics)
         cols[0].metric("Validation MSE", f"{r['val_loss']:.4f}")
         cols[1].metric("Baseline MSE", f"{r['baseline']:.4f}",
                        help="Always answering 1.0, the expected sum.")
@@ -527,7 +533,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
             show_chart(_figure_once("prediction", trainer, lambda: charts.sum_scatter(
                 r["truth"], r["prediction"])), key="prediction_chart")
     elif key == "copy":
-        cols = metrics.columns(4)
+        cols = _tiles(metrics)
         cols[0].metric("Symbols recalled right", f"{100 * r['accuracy']:.1f} %")
         cols[1].metric("Whole sequences right", f"{100 * r['sequence_accuracy']:.1f} %",
                        help="Sequences recalled without a single mistake.")
@@ -546,7 +552,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
             st.caption("The first validation sequences (symbols as letters):")
             st.dataframe(rows, hide_index=True, width="stretch")
     elif key == "char":
-        cols = metrics.columns(4)
+        cols = _tiles(metrics)
         cols[0].metric("Model", f"{r['bits_per_char']:.2f}",
                        help="Cross-entropy of the model on the held-out text.")
         cols[1].metric("Letter frequencies", f"{r['unigram_loss'] / math.log(2):.2f}",
@@ -561,7 +567,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
         with chart:
             sample_text(trainer, temperature=temperature or 1.0, seed=seed)
     elif key == "tutorial":
-        cols = metrics.columns(4)
+        cols = _tiles(metrics)
         cols[0].metric("Loss (MSE)", f"{r['val_loss']:.3g}",
                        help="Mean squared error of the model on the five steps it trains on.")
         cols[1].metric("Targets' mean", f"{r['baseline']:.3g}",
