@@ -68,6 +68,7 @@ class Stats:
     cookies: str = ""  # the Cookie header the socket was opened with
     reconnects: int = 0
     error: str | None = None  # why the student gave up (socket died, page not found ...)
+    done: bool = False  # left because the student's ``until`` held
     messages: int = 0
     bytes: int = 0
 
@@ -95,13 +96,14 @@ class Student:
 
     ``chart_alt``: the ``alt`` text (a substring, case-insensitive) of the ``st.vega_lite_chart``
     whose distinct contents are counted as chart updates. ``headers``: extra HTTP headers sent
-    with the page request and the websocket handshake. Never raises on a network failure:
+    with the page request and the websocket handshake. ``until(stats)``: leave as soon as it
+    returns true (``stats.done`` is then set). Never raises on a network failure:
     ``stats.error`` says what happened.
     """
 
     def __init__(self, url: str, *, name: str = "student", press: tuple[str, ...] = (),
                  chart_alt: str = "loss", headers: dict | None = None,
-                 max_reconnects: int = 3, fetch_page: bool = True):
+                 max_reconnects: int = 3, fetch_page: bool = True, until=None):
         parts = urllib.parse.urlsplit(url)
         self.url = url
         self.base = f"{parts.scheme}://{parts.netloc}"
@@ -113,6 +115,7 @@ class Student:
         self.headers = dict(headers or {})
         self.max_reconnects = max_reconnects
         self.fetch_page = fetch_page
+        self.until = until  # a test on the stats: leave as soon as it holds
         self.stats = Stats(name=name)
         self._page_hash = ""
         self._buttons: dict[str, tuple[str, bool]] = {}  # key -> (widget id, disabled)
@@ -251,7 +254,7 @@ class Student:
             self.stats.error = self.stats.error or f"{type(err).__name__}: {err}"
         finally:
             self._stop_timers()
-        if self.stats.error is None and time.monotonic() < deadline - 1:
+        if self.stats.error is None and not self.stats.done and time.monotonic() < deadline - 1:
             self.stats.error = "left early"
         return self.stats
 
@@ -277,6 +280,9 @@ class Student:
                         msg.ParseFromString(frame)
                         await self._handle(msg, now)
                         if self.stats.error:
+                            return
+                        if self.until is not None and self.until(self.stats):
+                            self.stats.done = True
                             return
                 reason = f"socket closed by the server ({ws.close_code})"
             except (OSError, WebSocketException) as err:
