@@ -11,7 +11,10 @@ Checks:
 - both replicas serve students: by the X-Upstream header nginx adds to each student's page, and
   by the websockets each replica process holds open while the students are connected;
 - sticky: nginx's access log shows each student's one websocket (/_stcore/stream) going to the
-  replica that served its page.
+  replica that served its page;
+- a real Chromium (when Debian's chromium and playwright are installed; ``--no-browser`` skips
+  it) gets the affinity cookie, draws the app through the balancer and its websocket goes to
+  one replica.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+
+import shutil
 
 import psutil
 
@@ -63,6 +68,35 @@ async def count_sockets(replicas: dict[str, int], at: float, out: dict) -> None:
         await asyncio.sleep(1.0)
 
 
+async def real_browser(url: str) -> tuple[str | None, str | None]:
+    """Open ``url`` in Chromium, wait until the app has run; (affinity cookie, problem)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        print("smoke: no chromium or playwright: the real-browser check is skipped")
+        return None, None
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = await browser.new_page()
+            await page.goto(url, timeout=120_000)
+            await page.wait_for_selector(
+                "[data-testid='stApp'][data-test-script-state='notRunning'] h1", timeout=120_000)
+            cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+            if "rnnx_affinity" not in cookies:
+                return None, "Chromium got no affinity cookie"
+            return cookies["rnnx_affinity"], None
+        except Exception as err:  # noqa: BLE001  (reported as the check's failure)
+            return None, f"Chromium did not draw the app through the balancer: {err}"
+        finally:
+            await browser.close()
+
+
 async def main_async(args) -> int:
     replicas = dict(r.split("=") for r in args.replica)
     replicas = {addr: int(pid) for addr, pid in replicas.items()}
@@ -88,6 +122,7 @@ async def main_async(args) -> int:
     counter = asyncio.create_task(count_sockets(replicas, args.seconds / 2, sockets))
     stats = await run_students(students, 4 * args.seconds, stagger=0.1)
     counter.cancel()
+    browser_key, browser_problem = (await real_browser(args.url)) if args.browser else (None, None)
     await asyncio.sleep(2)  # nginx logs a websocket when it closes
 
     problems = []
@@ -137,6 +172,14 @@ async def main_async(args) -> int:
         if upstream != s.upstream:
             problems.append(f"{s.name}: page from {s.upstream} but websocket to {upstream}")
 
+    if browser_problem:
+        problems.append(browser_problem)
+    elif browser_key:
+        got = streams.get(browser_key, [])
+        if not got or any(status != "101" for status, _ in got) or len({u for _, u in got}) != 1:
+            problems.append(f"Chromium's websockets in nginx's log: {got or 'none'}")
+        else:
+            print(f"Chromium: affinity cookie set, app drawn, its websocket went to {got[0][1]}")
     print(f"{'replica':<18} {'pages':>6} {'websockets (nginx log)':>23} {'open at the replica':>20}")
     for addr in replicas:
         print(f"{addr:<18} {by_page.get(addr, 0):>6} {by_stream.get(addr, 0):>23} "
@@ -169,6 +212,8 @@ def main() -> int:
                     help="HOST:PORT=PID of one replica (twice or more)")
     ap.add_argument("--access-log", required=True, help="nginx's access log (app.conf's format)")
     ap.add_argument("--students", type=int, default=20)
+    ap.add_argument("--no-browser", dest="browser", action="store_false",
+                    help="skip the real-browser check")
     ap.add_argument("--seconds", type=float, default=30.0, help="how long each student stays")
     return asyncio.run(main_async(ap.parse_args()))
 
