@@ -49,7 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from students import Student, run_students  # noqa: E402
 
-READ_T = """() => { const m = document.body && document.body.innerText.match(/t = (\\d+) of (\\d+)/);
+READ_T = """() => { const re = /t = (\\d+) of (\\d+)/;
+  let m = document.body && document.body.innerText.match(re);
+  for (const el of document.querySelectorAll('h4, svg text')) { if (m) break; m = el.textContent.match(re); }
   return m ? [parseInt(m[1]), parseInt(m[2])] : null; }"""
 
 
@@ -194,11 +196,12 @@ async def press_play(page) -> bool:
     if await toggle.count():
         await toggle.first.click()
         return True
-    for frame in page.frames:
-        button = frame.get_by_role("button", name=re.compile(r"^\W*play", re.I))
-        if await button.count():
-            await button.first.click()
-            return True
+    for frame in page.frames:  # the browser-side player: a button named Play (maybe in an iframe)
+        for button in (frame.get_by_role("button", name="Play", exact=True),
+                       frame.get_by_role("button", name=re.compile(r"^\W*play\b", re.I))):
+            if await button.count():
+                await button.first.click()
+                return True
     return False
 
 
