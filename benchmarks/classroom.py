@@ -81,7 +81,12 @@ def serve(port: int, python: str = sys.executable) -> subprocess.Popen:
 
 
 def listening_pid(port: int) -> int | None:
-    for conn in psutil.net_connections(kind="tcp"):
+    """The process listening on ``port`` on this machine (None if not found or not allowed)."""
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except psutil.Error:
+        return None
+    for conn in conns:
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
             return conn.pid
     return None
