@@ -165,7 +165,8 @@ async def viewer(base: str, seconds: float, warmup: float) -> dict:
             if await read_t(page) is None:
                 return {"note": "the page shows no 't = N of M' text: cannot measure playback"}
             if not await press_play(page):
-                return {"note": "no Play control found on Step through: cannot measure playback"}
+                return {"note": "no Play control found on Step through within 60 s: "
+                                "cannot measure playback"}
             await asyncio.sleep(warmup)
             samples = []
             t0 = time.monotonic()
@@ -195,19 +196,24 @@ async def read_t(page) -> tuple[int, int] | None:
     return None
 
 
-async def press_play(page) -> bool:
-    """Switch playback on: Streamlit's Play toggle, else a button named Play in any frame."""
-    toggle = page.locator("[data-testid='stCheckbox']").filter(has_text="Play")
-    if await toggle.count():
-        await toggle.first.click()
-        return True
-    for frame in page.frames:  # the browser-side player: a button named Play (maybe in an iframe)
-        for button in (frame.get_by_role("button", name="Play", exact=True),
-                       frame.get_by_role("button", name=re.compile(r"^\W*play\b", re.I))):
-            if await button.count():
-                await button.first.click()
-                return True
-    return False
+async def press_play(page, wait: float = 60.0) -> bool:
+    """Switch playback on: Streamlit's Play toggle, else a button named Play in any frame.
+    Tries for ``wait`` seconds (a loaded server draws the page's controls late)."""
+    end = time.monotonic() + wait
+    while True:
+        toggle = page.locator("[data-testid='stCheckbox']").filter(has_text="Play")
+        if await toggle.count():
+            await toggle.first.click()
+            return True
+        for frame in page.frames:  # the browser-side player: a button named Play (maybe in an iframe)
+            for button in (frame.get_by_role("button", name="Play", exact=True),
+                           frame.get_by_role("button", name=re.compile(r"^\W*play\b", re.I))):
+                if await button.count():
+                    await button.first.click()
+                    return True
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(0.5)
 
 
 def playback_rate(samples: list[tuple[float, int, int]]) -> dict:
