@@ -161,9 +161,13 @@ async def viewer(base: str, seconds: float, warmup: float) -> dict:
             await page.goto(f"{base}/step_through?T=400&speed=8", timeout=120_000)
             await page.wait_for_selector(
                 "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
-            await page.wait_for_timeout(1000)
-            if await read_t(page) is None:
-                return {"note": "the page shows no 't = N of M' text: cannot measure playback"}
+            for _ in range(120):  # a loaded server draws the player late
+                if await read_t(page) is not None:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                return {"note": "the page shows no 't = N of M' text within 60 s: "
+                                "cannot measure playback"}
             if not await press_play(page):
                 return {"note": "no Play control found on Step through within 60 s: "
                                 "cannot measure playback"}
