@@ -322,7 +322,11 @@ async def main_async(args) -> int:
     try:
         # one student first, so that torch's import and the first page's caches are not
         # charged to the first round
-        await run_students([Student(f"{base}/train", name="warm", fetch_page=False)], 5)
+        warm = await Student(f"{base}/train", name="warm", fetch_page=False,
+                             until=lambda s: s.first_page is not None).run(180)
+        if not warm.done:
+            raise SystemExit(f"the server drew no first page within 180 s ({warm.error})")
+        print(f"warm-up: first page in {warm.first_page:.1f} s", flush=True)
         for n in args.students:
             print(f"round: {n} students, {args.warmup + args.seconds:.0f} s ...", flush=True)
             rows.append(await one_round(n, base, meter, args))
