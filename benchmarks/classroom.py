@@ -328,7 +328,8 @@ async def main_async(args) -> int:
             raise SystemExit(f"the server drew no first page within 180 s ({warm.error})")
         print(f"warm-up: first page in {warm.first_page:.1f} s", flush=True)
         for n in args.students:
-            print(f"round: {n} students, {args.warmup + args.seconds:.0f} s ...", flush=True)
+            print(f"round: {n} students, {args.warmup + args.seconds:.0f} s (machine load "
+                  f"average {psutil.getloadavg()[0]:.1f}) ...", flush=True)
             rows.append(await one_round(n, base, meter, args))
             print(table(rows[-1:]), flush=True)
     finally:
