@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from itertools import pairwise
 from pathlib import Path
 
 import psutil
@@ -226,7 +227,7 @@ def playback_rate(samples: list[tuple[float, int, int]]) -> dict:
     if len(samples) < 2:
         return {"note": "too few readings of 't = N of M'"}
     moved, start, end = 0, samples[0][0], samples[-1][0]
-    for (t0, a, _), (t1, b, last) in zip(samples, samples[1:]):
+    for (_, a, _), (t1, b, last) in pairwise(samples):
         if b > a:
             moved += b - a
         if b >= last:

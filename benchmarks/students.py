@@ -248,7 +248,7 @@ class Student:
             if self.fetch_page:
                 await asyncio.to_thread(self._open_page)
             await asyncio.wait_for(self._connect_loop(), timeout=max(0.0, stay))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass  # stayed the whole time
         except Exception as err:  # noqa: BLE001  (any failure is this student's result)
             self.stats.error = self.stats.error or f"{type(err).__name__}: {err}"

@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
 import sys
 import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
-
-import shutil
 
 import psutil
 
