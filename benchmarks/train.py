@@ -19,26 +19,20 @@ the second thread's time, so read ``ratio`` there):
   bare loop writes them out). The trainer can beat the bare loop: its optimiser runs torch's
   foreach kernels (the same numbers, bit for bit) and its clipping reuses the norms it
   computes anyway, where ``clip_grad_norm_`` computes them again.
-* ``page default with the live chart`` (the headline): the page's rhythm. Its fragment, run
-  every 0.4 s, calls ``trainer.run(seconds=0.34)`` (``ui.slice_seconds``: 0.4 s less the
-  redraw's cost and a margin, at most 0.34 s; the page trains on one thread) and then redraws the loss curve:
-  ``charts.loss_curves`` with its baseline, handed to ``st.vega_lite_chart`` through the
-  page's ``show_loss_curves`` (Streamlit in bare mode: the rows are converted to Arrow and the
-  spec serialised as on the page; only the websocket send is skipped). A round
-  is one such slice plus its redraw; the bare loop then takes as many steps. The ratio counts
-  the trainer's and the chart's time; the fragment's wait for its next 0.4 s tick is the
-  page's duty cycle, reported on its own line, not a cost of either.
+* ``page default with the live chart`` (the headline): the page's rhythm. The run is trained in
+  a worker process (``explorer.workers``: chained slices of at most 0.25 s, the state sent as
+  bytes), while this process, as the page does, merges what came back and redraws the loss
+  curve every 0.4 s (``charts.loss_curves`` through ``show_loss_curves``, Streamlit in bare mode:
+  the rows converted to Arrow and the spec serialised as on the page). A round is 3 s of that;
+  the bare loop then takes as many steps in this process. Wall clock only: the training's CPU
+  time is the worker's.
 * ``... every chart``: the same with, each redraw, every chart the Train page draws for a
   forecast (loss, forecast, gradient norm per tensor, hidden-gradient profile; the page itself
-  rebuilds the last three only after a new evaluation), for information: beyond the loss
-  curve, drawing is the page's cost, not the trainer's.
+  rebuilds the last three only after a new evaluation), for information.
 * ``the default 300-step run, start to finish``: ``TrainConfig()`` as the page makes it, from
-  a new trainer to "done" in 0.34 s slices with a loss-chart redraw after each, against 300 bare
-  steps; the median over rounds.
+  a new trainer to "done" through the worker, merged every 20 ms, against 300 bare steps.
 
-For the page rhythm it also prints how often the hidden-gradient diagnostics were refreshed
-(share of redraws that show new ones, the longest run of redraws without, their age in steps
-at a redraw) and their share of training time. Then the cost of each piece (a training step, a
+Then the cost of each piece (a training step, a
 validation, a diagnostic, a loss-chart redraw by history length). Single process, CPU,
 float32; ratios, not absolute times, are the point on a shared machine: run it a few times.
 With two threads on two cores that other processes also use, OpenMP's threads wait on each
@@ -62,7 +56,8 @@ from explorer import build_model, charts
 from explorer.tasks import ForecastTask, load_series
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
 from explorer.ui import show_chart, show_loss_curves
-from explorer.ui.training import SLICE_SHARE, TICK
+from explorer.ui.training import LOAD_STEPS
+from explorer.workers import LiveRun, TrainingPool
 
 # Streamlit in bare mode (no `streamlit run`): silence its warnings about it
 streamlit.config.set_option("global.showWarningOnDirectExecution", False)
@@ -71,8 +66,8 @@ for _name in list(logging.root.manager.loggerDict):
         logging.getLogger(_name).setLevel(logging.ERROR)
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
-PERIOD = TICK  # the page's fragment runs every TICK = 0.4 s ...
-SLICE = SLICE_SHARE * TICK  # ... and trains for 0.34 s of it (ui.slice_seconds at most)
+TICK = LOAD_STEPS[0][1]  # the page redraws every 0.4 s while few runs train ...
+ROUND = 3.0  # ... and a round of the page rhythm lasts this many seconds
 
 
 def _model():
@@ -179,65 +174,61 @@ def redraw_all(trainer: Trainer) -> None:
             key="hidden_chart")
 
 
-def page_rhythm(task, config: TrainConfig, rounds: int, redraw=redraw_loss) -> dict:
-    """The page's rhythm, paired: a round is ``run(seconds=SLICE)`` and a redraw; the bare loop
-    then takes as many steps, timed. Starts from a new trainer (step 0), as a run does; the
-    first round (warm-up) is not counted."""
+def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss) -> dict:
+    """The page's rhythm, paired: a round is ``ROUND`` seconds of a run trained by ``pool``'s
+    worker processes (chained slices, :class:`explorer.workers.LiveRun`) while this process,
+    as the page does, merges and redraws every ``TICK`` seconds; the bare loop then takes as
+    many steps, timed. The first round (the workers' warm-up) is not counted."""
     trainer, bare = Trainer(_model(), task, config), BareLoop(task, config)
-    rb, rt, tbs, tts, wall, draws, age = [], [], [], [], [], [], []
-    fresh, longest, without = 0, 0, 0
-    elapsed0 = diag0 = 0.0
+    run = LiveRun(trainer, pool)
+    trainer.status = "running"
+    run.start()
+    rb, rt, tbs, tts, draws = [], [], [], [], []
     for i in range(rounds):
-        before, diags_before = trainer.step, len(trainer.hidden_grad_steps)
+        before = trainer.step
         t0 = _now()
-        trainer.run(seconds=SLICE)
-        t1 = _now()
-        redraw(trainer)
-        tt, draw = _since(t0), _since(t1)
+        while _since(t0)[0] < ROUND:
+            time.sleep(max(0.0, TICK - (_since(t0)[0] % TICK)))
+            t1 = _now()
+            run.poll()
+            redraw(trainer)
+            draws.append(_since(t1)[0])
+        tt = _since(t0)
         n = trainer.step - before
         tb = _timed(lambda: bare.run(n))
-        if i == 0:
-            elapsed0, diag0 = trainer.elapsed, trainer.diagnostics_seconds
+        if i == 0 or n == 0:
             continue
-        draws.append(draw[0])
         rt.append(n / tt[0])
         rb.append(n / tb[0])
         tbs.append(tb)
-        tts.append(tt)
-        wall.append(tb[0] / max(PERIOD, tt[0]))  # the fragment waits for its next tick
-        new = len(trainer.hidden_grad_steps) > diags_before
-        fresh += new
-        without = 0 if new else without + 1
-        longest = max(longest, without)
-        if trainer.hidden_grad_steps:
-            age.append(trainer.step - trainer.hidden_grad_steps[-1])
-    return dict(
-        _medians(rb, rt, tbs, tts),
-        wall=statistics.median(wall), draw_ms=1000 * statistics.median(draws),
-        steps=trainer.step, fresh=fresh, measured=rounds - 1, longest=longest,
-        age=statistics.median(age) if age else float("nan"),
-        diag_share=(trainer.diagnostics_seconds - diag0) / (trainer.elapsed - elapsed0),
-    )
+        tts.append((tt[0], tt[0]))  # the workers' CPU is not this process's: wall clock only
+    run.halt()
+    r = _medians(rb, rt, tbs, tts)
+    r.update(cpu=float("nan"), draw_ms=1000 * statistics.median(draws), steps=trainer.step,
+             slices=run.slices)
+    return r
 
 
-def default_run(task, rounds: int) -> dict:
-    """``TrainConfig()`` from a new trainer to done in the page's rhythm, against 300 bare
-    steps (the first of ``rounds + 1`` pairs is a warm-up)."""
-    tbs, tts, refreshes = [], [], 0
+def default_run(pool, task, rounds: int) -> dict:
+    """``TrainConfig()`` from a new trainer to done through the workers, merged every 20 ms,
+    against 300 bare steps (the first of ``rounds + 1`` pairs is a warm-up)."""
+    tbs, tts = [], []
     for _ in range(rounds + 1):
         config = TrainConfig()
         trainer, bare = Trainer(_model(), task, config), BareLoop(task, config)
+        run = LiveRun(trainer, pool)
         t0 = _now()
-        while not trainer.done:
-            trainer.run(seconds=SLICE)
-            redraw_loss(trainer)
+        trainer.status = "running"
+        run.start()
+        while trainer.status == "running":
+            time.sleep(0.02)
+            run.poll()
         tts.append(_since(t0))
         tbs.append(_timed(lambda: bare.run(config.steps)))
-        refreshes = len(trainer.hidden_grad_steps)
-    tbs, tts = tbs[1:], tts[1:]
+    tbs, tts = tbs[1:], [(t[0], t[0]) for t in tts[1:]]
     steps = TrainConfig().steps
-    return dict(_medians([steps / t[0] for t in tbs], [steps / t[0] for t in tts], tbs, tts),
-                seconds=statistics.median(t[0] for t in tts), refreshes=refreshes)
+    r = _medians([steps / t[0] for t in tbs], [steps / t[0] for t in tts], tbs, tts)
+    return dict(r, cpu=float("nan"), seconds=statistics.median(t[0] for t in tts))
 
 
 def median_ms(f, repeats: int = 21) -> float:
@@ -263,8 +254,8 @@ def costs(task) -> None:
                     **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {})}
                    for i in range(n)]
         ms = median_ms(lambda: show_loss_curves({"model": history}, alt="loss"), 7)
-        print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * SLICE):4.1f} % of a "
-              f"{SLICE:g} s slice")
+        print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * TICK):4.1f} % of the page "
+              f"process's time at one redraw per {TICK:g} s")
 
 
 def _row(name: str, r: dict, note: str = "") -> None:
@@ -272,7 +263,7 @@ def _row(name: str, r: dict, note: str = "") -> None:
           + (f"   ({note})" if note else ""))
 
 
-def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 21) -> None:
+def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 8) -> None:
     task = ForecastTask(load_series("co2").to_numpy())
     print(f"LSTM hidden 16, CO2 windows of 48, batch 32, Adam 1e-2, clip 1.0; "
           f"threads={torch.get_num_threads()}.")
@@ -295,39 +286,32 @@ def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 21) -> None:
         _row(name, r, "the same weights as the bare loop" if r["diff"] == 0 else
              f"weights within {r['diff']:.1g} of the bare loop's")
 
-    print(f"\npage rhythm: run(seconds={SLICE:g}) + redraw, {page_rounds - 1} rounds after one "
-          f"warm-up slice")
+    pool = TrainingPool(1)  # one run trains in one worker at a time, whatever the pool
+    print(f"\npage rhythm: the run trained in a worker process in chained slices, this process "
+          f"merging and redrawing every {TICK:g} s; {page_rounds - 1} rounds of {ROUND:g} s "
+          "after one warm-up round (wall clock only: the work is in another process)")
     headline = None
     for name, config, redraw in [
-        ("old default (diagnostics at every evaluation) + chart",
-         TrainConfig(steps=BUDGET, diagnostics_every=None), redraw_loss),
         ("page default with the live chart", TrainConfig(steps=BUDGET), redraw_loss),
         ("page default, every chart (loss, forecast, norms, h_t)", TrainConfig(steps=BUDGET),
          redraw_all),
     ]:
-        r = page_rhythm(task, config, page_rounds, redraw)
-        _row(name, r, f"redraw {r['draw_ms']:.1f} ms, history {r['steps']:,} steps")
-        print(f"      hidden-gradient diagnostics new at {r['fresh']}/{r['measured']} redraws "
-              f"(at most {r['longest']} redraw(s) in a row without), {r['age']:.0f} steps old "
-              f"at a redraw (median), {100 * r['diag_share']:.1f} % of training time")
-        if headline is None and config.diagnostics_every is not None:
-            headline = r
-    print(f"  {'  the same by the wall clock, with the fragment idle until':56s} "
-          f"{'':7s} {'':7s} {headline['wall']:6.2f}        (the page trains {SLICE:g} s "
-          f"per {PERIOD:g} s tick)")
-    print(f"  {f'  its next {TICK:g} s tick':56s}")
-    r = default_run(task, max(5, rounds // 2))
-    _row("the default 300-step run, start to finish", r,
-         f"{r['seconds']:.2f} s; hidden gradients taken {r['refreshes']} times")
-    print(f"\nHEADLINE page default with the live chart: {headline['ratio']:.2f} by the wall "
-          f"clock, {headline['cpu']:.2f} by CPU time (target >= 0.9)")
+        r = page_rhythm(pool, task, config, page_rounds, redraw)
+        _row(name, r, f"redraw {r['draw_ms']:.1f} ms, {r['slices']} slices, history "
+                      f"{r['steps']:,} steps")
+        headline = headline or r
+    r = default_run(pool, task, max(5, rounds // 2))
+    _row("the default 300-step run, start to finish", r, f"{r['seconds']:.2f} s")
+    pool.shutdown()
+    print(f"\nHEADLINE page default with the live chart: {headline['ratio']:.2f} of a bare loop "
+          "by the wall clock (target >= 0.9)")
     costs(task)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: torch's own choice)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of this process (default 1, as the workers train)")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     if args.threads:
