@@ -7,6 +7,8 @@ widgets live across page switches; pages read it with :func:`current_config`.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from .. import charts
@@ -101,6 +103,17 @@ def cell_sidebar() -> CellConfig | None:
             st.session_state[ERROR_KEY] = str(err)
     st.session_state[CONFIG_KEY] = config
     return config
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def plain(text: object) -> str:
+    """``text`` (a file or column name from an upload) for a Markdown string: every character
+    Markdown, Streamlit's directives (``:red[…]``, ``:material/…:``) or LaTeX (``$``) would read
+    is backslash-escaped and line breaks become spaces, so a CSV header ``**x** $y$`` shows as
+    written rather than bold with a formula."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def current_config() -> CellConfig:
@@ -274,7 +287,8 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
         values = (values - values.mean()) / (values.std() or 1.0)  # float64: no overflow
         if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
             raise ValueError(f"the column {column!r} has values too large to standardise")
-        return values.astype(np.float32), None, f"{upload.name}: {column} (standardised)"
+        return (values.astype(np.float32), None,
+                f"{plain(upload.name)}: {plain(column)} (standardised)")
     except ValueError as err:
-        st.error(f"This input cannot be used: {err}.", icon=":material/error:")
+        st.error(f"This input cannot be used: {plain(err)}.", icon=":material/error:")
         return None
