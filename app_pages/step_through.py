@@ -6,7 +6,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer import build_from_config, charts, trace
+from explorer import budget, build_from_config, charts, trace
 from explorer.cells import TextbookRNN
 from explorer.analysis import display_stride, pca_2d, saturation
 from explorer.clamps import clamped_trace
@@ -86,6 +86,11 @@ if T < 2:
         "A sequence of one step has nothing to step through: give at least two values.",
         icon=":material/warning:",
     )
+    st.stop()
+try:  # before the model is built: the largest one at T = 400 took 37 s of CPU
+    budget.check_trace(config, T)
+except ValueError as err:
+    st.error(f"This view would take too long: {err}.", icon=":material/timer:")
     st.stop()
 
 if weights == "trained":
