@@ -17,7 +17,7 @@ from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
 from explorer.teaching import article
 from explorer.presets import STEP_PARAMS as DEFAULTS
-from explorer.ui import current_config, links, sequence_input, show_chart
+from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
@@ -26,6 +26,7 @@ WEIGHTS = {
     "forget1": "fresh, forget-gate bias 1.0",
     "trained": "trained on the Train page",
 }
+own_page_globals(globals())  # freed by refcounting at the next full run (no GC cycle)
 presenting = links.presenter()
 
 config = current_config()

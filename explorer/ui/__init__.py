@@ -116,6 +116,43 @@ def plain(text: object) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
+PAGE_GLOBALS = "_page_globals"  # the module dict of the last full run of a page that owns one
+
+
+class _Owned:
+    """A page run's module dict, emptied when this holder is dropped (the session's state goes
+    away) or replaced (:func:`release_page_globals`)."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.namespace = namespace
+
+    def __del__(self) -> None:
+        self.namespace.clear()
+
+
+def own_page_globals(namespace: dict) -> None:
+    """Called by a page with ``globals()``: its variables are released by reference counting
+    when the page's next full run starts or the session ends.
+
+    A page script's functions (callbacks, fragments) point to its module dict through
+    ``__globals__`` and the dict points to them, so the dict — and every model, trace and
+    figure the page put in a variable — is a reference cycle that only ``gc.collect()`` frees
+    (Streamlit's post-run collection is off in ``.streamlit/config.toml``): each Step-through
+    run of a large model left hundreds of MB behind. Emptying the dict breaks the cycle."""
+    release_page_globals(keep=namespace)
+    st.session_state[PAGE_GLOBALS] = _Owned(namespace)
+
+
+def release_page_globals(keep: dict | None = None) -> None:
+    """Empty the module dict of the page's previous full run (the router calls this before
+    each full run; widget callbacks of that run have already run by then, and its fragments
+    are replaced by the new run's)."""
+    old = st.session_state.get(PAGE_GLOBALS)
+    if old is not None and old.namespace is not keep:
+        st.session_state.pop(PAGE_GLOBALS, None)
+        old.namespace.clear()
+
+
 def current_config() -> CellConfig:
     """The sidebar's configuration; if it is invalid, say so on the page and stop the page
     (the sidebar, and everything the user typed, stay as they are)."""
