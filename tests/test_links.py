@@ -320,3 +320,10 @@ def test_backticks_in_a_link_do_not_break_out_of_the_note():
     at = _link({"foo`**x**": "1", "cell": "`<b>`"})
     notes = _notes(at)
     assert "`foo'**x**` is not a setting" in notes and "`cell='<b>'`" in notes, notes
+
+
+def test_a_refused_number_of_another_page_is_called_another_pages_setting():
+    at = _link({"T": "inf", "learn_seed": "-inf"}, "app_pages/learn.py")  # found by test_fuzz
+    notes = _notes(at)
+    assert "`T=inf` is a setting of the Step through page; ignored here." in notes, notes
+    assert "`learn_seed=-inf`: outside 0…9999; showing `0`." in notes

@@ -274,8 +274,11 @@ def start(page) -> None:
             opened = {}
         st.session_state[LINK] = opened
         _screen(opened)
-    foreign = [n for n in st.query_params if known(n) and not _understood(n, path)]
+    refused = st.session_state.get(REFUSED, {})  # dropped by _screen, still to be noted
+    names = list(dict.fromkeys([*st.query_params, *refused]))
+    foreign = [n for n in names if known(n) and not _understood(n, path)]
     for name in foreign:
+        refused.pop(name, None)
         if name in st.session_state.get(LINK, {}):  # in the link itself: say so
             raw = st.session_state[LINK].pop(name)
             pages = [_page_title(p) for p in owner(name)]
