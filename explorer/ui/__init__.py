@@ -7,7 +7,11 @@ widgets live across page switches; pages read it with :func:`current_config`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+import threading
+import time
 
 import streamlit as st
 
@@ -151,6 +155,47 @@ def release_page_globals(keep: dict | None = None) -> None:
     if old is not None and old.namespace is not keep:
         st.session_state.pop(PAGE_GLOBALS, None)
         old.namespace.clear()
+
+
+SWEEP_SECONDS = 30.0  # how often the server looks for sessions that left
+
+
+def _sweep() -> bool:
+    """Drop the sessions whose reconnection time (Streamlit's 2 minutes) has run out; True if
+    any was dropped. Streamlit keeps a closed tab's session in a TTL cache that forgets an entry
+    only when the cache is next used, so on a quiet server every session that left stayed in
+    memory, models and traces included. Internal API of Streamlit 1.67 (the runtime's session
+    manager and its storage): if it moves, nothing is dropped."""
+    from streamlit.runtime import Runtime
+
+    storage = getattr(Runtime.instance()._session_mgr, "_session_storage", None)
+    cache = getattr(storage, "_cache", None)
+    if cache is None or not hasattr(cache, "expire"):
+        return False
+    with getattr(Runtime.instance()._session_mgr, "_storage_lock", contextlib.nullcontext()):
+        return bool(cache.expire())
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        try:
+            if _sweep():
+                # a session holds cycles (Streamlit's own objects, our page functions): one
+                # collection, only after someone left, in this thread (no page waits for it)
+                gc.collect()
+        except Exception:  # never take the server down; try again at the next sweep
+            continue
+
+
+@st.cache_resource(show_spinner=False)
+def start_janitor() -> threading.Thread:
+    """Once per server process: a daemon thread that, every ``SWEEP_SECONDS``, drops the
+    sessions that left more than Streamlit's reconnection time ago and collects what they held
+    (the memory of ten students leaving returns to the baseline within about 3 minutes)."""
+    thread = threading.Thread(target=_sweep_forever, name="rnn-explorer-janitor", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_config() -> CellConfig:
