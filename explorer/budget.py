@@ -35,7 +35,8 @@ MAX_CSV_COLUMNS = 200
 MAX_CSV_CELLS = 2_000_000
 
 # ---- models
-TRACE_SECONDS = 6.0  # one trace of the Step-through page; the page does more around it
+TRACE_SECONDS = 4.0  # one trace; the Step-through page around it (charts, PCA, saturation) costs
+# as much again: the largest model at T = 140 took 7-10 s of server CPU per page view
 STEP_SECONDS = 1.0  # one training step: Pause and Stop wait for the step under way
 NS_PER_PARAMETER_STEP = 0.5  # trace, measured (see above)
 NS_PER_STEP = 1e5  # trace, per time step and any model size (Python and kernel launches)
