@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.presets import PAGES
-from explorer.ui import cell_sidebar, links
+from explorer.ui import cell_sidebar, links, release_page_globals, start_janitor
 from explorer.ui.training import training_pool
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
@@ -17,6 +17,8 @@ ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
 training_pool()  # the server's training workers start with its first page, not at a first Start
 page = st.navigation([st.Page(p.file, title=p.title, icon=ICONS[p.path], default=p.path == "")
                       for p in PAGES.values()])
+release_page_globals()  # the previous run's page variables: no reference cycle to wait for
+start_janitor()  # once per server: sessions that left are dropped and their memory freed
 links.start(page)  # remember the link the session opened with
 links.open_preset(page)  # ?preset=<key>: its page, set up
 links.sidebar()  # presets, presenter mode, the link to this view

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from explorer import build_from_config, charts, trace
+from explorer import budget, build_from_config, charts, trace
 from explorer.cells import TextbookRNN
 from explorer.analysis import display_stride, pca_2d, saturation
 from explorer.clamps import clamped_trace
@@ -17,7 +17,7 @@ from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
 from explorer.teaching import article
 from explorer.presets import STEP_PARAMS as DEFAULTS
-from explorer.ui import current_config, links, sequence_input, show_chart
+from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
@@ -26,6 +26,7 @@ WEIGHTS = {
     "forget1": "fresh, forget-gate bias 1.0",
     "trained": "trained on the Train page",
 }
+own_page_globals(globals())  # freed by refcounting at the next full run (no GC cycle)
 presenting = links.presenter()
 
 config = current_config()
@@ -86,6 +87,11 @@ if T < 2:
         "A sequence of one step has nothing to step through: give at least two values.",
         icon=":material/warning:",
     )
+    st.stop()
+try:  # before the model is built: the largest one at T = 400 took 37 s of CPU
+    budget.check_trace(config, T)
+except ValueError as err:
+    st.error(f"This view would take too long: {err}.", icon=":material/timer:")
     st.stop()
 
 if weights == "trained":

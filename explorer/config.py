@@ -65,10 +65,15 @@ def cell_spec(cell: str) -> CellSpec:
     Raises:
         ValueError: ``cell`` is not one of ``"rnn"``, ``"lstm"``, ``"gru"``.
     """
-    try:
-        return CELLS[cell]
-    except KeyError:
-        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}") from None
+    if not isinstance(cell, str) or cell not in CELLS:  # a list is unhashable: no CELLS[cell]
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {_short(cell)}")
+    return CELLS[cell]
+
+
+def _short(value: object, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width`` characters, for a message quoting what was given."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[:width - 1]}…"
 
 
 def check_sizes(cell: str, *, limits: bool = True, **sizes) -> None:

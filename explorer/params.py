@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import cell_spec, check_sizes
+from .config import LIMITS, cell_spec, check_sizes
 
 BYTES_PER_FLOAT32 = 4
 
@@ -82,11 +82,15 @@ def count_parameters(
     Raises:
         ValueError: as :func:`explorer.config.check_sizes` with ``limits=False`` (unknown
             cell, a size below 1, ``proj_size`` on a non-LSTM or not smaller than
-            ``hidden_size``, a non-boolean ``bidirectional``/``bias``). No upper limit: counting
+            ``hidden_size``, a non-boolean ``bidirectional``/``bias``); ``num_layers`` above
+            ``LIMITS`` (the rows grow with the layers). No upper limit on the sizes: counting
             allocates nothing.
     """
     check_sizes(cell, limits=False, input_size=input_size, hidden_size=hidden_size,
                 num_layers=num_layers, proj_size=proj_size, bidirectional=bidirectional, bias=bias)
+    if num_layers > LIMITS["num_layers"][1]:  # one row per layer: 10**6 layers took 62 s, 1.9 GB
+        raise ValueError(f"num_layers must be between {LIMITS['num_layers'][0]} and "
+                         f"{LIMITS['num_layers'][1]} (explorer.config.LIMITS), got {num_layers}")
     G = cell_spec(cell).G
     H = hidden_size
     H_out = proj_size or H

@@ -16,12 +16,13 @@ Pure Python: no Streamlit here (``explorer.ui.links`` does the drawing).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from urllib.parse import urlencode
 
-from .config import CellConfig
-from .tasks import TASKS
+from .config import LIMITS, MAX_SEQUENCE_LENGTH, CellConfig
+from .tasks import TASKS, USER_SERIES
 
 
 @dataclass(frozen=True)
@@ -76,31 +77,135 @@ TRAIN_PARAMS: tuple[str, ...] = ("task", *_TASK_SETTINGS, "optimizer", "lr", "ba
                                  "steps", "clip_norm", "weight_decay", "tbptt", "target_loss",
                                  "patience", "temperature")
 
+# The Learn page's widgets (all start with LEARN_PREFIX; each section's own settings).
+LEARN_PREFIX = "learn_"
+LEARN_PARAMS: tuple[str, ...] = (
+    "learn_x", "learn_h", "learn_o", "learn_T", "learn_seed", "learn_t", "learn_f",  # 1 · 2
+    "learn_input", "learn_kinds_T", "learn_kinds_h", "learn_kinds_seed",  # 3 · three kinds
+    "learn_rho", "learn_rnn_f", "learn_forget", "learn_update",
+    "learn_count_x", "learn_count_h", "learn_count_o",  # the parameter calculator
+    "learn_code_cell", "learn_code_seed",  # the tutorial's code next to torch.nn
+)
+
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "": (),  # the Cell page is drawn from the sidebar alone
     "step_through": tuple(STEP_PARAMS),
     "train": TRAIN_PARAMS,
     "compare": TRAIN_PARAMS,
-    "learn": (),  # any name starting with LEARN_PREFIX
+    "learn": LEARN_PARAMS,
 }
-LEARN_PREFIX = "learn_"
 
 # Names whose value lives under another st.session_state key (the step player's position is
 # "step_pos": the slider that shows it is reset by Streamlit when its range changes).
 SESSION_KEYS = {"t": "step_pos"}
 
 
+# ---------------------------------------------------------------- numbers a link may carry
+@dataclass(frozen=True)
+class Number:
+    """The outer range of a numeric URL parameter: every value its widget can take lies in
+    ``low … high`` (``high=None``: no upper bound). A page may narrow it for the current model
+    (``unit`` below ``hidden_size``), never widen it. ``integer``: the widget holds an int;
+    ``widget=False``: the page parses the value itself (:func:`explorer.ui.links.from_url`)."""
+
+    low: float
+    high: float | None
+    integer: bool = True
+    widget: bool = True
+
+    def span(self) -> str:
+        """The range as a note spells it: ``1…1024`` or ``at least 0``."""
+        if self.high is None:
+            return f"at least {_num(self.low)}"
+        return f"{_num(self.low)}…{_num(self.high)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _task_numbers() -> dict[str, Number]:
+    """The task settings' widest ranges over every task (one widget per name)."""
+    found: dict[str, Number] = {}
+    for spec in [*TASKS.values(), USER_SERIES]:
+        for name, s in spec.settings.items():
+            if s.low is None or name in ("seed",):
+                continue
+            old = found.get(name)
+            low = s.low if old is None else min(old.low, s.low)
+            high = s.high if old is None else max(old.high, s.high)
+            found[name] = Number(low, high, isinstance(s.default, int))
+    return found
+
+
+# Every numeric parameter of every page, with the widest range its widget ever offers. A link's
+# value outside it (inf, 1e309, a 5,000-digit number) is dropped before any widget reads it
+# (Streamlit's number_input raises OverflowError on a non-finite URL value). Choice widgets
+# holding numbers (lr, batch_size …) are listed by the range of their choices, so a note can
+# say it; tests/test_presets.py checks that every drawn widget stays inside its entry.
+NUMBERS: dict[str, Number] = {
+    **{name: Number(*LIMITS[name]) for name in
+       ("input_size", "hidden_size", "num_layers", "proj_size", "output_size", "seed")},
+    # Step through
+    "T": Number(1, 400), "cycles": Number(0.5, 10.0, False), "amplitude": Number(0.1, 3.0, False),
+    "noise_std": Number(0.0, 1.0, False), "step_size": Number(0.01, 0.5, False),
+    "start": Number(0, MAX_SEQUENCE_LENGTH - 1), "length": Number(1, 2000),
+    "clamp_from": Number(0, MAX_SEQUENCE_LENGTH - 1), "layer": Number(0, LIMITS["num_layers"][1] - 1),
+    "unit": Number(0, LIMITS["hidden_size"][1] - 1), "speed": Number(0.5, 8, False),
+    "t": Number(0, MAX_SEQUENCE_LENGTH - 1, widget=False),
+    # Train and Compare
+    **_task_numbers(),
+    "lr": Number(1e-4, 10.0, False), "batch_size": Number(1, 256), "steps": Number(10, 20_000),
+    "clip_norm": Number(0.1, 10.0, False), "weight_decay": Number(0.0, 0.1, False),
+    "tbptt": Number(1, 100), "target_loss": Number(0.0, None, False),
+    "patience": Number(1, 1000), "temperature": Number(0.1, 2.0, False),
+    # Learn
+    "learn_x": Number(1, 3), "learn_h": Number(2, 4), "learn_o": Number(1, 2),
+    "learn_T": Number(1, 6), "learn_t": Number(1, 6), "learn_seed": Number(0, 9999),
+    "learn_kinds_T": Number(10, 100), "learn_kinds_h": Number(2, 12),
+    "learn_kinds_seed": Number(0, 9999), "learn_rho": Number(0.5, 1.5, False),
+    "learn_forget": Number(-2, 5), "learn_update": Number(-2, 5),
+    "learn_count_x": Number(*LIMITS["input_size"]), "learn_count_h": Number(*LIMITS["hidden_size"]),
+    "learn_count_o": Number(*LIMITS["output_size"]), "learn_code_seed": Number(0, 9999),
+}
+
+
+def refusal(name: str, raw: str, span: tuple[float, float | None] | None = None) -> str | None:
+    """Why the URL text ``raw`` cannot be the number ``name`` holds, or None if it can (or
+    ``name`` is not numeric, or ``raw`` is not a number at all: a choice such as ``off`` is
+    the widget's to judge). ``span`` narrows the range (the page's, for the current model).
+
+    >>> refusal("hidden_size", "inf")
+    'outside 1…1024'
+    >>> refusal("hidden_size", "7") is None
+    True
+    """
+    number = NUMBERS.get(name)
+    if number is None:
+        return None
+    if span is not None:
+        number = Number(span[0], span[1], number.integer)
+    try:
+        value = float(raw)  # a 5,000-digit integer reads as inf: no int() of it
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(value):
+        return "not a number"
+    if number.low <= value and (number.high is None or value <= number.high):
+        return None
+    return ("below " if number.high is None else "outside ") + (
+        _num(number.low) if number.high is None else number.span())
+
+
 def page_params(path: str) -> set[str]:
     """Every parameter name page ``path`` understands, the sidebar's and the global ones
-    included (Learn's are all the names starting with ``learn_``: see :func:`owner`)."""
+    included."""
     return set(SIDEBAR_PARAMS) | set(GLOBAL_PARAMS) | set(PAGE_PARAMS.get(path, ()))
 
 
 def owner(name: str) -> list[str]:
     """The paths of the pages whose own settings include ``name`` (empty for the sidebar's,
     the global ones and unknown names)."""
-    if name.startswith(LEARN_PREFIX):
-        return ["learn"]
     return [path for path, names in PAGE_PARAMS.items() if name in names]
 
 
@@ -111,7 +216,7 @@ def known(name: str) -> bool:
 
 def suggest(name: str) -> str | None:
     """The known name closest to a mistyped one (``hiden_size`` -> ``hidden_size``), if any."""
-    names = [*SIDEBAR_PARAMS, *GLOBAL_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS]
+    names = [*SIDEBAR_PARAMS, *GLOBAL_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS]
     match = get_close_matches(name, names, n=1, cutoff=0.75)
     return match[0] if match else None
 

@@ -24,7 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .budget import check_csv
+
 MIN_ROWS = 3  # fewer values than this is not a sequence worth stepping through
+# The largest magnitude a value may have: the models compute in float32, whose finite range
+# ends at ±3.4e38 (a series of ±1e300 overflowed the spread and standardised to zeros).
+MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 DATE_SHARE = 0.8  # a column is the time axis if this share of its cells read as dates
 ENCODINGS = "UTF-8, UTF-16, UTF-32 (with a byte-order mark), Windows-1252 and Latin-1"
 
@@ -92,7 +97,10 @@ def read_series(source, *, max_bytes: int = 5_000_000) -> pd.DataFrame:
         text; a text column named like dates (date, time, month, year, day …) of which fewer
         than 80 % of the cells read as dates; fewer than ``MIN_ROWS`` rows left (how many);
         an infinite or missing value left in a row that has other numbers (the column and
-        row); a quoted field that is never closed.
+        row); a value beyond float32's range, ±3.4e38 (the column, row and value); more than
+        ``explorer.budget.MAX_CSV_ROWS`` lines, ``MAX_CSV_COLUMNS`` fields in a line or
+        ``MAX_CSV_CELLS`` cells (checked before the table is parsed); a quoted field that is
+        never closed.
     """
     try:
         return _read_series(source, max_bytes)
@@ -115,6 +123,7 @@ def _read_series(source, max_bytes: int) -> pd.DataFrame:
     lines = _data_lines(text)  # [(line number, text)]
     if not lines:
         raise _Problem("the file has no data: it is empty or holds only blank and # lines")
+    _check_budget(len(lines), 1)  # rows first: the sniffer reads only the first 500 lines
     sep = _sniff_separator([line for _, line in lines[:500]])
     lines = _drop_title_lines(lines, sep)
     table, where = _parse_table(lines, sep)
@@ -330,6 +339,7 @@ def _parse_table(lines: list[tuple[int, str]], sep: str) -> tuple[pd.DataFrame, 
             width = max(len(row) for row in rows)
         except csv.Error as err:
             raise _Problem(f"could not split the lines into columns at {sep!r}: {err}") from None
+    _check_budget(len(lines), width)  # before pandas: its cost grows with every field
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -357,6 +367,13 @@ def _parse_table(lines: list[tuple[int, str]], sep: str) -> tuple[pd.DataFrame, 
         raise _Problem("the file has no data: every cell is empty")
     table.columns = range(table.shape[1])
     return table.reset_index(drop=True), where
+
+
+def _check_budget(rows: int, columns: int) -> None:
+    try:
+        check_csv(rows, columns)
+    except ValueError as err:
+        raise _Problem(str(err)) from None
 
 
 def _sep_name(sep: str) -> str:
@@ -624,6 +641,12 @@ def _finish(values: dict[str, np.ndarray], index: pd.Series | None, where: list[
         what = "a missing value" if np.isnan(value) else f"a non-finite value ({value})"
         raise _Problem(f"column {frame.columns[c]!r} has {what} at {label}; every value "
                        f"must be a finite number where other columns have numbers")
+    large = np.abs(frame.to_numpy()) > MAX_MAGNITUDE  # (N, C)
+    if large.any():
+        r, c = np.argwhere(large)[0]
+        raise _Problem(f"column {frame.columns[c]!r} has {frame.iat[r, c]:g} at {where[r]}, "
+                       f"beyond ±{MAX_MAGNITUDE:.1e}, the range of the float32 numbers the "
+                       f"models compute in: rescale the column (e.g. to thousands)")
     if index is None:
         frame = frame.reset_index(drop=True)
     else:

@@ -31,7 +31,7 @@ import weakref
 import torch
 import torch.nn as nn
 
-from .config import CELLS, cell_spec
+from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec
 
 
 @dataclass
@@ -124,11 +124,31 @@ def _initial(state, name: str, shape: tuple[int, int], like: torch.Tensor) -> to
     ``shape`` = (num_layers·D, size), torch's layout without the batch dimension."""
     if state is None:
         return like.new_zeros(shape)
-    state = torch.as_tensor(state).to(like.dtype)
+    state = _real_tensor(state, name, like.dtype)
     if tuple(state.shape) != shape:
         raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
                          f"got {tuple(state.shape)}")
     return state
+
+
+def _real_tensor(value, name: str, dtype: torch.dtype) -> torch.Tensor:
+    """``value`` as a CPU tensor of ``dtype``; ``ValueError`` naming ``name`` for what is not
+    real numbers (text, None, complex numbers, which would lose their imaginary part) or
+    lives on another device (meta tensors have no values)."""
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, RuntimeError, ValueError, OverflowError) as err:
+        raise ValueError(f"{name} must be a tensor of real numbers, got "
+                         f"{type(value).__name__} ({err})") from None
+    if tensor.is_complex():
+        raise ValueError(f"{name} must be real, got a {tensor.dtype} tensor (its imaginary part "
+                         f"would be dropped)")
+    if tensor.device.type != "cpu":
+        raise ValueError(f"{name} must be on the CPU, got a tensor on {tensor.device}")
+    if not (tensor.is_floating_point() or tensor.dtype in (torch.bool, torch.uint8, torch.int8,
+                                                          torch.int16, torch.int32, torch.int64)):
+        raise ValueError(f"{name} must hold numbers, got {tensor.dtype}")
+    return tensor.to(dtype)
 
 
 def _directions(rnn: nn.RNNBase) -> int:
@@ -209,17 +229,23 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
 
     Raises:
         TypeError: ``rnn`` is not an RNN, LSTM or GRU.
-        ValueError: ``x`` is not ``(T, input_size)`` with T ≥ 1.
+        ValueError: ``x`` is not ``(T, input_size)`` real numbers on the CPU with
+            1 ≤ T ≤ ``MAX_SEQUENCE_LENGTH`` (text, None, complex or meta-device input included);
+            ``h0``/``c0`` of the wrong shape or not real numbers.
     """
     kind = kind_of(rnn)
-    x = torch.as_tensor(x)
+    if rnn.weight_ih_l0.device.type != "cpu":
+        raise ValueError(f"the module must be on the CPU, got {rnn.weight_ih_l0.device}")
+    dtype = rnn.weight_ih_l0.dtype
+    x = _real_tensor(x, "x", dtype)
     if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
         raise ValueError(f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}")
+    if x.shape[0] > MAX_SEQUENCE_LENGTH:
+        raise ValueError(f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
+                         f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window")
     L, D, H = rnn.num_layers, _directions(rnn), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
-    dtype = rnn.weight_ih_l0.dtype
-    x = x.to(dtype)
     h0 = _initial(h0, "h0", (L * D, H_out), x)
     if kind == "lstm":
         c0 = _initial(c0, "c0", (L * D, H), x)

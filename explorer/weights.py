@@ -66,8 +66,10 @@ def _metadata(data: bytes) -> dict:
     """The header's ``__metadata__`` (safetensors' own layout: an 8-byte little-endian length,
     then that many bytes of JSON). Called only after safetensors accepted the file."""
     n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
-    metadata = header.get("__metadata__") or {}
+    header = _json(data[8:8 + n], "the file's header")
+    metadata = header.get("__metadata__") or {} if isinstance(header, dict) else {}
+    if not isinstance(metadata, dict):
+        raise ValueError("the file's metadata is not a JSON object")
     if metadata.get("format") != FORMAT:
         raise ValueError("this safetensors file was not written by RNN Explorer: its metadata has "
                          f"no format {FORMAT!r} (found {sorted(metadata) or 'no metadata'})")
@@ -77,15 +79,24 @@ def _metadata(data: bytes) -> dict:
     return metadata
 
 
+def _json(text: str | bytes, what: str) -> object:
+    """``json.loads(text)``; ``ValueError`` naming ``what`` for text that is not JSON or that
+    nests deeper than Python's recursion limit (a 100,000-deep ``[[[…]]]`` raised
+    RecursionError)."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply to be a model config") from None
+
+
 def _config_from(metadata: dict) -> CellConfig:
     text = metadata.get("config")
     if text is None:
         raise ValueError("the file's metadata has no model config: it cannot say which model "
                          "these weights belong to")
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"the model config in the file is not valid JSON: {err}") from None
+    raw = _json(text, "the model config in the file")
     if not isinstance(raw, dict):
         raise ValueError(f"the model config must be a JSON object, got {type(raw).__name__}")
     names = {f.name for f in fields(CellConfig)}

@@ -388,3 +388,31 @@ def test_slow_motion_slices_take_the_rate_in_steps():
         steps.append(trainer.step)
     assert not at.exception
     assert all(0 < b - a <= 3 for a, b in zip(steps, steps[1:])), steps
+
+
+def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
+    """The page's functions and its module dict form a cycle; Streamlit's post-run GC is off,
+    so without the router emptying the previous run's dict every run's trace stayed alive."""
+    import gc
+
+    from explorer.trace import Trace
+
+    def traces() -> int:
+        return sum(type(o) is Trace for o in gc.get_objects())
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("app_pages/step_through.py")
+    gc.collect()
+    gc.disable()
+    try:
+        at.run()
+        first = at.session_state["_page_globals"].namespace
+        assert isinstance(first["tr"], Trace)
+        alive = traces()
+        for _ in range(3):
+            at.button(key="step_forward").click().run()  # full reruns
+        assert first == {}  # the first run's variables are gone, without a collection
+        assert traces() == alive
+        assert at.session_state["_page_globals"].namespace["tr"].T == 60
+    finally:
+        gc.enable()

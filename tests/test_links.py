@@ -276,3 +276,65 @@ def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
     at.query_params["t"] = "2"  # the stale request's address
     at.run()
     assert _step(at) == paused
+
+
+# ---------------------------------------------------------------- hostile links
+HOSTILE = ["inf", "-inf", "1e309", "9" * 5000, "nan"]
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_non_finite_and_huge_numbers_are_dropped_before_any_widget_reads_them(raw):
+    at = _link({"hidden_size": raw, "seed": raw, "num_layers": raw})  # _link: no exception
+    assert at.sidebar.number_input(key="hidden_size").value == 16
+    notes = _notes(at)
+    why = "not a number" if raw == "nan" else "outside 1…1024"
+    assert f"`hidden_size={raw[:30]}" in notes and f"{why}; showing `16`" in notes, notes
+    assert "(5,000 characters)" in notes if len(raw) > 40 else raw in notes
+    assert not set(at.query_params)
+
+
+def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
+    at = _link({"unit": "inf", "clamp_from": "-inf", "T": "1e309"}, STEP)
+    notes = _notes(at)
+    for expected in ["`unit=inf`: outside 0…15; showing `0`",
+                     "`clamp_from=-inf`: outside 0…59; showing `0`",
+                     "`T=1e309`: outside 1…400; showing `60`"]:
+        assert expected in notes, notes
+    at = _link({"steps": "inf", "target_loss": "-1", "patience": "0", "lr": "1e9",
+                "period": "inf"}, "app_pages/train.py")
+    notes = _notes(at)
+    for expected in ["`steps=inf`: outside 10…20000; showing `300`",
+                     "`target_loss=-1`: below 0; showing empty (off)",
+                     "`patience=0`: outside 1…1000; showing empty (off)",
+                     "`lr=1e9`: outside 0.0001…10; showing `0.01`",
+                     "`period=inf`: outside 4…500; ignored"]:  # a setting of another task
+        assert expected in notes, notes
+    at = _link({"learn_seed": "inf", "learn_count_h": "1e309", "learn_code_seed": "-inf",
+                "learn_bogus": "1"}, "app_pages/learn.py")
+    notes = _notes(at)
+    for expected in ["`learn_seed=inf`: outside 0…9999; showing `0`",
+                     "`learn_count_h=1e309`: outside 1…1024; showing `20`",
+                     "`learn_code_seed=-inf`: outside 0…9999; showing `0`",
+                     "`learn_bogus` is not a setting of this app"]:
+        assert expected in notes, notes
+
+
+def test_a_repeated_name_says_which_value_was_used():
+    at = _link({"hidden_size": ["3", "7"]})
+    assert at.sidebar.number_input(key="hidden_size").value == 7
+    assert "`hidden_size` is in the link 2 times (`3`, `7`); used the last one, `7`." \
+        in _notes(at)
+    assert at.query_params["hidden_size"] in ("7", ["7"])
+
+
+def test_backticks_in_a_link_do_not_break_out_of_the_note():
+    at = _link({"foo`**x**": "1", "cell": "`<b>`"})
+    notes = _notes(at)
+    assert "`foo'**x**` is not a setting" in notes and "`cell='<b>'`" in notes, notes
+
+
+def test_a_refused_number_of_another_page_is_called_another_pages_setting():
+    at = _link({"T": "inf", "learn_seed": "-inf"}, "app_pages/learn.py")  # found by test_fuzz
+    notes = _notes(at)
+    assert "`T=inf` is a setting of the Step through page; ignored here." in notes, notes
+    assert "`learn_seed=-inf`: outside 0…9999; showing `0`." in notes

@@ -82,3 +82,12 @@ def test_counting_has_no_upper_limit_but_checks_types():
         count_parameters("lstm", 1, 2, bidirectional="yes")
     with pytest.raises(ValueError, match="bias must be True or False"):
         count_parameters("lstm", 1, 2, bias=None)
+
+
+def test_a_non_string_cell_and_too_many_layers_raise_value_error():
+    with pytest.raises(ValueError, match=r"cell must be one of .*, got \['lstm'\]"):
+        count_parameters(["lstm"], 1, 8)  # raised "unhashable type"
+    with pytest.raises(ValueError, match="num_layers must be between 1 and 4"):
+        count_parameters("lstm", 1, 8, num_layers=10 ** 6)  # took 62 s and 1.9 GB
+    assert count_parameters("lstm", 1, 8, num_layers=4).total == 4 * (8 + 64 + 16) + 3 * 4 * (
+        8 * 8 + 64 + 16)

@@ -147,3 +147,44 @@ def _forget_gate(lstm: torch.nn.LSTM, x: torch.Tensor) -> torch.Tensor:
             out.append(torch.sigmoid(gates[H:2 * H]))
             h, c = cell(x_t[None], (h, c))
     return torch.stack(out)  # (T, H)
+
+
+# ---------------------------------------------------------------- the URL table's numbers
+def test_refusal_names_the_range_of_hostile_numbers():
+    from explorer.presets import refusal
+
+    assert refusal("hidden_size", "inf") == "outside 1…1024"
+    assert refusal("hidden_size", "-inf") == "outside 1…1024"
+    assert refusal("hidden_size", "1e309") == "outside 1…1024"  # float overflow: inf
+    assert refusal("hidden_size", "9" * 5000) == "outside 1…1024"  # no int() of 5,000 digits
+    assert refusal("seed", "nan") == "not a number"
+    assert refusal("target_loss", "-1") == "below 0" and refusal("target_loss", "5") is None
+    assert refusal("patience", "0") == "outside 1…1000"
+    assert refusal("lr", "1e9") == "outside 0.0001…10"
+    assert refusal("unit", "20", (0, 15)) == "outside 0…15"  # the page's narrower range
+    assert refusal("hidden_size", "7") is None
+    assert refusal("clip_norm", "off") is None  # a choice, not a number: the widget judges
+    assert refusal("shape", "inf") is None  # not numeric
+
+
+def test_every_numeric_parameter_is_in_the_table():
+    from explorer.presets import LEARN_PARAMS, NUMBERS
+
+    numeric_defaults = {n for n, v in {**SIDEBAR_PARAMS, **STEP_PARAMS}.items()
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    assert numeric_defaults <= set(NUMBERS)
+    assert {"steps", "patience", "target_loss", "lr", "batch_size", "k", "window", "period",
+            "n", "seq_len", "n_symbols", "lag", "noise", "val_fraction"} <= set(NUMBERS)
+    assert {"learn_seed", "learn_count_h", "learn_code_seed"} <= set(NUMBERS) & set(LEARN_PARAMS)
+    assert set(NUMBERS) <= {*SIDEBAR_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS}
+
+
+def test_the_training_widgets_choices_lie_inside_the_table():
+    from explorer.presets import NUMBERS
+    from explorer.ui.training import BATCH_SIZES, CLIP_NORMS, LEARNING_RATES, TBPTT, WEIGHT_DECAYS
+
+    for name, options in {"lr": LEARNING_RATES, "batch_size": BATCH_SIZES,
+                          "clip_norm": CLIP_NORMS, "weight_decay": WEIGHT_DECAYS,
+                          "tbptt": TBPTT}.items():
+        numbers = [o for o in options if not isinstance(o, str)]
+        assert min(numbers) == NUMBERS[name].low and max(numbers) == NUMBERS[name].high, name

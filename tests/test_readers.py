@@ -321,3 +321,37 @@ def test_fuzz_returns_clean_frame_or_value_error():
             check_clean(df)
             outcomes["frame"] += 1
     assert outcomes["frame"] > 20 and outcomes["error"] > 50  # both paths were exercised
+
+
+# ---------------------------------------------------------------- magnitudes and sizes
+@pytest.mark.parametrize("text, where", [
+    ("x,y\n1,1e300\n2,-1e300\n3,5\n", "column 'y' has 1e+300 at line 2"),
+    ("v\n1\n2\n-3.5e38\n", "column 'v' has -3.5e+38 at line 4"),
+])
+def test_values_beyond_float32_are_refused_with_column_line_and_value(text, where):
+    with pytest.raises(ValueError, match="beyond ±3.4e\\+38") as err:
+        read_series(text.encode())
+    assert where in str(err.value)
+
+
+def test_the_largest_float32_value_is_kept():
+    frame = read_series(b"v\n1\n2\n3.4e38\n")
+    assert frame["v"].tolist() == [1.0, 2.0, 3.4e38]
+
+
+@pytest.mark.parametrize("text, match", [
+    (",".join(["1"] * 2_000_000), "a line of the file has 2,000,000 fields; the limit is 200"),
+    ("\n".join([";".join(["1"] * 201)] * 4), "has 201 fields; the limit is 200"),
+    ("v\n" + "1\n" * 1_000_001, "the file has 1,000,002 lines; the limit is 1,000,000"),
+    ("\n".join([",".join(["1"] * 150)] * 15_000), "2,250,000 cells; the limit is 2,000,000"),
+])
+def test_too_many_fields_or_rows_are_refused_before_parsing(text, match):
+    with pytest.raises(ValueError, match=match):
+        read_series(text.encode())  # the 2,000,000-field line took 13 minutes and 12.8 GB
+
+
+def test_a_table_at_the_caps_is_read():
+    from explorer.budget import MAX_CSV_COLUMNS
+
+    frame = read_series("\n".join([",".join(["1.5"] * MAX_CSV_COLUMNS)] * 4).encode())
+    assert frame.shape == (4, MAX_CSV_COLUMNS)

@@ -141,3 +141,27 @@ def test_initial_state_checked_and_cast():
     out = trace(rnn, x.numpy(), h0, torch.zeros(4, 5))  # numpy input accepted too
     ref, _, _ = reference(rnn, x, h0.float(), torch.zeros(4, 5))
     torch.testing.assert_close(out.hidden, ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("x, match", [
+    ("abc", "x must be a tensor of real numbers, got str"),
+    (None, "x must be a tensor of real numbers, got NoneType"),
+    ([["a"]], "x must be a tensor of real numbers, got list"),
+    (torch.zeros(3, 1, device="meta"), "x must be on the CPU, got a tensor on meta"),
+    (torch.ones(3, 1, dtype=torch.complex64), "imaginary part would be dropped"),
+    (torch.zeros(5001, 1), "T = 5,001 steps; the limit is 5,000"),
+])
+def test_inputs_that_are_not_a_real_sequence_raise_value_error(x, match):
+    rnn = torch.nn.LSTM(1, 3)
+    with pytest.raises(ValueError, match=match):
+        trace(rnn, x)
+
+
+@pytest.mark.parametrize("h0, match", [
+    ("abc", "h0 must be a tensor of real numbers, got str"),
+    (torch.ones(1, 3, dtype=torch.complex64), "h0 must be real"),
+    (torch.zeros(1, 3, device="meta"), "h0 must be on the CPU"),
+])
+def test_initial_states_that_are_not_real_numbers_raise_value_error(h0, match):
+    with pytest.raises(ValueError, match=match):
+        trace(torch.nn.GRU(1, 3), torch.zeros(4, 1), h0)

@@ -277,3 +277,21 @@ def test_open_in_step_through_with_settings_changed_in_the_url():
     assert at.session_state["weights"] == "trained"
     assert at.title[0].value.startswith("Step through"), at.title[0].value
     assert at.radio(key="weights").value == "trained"
+
+
+def test_own_text_switched_on_with_an_empty_box_says_it_trains_on_the_sonnets():
+    at = _open(task="char")
+    assert not any("box is empty" in i.value for i in at.info)
+    at.toggle(key="train_own_text").set_value(True).run()
+    assert any("box is empty, so the model trains on Shakespeare's sonnets" in i.value
+               for i in at.info)
+    at.text_area(key="train_text").input("   \n ").run()  # blank is empty too
+    assert any("box is empty" in i.value for i in at.info)
+
+
+def test_plain_escapes_what_markdown_would_read():
+    from explorer.ui import plain
+
+    assert plain("**x** $y$ :red[z]\n# h") == r"\*\*x\*\* \$y\$ \:red\[z\] \# h"
+    assert plain("temp_max (°C)") == r"temp\_max \(°C\)"
+    assert plain("co2") == "co2"

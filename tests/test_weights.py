@@ -100,6 +100,11 @@ GOOD = CONFIGS[0].as_dict()
     (lambda: _file({**_state(), "head.bias": torch.zeros(1, dtype=torch.float64)}, GOOD),
      "torch.float64"),
     (lambda: _file({**_state(), "head.bias": torch.tensor([float("nan")])}, GOOD), "NaN"),
+    # a config nested 100,000 deep: json raised RecursionError
+    (lambda: _file(_state(), "[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    (lambda: _file(_state(), '{"a":' * 100_000 + "1" + "}" * 100_000), "nested too deeply"),
+    (lambda: _file(_state(), {**GOOD, "hidden_size": 10 ** 400}), "hidden_size must be between"),
+    (lambda: _file(_state(), {**GOOD, "cell": ["lstm"]}), "cell must be one of"),
 ])
 def test_malformed_files_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):

@@ -7,6 +7,12 @@ widgets live across page switches; pages read it with :func:`current_config`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import re
+import threading
+import time
+
 import streamlit as st
 
 from .. import charts
@@ -106,6 +112,95 @@ def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
             st.session_state[ERROR_KEY] = str(err)
     st.session_state[CONFIG_KEY] = config
     return config
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def plain(text: object) -> str:
+    """``text`` (a file or column name from an upload) for a Markdown string: every character
+    Markdown, Streamlit's directives (``:red[…]``, ``:material/…:``) or LaTeX (``$``) would read
+    is backslash-escaped and line breaks become spaces, so a CSV header ``**x** $y$`` shows as
+    written rather than bold with a formula."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+PAGE_GLOBALS = "_page_globals"  # the module dict of the last full run of a page that owns one
+
+
+class _Owned:
+    """A page run's module dict, emptied when this holder is dropped (the session's state goes
+    away) or replaced (:func:`release_page_globals`)."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.namespace = namespace
+
+    def __del__(self) -> None:
+        self.namespace.clear()
+
+
+def own_page_globals(namespace: dict) -> None:
+    """Called by a page with ``globals()``: its variables are released by reference counting
+    when the page's next full run starts or the session ends.
+
+    A page script's functions (callbacks, fragments) point to its module dict through
+    ``__globals__`` and the dict points to them, so the dict — and every model, trace and
+    figure the page put in a variable — is a reference cycle that only ``gc.collect()`` frees
+    (Streamlit's post-run collection is off in ``.streamlit/config.toml``): each Step-through
+    run of a large model left hundreds of MB behind. Emptying the dict breaks the cycle."""
+    release_page_globals(keep=namespace)
+    st.session_state[PAGE_GLOBALS] = _Owned(namespace)
+
+
+def release_page_globals(keep: dict | None = None) -> None:
+    """Empty the module dict of the page's previous full run (the router calls this before
+    each full run; widget callbacks of that run have already run by then, and its fragments
+    are replaced by the new run's)."""
+    old = st.session_state.get(PAGE_GLOBALS)
+    if old is not None and old.namespace is not keep:
+        st.session_state.pop(PAGE_GLOBALS, None)
+        old.namespace.clear()
+
+
+SWEEP_SECONDS = 30.0  # how often the server looks for sessions that left
+
+
+def _sweep() -> bool:
+    """Drop the sessions whose reconnection time (Streamlit's 2 minutes) has run out; True if
+    any was dropped. Streamlit keeps a closed tab's session in a TTL cache that forgets an entry
+    only when the cache is next used, so on a quiet server every session that left stayed in
+    memory, models and traces included. Internal API of Streamlit 1.67 (the runtime's session
+    manager and its storage): if it moves, nothing is dropped."""
+    from streamlit.runtime import Runtime
+
+    storage = getattr(Runtime.instance()._session_mgr, "_session_storage", None)
+    cache = getattr(storage, "_cache", None)
+    if cache is None or not hasattr(cache, "expire"):
+        return False
+    with getattr(Runtime.instance()._session_mgr, "_storage_lock", contextlib.nullcontext()):
+        return bool(cache.expire())
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        try:
+            if _sweep():
+                # a session holds cycles (Streamlit's own objects, our page functions): one
+                # collection, only after someone left, in this thread (no page waits for it)
+                gc.collect()
+        except Exception:  # never take the server down; try again at the next sweep
+            continue
+
+
+@st.cache_resource(show_spinner=False)
+def start_janitor() -> threading.Thread:
+    """Once per server process: a daemon thread that, every ``SWEEP_SECONDS``, drops the
+    sessions that left more than Streamlit's reconnection time ago and collects what they held
+    (the memory of ten students leaving returns to the baseline within about 3 minutes)."""
+    thread = threading.Thread(target=_sweep_forever, name="rnn-explorer-janitor", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_config() -> CellConfig:
@@ -279,7 +374,8 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
         values = (values - values.mean()) / (values.std() or 1.0)  # float64: no overflow
         if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
             raise ValueError(f"the column {column!r} has values too large to standardise")
-        return values.astype(np.float32), None, f"{upload.name}: {column} (standardised)"
+        return (values.astype(np.float32), None,
+                f"{plain(upload.name)}: {plain(column)} (standardised)")
     except ValueError as err:
-        st.error(f"This input cannot be used: {err}.", icon=":material/error:")
+        st.error(f"This input cannot be used: {plain(err)}.", icon=":material/error:")
         return None

@@ -41,10 +41,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ..config import LIMITS
 from ..presets import (
     GLOBAL_PARAMS,
-    LEARN_PREFIX,
+    NUMBERS,
     PAGES,
     PRESETS,
     SESSION_KEYS,
@@ -53,6 +52,7 @@ from ..presets import (
     owner,
     page_params,
     page_state,
+    refusal,
     suggest,
     url_value,
 )
@@ -72,6 +72,7 @@ PRESENTER = "presenter"  # the toggle's key, and the URL flag presenter=1
 OWNED = ("", "step_through")  # pages whose every parameter is listed in explorer.presets
 PRESENTER_SCALE = 1.5  # chart fonts and heights grow by this in presenter mode (text: 24 px / 16)
 RANGES_KEY = "_links_ranges"  # bounds a page declared for its numeric widgets this session
+REFUSED = "_links_refused"  # {name: (raw, reason)}: numbers dropped before a widget read them
 
 
 # ---------------------------------------------------------------- small helpers
@@ -102,8 +103,19 @@ def _note(text: str) -> None:
     st.session_state.setdefault(NOTES, []).append(text)
 
 
+def _clip(raw: object, width: int = 40) -> str:
+    """A link's value as a note quotes it between backticks: at most ``width`` characters
+    (a 5,000-digit number says how long it was), no backtick to end the quote early."""
+    text = str(raw).replace("`", "'").replace("\n", " ")
+    if len(text) > width:
+        text = f"{text[:width - 10]}… ({len(text):,} characters)"
+    return text
+
+
 def _shown(value: object) -> str:
-    return f"`{url_value(value)}`" if value not in ("", None) else "empty"
+    if value is None:
+        return "empty (off)"
+    return f"`{_clip(url_value(value))}`" if value != "" else "empty"
 
 
 def _same(raw: str, value: object) -> bool:
@@ -119,21 +131,20 @@ def _same(raw: str, value: object) -> bool:
 
 
 def _why(name: str, raw: str, value: object) -> str:
-    """Why a URL value did not fit, from the type of the value the widget kept."""
+    """Why a URL value did not fit: outside the range the page declared for the current model
+    (:func:`bounds`) or the URL table's (``explorer.presets.NUMBERS``); else from the type of
+    the value the widget kept."""
     if isinstance(value, bool):
         return "expected true or false"
-    if isinstance(value, (int, float)):
+    if name in NUMBERS:
         try:
             float(raw)
         except ValueError:
             return "not a number"
-        limits = st.session_state.get(RANGES_KEY, {}).get(name) or LIMITS.get(name)
-        return f"outside {_num(limits[0])}…{_num(limits[1])}" if limits else "not allowed here"
+        declared = st.session_state.get(RANGES_KEY, {}).get(name)
+        reason = refusal(name, raw, declared) or refusal(name, raw)
+        return reason or f"not one of the choices in {NUMBERS[name].span()}"
     return "not one of the choices"
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def bounds(name: str, low: float, high: float) -> tuple[float, float]:
@@ -148,8 +159,6 @@ def _page_title(path: str) -> str:
 
 
 def _understood(name: str, path: str) -> bool:
-    if path == "learn" and name.startswith(LEARN_PREFIX):
-        return True
     return name in page_params(path)
 
 
@@ -182,7 +191,7 @@ def from_url(name: str, parse: Callable[[str], object], default: object, *,
         st.session_state[key] = parse(raw)
     except (ValueError, TypeError, KeyError):
         st.session_state[key] = default
-        _note(f"`{name}={raw}`: {expected or 'not a value this page knows'}; "
+        _note(f"`{name}={_clip(raw)}`: {expected or 'not a value this page knows'}; "
               f"showing {_shown(default)}.")
         _pop(name)
         written[name] = None
@@ -261,18 +270,56 @@ def start(page) -> None:
             ignored = sorted(set(opened) - set(GLOBAL_PARAMS))
             if ignored:
                 _note(f"The preset link sets everything itself; ignored "
-                      f"{', '.join(f'`{n}`' for n in ignored)}.")
+                      f"{', '.join(f'`{_clip(n)}`' for n in ignored)}.")
             opened = {}
         st.session_state[LINK] = opened
-    foreign = [n for n in st.query_params if known(n) and not _understood(n, path)]
+        _screen(opened)
+    refused = st.session_state.get(REFUSED, {})  # dropped by _screen, still to be noted
+    names = list(dict.fromkeys([*st.query_params, *refused]))
+    foreign = [n for n in names if known(n) and not _understood(n, path)]
     for name in foreign:
+        refused.pop(name, None)
         if name in st.session_state.get(LINK, {}):  # in the link itself: say so
             raw = st.session_state[LINK].pop(name)
             pages = [_page_title(p) for p in owner(name)]
-            _note(f"`{name}={raw}` is a setting of the {' and '.join(pages)} "
+            _note(f"`{name}={_clip(raw)}` is a setting of the {' and '.join(pages)} "
                   f"page{'s' if len(pages) > 1 else ''}; ignored here.")
         st.session_state.get(WRITTEN, {}).pop(name, None)
     _drop(foreign)
+
+
+def _screen(opened: dict) -> None:
+    """The opening link, before any widget reads it: a name given more than once is noted and
+    kept once (the last value, the one Streamlit's widgets read); a number outside its widest
+    range in the URL table (``inf``, ``1e309``, a 5,000-digit integer, a negative count) is
+    removed from the URL and from the values Streamlit seeds widgets with, so the widget starts
+    at its default; :func:`_check` then notes it with the range and the value shown."""
+    for name in list(st.query_params):
+        values = st.query_params.get_all(name)
+        if len(values) > 1:
+            _note(f"`{_clip(name)}` is in the link {len(values)} times "
+                  f"({', '.join(f'`{_clip(v)}`' for v in values[:5])}"
+                  f"{' …' if len(values) > 5 else ''}); used the last one, `{_clip(values[-1])}`.")
+            st.query_params[name] = values[-1]
+    refused = st.session_state.setdefault(REFUSED, {})
+    for name, raw in opened.items():
+        number = NUMBERS.get(name)
+        if number is None or not number.widget or raw is None:
+            continue
+        reason = refusal(name, raw)
+        if reason:
+            refused[name] = (raw, reason)
+            _unseed(name)
+
+
+def _unseed(name: str) -> None:
+    """Remove ``name`` from the URL and from the link Streamlit seeds this run's widgets with
+    (deleting it from ``st.query_params`` alone leaves the seed: a widget would still read it)."""
+    _pop(name)
+    from streamlit.runtime.state import get_session_state
+
+    with get_session_state().query_params() as qp:
+        qp._initial_query_params.pop(name, None)  # internal (1.67); tests/test_links.py
 
 
 def _bound(name: str) -> bool:
@@ -303,7 +350,7 @@ def open_preset(page) -> None:
         return
     preset = PRESETS.get(key)
     if preset is None:
-        _note(f"There is no preset called `{key}`; the rest of the link was used. "
+        _note(f"There is no preset called `{_clip(key)}`; the rest of the link was used. "
               "Presets: " + ", ".join(f"`{k}`" for k in PRESETS) + ".")
         _pop("preset")
         st.session_state.get(LINK, {}).pop("preset", None)
@@ -329,18 +376,24 @@ def _check(name: str, raw: str) -> str | None:
     """Compare one parameter of the opening link with what the drawn widgets show; a note if
     it was not used as written."""
     key = SESSION_KEYS.get(name, name)
+    refused = st.session_state.get(REFUSED, {}).pop(name, None)
+    if refused is not None:
+        if key not in st.session_state:
+            return f"`{name}={_clip(raw)}`: {refused[1]}; ignored."
+        value = st.session_state[key]
+        return f"`{name}={_clip(raw)}`: {_why(name, raw, value)}; showing {_shown(value)}."
     if key not in st.session_state:
         _pop(name)
-        return f"`{name}={raw}` is not used in this view (it needs other settings first)."
+        return f"`{name}={_clip(raw)}` is not used in this view (it needs other settings first)."
     now = st.query_params.get(name)
     if now == raw:
         return None
     value = st.session_state[key]
     if now is not None:
-        return f"`{name}={raw}` was read as `{now}`."
+        return f"`{name}={_clip(raw)}` was read as `{_clip(now)}`."
     if _same(raw, value):
         return None  # a default, spelt out: Streamlit drops it from the URL
-    return f"`{name}={raw}`: {_why(name, raw, value)}; showing {_shown(value)}."
+    return f"`{name}={_clip(raw)}`: {_why(name, raw, value)}; showing {_shown(value)}."
 
 
 def check_sidebar() -> None:
@@ -370,7 +423,7 @@ def _check_page(path: str, opened: dict | None) -> None:
             text = _check(name, raw)
         else:
             close = suggest(name)
-            text = (f"`{name}` is not a setting of this app"
+            text = (f"`{_clip(name)}` is not a setting of this app"
                     + (f" (did you mean `{close}`?)" if close else "") + "; ignored.")
             unknown.append(name)
         if text:

@@ -25,7 +25,7 @@ from ..tasks import (
     value_columns,
 )
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
-from . import show_chart, show_loss_curves
+from . import plain, show_chart, show_loss_curves
 
 URL = "query-params"
 SESSION = "session"
@@ -213,7 +213,11 @@ def _text_choice() -> str | None:
         key=TEXT_KEY, height=120, persist_state=SESSION,
         placeholder="Paste a poem, some code, a page of a book…",
     )
-    return text or None
+    if not text.strip():  # said, not silent: the run would otherwise train on the sonnets
+        st.info("The box is empty, so the model trains on Shakespeare's sonnets until you type "
+                "or paste a text.", icon=":material/edit_note:")
+        return None
+    return text
 
 
 def _csv_series():
@@ -231,7 +235,8 @@ def _csv_series():
             try:
                 st.session_state[CSV_DATA] = (upload.file_id, upload.name, read_series(upload))
             except ValueError as err:
-                st.error(f"**{upload.name}** cannot be used: {err}.", icon=":material/error:")
+                st.error(f"**{plain(upload.name)}** cannot be used: {plain(err)}.",
+                         icon=":material/error:")
                 failed = True
     stored = st.session_state.get(CSV_DATA)
     if stored is None:
@@ -241,14 +246,14 @@ def _csv_series():
         return None
     _, name, frame = stored
     if upload is None or failed:
-        st.caption(f"Using **{name}**, uploaded earlier ({len(frame):,} rows).")
+        st.caption(f"Using **{plain(name)}**, uploaded earlier ({len(frame):,} rows).")
     a, b = st.columns(2)
     times = time_columns(frame)
     time = a.selectbox("time column", times, key="csv_time", persist_state=SESSION,
                        help="What orders the rows in time. Dates found in the file come first.")
     values = value_columns(frame, time)
     if not values:
-        st.error(f"{name} has no numeric column besides {time!r} to forecast.",
+        st.error(f"{plain(name)} has no numeric column besides {plain(repr(time))} to forecast.",
                  icon=":material/error:")
         return None
     if st.session_state.get("csv_value") not in values:
@@ -493,7 +498,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
     r = trainer.last_eval or trainer.evaluate()
     task = trainer.task
     if key in ("forecast", "sine", CSV):
-        unit = "" if meta["unit"] == "value" else f" ({meta['unit']})"
+        unit = "" if meta["unit"] == "value" else f" ({plain(meta['unit'])})"
         cols = _tiles(metrics)
         cols[0].metric("Model RMSE", f"{r['rmse']:.3g}",
                        help=f"Root mean squared error{unit} of the model's forecasts on the "
@@ -512,7 +517,7 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
                                 "of the best rule that needs no training the model removes. "
                                 "Negative: the model is worse than that rule.")
         if unit:
-            metrics.caption(f"RMSE in {meta['unit']}, on the validation part "
+            metrics.caption(f"RMSE in {plain(meta['unit'])}, on the validation part "
                             f"({len(r['truth']):,} values the model never trained on).")
         x = task.index[r["index"]] if task.index is not None else r["index"]
         with chart:

@@ -1,0 +1,202 @@
+"""What one request may cost, checked before the work starts.
+
+Thirty students share one 2-core server, so no single request may take more than about
+``CPU_SECONDS`` of its CPU or ``EXTRA_BYTES`` of memory above the server's baseline. The work a
+request would cause is estimated from its sizes alone — a CSV's rows and fields; a model's
+parameters × sequence length × batch; the points a chart sends — and compared with the caps
+below, before anything is parsed, built or run. A request over a cap gets ``ValueError`` saying
+what was asked, the cap, and what to lower.
+
+The rates are measured on the project's 2-core machine (``benchmarks/budget.py`` prints them;
+they were taken while other work shared the machine, so they lean slow, i.e. safe):
+
+- tracing (``explorer.trace``): the fused forward reads every weight once per step, 0.4 to
+  1.1 ns per parameter per step for the big models (the largest, 84 M parameters, took 14 s
+  for the Step-through page at T = 400, 3.6 s at T = 64), plus about 0.1 ms per step;
+- one training step (forward, backward, Adam): per step of the window, up to 2.5 ns per
+  parameter plus 0.3 ns per parameter per sequence of the batch.
+
+No torch or Streamlit here; parameter counts come from :func:`explorer.params.count_parameters`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+CPU_SECONDS = 10.0  # the target for any one request
+EXTRA_BYTES = 1 << 30  # the target for any one request: 1 GB above the baseline RSS
+
+# ---- uploaded files (explorer.readers.read_series)
+# Parsing costs about 2 s per million cells, plus ~7 ms per column (each column's numbers and
+# dates are read separately): a 4 MB line of 2,000,000 fields ran 13 minutes and 12.8 GB.
+MAX_CSV_ROWS = 1_000_000
+MAX_CSV_COLUMNS = 200
+MAX_CSV_CELLS = 2_000_000
+
+# ---- models
+TRACE_SECONDS = 4.0  # one trace; the Step-through page around it (charts, PCA, saturation) costs
+# as much again: the largest model at T = 140 took 7-10 s of server CPU per page view
+STEP_SECONDS = 1.0  # one training step: Pause and Stop wait for the step under way
+NS_PER_PARAMETER_STEP = 0.5  # trace, measured (see above)
+NS_PER_STEP = 1e5  # trace, per time step and any model size (Python and kernel launches)
+# one training step (forward, backward, Adam), CPU seconds of all threads: the weights are read
+# once per step of the window and used once per sequence of the batch. Measured 0.4-2.8 ns a
+# parameter per step plus 0.09-0.4 ns per sequence (one thread the low end, two threads on a
+# shared machine the high end): 0.79 M parameters, window 50, batch 64 took 0.22-1.1 s
+NS_PER_TRAINING_STEP = 2.5
+NS_PER_TRAINING_SAMPLE = 0.3
+BYTES_PER_FLOAT = 4
+
+# ---- charts
+MAX_CHART_POINTS = 5_000  # per line: a 200,000-point forecast chart sent 415 MB in 60 s
+
+
+def model_parameters(config) -> int:
+    """Parameters of the model ``config`` describes (an :class:`explorer.config.CellConfig` or
+    anything with its fields): the recurrent layers and the linear head, counted, not built."""
+    from .params import count_parameters
+
+    rnn = count_parameters(config.cell, config.input_size, config.hidden_size,
+                           num_layers=config.num_layers, bidirectional=config.bidirectional,
+                           bias=config.bias, proj_size=config.proj_size).total
+    h_out = (config.proj_size or config.hidden_size) * (2 if config.bidirectional else 1)
+    return rnn + config.output_size * (h_out + 1)  # the head always has a bias
+
+
+def _units(config) -> tuple[int, int]:
+    """``(L·D, floats per step of one layer and direction)`` kept by a trace or a backward
+    pass: h_t, c_t and the G gate blocks."""
+    G = {"rnn": 1, "lstm": 4, "gru": 3}.get(config.cell, 4)
+    layers = config.num_layers * (2 if config.bidirectional else 1)
+    per_step = (config.proj_size or config.hidden_size) + (G + 1) * config.hidden_size
+    return layers, per_step
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def check_trace(config, T: int) -> None:
+    """Refuse, before the model is built, a Step-through trace of ``T`` steps through the model
+    ``config`` describes when it would take more than ``TRACE_SECONDS`` of CPU or
+    ``EXTRA_BYTES`` of memory on the project's machine.
+
+    Args:
+        config: a :class:`explorer.config.CellConfig` (or anything with its fields).
+        T: the sequence length, in steps.
+
+    Raises:
+        ValueError: the estimate is over a cap; the message gives the model's size, T, the
+            estimated seconds or bytes, the cap, and the largest T this model is allowed.
+    """
+    P = model_parameters(config)
+    layers, per_step = _units(config)
+    seconds = T * (P * NS_PER_PARAMETER_STEP + NS_PER_STEP) * 1e-9
+    if seconds > TRACE_SECONDS:
+        longest = max(1, math.floor(TRACE_SECONDS / ((P * NS_PER_PARAMETER_STEP + NS_PER_STEP)
+                                                     * 1e-9)))
+        raise ValueError(
+            f"stepping a model of {P:,} parameters through T = {T:,} steps would take about "
+            f"{seconds:,.0f} s of the server's CPU; the limit is {TRACE_SECONDS:g} s: lower T "
+            f"to {longest:,} or less, or choose a smaller model (hidden_size, num_layers, "
+            f"bidirectional)")
+    nbytes = BYTES_PER_FLOAT * (P + T * layers * per_step)
+    if nbytes > EXTRA_BYTES:
+        raise ValueError(f"this view needs about {_mb(nbytes)} of memory, over the "
+                         f"{_mb(EXTRA_BYTES)} one request may use: lower T or the model's size")
+
+
+def check_training_step(config, window: int, batch_size: int) -> None:
+    """Refuse training settings whose single optimiser step would take more than
+    ``STEP_SECONDS`` of CPU (Pause and Stop wait for the step under way), or whose model,
+    gradients, Adam's two moments and the activations of one batch would need more than
+    ``EXTRA_BYTES``. For the Train and Compare pages, before anything is built.
+
+    Args:
+        config: a :class:`explorer.config.CellConfig` (or anything with its fields).
+        window: time steps per training sequence (the task's window, lag or length).
+        batch_size: sequences per step.
+
+    Raises:
+        ValueError: the estimate is over a cap; the message gives the model's size, the
+            window and batch, the estimate, the cap, and what to lower.
+    """
+    P = model_parameters(config)
+    layers, per_step = _units(config)
+    per_window = P * window * 1e-9  # seconds per ns of rate
+    seconds = per_window * (NS_PER_TRAINING_STEP + NS_PER_TRAINING_SAMPLE * batch_size)
+    if seconds > STEP_SECONDS:
+        fits = math.floor((STEP_SECONDS / per_window - NS_PER_TRAINING_STEP)
+                          / NS_PER_TRAINING_SAMPLE)
+        raise ValueError(
+            f"one training step of a model of {P:,} parameters on {batch_size:,} sequences of "
+            f"{window:,} steps would take about {seconds:,.1f} s of the server's CPU; the limit "
+            f"is {STEP_SECONDS:g} s a step (so Pause and Stop answer at once): "
+            + (f"lower the batch size to {fits:,}, the window, or " if fits >= 1 else
+               "even one sequence is too much: lower the window or ")
+            + "the model's size (hidden_size, num_layers, bidirectional)")
+    nbytes = BYTES_PER_FLOAT * (4 * P + 2 * batch_size * window * layers * per_step)
+    if nbytes > EXTRA_BYTES:
+        raise ValueError(
+            f"training a model of {P:,} parameters (weights, gradients and Adam's two moments) "
+            f"on batches of {batch_size:,} × {window:,} steps needs about {_mb(nbytes)} of "
+            f"memory, over the {_mb(EXTRA_BYTES)} one request may use: lower the model's size, "
+            f"the batch size or the window")
+
+
+def check_csv(rows: int, columns: int) -> None:
+    """Refuse a table of ``rows`` lines × ``columns`` fields before it is parsed.
+
+    Raises:
+        ValueError: more than ``MAX_CSV_ROWS`` rows, ``MAX_CSV_COLUMNS`` fields in a line, or
+            ``MAX_CSV_CELLS`` cells; the message gives the count, the cap and what to do.
+    """
+    if columns > MAX_CSV_COLUMNS:
+        raise ValueError(f"a line of the file has {columns:,} fields; the limit is "
+                         f"{MAX_CSV_COLUMNS:,} columns: keep the time column and the columns "
+                         f"you want to use")
+    if rows > MAX_CSV_ROWS:
+        raise ValueError(f"the file has {rows:,} lines; the limit is {MAX_CSV_ROWS:,}: "
+                         f"use a shorter stretch of the series, or one row per day instead "
+                         f"of per minute")
+    if rows * columns > MAX_CSV_CELLS:
+        raise ValueError(f"the file has {rows:,} lines × {columns:,} columns = "
+                         f"{rows * columns:,} cells; the limit is {MAX_CSV_CELLS:,}: keep "
+                         f"fewer columns or fewer lines")
+
+
+def thin(n: int, *lines, cap: int = MAX_CHART_POINTS) -> np.ndarray:
+    """Indices of at most ``cap`` of ``n`` points that keep the look of every line drawn over
+    them: the points are cut into consecutive buckets and each bucket keeps, for each line, its
+    lowest and highest point (min-max decimation: a spike survives, unlike taking every k-th
+    point); the first and last point are always kept. All ``n`` indices when ``n <= cap``.
+
+    Args:
+        n: number of points.
+        lines: arrays of length ``n``, the y values of each line (NaN is ignored); with none,
+            evenly spaced indices.
+        cap: the most indices to return (at least 4).
+
+    Returns:
+        Sorted unique int64 indices into ``0 … n-1``, at most ``cap`` of them.
+    """
+    if n <= cap:
+        return np.arange(n)
+    if not lines:
+        return np.unique(np.linspace(0, n - 1, cap).round().astype(np.int64))
+    buckets = max(1, (cap - 2) // (2 * len(lines)))
+    edges = np.linspace(0, n, buckets + 1).astype(np.int64)  # (buckets + 1,)
+    keep = [np.array([0, n - 1])]
+    for y in lines:
+        y = np.asarray(y, dtype=np.float64).reshape(n)  # (n,)
+        finite = np.isfinite(y)
+        low = np.where(finite, y, np.inf)
+        high = np.where(finite, y, -np.inf)
+        for values, reduce in ((low, np.minimum), (high, np.maximum)):
+            extreme = reduce.reduceat(values, edges[:-1])  # (buckets,)
+            bucket = np.repeat(np.arange(buckets), np.diff(edges))  # (n,)
+            hit = np.flatnonzero(values == extreme[bucket])  # indices reaching their extreme
+            first = np.unique(bucket[hit], return_index=True)[1]  # one per bucket
+            keep.append(hit[first])
+    return np.unique(np.concatenate(keep))[:cap]
