@@ -67,13 +67,17 @@ if chosen is not None and task_key == "adding" and train_config.steps < 1000:
         "needed 500 to 1,000 steps."
     )
 
-signature = None
+signature = configs = refusal = None
 if chosen is not None:
     try:
         configs = cell_configs(sidebar, task)
     except ValueError as err:
         st.error(f"These settings cannot train the three cells: {err}.", icon=":material/error:")
-    else:  # plain values: equal across a reload of the classes (a dev server)
+    else:
+        refusal = ui.cost_refusal(configs.values(), task, train_config.batch_size)
+        if refusal:  # nothing is built: the comparison there was (if any) stays
+            st.error(refusal, icon=":material/block:")
+    if configs is not None and not refusal:  # plain values: equal across a reload of the classes
         signature = (tuple(dataclasses.astuple(c) for c in configs.values()),
                      dataclasses.astuple(train_config), ui.settings_signature(task_key, settings))
 

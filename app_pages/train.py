@@ -99,7 +99,10 @@ def load_uploaded() -> None:
 
 
 signature = None
-if chosen is not None:
+refusal = None if chosen is None else ui.cost_refusal([config], task, train_config.batch_size)
+if refusal:  # nothing is built: the run there was (if any) stays
+    stage.error(refusal, icon=":material/block:")
+elif chosen is not None:
     signature = (config, train_config, ui.settings_signature(task_key, settings))
 trainer: Trainer | None = st.session_state.get(TRAINER)
 if signature is not None and (
@@ -112,19 +115,20 @@ if signature is not None and (
 ):
     new_trainer()  # nothing trained yet: follow the settings silently
     trainer = st.session_state[TRAINER]
-if trainer is None or (chosen is None and trainer.status == "ready"
+if trainer is None or (signature is None and trainer.status == "ready"
                        and not st.session_state.get(FROM_FILE)):
     # the task controls said why (e.g. no CSV uploaded yet); an untouched run of the task
     # chosen before is not offered in its place
-    stage.info("The loss curve appears here once the settings below make a task.",
-               icon=":material/arrow_downward:")
+    if not refusal:
+        stage.info("The loss curve appears here once the settings below make a task.",
+                   icon=":material/arrow_downward:")
     st.stop()
 if st.session_state.get(SIGNATURE) != signature:
     stage.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
-        + ("Press **Reset** to start a new run with the new ones." if chosen is not None else
-           "The task chosen below cannot be trained yet (see there); this run stays."),
+        + ("Press **Reset** to start a new run with the new ones." if signature is not None
+           else "The settings below cannot be trained (see there); this run stays."),
         icon=":material/info:",
     )
 
@@ -168,7 +172,7 @@ buttons[2].button("Resume", disabled=status != "paused", key="train_resume", wid
                   on_click=set_status, args=("running",), icon=":material/resume:")
 buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="train_stop",
                   width="stretch", on_click=stop, icon=":material/stop:")
-buttons[4].button("Reset", key="train_reset", width="stretch", disabled=chosen is None,
+buttons[4].button("Reset", key="train_reset", width="stretch", disabled=signature is None,
                   on_click=new_trainer, icon=":material/restart_alt:",
                   help="A new run with the settings on the page: fresh seeded weights, step 0.")
 buttons[5].button("One step", key="train_one_step", width="stretch", on_click=one_step,

@@ -209,7 +209,7 @@ class TrainingPool:
         self.inline = inline
         self.workers = workers or _cores()
         self._lock = threading.Lock()
-        self._active: set[int] = set()  # ids of runs whose chain is going
+        self._active: dict[int, str | None] = {}  # runs whose chain is going -> their client
         self._executor = None if inline else self._new_executor(self.workers)
         self.restarts = 0
         self._retries: queue.SimpleQueue = queue.SimpleQueue()
@@ -289,9 +289,18 @@ class TrainingPool:
         return list(getattr(ex, "_processes", {}) or {}) if ex is not None else []
 
     # ------------------------------------------------------------------ fair slices
-    def running(self, run_id: int, on: bool) -> None:
+    def running(self, run_id: int, on: bool, client: str | None = None) -> None:
+        """Count run ``run_id`` (of ``client``, e.g. a browser's address) as training or not."""
         with self._lock:
-            (self._active.add if on else self._active.discard)(run_id)
+            if on:
+                self._active[run_id] = client
+            else:
+                self._active.pop(run_id, None)
+
+    def active_for(self, client: str) -> int:
+        """Runs of ``client`` training now (its tabs and pages together)."""
+        with self._lock:
+            return sum(1 for c in self._active.values() if c == client)
 
     @property
     def active(self) -> int:
@@ -339,6 +348,7 @@ class LiveRun:
         self.note: str | None = None
         self.rate: float | None = None
         self.slices = 0
+        self.client: str | None = None  # whose run: counted against a per-client cap
 
     # ------------------------------------------------------------------ control
     @property
@@ -352,7 +362,7 @@ class LiveRun:
         with self._lock:
             self.failure = None
             self._wanted = True
-            self.pool.running(id(self), True)
+            self.pool.running(id(self), True, self.client)
             if self._future is None and self._timer is None and not self.pool.inline:
                 self._submit(pack_state(self.job))
 

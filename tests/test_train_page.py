@@ -295,3 +295,21 @@ def test_plain_escapes_what_markdown_would_read():
     assert plain("**x** $y$ :red[z]\n# h") == r"\*\*x\*\* \$y\$ \:red\[z\] \# h"
     assert plain("temp_max (°C)") == r"temp\_max \(°C\)"
     assert plain("co2") == "co2"
+
+
+def test_the_largest_model_is_refused_before_it_is_built_and_the_run_stays():
+    """A link asking for the largest model with big batches of long windows: one step would cost
+    the shared server far too much; the page says so, builds nothing, and keeps the run."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.switch_page("app_pages/train.py")
+    at.run()
+    before = at.session_state["trainer"]
+    at.query_params.update(hidden_size=1024, num_layers=4, bidirectional="true", task="char",
+                           batch_size=256, window=200)
+    at.sidebar.number_input(key="hidden_size").set_value(1024)
+    at.sidebar.number_input(key="num_layers").set_value(4)
+    at.run()
+    assert not at.exception
+    refused = [e.value for e in at.error if "too large for a shared server" in e.value]
+    assert refused and "parameters" in refused[0]
+    assert at.session_state["trainer"] is before  # nothing built, nothing lost

@@ -658,6 +658,19 @@ def training_pool():
     return pool_from_environment()
 
 
+MAX_RUNS_PER_CLIENT = 3  # runs one computer may train at once (its tabs and pages together)
+LOCAL = (None, "127.0.0.1", "::1", "localhost")  # the machine itself: a teacher's demo, tests
+
+
+def _client() -> str | None:
+    """The browser's address, or None for this machine itself (not capped)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        return None
+    return None if ip in LOCAL else ip
+
+
 def live_run(key: str, job):
     """The :class:`~explorer.workers.LiveRun` kept under ``key`` for ``job`` (the page's
     Trainer or Comparison), made when ``job`` is new; a run it replaces is halted first."""
@@ -668,7 +681,25 @@ def live_run(key: str, job):
         if run is not None:
             run.halt()
         run = st.session_state[key] = LiveRun(job, training_pool())
+        run.client = _client()
     return run
+
+
+def cost_refusal(configs, task, batch_size: int) -> str | None:
+    """Why training ``configs`` (CellConfigs) on ``task`` at ``batch_size`` would cost one
+    request too much (:func:`explorer.budget.check_training_step`), or None: checked before any
+    model is built, so the largest settings answer at once."""
+    import torch
+
+    from ..budget import check_training_step
+
+    window = task.train_batch(1, torch.Generator().manual_seed(0))[0].shape[0]
+    try:
+        for config in configs:
+            check_training_step(config, window, batch_size)
+    except ValueError as err:
+        return f"These settings are too large for a shared server: {err}."
+    return None
 
 
 def tick() -> float:
@@ -705,6 +736,12 @@ def set_status(run, status: str, message: str | None = None) -> None:
     """Start (``"running"``) or halt the run: halting waits for the slice in flight (at most
     a quarter of a second) and merges it, so the status and the step shown agree."""
     if status == "running":
+        pool = run.pool
+        if run.client and not run.training and pool.active_for(run.client) >= MAX_RUNS_PER_CLIENT:
+            run.failure = (f"This computer already trains {MAX_RUNS_PER_CLIENT} runs (in other "
+                           "tabs or pages): pause or stop one of them, then press Start again. "
+                           "The server is shared by the whole class.")
+            return
         run.job.status = "running"
         run.start()
         return
