@@ -386,9 +386,10 @@ def unit_terms_over_time(rnn: nn.Module, tr: Trace, *, layer: int, direction: in
     Returns:
         ``{name: (T,) float64 tensor}`` with the names the step player's equation slots use
         (:func:`equation_html`): per gate ``k`` ``"k.x"`` (``W_i x_t``), ``"k.bi"``, ``"k.h"``
-        (``W_h h_{t-1}``), ``"k.bh"``, ``"k.pre"``, ``"k.val"``; then ``"h"``, and ``"h_prev"``
-        (RNN, GRU) or ``"c_prev"``, ``"c"``, ``"h_pre_proj"`` (LSTM). With ``proj_size`` and
-        ``unit >= H_out``, ``"h"`` is all NaN (that unit has no h_t). Entry ``[t]`` equals
+        (``W_h h_{t-1}``), ``"k.bh"``, ``"k.pre"``, ``"k.val"``; then ``"h"``, ``"h_prev"``
+        (the unit's own h_{t-1}, h_0 at the start) and for an LSTM ``"c_prev"``, ``"c"``,
+        ``"h_pre_proj"``. With ``proj_size`` and ``unit >= H_out``, ``"h"`` and ``"h_prev"``
+        are all NaN (that unit has no h_t). Entry ``[t]`` equals
         ``unit_terms(..., t=t)`` to float64 rounding.
 
     Raises: as :func:`unit_terms`.
@@ -445,7 +446,9 @@ def unit_terms_over_time(rnn: nn.Module, tr: Trace, *, layer: int, direction: in
         C_prev = before(tr.cell[layer, direction], c0[start])  # (T, H)
         i, f, g, o = (values[k] for k in "ifgo")
         c = f * C_prev[:, unit] + i * g
-        out.update(c_prev=C_prev[:, unit], c=c, h_pre_proj=o * torch.tanh(c))
+        out.update(c_prev=C_prev[:, unit], c=c, h_pre_proj=o * torch.tanh(c),
+                   h_prev=H_prev[:, unit] if unit < H_out else torch.full((T,), math.nan,
+                                                                          dtype=f64))
         if not proj:
             out["h"] = out["h_pre_proj"]
         elif unit < H_out:
