@@ -252,6 +252,9 @@ function equations(root, data) {
   };
 }
 
+// The number and colour rules, for the browser tests to compare with Python's.
+window.rnnStepPlayer = { formatNumber, colour: (scale, v) => colour(scale, v).css };
+
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   if (!data) return undefined;
