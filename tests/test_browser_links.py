@@ -71,7 +71,7 @@ def test_step_through_link_reproduces_in_a_second_browser(server, page):
     page.wait_for_timeout(500)
     assert re.search(r"[?&]t=13\b", page.url) and "unit=3" in page.url
     heading = _step_heading(page)
-    assert heading.startswith("t = 13 of 15")
+    assert heading.startswith("t = 13 of 16")
     link = _copied_link(page)
     context, other = _second_browser(page, link)
     try:
