@@ -116,10 +116,10 @@ else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
         set_forget_bias(rnn, 1.0)
-    about = f"Weights: fresh, seed {config.seed}. Input: {description}."
-st.caption(about + " Steps are counted t = 1…T, as on the Learn page: x_t is the t-th "
-           "input, and h₀" + (" and c₀ are" if config.cell == "lstm" else " is")
-           + " the state before step 1.")
+    about = f"Fresh weights, seed {config.seed}; {description}."
+st.caption(about + " Steps count t = 1…T, as on Learn; h₀" + (", c₀ are" if config.cell == "lstm"
+                                                              else " is")
+           + " the state before step 1.")  # the app's one convention, said once
 
 L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
@@ -233,7 +233,7 @@ def _select_unit() -> None:
 
 if st.session_state.get("unit", 0) >= H:
     st.session_state["unit"] = 0
-wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * ((L > 1) + (D == 2))
+wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * (L > 1) + [1.9] * (D == 2)
 c = st.columns(wide, vertical_alignment="bottom")
 c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 1",
             on_click=_move, kwargs={"to": 1}, width="stretch")
@@ -336,7 +336,8 @@ if direction == 1:
 cols = st.columns(2)
 if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
     with cols[0]:
-        show_chart(follow(charts.sequence(x_np[:, :1], t), "cursor", t), key="input_chart")
+        show_chart(follow(charts.sequence(x_np[:, :1], t, height=260), "cursor", t),
+                   key="input_chart")
 for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
     with cols[k % 2]:
         style = charts.style_for(name, vals, config.nonlinearity)

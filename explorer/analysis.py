@@ -55,7 +55,7 @@ def display_stride(T: int, max_steps: int = MAX_DISPLAY_STEPS) -> int:
     return max(1, math.ceil(T / max_steps))
 
 
-SATURATION_EDGES = (0.1, 0.25, 0.75, 0.9)  # closed < 0.1 … 0.25–0.75 undecided … > 0.9 open
+SATURATION_EDGES = (0.1, 0.3, 0.7, 0.9)  # closed < 0.1 … 0.3–0.7 undecided … > 0.9 open
 
 
 def gate_bands(gates: dict[str, np.ndarray],

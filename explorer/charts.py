@@ -612,7 +612,7 @@ def trajectory(
     )
 
 
-def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0.1, 0.25, 0.75, 0.9),
+def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0.1, 0.3, 0.7, 0.9),
                     height: int = 320) -> go.Figure:
     """Where each gate's values fall over the sequence: one stacked bar per gate, one segment
     per band between ``edges`` (``bands`` from :func:`explorer.analysis.gate_bands`, shares
