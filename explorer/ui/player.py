@@ -39,7 +39,7 @@ _component = st.components.v2.component(
 GROUP = "step"  # the head and the charts it moves
 
 
-def per_step(values, digits: int = 6) -> list | float | None:
+def per_step(values, digits: int = 4) -> list | float | None:
     """``values`` (``(T,)`` array-like) as JSON for the player: rounded to ``digits``
     decimals, NaN/inf as ``None``; one number when every step has the same value."""
     a = np.asarray(values, dtype=np.float64).ravel()
