@@ -477,7 +477,7 @@ def diagram_animation(kind: str, values: dict[str, list]) -> dict:
               for name, (lo, hi, scale) in (("sigmoid", SIGMOID), ("tanh", TANH))}
     keys = DIAGRAM_QUANTITIES[kind]
     scale_of = {k: ("sigmoid" if _SCALE[k] is SIGMOID else "tanh") for k in keys if k in _SCALE}
-    shapes = {f"state_{k}": k for k in scale_of}
+    shapes = {f"state_{k}": k for k in ("h_prev", "c_prev", "h", "c") if k in scale_of}
     shapes["state_h_out"] = "h"
     boxes = list(CELLS[kind].gates) or ["h"]  # the RNN's one box is h
     shapes.update({k: k for k in boxes})
