@@ -133,3 +133,39 @@ def test_player_writes_numbers_and_colours_as_python(server, page):
             ours = [float(c) for c in re.findall(r"[\d.]+", js)]
             python = [float(c) for c in re.findall(r"[\d.]+", colour_for(key, v))]
             assert ours == pytest.approx(python, abs=0.6), (key, v, js, colour_for(key, v))
+
+
+FOLD = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.top, r.bottom, r.left, r.right]; };
+  const diagram = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => g.layout && g.layout.meta && g.layout.meta.player === 'diagram');
+  const buttons = [...document.querySelectorAll('button')];
+  const named = (text) => buttons.filter(b => b.innerText.includes(text)).map(box);
+  return {height: innerHeight, width: innerWidth, diagram: box(diagram),
+          play: named('Play'), clamp: named('clamp a gate'), state: named('Initial state'),
+          speed: [...document.querySelectorAll('[data-testid=stSlider]')]
+                   .filter(s => s.innerText.includes('speed')).map(box)};
+}"""
+
+
+@pytest.mark.parametrize("query", ["", "&presenter=1"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_first_screen_shows_the_player_and_the_diagram(server, page, cell, query):
+    """At 1280×800, with and without presenter mode: the player, at least 200 px of the cell
+    diagram and the live controls (speed, initial state, clamps) are on the first screen."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    try:
+        page.goto(f"{server}/step_through?cell={cell}{query}")
+        wait_idle(page)
+        page.wait_for_function(FOLD.replace("return {", "return !!diagram && {"), timeout=30_000)
+        fold = page.evaluate(FOLD)
+        top, bottom, _, _ = fold["diagram"]
+        assert min(bottom, fold["height"]) - max(top, 0) >= 200, fold
+        inside = lambda b: 0 <= b[0] and b[1] <= fold["height"] and b[3] <= fold["width"]  # noqa: E731
+        assert fold["play"] and all(inside(b) for b in fold["play"]), fold
+        assert fold["speed"] and inside(fold["speed"][0]), fold
+        assert fold["state"] and inside(fold["state"][0]), fold
+        if cell != "rnn":  # a vanilla RNN has no gate to clamp
+            assert fold["clamp"] and inside(fold["clamp"][0]), fold
+    finally:
+        page.set_viewport_size({"width": 1600, "height": 1000})
