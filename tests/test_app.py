@@ -233,10 +233,10 @@ def test_equations_show_live_numbers_of_the_selected_unit():
     assert heat["layout"]["shapes"][1]["y0"] == 2.5  # the selected unit is outlined
     z = _array(heat["data"][0]["z"])  # (unit, t): column k is t = k + 1
     for t in (1, 5, 60):  # the equation's f_t at every step is the heatmap's number
-        assert _equation(at, "f.val", t) == pytest.approx(float(z[3, t - 1]), abs=1e-6)
+        assert _equation(at, "f.val", t) == pytest.approx(float(z[3, t - 1]), abs=6e-5)  # 4 dp sent
     c = _equation(at, "f.val", 5) * _equation(at, "c_prev", 5) + _equation(
         at, "i.val", 5) * _equation(at, "g.val", 5)
-    assert _equation(at, "c", 5) == pytest.approx(c, abs=1e-5)  # c_t = f c_{t-1} + i g
+    assert _equation(at, "c", 5) == pytest.approx(c, abs=3e-4)  # c_t = f c_{t-1} + i g
 
 
 def test_clamps_show_the_comparison():
