@@ -160,6 +160,7 @@ function head(root, data, setStateValue) {
     s.stop = () => {
       if (s.timer !== null) clearInterval(s.timer);
       s.timer = null;
+      document.documentElement.classList.remove("rnn-playing");
       s.button.innerHTML = `${ICON.play}<span>Play</span>`;
       s.button.setAttribute("aria-label", "Play");
       s.button.title = "Play the sequence in the browser at the chosen speed";
@@ -180,6 +181,7 @@ function head(root, data, setStateValue) {
     s.play = () => {
       if (s.pos >= s.data.T) s.show(1);  // from the end: start over at t = 1
       s.anchor();
+      document.documentElement.classList.add("rnn-playing");  // the page's settled-step widgets dim
       s.button.innerHTML = `${ICON.pause}<span>Pause</span>`;
       s.button.setAttribute("aria-label", "Pause");
       s.button.title = "Pause: the page then shows this step everywhere";
