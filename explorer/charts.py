@@ -187,11 +187,10 @@ def step_values(
         f"Values at step t = {step}",
         "unit",
         "value",
-        height + 40,
+        height,
         yaxis=dict(range=list(y_range)) if y_range else None,
-        barmode="group",
-        legend=dict(orientation="h", y=-0.25),
-        margin=dict(l=60, r=20, t=50, b=110),
+        barmode="group",  # the legend at the right: below, it met the axis title "unit"
+        margin=dict(l=60, r=20, t=50, b=50),
     )
 
 
@@ -605,7 +604,7 @@ def trajectory(
         )
     return _figure(
         data,
-        "Hidden-state trajectory (PCA of h_t over the sequence)",
+        "Path of h_t (PCA)",  # short: half a presenter-mode page
         f"PC1 ({100 * explained[0]:.0f} % of variance)",
         f"PC2 ({100 * explained[1]:.0f} % of variance)",
         height,
