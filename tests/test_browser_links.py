@@ -152,7 +152,7 @@ def test_presenter_flag_enlarges_fonts(server, page):
     wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=30_000)
     big = _sizes(page)
-    assert big["root"] == 20 and normal["root"] == 16
+    assert big["root"] == 24 and normal["root"] == 16  # 1.5 times
     assert big["title"] > 1.3 * normal["title"] and big["height"] > 1.3 * normal["height"]
     assert big["deploy"] == "none"
     assert page.locator("[data-testid='stMain'] [data-testid='stExpander']").first.is_hidden()
