@@ -167,7 +167,12 @@ function head(root, data, setStateValue) {
     };
     s.settle = () => {  // tell the server where playback stopped (one rerun)
       s.stop();
-      if (s.pos !== s.data.t) setStateValue("settled", { t: s.pos, n: Date.now() });
+      if (s.pos !== s.data.t) {
+        // the page will come back settled here: that is not the server moving the step (Play
+        // pressed again before it comes must keep playing)
+        s.seen = s.pos;
+        setStateValue("settled", { t: s.pos, n: Date.now() });
+      }
     };
     s.anchor = () => {
       s.from = { pos: s.pos, time: performance.now() };
