@@ -1,23 +1,28 @@
-"""Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time."""
+"""Step through: watch h_t, c_t and every gate of the chosen cell, one time step at a time.
+
+Steps are counted t = 1…T (as on the Learn page); h_0 (and c_0) is the state before step 1.
+Playback runs in the browser (explorer/ui/player.py): the server draws the page for one
+settled step and sends every step's numbers once; it hears from the player when it stops.
+"""
 
 import dataclasses
-import time
 
 import numpy as np
 import streamlit as st
 
 from explorer import budget, build_from_config, charts, trace
+from explorer.analysis import SATURATION_EDGES, display_stride, gate_bands, pca_2d
 from explorer.cells import TextbookRNN
-from explorer.analysis import display_stride, pca_2d, saturation
 from explorer.clamps import clamped_trace
 from explorer.config import CELLS, GATE_NAMES
-from explorer.diagram import cell_diagram
-from explorer.equations import equation_latex, unit_terms
+from explorer.diagram import DIAGRAM_QUANTITIES, cell_diagram, diagram_animation
+from explorer.equations import equation_html, unit_terms_over_time
 from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
-from explorer.teaching import article
 from explorer.presets import STEP_PARAMS as DEFAULTS
+from explorer.teaching import article
 from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
+from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
@@ -31,23 +36,31 @@ presenting = links.presenter()
 
 config = current_config()
 title = st.empty()  # filled once the weights (and so the cell) are known
+# The settings a teacher changes least sit in popovers on one row, so that the player and the
+# diagram fill the first screen; popovers (unlike expanders) stay in presenter mode.
+row = st.container(horizontal=True, key="step_settings")
+notes = st.container()  # what a setting could not do, in the page where it is seen
+pop_input = row.popover("Input sequence", icon=":material/timeline:")
+pop_weights = row.popover("Weights", icon=":material/tune:")
+pop_state = row.popover("Initial state", icon=":material/start:")
 
 # ---------------------------------------------------------------- weights: fresh or trained
 trained = st.session_state.get("trainer")
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
-weights = links.choice(
-    st.radio,
-    "Weights",
-    WEIGHTS,
-    "weights",
-    DEFAULTS["weights"],
-    horizontal=True,
-    help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and direction.",
-)
+with pop_weights:
+    weights = links.choice(
+        st.radio,
+        "Weights",
+        WEIGHTS,
+        "weights",
+        DEFAULTS["weights"],
+        help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and "
+        "direction.",
+    )
 if weights == "trained":
     from_file = st.session_state.get("train_from_file", False)  # weights uploaded on Train
     if trained is None or (trained.step == 0 and not from_file):
-        st.info(
+        notes.info(
             "Nothing has been trained yet: train a model on the **Train** page first. Showing "
             "fresh weights meanwhile.",
             icon=":material/info:",
@@ -56,7 +69,7 @@ if weights == "trained":
     else:
         config = trained_config
 if weights == "forget1" and (config.cell != "lstm" or not config.bias):
-    st.info(
+    notes.info(
         "The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
         "sidebar. Showing fresh weights.",
         icon=":material/info:",
@@ -66,8 +79,11 @@ spec = CELLS[config.cell]
 title.title(f"Step through {article(spec.label)}")
 
 # ---------------------------------------------------------------- the input sequence
-chosen = sequence_input(config.seed)
+with pop_input:
+    chosen = sequence_input(config.seed)
 if chosen is None:
+    notes.info("Choose a usable input under **Input sequence** to step through it.",
+               icon=":material/timeline:")
     st.stop()
 signal, alphabet, description = chosen
 if alphabet is not None:  # text: one feature per character of the alphabet
@@ -100,15 +116,16 @@ if weights == "trained":
     if from_file:
         origin = "loaded from a file on the Train page" + (
             f", then trained {trained.step} more steps" if trained.step else "")
-    st.caption(
-        f"Weights: the {CELLS[config.cell].label} {origin} "
-        f"(hidden_size {config.hidden_size}). Input: {description}."
-    )
+    about = (f"Weights: the {CELLS[config.cell].label} {origin} "
+             f"(hidden_size {config.hidden_size}). Input: {description}.")
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
         set_forget_bias(rnn, 1.0)
-    st.caption(f"Weights: fresh, seed {config.seed}. Input: {description}.")
+    about = f"Fresh weights, seed {config.seed}; {description}."
+st.caption(about + " Steps count t = 1…T, as on Learn; h₀" + (", c₀ are" if config.cell == "lstm"
+                                                              else " is")
+           + " the state before step 1.")  # the app's one convention, said once
 
 L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
@@ -136,11 +153,11 @@ def _initial_state(name: str, key: str, shape: tuple[int, int], seed: int):
     try:
         return initial_state(kind, shape, seed=seed, text=text)
     except ValueError as err:
-        st.error(f"{name}: {err}. Using zeros.", icon=":material/error:")
+        notes.error(f"{name}: {err}. Using zeros.", icon=":material/error:")
         return initial_state("zeros", shape)
 
 
-with st.expander("Initial state h₀" + (" and c₀" if config.cell == "lstm" else "")):
+with pop_state:
     h0 = _initial_state("h₀", "h0", (L * D, H_out), config.seed)
     c0 = _initial_state("c₀", "c0", (L * D, H), config.seed + 1) if config.cell == "lstm" else None
 
@@ -155,8 +172,9 @@ tr = trace(rnn, x, h0, c0)
 
 # ---------------------------------------------------------------- what-if clamps
 clamp_run = None
+clamp_from = DEFAULTS["clamp_from"]
 if spec.gates:
-    with st.expander("What if… clamp a gate"):
+    with row.popover("What if… clamp a gate", icon=":material/lock:"):
         st.caption(
             "Force gates to a constant from a chosen step on, in every layer and "
             "direction, and compare with the normal run. Try forget = 1 and input = 0: "
@@ -174,61 +192,38 @@ if spec.gates:
             )
             if choice != "free":
                 clamps[g] = float(choice)
-        from_step = cols[-1].number_input(
-            "from step",
-            *links.bounds("clamp_from", 0, T - 1),
+        clamp_from = int(cols[-1].number_input(
+            "from step t",
+            *links.bounds("clamp_from", 1, T),
             DEFAULTS["clamp_from"],
             key="clamp_from",
             bind=URL,
             persist_state="session",
-        )
+        ))
+        clamp_from = min(max(clamp_from, 1), T)
         if clamps:
-            clamp_run = clamped_trace(rnn, x, clamps, int(min(from_step, T - 1)), h0=h0, c0=c0)
+            clamp_run = clamped_trace(rnn, x, clamps, clamp_from - 1, h0=h0, c0=c0)
 
-# ---------------------------------------------------------------- selectors
-sel = st.columns(3)
-layer = (
-    sel[0].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
-    if L > 1
-    else 0
-)
-direction = (
-    ["forward", "reverse"].index(
-        sel[1].selectbox(
-            "direction", ["forward", "reverse"], key="direction", bind=URL, persist_state="session"
-        )
-    )
-    if D == 2
-    else 0
-)
-if st.session_state.get("unit", 0) >= H:
-    st.session_state["unit"] = 0
-stride = display_stride(T)
-
-quantities = tr.quantities(layer, direction)
-quantities = {k: v.numpy() for k, v in quantities.items()}
-x_np = x.numpy()
-low = min(0.0, min(float(v.min()) for v in quantities.values()))
-value_range = (1.1 * low, 1.1 * max(1.0, max(float(v.max()) for v in quantities.values())))
-
-# ---------------------------------------------------------------- playback (a fragment)
-# The position lives in "step_pos": the slider widget ("step_t") is reset by Streamlit whenever
-# its range changes (a new length T), and the position must survive that. In the URL it is
-# ``t``, synced by hand: written when it settles, never on every frame while playing (each
-# write from Python adds a Back-button entry).
+# ---------------------------------------------------------------- where the player stands
+# The position t (1…T) lives in "step_pos": the slider widget ("step_t") is reset by Streamlit
+# whenever its range changes (a new length T), and the position must survive that. In the URL
+# it is ``t``, synced by hand; the browser's player reports where it stopped (never a frame).
 links.from_url(
     "t",
-    links.int_in(0, T - 1),
+    links.int_in(1, T),
     DEFAULTS["t"],
     key="step_pos",
-    expected=f"this sequence's steps are 0…{T - 1}",
+    expected=f"this sequence's steps are 1…{T}",
 )
-st.session_state["step_pos"] = int(np.clip(st.session_state.get("step_pos", 0), 0, T - 1))
+stopped = settled_step("step_player")
+if stopped is not None:
+    st.session_state["step_pos"] = stopped
+st.session_state["step_pos"] = int(np.clip(st.session_state.get("step_pos", 1), 1, T))
 
 
 def _move(delta: int = 0, to: int | None = None) -> None:
     pos = st.session_state["step_pos"] if to is None else to
-    st.session_state["step_pos"] = int(np.clip(pos + delta, 0, T - 1))
+    st.session_state["step_pos"] = int(np.clip(pos + delta, 1, T))
 
 
 def _slid() -> None:
@@ -242,34 +237,19 @@ def _select_unit() -> None:
         st.session_state["unit"] = int(points[0]["point_index"])  # bars sit at x = unit
 
 
-def _play_changed() -> None:
-    if not st.session_state["step_playing"]:
-        return
-    stale_window = 0.5 + 1.2 / st.session_state.get("speed", DEFAULTS["speed"])  # about one timer tick
-    if time.monotonic() - st.session_state.get("step_ended", -1e9) < stale_window:
-        # a timer frame sent before playback stopped itself at the end still carries the
-        # toggle's old "on": it is not the user asking to replay
-        st.session_state["step_playing"] = False
-    elif st.session_state["step_pos"] >= T - 1:
-        st.session_state["step_pos"] = 0  # playing from the end starts over, at t = 0
-        st.session_state["step_hold"] = True
-
-
-# Play and speed sit outside the fragment: changing them reruns the page once, which re-arms
-# the fragment's timer; every frame after that reruns the fragment only. Play is a toggle, not
-# a button: a toggle's value travels with every message to the server, so a pause cannot be
-# lost in a race with a timer-driven frame (a button's one-shot click can be).
-if st.session_state.pop("step_stop", False):
-    st.session_state["step_playing"] = False
-    st.session_state["step_ended"] = time.monotonic()
-top = st.columns([2, 3, 5])
-playing = top[0].toggle(
-    "Play",
-    key="step_playing",
-    on_change=_play_changed,
-    help="Play the sequence at the chosen speed; switch off to pause.",
-)
-speed = top[1].select_slider(
+if st.session_state.get("unit", 0) >= H:
+    st.session_state["unit"] = 0
+wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * (L > 1) + [1.9] * (D == 2)
+c = st.columns(wide, vertical_alignment="bottom")
+c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 1",
+            on_click=_move, kwargs={"to": 1}, width="stretch")
+c[1].button("", icon=":material/chevron_left:", key="step_back", help="one step back",
+            on_click=_move, args=(-1,), width="stretch")
+c[2].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
+            on_click=_move, args=(+1,), width="stretch")
+st.session_state["step_t"] = st.session_state["step_pos"]
+t = c[3].slider("time step t", 1, T, key="step_t", on_change=_slid)
+speed = c[4].select_slider(
     "speed (steps/s)",
     SPEEDS,
     value=DEFAULTS["speed"],
@@ -277,147 +257,110 @@ speed = top[1].select_slider(
     bind=URL,
     persist_state="session",
 )
-
-
-@st.fragment(run_every=1 / speed if playing else None)
-def player() -> None:
-    """Step controls, diagram, equations and heatmaps: they move together, without a page
-    rerun."""
-    if st.session_state.get("step_playing"):
-        if st.session_state["step_pos"] >= T - 1:
-            # the end: the toggle's state may only be written before the toggle is drawn, so
-            # ask the next full run to switch it off (and with it the timer)
-            st.session_state["step_stop"] = True
-            st.rerun()
-        if not st.session_state.pop("step_hold", False):  # a replay shows t = 0 first
-            _move(+1)
-    c = st.columns([1, 1, 1, 2, 6])
-    c[0].button(
-        "",
-        icon=":material/first_page:",
-        key="step_first",
-        help="jump to t = 0",
-        on_click=_move,
-        kwargs={"to": 0},
-        width="stretch",
-    )
-    c[1].button(
-        "",
-        icon=":material/chevron_left:",
-        key="step_back",
-        help="one step back",
-        on_click=_move,
-        args=(-1,),
-        width="stretch",
-    )
-    c[2].button(
-        "",
-        icon=":material/chevron_right:",
-        key="step_forward",
-        help="one step forward",
-        on_click=_move,
-        args=(+1,),
-        width="stretch",
-    )
-    unit = c[3].number_input(
-        "unit",
-        *links.bounds("unit", 0, H - 1),
-        DEFAULTS["unit"],
-        key="unit",
-        bind=URL,
-        persist_state="session",
-        help="The unit shown in the diagram and the equations; clicking a "
-        "bar of the chart at the bottom selects its unit too.",
-    )
-    seen, st.session_state["step_unit_seen"] = st.session_state.get("step_unit_seen"), unit
-    if clamp_run is not None and seen is not None and seen != unit:
-        st.rerun()  # the clamp comparison below the player follows the unit
-    st.session_state["step_t"] = st.session_state["step_pos"]
-    t = c[4].slider("time step t", 0, T - 1, key="step_t", on_change=_slid)
-    if not st.session_state.get("step_playing"):  # settled: the URL says where we are
-        # a timer or button rerun of this fragment alone never reaches the script's end,
-        # where the other settings are written: write t now
-        links.to_url("t", t, DEFAULTS["t"], now=not st.session_state.get("step_full_run"))
-    st.markdown(
-        f"#### t = {t} of {T - 1}"
-        + (
-            f" · input {alphabet[int(x_np[t].argmax())]!r}"
-            if alphabet
-            else f" · x_t = {x_np[t, 0]:.3f}"
+unit = c[5].number_input(
+    "unit",
+    *links.bounds("unit", 0, H - 1),
+    DEFAULTS["unit"],
+    key="unit",
+    bind=URL,
+    persist_state="session",
+    help="The unit shown in the diagram and the equations; clicking a bar of the chart "
+    "“Values at step t” selects its unit too.",
+)
+layer = (
+    c[6].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
+    if L > 1
+    else 0
+)
+direction = (
+    ["forward", "reverse"].index(
+        c[-1].selectbox(
+            "direction", ["forward", "reverse"], key="direction", bind=URL,
+            persist_state="session",
         )
     )
-    if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
-        show_chart(charts.sequence(x_np[:, :1], t), key="input_chart")
+    if D == 2
+    else 0
+)
+links.to_url("t", t, DEFAULTS["t"])  # settled: the URL says where we are
 
-    terms = unit_terms(rnn, tr, layer=layer, direction=direction, t=t, unit=unit, h0=h0, c0=c0)
-    values = {k: float(v[t, unit]) for k, v in quantities.items() if v.shape[1] > unit}
-    if layer == 0 and alphabet is None:  # above layer 0, or for one-hot text, x_t is a vector
-        values["x"] = float(x_np[t, 0])
-    prev = t - 1 if direction == 0 else t + 1
-    start = h0[layer * D + direction]
-    values["h_prev"] = (
-        float(quantities["h"][prev, unit] if 0 <= prev < T else start[unit])
-        if unit < H_out
-        else float("nan")
-    )
-    if "c" in quantities:
-        values["c_prev"] = float(
-            quantities["c"][prev, unit] if 0 <= prev < T else c0[layer * D + direction][unit]
-        )
-    st.plotly_chart(
-        links.for_screen(
-            cell_diagram(
-                config.cell, values, unit=unit, step=t, height=420,
-                nonlinearity=config.nonlinearity,
-            )
-        ),
-        width="content",
-        key="diagram",
-        config={"displaylogo": False},
-    )
-    st.markdown(
-        f"**Unit {unit}, layer {layer}"
-        + (", reverse" if direction else "")
-        + f", step t = {t}**, in PyTorch's form:"
-    )
-    for line in equation_latex(config.cell, terms, nonlinearity=config.nonlinearity):
-        st.latex(line)
+# ---------------------------------------------------------------- every step's numbers, once
+quantities = {k: v.numpy() for k, v in tr.quantities(layer, direction).items()}  # (T, ·)
+x_np = x.numpy()
+terms = {k: v.numpy() for k, v in unit_terms_over_time(
+    rnn, tr, layer=layer, direction=direction, unit=unit, h0=h0, c0=c0).items()}  # (T,) each
+over_time = {k: terms[f"{k}.val"] for k in spec.gates}  # the diagram's numbers, step by step
+over_time.update({k: terms[k] for k in ("h", "h_prev", "c", "c_prev") if k in terms})
+if layer == 0 and alphabet is None:  # above layer 0, or for one-hot text, x_t is a vector
+    over_time["x"] = x_np[:, 0]
+over_time = {k: v for k, v in over_time.items() if k in DIAGRAM_QUANTITIES[config.cell]}
+labels = [
+    f"input {alphabet[int(x_t.argmax())]!r}" if alphabet else f"x_t = {x_t[0]:.3f}"
+    for x_t in x_np
+]
 
-    if stride > 1:
-        st.caption(f"The sequence has {T} steps: the heatmaps show every {stride}th step.")
-    if direction == 1:
-        st.caption("Reverse direction: the state at position t has read x_{T-1} … x_t.")
-    cols = st.columns(2)
-    for k, (name, vals) in enumerate(quantities.items()):
-        with cols[k % 2]:
-            style = charts.style_for(name, vals, config.nonlinearity)
-            show_chart(
-                charts.heatmap(
-                    vals, style, step=t, stride=stride, unit=unit if vals.shape[1] > unit else None
-                ),
-                key=f"heatmap_{name}",
-            )
-    now = {name: vals[t] for name, vals in quantities.items()}
-    st.plotly_chart(
-        links.for_screen(charts.step_values(now, t, y_range=value_range)),
-        width="stretch",
-        key="step_values",
-        on_select=_select_unit,
-        selection_mode="points",
-        config={"displaylogo": False},
-    )
-
-
-st.subheader("Step by step")
+player_head(
+    key="step_player",
+    T=T,
+    t=t,
+    speed=speed,
+    labels=labels,
+    diagram=diagram_animation(config.cell, {k: per_step(v) for k, v in over_time.items()}),
+)
+diagram = cell_diagram(
+    config.cell, {k: float(v[t - 1]) for k, v in over_time.items()}, unit=unit, step=t,
+    height=420, nonlinearity=config.nonlinearity,
+)
+st.plotly_chart(links.for_screen(follow(diagram, "diagram", t)), width="content",
+                key="diagram", config={"displaylogo": False})
+player_equations(
+    key="step_equations",
+    T=T,
+    t=t,
+    head=f"<b>Unit {unit}, layer {layer}" + (", reverse" if direction else "")
+    + ", step t = {t}</b>, in PyTorch's form:",
+    lines=equation_html(config.cell, bias=config.bias, nonlinearity=config.nonlinearity,
+                        proj_size=config.proj_size, unit=unit, H_out=H_out),
+    frames={k: per_step(v) for k, v in terms.items()},
+)
 if not presenting:
     st.caption(
-        "Play, or move with the buttons and the slider: the diagram, the equations and the "
-        "heatmap cursors follow. Hover a heatmap for t, unit and value; click a bar of the "
-        "last chart to follow that unit."
+        "Play runs in your browser; pause, or move with the buttons and the slider, and the "
+        "whole page shows that step. The diagram, the equations and the heatmap cursors "
+        "follow the player. Hover a heatmap for t, unit and value; click a bar of the last "
+        "chart to follow that unit."
     )
-st.session_state["step_full_run"] = True
-player()
-st.session_state["step_full_run"] = False
+
+# ---------------------------------------------------------------- heatmaps at the settled step
+stride = display_stride(T)
+low = min(0.0, min(float(v.min()) for v in quantities.values()))
+value_range = (1.1 * low, 1.1 * max(1.0, max(float(v.max()) for v in quantities.values())))
+if stride > 1:
+    st.caption(f"The sequence has {T} steps: the heatmaps show every {stride}th step.")
+if direction == 1:
+    st.caption("Reverse direction: the state at position t has read x_T … x_t.")
+cols = st.columns(2)
+if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
+    with cols[0]:
+        show_chart(follow(charts.sequence(x_np[:, :1], t, height=260), "cursor", t),
+                   key="input_chart")
+for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
+    with cols[k % 2]:
+        style = charts.style_for(name, vals, config.nonlinearity)
+        show_chart(
+            follow(charts.heatmap(vals, style, step=t, stride=stride,
+                                  unit=unit if vals.shape[1] > unit else None), "cursor", t),
+            key=f"heatmap_{name}",
+        )
+now = {name: vals[t - 1] for name, vals in quantities.items()}
+st.plotly_chart(
+    links.for_screen(follow(charts.step_values(now, t, y_range=value_range), "settled", t)),
+    width="stretch",
+    key="step_values",
+    on_select=_select_unit,
+    selection_mode="points",
+    config={"displaylogo": False},
+)
 
 # ---------------------------------------------------------------- whole-sequence views
 st.subheader("The whole sequence")
@@ -428,13 +371,17 @@ with a:
 with b:
     if spec.gates:
         show_chart(
-            charts.saturation_bars(saturation({g: quantities[g] for g in spec.gates})),
+            charts.saturation_bars(gate_bands({g: quantities[g] for g in spec.gates}),
+                                   SATURATION_EDGES),
             key="saturation",
         )
-        if not presenting:
-            st.caption(
-                "A forget gate mostly above 0.9 holds its memory; mostly below 0.1 it clears it."
-            )
+        st.caption(
+            "A saturated gate sits near 0 (closed: it blocks) or near 1 (open: it passes), in "
+            "the dark and yellow bands. All in the middle band means no gate commits yet, as "
+            "with fresh weights: train the model, or set the forget-gate bias to 1, and watch "
+            "the bars move. A forget gate mostly above 0.9 holds its memory; below 0.1 it "
+            "clears it."
+        )
     else:
         st.info("A vanilla RNN has no gates: its only state is h_t.")
 if L > 1:
@@ -447,13 +394,13 @@ if clamp_run is not None:
     name = "c" if clamp_run.cell is not None else "h"
     normal = tr.cell if name == "c" else tr.hidden
     clamped = clamp_run.cell if name == "c" else clamp_run.hidden
-    u = min(st.session_state.get("unit", 0), normal.shape[-1] - 1)
+    u = min(unit, normal.shape[-1] - 1)
     show_chart(
         charts.compare_runs(
             normal[layer, direction, :, u].numpy(),
             clamped[layer, direction, :, u].numpy(),
             label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",
-            from_step=int(st.session_state.get("clamp_from", 0)),
+            from_step=clamp_from,
         ),
         key="clamp_compare",
     )

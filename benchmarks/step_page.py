@@ -3,8 +3,8 @@
 Run: ``python benchmarks/step_page.py``. Uses ``streamlit.testing.v1.AppTest`` (no browser): an
 LSTM with hidden_size 64 on a 200-step wave; the time-step slider is moved and the app rerun,
 and the median over the repeats is printed (target: under 0.3 s). torch is imported, and the page
-run once, before timing, so the import is excluded. AppTest reruns the whole script, while the
-browser reruns only the playback fragment, so the figure is an upper bound.
+run once, before timing, so the import is excluded. This is the cost of a step button, a slider
+move or a pause; playing costs the server nothing per frame (``benchmarks/playback.py``).
 """
 from __future__ import annotations
 

@@ -53,3 +53,27 @@ def saturation(gates: dict[str, np.ndarray], low: float = 0.1,
 def display_stride(T: int, max_steps: int = MAX_DISPLAY_STEPS) -> int:
     """Show every k-th step so that at most ``max_steps`` columns are drawn (k ≥ 1)."""
     return max(1, math.ceil(T / max_steps))
+
+
+SATURATION_EDGES = (0.1, 0.3, 0.7, 0.9)  # closed < 0.1 … 0.3–0.7 undecided … > 0.9 open
+
+
+def gate_bands(gates: dict[str, np.ndarray],
+               edges: tuple[float, ...] = SATURATION_EDGES) -> dict[str, list[float]]:
+    """For each sigmoid gate (any shape), the share of its values in each band between
+    ``edges`` (0 … e1, e1 … e2, …, e_last … 1): ``{gate: [share, …]}``, ``len(edges) + 1``
+    shares in 0…1 that sum to 1 (a value on an edge counts in the band above it).
+
+    Unlike :func:`saturation`, never empty: a fresh cell's gates all sit in the middle band,
+    which is itself the lesson (nothing has learnt to open or close yet). Tanh quantities
+    (``g``, ``n``) are left out.
+    """
+    out = {}
+    for name, values in gates.items():
+        if name in ("g", "n"):
+            continue
+        v = np.asarray(values, dtype=np.float64).ravel()
+        band = np.searchsorted(np.asarray(edges), v, side="right")  # 0 … len(edges)
+        counts = np.bincount(band, minlength=len(edges) + 1)
+        out[name] = (counts / max(v.size, 1)).tolist()
+    return out

@@ -115,10 +115,13 @@ def heatmap(
     stride: int = 1,
     unit: int | None = None,
     height: int = 260,
+    first_step: int = 1,
 ) -> go.Figure:
     """Heatmap of a ``(T, U)`` array over time (x) and units (y), with step ``step`` outlined.
 
-    ``stride`` k > 1 draws every k-th step only (long sequences); x keeps the true t. ``unit``
+    Row k of ``values`` is step t = ``first_step`` + k (the app counts t = 1…T; h_0 is the
+    initial state). ``stride`` k > 1 draws every k-th step only (long sequences); x keeps the
+    true t. ``unit``
     marks the selected unit with an arrow on the left. Hover shows t, the unit and the value.
     The colour range is ``style``'s, fixed.
     """
@@ -126,7 +129,7 @@ def heatmap(
     T, U = values.shape
     heat = go.Heatmap(
         z=values.T,
-        x=np.arange(0, T * stride, stride),
+        x=first_step + np.arange(0, T * stride, stride),
         y=np.arange(U),
         zmin=style.zmin,
         zmax=style.zmax,
@@ -186,11 +189,10 @@ def step_values(
         f"Values at step t = {step}",
         "unit",
         "value",
-        height + 40,
+        height,
         yaxis=dict(range=list(y_range)) if y_range else None,
-        barmode="group",
-        legend=dict(orientation="h", y=-0.25),
-        margin=dict(l=60, r=20, t=50, b=110),
+        barmode="group",  # the legend at the right: below, it met the axis title "unit"
+        margin=dict(l=60, r=20, t=50, b=50),
     )
 
 
@@ -201,12 +203,14 @@ def sequence(
     title: str = "Input sequence x_t",
     y_title: str = "x_t",
     height: int = 240,
+    first_step: int = 1,
 ) -> go.Figure:
-    """Line chart of a ``(T, F)`` input: one line per feature, the current step marked."""
+    """Line chart of a ``(T, F)`` input: one line per feature, the current step marked; row k
+    is step t = ``first_step`` + k."""
     x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
     mode = "lines+markers" if len(x) <= 60 else "lines"
     lines = [
-        go.Scatter(x=np.arange(len(x)), y=x[:, k], mode=mode, name=f"feature {k}")
+        go.Scatter(x=first_step + np.arange(len(x)), y=x[:, k], mode=mode, name=f"feature {k}")
         for k in range(x.shape[1])
     ]
     shapes = [_vline(step)] if step is not None else []
@@ -508,9 +512,10 @@ def layer_stack(
     step: int | None = None,
     stride: int = 1,
     height_per_layer: int = 190,
+    first_step: int = 1,
 ) -> go.Figure:
     """h_t of every layer, one heatmap above another (layer 0 at the top): ``hidden`` is
-    ``(L, D, T, H_out)``; all share the time axis and one colour scale (−1…1, or symmetric
+    ``(L, D, T, H_out)``, position k at step t = ``first_step`` + k; all share the time axis and one colour scale (−1…1, or symmetric
     from the values when they leave it, e.g. ReLU)."""
     from plotly.subplots import make_subplots
 
@@ -532,7 +537,7 @@ def layer_stack(
         fig.add_trace(
             go.Heatmap(
                 z=values.T,
-                x=np.arange(0, T * stride, stride),
+                x=first_step + np.arange(0, T * stride, stride),
                 y=np.arange(U),
                 coloraxis="coloraxis",
                 hovertemplate=f"layer {l}<br>t=%{{x}}<br>unit %{{y}}<br>h %{{z:.4f}}<extra></extra>",
@@ -565,11 +570,14 @@ def layer_stack(
 
 
 def trajectory(
-    coords: np.ndarray, explained: np.ndarray, *, step: int | None = None, height: int = 420
+    coords: np.ndarray, explained: np.ndarray, *, step: int | None = None, height: int = 420,
+    first_step: int = 1,
 ) -> go.Figure:
-    """The hidden state's path in its first two principal components, coloured by time."""
+    """The hidden state's path in its first two principal components, coloured by time (row k
+    is step t = ``first_step`` + k; ``step`` is such a t)."""
     coords = np.asarray(coords, dtype=np.float32)
     T = len(coords)
+    steps = first_step + np.arange(T)
     data = [
         go.Scatter(
             x=coords[:, 0],
@@ -585,20 +593,20 @@ def trajectory(
             mode="markers",
             showlegend=False,
             marker=dict(
-                color=np.arange(T),
+                color=steps,
                 colorscale="Plasma",
                 size=7,
                 colorbar=dict(title="t", thickness=12),
             ),
-            customdata=np.arange(T),
+            customdata=steps,
             hovertemplate="t=%{customdata}<br>PC1 %{x:.3f}<br>PC2 %{y:.3f}<extra></extra>",
         ),
     ]
-    if step is not None and 0 <= step < T:
+    if step is not None and 0 <= step - first_step < T:
         data.append(
             go.Scatter(
-                x=[coords[step, 0]],
-                y=[coords[step, 1]],
+                x=[coords[step - first_step, 0]],
+                y=[coords[step - first_step, 1]],
                 mode="markers",
                 name=f"t = {step}",
                 marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3)),
@@ -606,34 +614,37 @@ def trajectory(
         )
     return _figure(
         data,
-        "Hidden-state trajectory (PCA of h_t over the sequence)",
+        "Path of h_t (PCA)",  # short: half a presenter-mode page
         f"PC1 ({100 * explained[0]:.0f} % of variance)",
         f"PC2 ({100 * explained[1]:.0f} % of variance)",
         height,
     )
 
 
-def saturation_bars(stats: dict[str, tuple[float, float]], height: int = 320) -> go.Figure:
-    """Share of each gate's values below 0.1 (closed) and above 0.9 (open), in per cent."""
-    names = list(stats)
+def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0.1, 0.3, 0.7, 0.9),
+                    height: int = 320) -> go.Figure:
+    """Where each gate's values fall over the sequence: one stacked bar per gate, one segment
+    per band between ``edges`` (``bands`` from :func:`explorer.analysis.gate_bands`, shares
+    0…1, drawn in per cent), coloured as the gate heatmaps colour those values (Viridis 0…1):
+    dark at the bottom is closed, yellow at the top is open."""
+    from plotly.colors import sample_colorscale
+
+    names = list(bands)
     labels = [QUANTITY_STYLES[n].label for n in names]
-    bars = [
-        go.Bar(
+    cuts = [0.0, *edges, 1.0]
+    bars = []
+    for k in range(len(cuts) - 1):
+        lo, hi = cuts[k], cuts[k + 1]
+        name = (f"below {hi:g} (closed)" if k == 0 else f"above {lo:g} (open)"
+                if k == len(cuts) - 2 else f"{lo:g}–{hi:g}")
+        bars.append(go.Bar(
             x=labels,
-            y=[100 * stats[n][0] for n in names],
-            name="below 0.1 (closed)",
-            marker_color="#440154",
-            hovertemplate="%{x}: %{y:.1f} % below 0.1<extra></extra>",
-        ),
-        go.Bar(
-            x=labels,
-            y=[100 * stats[n][1] for n in names],
-            name="above 0.9 (open)",
-            marker_color="#fde725",
+            y=[100 * bands[n][k] for n in names],
+            name=name,
+            marker_color=sample_colorscale("Viridis", [(lo + hi) / 2])[0],
             marker_line=dict(color="#888", width=1),
-            hovertemplate="%{x}: %{y:.1f} % above 0.9<extra></extra>",
-        ),
-    ]
+            hovertemplate=f"%{{x}}: %{{y:.1f}} % {name}<extra></extra>",
+        ))
     return _figure(
         bars,
         "Gate saturation over the sequence",
@@ -641,26 +652,30 @@ def saturation_bars(stats: dict[str, tuple[float, float]], height: int = 320) ->
         "share of values (%)",
         height,
         yaxis=dict(range=[0, 100]),
-        barmode="group",
-        legend=dict(orientation="h", y=1.15),
+        barmode="stack",
+        legend=dict(traceorder="reversed", title=dict(text="gate value")),
+        margin=dict(l=60, r=20, t=50, b=50),
     )
 
 
 def compare_runs(
-    normal: np.ndarray, clamped: np.ndarray, *, label: str, from_step: int, height: int = 340
+    normal: np.ndarray, clamped: np.ndarray, *, label: str, from_step: int, height: int = 340,
+    first_step: int = 1,
 ) -> go.Figure:
-    """One unit's quantity over time in the normal and the clamped run (``(T,)`` each)."""
+    """One unit's quantity over time in the normal and the clamped run (``(T,)`` each; entry k
+    is step t = ``first_step`` + k, and ``from_step`` is such a t)."""
     T = len(normal)
+    steps = first_step + np.arange(T)
     lines = [
         go.Scatter(
-            x=np.arange(T),
+            x=steps,
             y=np.asarray(normal, dtype=np.float32),
             name="normal run",
             mode="lines",
             line=dict(color="#1f77b4", width=2),
         ),
         go.Scatter(
-            x=np.arange(T),
+            x=steps,
             y=np.asarray(clamped, dtype=np.float32),
             name="clamped run",
             mode="lines",

@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale, unlabel_rgb
+from plotly.colors import get_colorscale, hex_to_rgb, sample_colorscale, unlabel_rgb
 
 from .charts import SIGMOID, TANH
+from .config import CELLS
 
 DIAGRAM_QUANTITIES: dict[str, tuple[str, ...]] = {
     "rnn": ("x", "h_prev", "h"),
@@ -447,3 +448,42 @@ def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int
     fig.update_yaxes(range=[y0, y1], visible=False, showgrid=False, zeroline=False, fixedrange=True,
                      scaleanchor="x", scaleratio=1)
     return fig
+
+
+def _rgb(colour: str) -> list[float]:
+    if colour.startswith("#"):
+        return [float(c) for c in hex_to_rgb(colour)]
+    return [float(c) for c in unlabel_rgb(colour)]
+
+
+def diagram_animation(kind: str, values: dict[str, list]) -> dict:
+    """What a browser needs to repaint :func:`cell_diagram`'s drawing at any step itself (the
+    step player): ``{"values": values, "scale_of": {key: "sigmoid" | "tanh"}, "scales":
+    {name: [lo, hi, [[position, [r, g, b]], …]]}, "shapes": {shape name: key},
+    "inside": {annotation name: key}}``.
+
+    ``values`` maps the keys of ``DIAGRAM_QUANTITIES[kind]`` to one value per step (or one
+    value for every step). ``shapes`` names the shapes filled by a quantity's colour (gate
+    boxes, state circles), ``inside`` the texts drawn on a gate box, whose ink (black or white)
+    follows its fill; value labels are the annotations ``"label_<key>"``. Colours are
+    interpolated as :func:`colour_for` does (Plotly's ``sample_colorscale``, linear in RGB).
+
+    Raises:
+        ValueError: ``kind`` is not one of ``"rnn"``, ``"lstm"``, ``"gru"``.
+    """
+    if kind not in _DRAW:
+        raise ValueError(f"kind must be one of {sorted(_DRAW)}, got {kind!r}")
+    scales = {name: [lo, hi, [[float(p), _rgb(c)] for p, c in get_colorscale(scale)]]
+              for name, (lo, hi, scale) in (("sigmoid", SIGMOID), ("tanh", TANH))}
+    keys = DIAGRAM_QUANTITIES[kind]
+    scale_of = {k: ("sigmoid" if _SCALE[k] is SIGMOID else "tanh") for k in keys if k in _SCALE}
+    shapes = {f"state_{k}": k for k in ("h_prev", "c_prev", "h", "c") if k in scale_of}
+    shapes["state_h_out"] = "h"
+    boxes = list(CELLS[kind].gates) or ["h"]  # the RNN's one box is h
+    shapes.update({k: k for k in boxes})
+    inside = {f"symbol_{k}": k for k in boxes}
+    if kind != "rnn":  # the RNN's value label sits outside its box
+        inside.update({f"label_{k}": k for k in boxes})
+    return {"values": values, "scale_of": scale_of, "scales": scales, "shapes": shapes,
+            "inside": inside}
+

@@ -63,9 +63,9 @@ STEP_PARAMS: dict[str, object] = {
     "source": "co2", "start": 0, "length": 60,  # a window of a shipped series
     "h0": "zeros", "h0_values": "0.5", "c0": "zeros", "c0_values": "0.5",  # initial states
     "clamp_i": "free", "clamp_f": "free", "clamp_g": "free", "clamp_o": "free",
-    "clamp_r": "free", "clamp_z": "free", "clamp_n": "free", "clamp_from": 0,
+    "clamp_r": "free", "clamp_z": "free", "clamp_n": "free", "clamp_from": 1,
     "weights": "fresh",  # fresh, forget1 (LSTM forget-gate bias 1.0), trained
-    "layer": 0, "direction": "forward", "unit": 0, "t": 0, "speed": 2,
+    "layer": 0, "direction": "forward", "unit": 0, "t": 1, "speed": 2,  # t counts 1…T
 }
 
 # Train and Compare share their widgets (explorer/ui/training.py); names from

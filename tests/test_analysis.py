@@ -75,3 +75,12 @@ def test_forget_bias_trick_sets_every_layer_and_direction():
         set_forget_bias(torch.nn.GRU(1, 2))
     with pytest.raises(ValueError):
         set_forget_bias(torch.nn.LSTM(1, 2, bias=False))
+
+
+def test_gate_bands_share_every_value_once():
+    from explorer.analysis import gate_bands
+
+    f = np.array([0.05, 0.1, 0.2, 0.5, 0.8, 0.95, 0.99, 0.5])
+    bands = gate_bands({"f": f, "g": f})
+    assert list(bands) == ["f"]  # tanh quantities are not gates
+    assert bands["f"] == [1 / 8, 2 / 8, 2 / 8, 1 / 8, 2 / 8]  # 0.1 counts in the band above

@@ -1,8 +1,8 @@
 """Headless app tests with streamlit.testing.v1.AppTest: every page, cell changes, bad input,
 and live training."""
 import dataclasses
+import itertools
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,25 @@ def _array(value):
 def _figures(at):
     import json
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+_STOPS = itertools.count(1)
+
+
+def _player(at, key: str = "step_player") -> dict:
+    """What the page sent to the browser's step player (explorer/ui/player.py)."""
+    return next(json.loads(c.proto.json) for c in at.get("bidi_component") if c.key == key)
+
+
+def _equation(at, slot: str, t: int) -> float:
+    """Slot ``slot`` of the equations at step ``t`` (1…T), as the page sent it."""
+    values = _player(at, "step_equations")["frames"][slot]
+    return values[t - 1] if isinstance(values, list) else values
+
+
+def _stop_at(at, t: int) -> None:
+    """What the browser sends when playback stops at step ``t``: a new report each time."""
+    at.session_state["step_player"] = {"settled": {"t": t, "n": next(_STOPS)}}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -107,7 +126,7 @@ def test_step_through_inputs_and_bad_typed_numbers():
     assert at.sidebar.selectbox(key="cell").value == "lstm"  # the rest of the app is intact
     at.text_input(key="numbers").set_value("1, 2, 3, 4").run()
     assert not at.error
-    assert at.slider(key="step_t").max == 3
+    assert at.slider(key="step_t").max == 4  # t = 1…T
     at.button_group(key="input").set_value("series").run()
     assert not at.exception and not at.error
     at.slider(key="step_t").set_value(5).run()
@@ -194,27 +213,25 @@ def test_step_through_csv_upload_good_and_bad():
 
 def test_playback_controls_move_everything_together():
     at = _open(STEP)
+    assert at.slider(key="step_t").value == 1 and at.slider(key="step_t").min == 1  # t = 1…T
     at.button(key="step_forward").click().run()
     at.button(key="step_forward").click().run()
-    assert at.slider(key="step_t").value == 2
+    assert at.slider(key="step_t").value == 3
     at.button(key="step_back").click().run()
-    assert at.slider(key="step_t").value == 1
+    assert at.slider(key="step_t").value == 2
     diagram = next(f for f in _figures(at) if f["layout"]["title"]["text"].startswith("LSTM cell"))
-    assert diagram["layout"]["title"]["text"].endswith("step t = 1")
+    assert diagram["layout"]["title"]["text"].endswith("step t = 2")
     heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
-    assert heat["layout"]["shapes"][0]["x0"] == 0.5  # the cursor sits on t = 1
-    assert any("step t = 1" in m.value for m in at.markdown)  # the equations' heading
-    at.toggle(key="step_playing").set_value(True).run()
-    assert at.session_state["step_playing"]
-    at.run()  # in the browser the fragment's timer does this; AppTest never fires it
+    assert heat["layout"]["shapes"][0]["x0"] == 1.5  # the cursor sits on t = 2
+    assert _player(at)["t"] == 2 and _player(at, "step_equations")["t"] == 2  # the browser's too
+    # Play runs in the browser; when it stops (Pause, or the end) the page hears where
+    _stop_at(at, 9)
     at.run()
-    assert at.slider(key="step_t").value >= 3
-    at.toggle(key="step_playing").set_value(False).run()  # pause
-    paused = at.slider(key="step_t").value
-    at.run()
-    assert not at.session_state["step_playing"] and at.slider(key="step_t").value == paused
-    at.button(key="step_first").click().run()
-    assert at.slider(key="step_t").value == 0
+    assert at.slider(key="step_t").value == 9 and at.query_params["t"] == "9"
+    diagram = next(f for f in _figures(at) if f["layout"]["title"]["text"].startswith("LSTM cell"))
+    assert diagram["layout"]["title"]["text"].endswith("step t = 9")
+    at.button(key="step_first").click().run()  # a report already heard does not move it again
+    assert at.slider(key="step_t").value == 1 and _player(at)["t"] == 1
 
 
 def test_equations_show_live_numbers_of_the_selected_unit():
@@ -222,28 +239,33 @@ def test_equations_show_live_numbers_of_the_selected_unit():
     at.number_input(key="unit").set_value(3).run()
     at.slider(key="step_t").set_value(5).run()
     assert not at.exception
-    lines = [l.value.strip("$\n") for l in at.latex]
-    assert any(l.startswith("f_t") for l in lines) and any(l.startswith("c_t") for l in lines)
+    lines = _player(at, "step_equations")["lines"]
+    assert any(l.startswith("<i>f</i>") for l in lines) and any(l.startswith("<i>c</i>") for l in lines)
+    assert "Unit 3, layer 0, step t = {t}" in _player(at, "step_equations")["head"]
     heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
     assert heat["layout"]["shapes"][1]["y0"] == 2.5  # the selected unit is outlined
-    f_value = float(_array(heat["data"][0]["z"])[3, 5])  # z is (unit, t)
-    f_line = next(l for l in lines if l.startswith("f_t"))
-    assert f_line.endswith(f"= {f_value:.3f}")  # the equation ends on the heatmap's number
+    z = _array(heat["data"][0]["z"])  # (unit, t): column k is t = k + 1
+    for t in (1, 5, 60):  # the equation's f_t at every step is the heatmap's number
+        assert _equation(at, "f.val", t) == pytest.approx(float(z[3, t - 1]), abs=6e-5)  # 4 dp sent
+    c = _equation(at, "f.val", 5) * _equation(at, "c_prev", 5) + _equation(
+        at, "i.val", 5) * _equation(at, "g.val", 5)
+    assert _equation(at, "c", 5) == pytest.approx(c, abs=3e-4)  # c_t = f c_{t-1} + i g
 
 
 def test_clamps_show_the_comparison():
     at = _open(STEP)
     at.selectbox(key="clamp_f").set_value(1.0).run()
     at.selectbox(key="clamp_i").set_value(0.0).run()
-    at.number_input(key="clamp_from").set_value(10).run()
+    at.number_input(key="clamp_from").set_value(10).run()  # from t = 10: position 9
     assert not at.exception
     fig = next(f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped"))
     normal, clamped = _array(fig["data"][0]["y"]), _array(fig["data"][1]["y"])
     assert fig["data"][1]["name"] == "clamped run"
-    assert (clamped[10:] == clamped[9]).all()  # forget = 1, input = 0: c_t frozen from t = 10
+    assert (clamped[9:] == clamped[8]).all()  # forget = 1, input = 0: c_t frozen from t = 10
     import numpy as np
-    np.testing.assert_allclose(normal[:10], clamped[:10], atol=1e-5)  # same run before the clamp
-    assert np.abs(normal[10:] - clamped[9]).max() > 1e-3  # the free run keeps moving
+    np.testing.assert_allclose(normal[:9], clamped[:9], atol=1e-5)  # same run before the clamp
+    assert np.abs(normal[9:] - clamped[8]).max() > 1e-3  # the free run keeps moving
+    assert list(_array(fig["data"][0]["x"])[:2]) == [1, 2]  # the time axis counts t = 1…T
 
 
 def test_long_sequence_is_downsampled_with_a_note():
@@ -289,24 +311,18 @@ def test_malformed_link_falls_back_to_defaults():
     assert at.metric[0].value == "1,216"
 
 
-def test_playback_stops_at_the_end_and_replays_from_zero():
+def test_playback_stopped_at_the_end_settles_there():
+    # (the replay from t = 1 happens in the browser: tests/test_browser_player.py)
     at = _open(STEP)
     at.button_group(key="input").set_value("typed").run()
     at.text_input(key="numbers").set_value("1 2 3").run()
-    at.toggle(key="step_playing").set_value(True).run()
-    for _ in range(4):
-        at.run()  # the timer's frames
-    assert at.slider(key="step_t").value == 2 and not at.session_state["step_playing"]
-    # a frame sent before the stop still says "on": it must not restart playback (it arrives
-    # within a timer tick of the stop; on a loaded machine the runs above can take longer)
-    at.session_state["step_ended"] = time.monotonic() + 60  # within the window on any machine
-    at.toggle(key="step_playing").set_value(True).run()
-    assert not at.session_state["step_playing"] and at.slider(key="step_t").value == 2
-    at.session_state["step_ended"] = -1e9  # later, the user presses Play again
-    at.toggle(key="step_playing").set_value(True).run()
-    assert at.slider(key="step_t").value == 0  # the replay shows t = 0 first
+    _stop_at(at, 3)  # playback ran to the end
     at.run()
-    assert at.slider(key="step_t").value == 1
+    assert at.slider(key="step_t").value == 3 and at.query_params["t"] == "3"
+    assert _player(at)["t"] == 3 and _player(at)["T"] == 3
+    _stop_at(at, 99)  # a report from a longer sequence (another tab's page): clipped
+    at.run()
+    assert at.slider(key="step_t").value == 3 and not at.exception
 
 
 def test_bad_typed_initial_state_says_why_and_keeps_the_other():

@@ -35,24 +35,22 @@ def _step_counter(page) -> int:
 def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
     page.goto(f"{server}/step_through")
     _wait_idle(page)
-    assert _step_counter(page) == 0
-    play = page.locator("[data-testid='stCheckbox']").filter(has_text="Play")
-    play.click()
+    assert _step_counter(page) == 1  # t counts 1…T
+    page.get_by_role("button", name="Play").click()
     # playing advances the step on its own (how fast depends on the machine's load)
     page.wait_for_function(
         "() => [...document.querySelectorAll('h4')].some(h => /t = ([3-9]|[1-9][0-9])\\b/.test(h.innerText))",
         timeout=30_000,
     )
     assert _step_counter(page) >= 3
-    play.click()  # pause
+    page.get_by_role("button", name="Pause").click()
     # a frame already in flight when the toggle went off may still arrive (late on a loaded
     # machine); after that the counter must stay put
     _wait_idle(page)
     paused = settled(page, _step_counter)
     page.wait_for_timeout(2000)
     assert _step_counter(page) == paused
-    assert not page.locator("[data-testid='stCheckbox']").filter(has_text="Play").locator(
-        "input").is_checked()
+    assert page.get_by_role("button", name="Play").is_visible()  # paused
     # click the bar of unit 5 in the "values at step t" chart (trace 2: input gate i_t, > 0)
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="Values at step")
     bar = chart.locator(".barlayer .trace").nth(2).locator(".point").nth(5)
@@ -67,6 +65,7 @@ def test_step_through_plays_and_a_bar_click_selects_a_unit(server, page):
 def test_csv_upload_good_and_bad(server, page):
     page.goto(f"{server}/step_through")
     _wait_idle(page)
+    page.get_by_role("button", name="Input sequence").click()  # its settings' popover
     page.locator("[data-testid='stButtonGroup']").get_by_text("Your CSV", exact=True).click()
     _wait_idle(page)
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")

@@ -61,7 +61,7 @@ def test_changed_cell_link_reproduces_in_a_second_browser(server, page):
 def test_step_through_link_reproduces_in_a_second_browser(server, page):
     page.goto(f"{server}/step_through?input=typed&numbers={NUMBERS}&t=12")
     wait_idle(page)
-    assert _step_heading(page).startswith("t = 12 of 15 · x_t = 12.000")
+    assert _step_heading(page).startswith("t = 12 of 16 · x_t = 11.000")  # t counts 1…T
     page.get_by_role("button", name="chevron_right").first.click()  # one step on: t = 13
     wait_idle(page)
     unit = page.get_by_role("spinbutton", name="unit")
@@ -71,12 +71,13 @@ def test_step_through_link_reproduces_in_a_second_browser(server, page):
     page.wait_for_timeout(500)
     assert re.search(r"[?&]t=13\b", page.url) and "unit=3" in page.url
     heading = _step_heading(page)
-    assert heading.startswith("t = 13 of 15")
+    assert heading.startswith("t = 13 of 16")
     link = _copied_link(page)
     context, other = _second_browser(page, link)
     try:
         assert _step_heading(other) == heading
         assert other.get_by_text("Unit 3, layer 0, step t = 13").count() > 0
+        other.get_by_role("button", name="Input sequence").click()  # its settings' popover
         selected = other.locator("[data-testid='stButtonGroup'] button[aria-checked='true'],"
                                  "[data-testid='stButtonGroup'] [aria-pressed='true'],"
                                  "[data-testid='stButtonGroup'] [kind$='Active']")
@@ -90,14 +91,13 @@ def test_playing_does_not_fill_the_history(server, page):
     page.goto(f"{server}/step_through?t=2")
     wait_idle(page)
     before = page.evaluate("history.length")
-    play = page.locator("[data-testid='stCheckbox']").filter(has_text="Play")
-    play.click()
+    page.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('h4')].some(h => /t = ([5-9]|[1-5][0-9])\\b/"
         ".test(h.innerText))", timeout=30_000)
     assert page.evaluate("history.length") == before  # no entry per frame …
     assert page.url.endswith("?t=2")  # … and the address is not rewritten while playing
-    play.click()
+    page.get_by_role("button", name="Pause").click()
     wait_idle(page)
     page.wait_for_timeout(1500)
     wait_idle(page)
@@ -125,7 +125,7 @@ def test_preset_opens_in_one_click(server, page):
     page.get_by_role("link", name="the forget gate at work").click()
     page.wait_for_url(re.compile(r"/step_through\?.*t=30"), timeout=30_000)
     wait_idle(page)
-    assert _step_heading(page).startswith("t = 30 of 59")
+    assert _step_heading(page).startswith("t = 30 of 60")
     assert page.get_by_text("Preset: the forget gate at work.").count() == 1
     assert "weights=forget1" in page.url and "clamp_f=1.0" in page.url
     assert page.get_by_role("heading", name="Normal vs clamped run").count() == 1
@@ -152,7 +152,7 @@ def test_presenter_flag_enlarges_fonts(server, page):
     wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=30_000)
     big = _sizes(page)
-    assert big["root"] == 20 and normal["root"] == 16
+    assert big["root"] == 24 and normal["root"] == 16  # 1.5 times
     assert big["title"] > 1.3 * normal["title"] and big["height"] > 1.3 * normal["height"]
     assert big["deploy"] == "none"
     assert page.locator("[data-testid='stMain'] [data-testid='stExpander']").first.is_hidden()

@@ -10,7 +10,7 @@ def test_heatmap_fixed_range_cursor_and_stride():
     trace = fig.data[0]
     assert (trace.zmin, trace.zmax) == (0.0, 1.0)  # fixed, not rescaled to the data's -2..2
     assert trace.z.shape == (3, 300)  # units × displayed steps
-    assert list(trace.x[:3]) == [0, 2, 4]  # x keeps the true t
+    assert list(trace.x[:3]) == [1, 3, 5]  # x keeps the true t, counted from 1
     shapes = fig.layout.shapes
     assert (shapes[0].x0, shapes[0].x1) == (39, 41)  # cursor one stride wide, centred on t
     assert (shapes[1].y0, shapes[1].y1) == (0.5, 1.5)  # the selected unit
@@ -44,13 +44,14 @@ def test_trajectory_axes_name_explained_variance():
     fig = charts.trajectory(np.zeros((4, 2)), np.array([0.8, 0.15]), step=2)
     assert fig.layout.xaxis.title.text == "PC1 (80 % of variance)"
     assert fig.layout.yaxis.title.text == "PC2 (15 % of variance)"
-    assert list(fig.data[1].marker.color) == [0, 1, 2, 3]  # coloured by time
+    assert list(fig.data[1].marker.color) == [1, 2, 3, 4]  # coloured by time, t = 1…T
 
 
 def test_saturation_bars_in_percent():
-    fig = charts.saturation_bars({"f": (0.25, 0.5)})
-    assert list(fig.data[0].y) == [25.0] and list(fig.data[1].y) == [50.0]
-    assert tuple(fig.layout.yaxis.range) == (0, 100)
+    fig = charts.saturation_bars({"f": [0.25, 0.0, 0.25, 0.0, 0.5]})
+    assert [list(bar.y) for bar in fig.data] == [[25.0], [0.0], [25.0], [0.0], [50.0]]
+    assert fig.data[0].name == "below 0.1 (closed)" and fig.data[-1].name == "above 0.9 (open)"
+    assert fig.layout.barmode == "stack" and tuple(fig.layout.yaxis.range) == (0, 100)
 
 
 def test_layer_stack_one_row_per_layer():

@@ -187,3 +187,35 @@ def test_projector_readable_fixed_aspect_no_axes(kind):
     for s in fig.layout.shapes:
         if s.type in ("rect", "circle"):
             assert x0 <= s.x0 and s.x1 <= x1 and y0 <= s.y0 and s.y1 <= y1, s.name
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_diagram_animation_names_what_the_drawing_has(kind):
+    """The browser repaints shapes and texts by these names: each must exist in the figure,
+    and each repainted quantity has a fixed colour scale."""
+    from explorer.diagram import diagram_animation
+
+    fig = cell_diagram(kind, FULL[kind])
+    animation = diagram_animation(kind, {k: [v] for k, v in FULL[kind].items()})
+    assert set(animation["shapes"]) <= set(shapes(fig))
+    assert set(animation["inside"]) <= set(notes(fig))
+    assert set(animation["shapes"].values()) <= set(animation["scale_of"])
+    assert "x" not in animation["scale_of"]  # x_t has no fixed range: never coloured
+
+
+@pytest.mark.parametrize("key,value", [("f", 0.0), ("f", 0.37), ("o", 0.999), ("i", 1.7),
+                                       ("g", -0.42), ("c", 3.0), ("h", 0.05)])
+def test_diagram_animation_scales_give_colour_for(key, value):
+    """Linear interpolation between the scale's stops (what the browser does) is colour_for."""
+    from plotly.colors import unlabel_rgb
+
+    from explorer.diagram import colour_for, diagram_animation
+
+    animation = diagram_animation("lstm", {})
+    lo, hi, stops = animation["scales"][animation["scale_of"][key]]
+    u = min(max((value - lo) / (hi - lo), 0.0), 1.0)
+    k = next(k for k in range(1, len(stops)) if stops[k][0] >= u or k == len(stops) - 1)
+    (p0, c0), (p1, c1) = stops[k - 1], stops[k]
+    w = (u - p0) / (p1 - p0)
+    ours = [a + w * (b - a) for a, b in zip(c0, c1)]
+    assert ours == pytest.approx(list(unlabel_rgb(colour_for(key, value))), abs=0.6)

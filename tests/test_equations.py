@@ -294,3 +294,68 @@ def test_equation_latex_errors():
         equation_latex("gru", {"gates": {}})
     with pytest.raises(ValueError, match="digits"):
         equation_latex("gru", terms, digits=-1)
+
+
+# ---------------------------------------------------------------- every step at once (the player)
+@pytest.mark.parametrize("cls,kwargs", CONFIGS)
+def test_unit_terms_over_time_equal_unit_terms_at_every_step(cls, kwargs):
+    from explorer.equations import unit_terms_over_time
+
+    g = torch.Generator().manual_seed(7)
+    H = 4
+    rnn = cls(3, H, **kwargs)
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.6)
+    L, D = rnn.num_layers, 2 if rnn.bidirectional else 1
+    H_out = kwargs.get("proj_size") or H
+    x = torch.randn(5, 3, generator=g)
+    h0 = 0.5 * torch.randn(L * D, H_out, generator=g)
+    c0 = torch.randn(L * D, H, generator=g) if cls is torch.nn.LSTM else None
+    tr = trace(rnn, x, h0, c0)
+    for layer in range(L):
+        for d in range(D):
+            for unit in range(H):
+                all_t = unit_terms_over_time(rnn, tr, layer=layer, direction=d, unit=unit,
+                                             h0=h0, c0=c0)
+                for t in range(5):
+                    one = unit_terms(rnn, tr, layer=layer, direction=d, t=t, unit=unit, h0=h0, c0=c0)
+                    for name, gt in one["gates"].items():
+                        for field, key in (("x_part", "x"), ("b_i", "bi"), ("h_part", "h"),
+                                           ("b_h", "bh"), ("pre", "pre"), ("value", "val")):
+                            assert all_t[f"{name}.{key}"][t].item() == pytest.approx(
+                                getattr(gt, field), abs=1e-9), (name, key, t)
+                    for key in ("h_prev", "c_prev", "c", "h_pre_proj", "h"):
+                        if key not in one:
+                            continue
+                        if one[key] is None:
+                            assert math.isnan(all_t[key][t].item())
+                        else:
+                            assert all_t[key][t].item() == pytest.approx(one[key], abs=1e-9), key
+
+
+@pytest.mark.parametrize("kind,kwargs", [("rnn", {}), ("rnn", {"nonlinearity": "relu", "bias": False}),
+                                         ("lstm", {}), ("lstm", {"proj_size": 2}), ("gru", {}),
+                                         ("gru", {"bias": False})])
+def test_equation_html_slots_are_the_terms_keys(kind, kwargs):
+    from explorer.equations import equation_html, unit_terms_over_time
+
+    cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+    rnn = cls(2, 3, **kwargs)
+    tr = trace(rnn, torch.randn(4, 2))
+    keys = set(unit_terms_over_time(rnn, tr, layer=0, direction=0, unit=1))
+    lines = equation_html(kind, bias=rnn.bias, nonlinearity=kwargs.get("nonlinearity", "tanh"),
+                          proj_size=kwargs.get("proj_size", 0), unit=1, H_out=3)
+    latex = equation_latex(kind, unit_terms(rnn, tr, layer=0, direction=0, t=0, unit=1))
+    assert len(lines) == len(latex)  # one HTML line per LaTeX line
+    slots = set(re.findall(r'data-v="([^"]+)"', "".join(lines)))
+    assert slots <= keys and slots  # every slot has its numbers
+    if not rnn.bias:
+        assert not any(k.endswith((".bi", ".bh")) for k in slots)
+
+
+def test_format_number_writes_numbers_as_the_latex_lines_do():
+    from explorer.equations import format_number
+
+    assert format_number(-0.0512) == "−0.051" and format_number(-0.0512, "term") == "(−0.051)"
+    assert format_number(-0.0001, "term") == "0.000" and format_number(0.5) == "0.500"

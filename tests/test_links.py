@@ -7,6 +7,7 @@ changes it, so its round trip from a widget change is checked in the browser tes
 (tests/test_browser_links.py); here the hand-synced ones (cell, input, weights, source, t) and
 everything a link or a preset sets are.
 """
+import itertools
 import json
 from pathlib import Path
 
@@ -44,6 +45,30 @@ def _step(at) -> int:
     return at.slider(key="step_t").value
 
 
+_STOPS = itertools.count(1)
+
+
+def _player(at, key: str = "step_player") -> dict:
+    """What the page sent to the browser's step player (explorer/ui/player.py)."""
+    return next(json.loads(c.proto.json) for c in at.get("bidi_component") if c.key == key)
+
+
+def _heading(at) -> str:
+    """The player's line "t = N of M · …" for the step the page settled on."""
+    d = _player(at)
+    return f"t = {d['t']} of {d['T']} · {d['labels'][d['t'] - 1]}"
+
+
+def _equations_head(at) -> str:
+    d = _player(at, "step_equations")
+    return d["head"].replace("{t}", str(d["t"]))
+
+
+def _stop_at(at, t: int) -> None:
+    """What the browser sends when its playback stops at step ``t`` (Pause, or the end)."""
+    at.session_state["step_player"] = {"settled": {"t": t, "n": next(_STOPS)}}
+
+
 # ---------------------------------------------------------------- round trips
 def test_cell_link_round_trip():
     at = _link({"cell": "gru", "input_size": "3", "hidden_size": "7", "bidirectional": "true"})
@@ -69,8 +94,8 @@ def test_step_through_link_round_trip():
     assert at.radio(key="weights").value == "forget1" and at.radio(key="h0").value == "random"
     assert at.selectbox(key="clamp_f").value == 1.0 and at.number_input(key="clamp_from").value == 5
     assert at.select_slider(key="speed").value == 4
-    assert any(m.value.startswith("#### t = 12 of 15 · x_t = 12.000") for m in at.markdown)
-    assert any("Unit 3, layer 0, step t = 12" in m.value for m in at.markdown)
+    assert _heading(at) == "t = 12 of 16 · x_t = 11.000"  # t counts 1…T: the 12th number
+    assert "Unit 3, layer 0, step t = 12" in _equations_head(at)
     assert not at.warning
     assert at.query_params["t"] == "12" and at.query_params["input"] == "typed"
     # the hand-synced parts follow the widgets
@@ -80,7 +105,7 @@ def test_step_through_link_round_trip():
     at.radio(key="weights").set_value("fresh").run()
     assert at.query_params["input"] == "random_walk" and "weights" not in at.query_params
     at.button(key="step_first").click().run()
-    assert "t" not in at.query_params  # t = 0 is the default
+    assert "t" not in at.query_params  # t = 1 is the default
 
 
 def test_series_link_and_layers():
@@ -88,20 +113,21 @@ def test_series_link_and_layers():
                 "num_layers": "2", "layer": "1", "bidirectional": "true", "direction": "reverse"},
                STEP)
     assert at.selectbox(key="source").value == "seattle_temp_max"
-    assert at.number_input(key="length").value == 365 and at.slider(key="step_t").max == 364
+    assert at.number_input(key="length").value == 365 and at.slider(key="step_t").max == 365
     assert at.selectbox(key="layer").value == 1 and at.selectbox(key="direction").value == "reverse"
-    assert any("Unit 0, layer 1, reverse" in m.value for m in at.markdown)
+    assert "Unit 0, layer 1, reverse" in _equations_head(at)
     assert not at.warning
 
 
 def test_playing_keeps_t_out_of_the_url_until_paused():
+    # playback runs in the browser: the server hears nothing per frame, so nothing writes the
+    # URL until the player reports where it stopped
     at = _link({"t": "3"}, STEP)
-    at.toggle(key="step_playing").set_value(True).run()
-    for _ in range(3):
-        at.run()  # the fragment's timer frames
-    assert _step(at) >= 5 and at.query_params["t"] == "3"  # not written on every frame
-    at.toggle(key="step_playing").set_value(False).run()
-    assert at.query_params["t"] == str(_step(at))  # written once it settles
+    at.run()
+    assert at.query_params["t"] == "3" and _player(at)["t"] == 3
+    _stop_at(at, 17)
+    at.run()
+    assert _step(at) == 17 and at.query_params["t"] == "17"  # written once it settles
 
 
 def test_page_switch_drops_a_pages_parameters_and_brings_them_back():
@@ -144,10 +170,10 @@ def test_malformed_step_link_falls_back_with_a_note():
     at = _link({"t": "abc", "input": "bogus", "T": "9999", "shape": "circle", "unit": "99",
                 "clamp_f": "2", "weights": "x", "h0_values": "1"}, STEP)
     assert at.button_group(key="input").value == "wave" and at.radio(key="weights").value == "fresh"
-    assert _step(at) == 0 and at.slider(key="T").value == 60
+    assert _step(at) == 1 and at.slider(key="T").value == 60
     assert at.number_input(key="unit").value == 0
     notes = _notes(at)
-    for expected in ["`t=abc`: this sequence's steps are 0…59", "`input=bogus`: not one of",
+    for expected in ["`t=abc`: this sequence's steps are 1…60", "`input=bogus`: not one of",
                      "`T=9999`: outside 1…400", "`shape=circle`: not one of the choices",
                      "`unit=99`: outside 0…15", "`clamp_f=2`", "`weights=x`",
                      "`h0_values=1` is not used in this view"]:
@@ -158,9 +184,9 @@ def test_malformed_step_link_falls_back_with_a_note():
 
 def test_t_beyond_the_sequence_and_an_unknown_preset():
     at = _link({"t": "500", "preset": "nope"}, STEP)
-    assert _step(at) == 0
+    assert _step(at) == 1
     notes = _notes(at)
-    assert "`t=500`: this sequence's steps are 0…59" in notes
+    assert "`t=500`: this sequence's steps are 1…60" in notes
     assert "There is no preset called `nope`" in notes and "`forget_gate`" in notes
     assert not at.info or not any("Preset:" in i.value for i in at.info)
 
@@ -230,13 +256,15 @@ def test_presenter_flag_enlarges_and_hides():
     assert shown.sidebar.toggle(key="presenter").value is True
     assert shown.query_params["presenter"] == "1"
     css = "".join(h.proto.body for h in shown.get("html"))
-    # text 1.5 times Streamlit's 16 px; the settings in expanders stay (a teacher changes the
-    # clamps and the initial state live), only the marked explanations go
+    # text 1.5 times Streamlit's 16 px; the live settings stay (a teacher changes the clamps
+    # and the initial state live: on Step through they sit in popovers), only the marked
+    # explanations go
     assert "html { font-size: 24px; }" in css and "stExpander" not in css
     assert "st-key-explain" in css
     assert "font-size: 24px" not in "".join(h.proto.body for h in normal.get("html"))
-    assert any(e.label.startswith("What if") for e in shown.expander)
-    caption = "Play, or move with the buttons"
+    assert {"What if… clamp a gate", "Initial state"} <= {p.proto.popover.label
+                                                          for p in shown.get("popover")}
+    caption = "Play runs in your browser"
     assert any(caption in c.value for c in normal.caption)
     assert not any(caption in c.value for c in shown.caption)  # the long explanation goes
     big, small = _figures(shown), _figures(normal)
@@ -257,13 +285,11 @@ def test_bad_presenter_flag_is_noted():
 
 
 def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
-    # ?t=2, play a few frames, pause: the pause's run writes the step to the URL; a playback
-    # frame sent before the browser applied that write still carries t=2: no jump back there
+    # ?t=2, play, pause: the pause's run writes the step to the URL; a request sent before the
+    # browser applied that write still carries t=2: no jump back there
     at = _link({"t": "2"}, STEP)
-    at.toggle(key="step_playing").set_value(True).run()
-    for _ in range(3):
-        at.run()  # the timer's frames
-    at.toggle(key="step_playing").set_value(False).run()
+    _stop_at(at, 6)
+    at.run()
     paused = _step(at)
     assert paused > 2 and at.query_params["t"] == str(paused)
     # the stale request comes right after the write, however long the runs above took on
@@ -297,7 +323,7 @@ def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
     at = _link({"unit": "inf", "clamp_from": "-inf", "T": "1e309"}, STEP)
     notes = _notes(at)
     for expected in ["`unit=inf`: outside 0…15; showing `0`",
-                     "`clamp_from=-inf`: outside 0…59; showing `0`",
+                     "`clamp_from=-inf`: outside 1…60; showing `1`",
                      "`T=1e309`: outside 1…400; showing `60`"]:
         assert expected in notes, notes
     at = _link({"steps": "inf", "target_loss": "-1", "patience": "0", "lr": "1e9",
