@@ -53,6 +53,12 @@ def style_for(name: str, values: np.ndarray, nonlinearity: str = "tanh") -> Styl
     return style
 
 
+# A legend at the foot of the figure, under the x-axis title whatever the font size: a legend
+# placed in the plot's own units (y = 1.12 above it, y = -0.25 below it) sat on the title or on
+# the axis title once presenter mode enlarged the fonts. Plotly widens the margin to fit it.
+LEGEND_AT_FOOT = dict(orientation="h", yref="container", y=0, yanchor="bottom")
+
+
 def _figure(
     data: list,
     title: str,
@@ -187,8 +193,7 @@ def step_values(
         height + 40,
         yaxis=dict(range=list(y_range)) if y_range else None,
         barmode="group",
-        legend=dict(orientation="h", y=-0.25),
-        margin=dict(l=60, r=20, t=50, b=110),
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -280,8 +285,8 @@ def forecast(
         f"Validation forecasts, {k} step{'s' * (k != 1)} ahead",
         x_title,
         unit,
-        height,
-        legend=dict(orientation="h", y=1.12),
+        height + 40,  # room for the legend at the foot
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -596,10 +601,11 @@ def trajectory(
         )
     return _figure(
         data,
-        "Hidden-state trajectory (PCA of h_t over the sequence)",
+        "Hidden-state trajectory<br>(PCA of h_t over the sequence)",  # fits half a page
         f"PC1 ({100 * explained[0]:.0f} % of variance)",
         f"PC2 ({100 * explained[1]:.0f} % of variance)",
         height,
+        margin=dict(l=60, r=20, t=80, b=50),
     )
 
 
@@ -632,7 +638,7 @@ def saturation_bars(stats: dict[str, tuple[float, float]], height: int = 320) ->
         height,
         yaxis=dict(range=[0, 100]),
         barmode="group",
-        legend=dict(orientation="h", y=1.15),
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -750,7 +756,7 @@ def loss_curves(
     axis = {"labelFontSize": size(14), "titleFontSize": size(15), "titleFontWeight": "normal"}
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
     legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
-              "titleFontSize": size(14), "labelLimit": 320, "columnPadding": 16}
+              "titleFontSize": size(14), "labelLimit": 0, "columnPadding": 16}  # 0: never cut
     positive = data["loss"][data["loss"] > 0]
     # over a decade or more: labels at 1, 2 and 5 times a power of ten only (log paper's other
     # lines stay unlabelled); within one, Vega's own ticks are already round numbers (2.2, 2.4)
