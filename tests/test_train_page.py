@@ -277,3 +277,21 @@ def test_open_in_step_through_with_settings_changed_in_the_url():
     assert at.session_state["weights"] == "trained"
     assert at.title[0].value.startswith("Step through"), at.title[0].value
     assert at.radio(key="weights").value == "trained"
+
+
+def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
+    from explorer.ui.training import sample_prime
+
+    at = _open(task="char", steps="20000")
+    trainer = _train(at, runs=1)
+    at.button(key="train_pause").click().run()
+    prime = sample_prime(trainer.task.text)
+    assert prime == "THE SONNETS\n"  # the sonnets' first line: the sample starts a new line
+    assert any("the prime `THE SONNETS` and a line break" in m.value for m in at.markdown)
+    sample = at.get("code")[0].value
+    assert sample == trainer.task.sample(trainer.model, 300, 0.8, seed=trainer.config.seed,
+                                         prime=prime)
+    bits = trainer.last_eval["bits_per_char"]
+    assert any(f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value
+               for c in at.caption)
+    assert sample_prime("no line break here") == "no " and sample_prime("x") == "x"
