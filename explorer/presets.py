@@ -158,7 +158,8 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset(
         "forget_gate", "the forget gate at work",
-        "The forget gate f_t decides how much of c_{t−1} survives each step: with its bias at "
+        "The forget gate f_t decides how much of the last step's cell state survives: with "
+        "its bias at "
         "1 it sits near 0.73 instead of 0.5, so the cell state c_t keeps more of its past; "
         "from t = 30 the clamp forces f = 1 and i = 0, and in “Normal vs clamped run” the "
         "cell state goes flat: the memory is held exactly.",

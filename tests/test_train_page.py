@@ -295,3 +295,16 @@ def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
     assert any(f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value
                for c in at.caption)
     assert sample_prime("no line break here") == "no " and sample_prime("x") == "x"
+
+
+def test_gradient_caption_describes_the_chart_it_sits_under():
+    at = _open(task="adding", steps="20000")
+    trainer = _train(at, runs=1)
+    while not trainer.eval_steps:  # the gradient charts come with the first evaluation
+        at.run()
+    at.button(key="train_pause").click().run()
+    fig = _figures(at)["Gradient norm of each parameter tensor"]
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    (caption,) = [c.value for c in at.caption if "What to look for" in c.value]
+    assert "absolute norms" in caption and "log axis" in caption
+    assert "tensor's share of the gradient" not in caption  # what it used to say

@@ -640,7 +640,9 @@ def diagnostics(trainer, key: str) -> None:
         "towards t = 0 is a vanishing gradient: the early steps barely learn (a vanilla RNN "
         "on a long lag; an LSTM's or GRU's stays flatter). A line that climbs is an "
         "exploding one: clip the gradient or lower the learning rate. The left chart shows "
-        "each weight tensor's share of the gradient as training goes.")
+        "the size of each parameter tensor's gradient, ‖∂L/∂θ‖ before clipping, at each "
+        "evaluation: absolute norms (not shares of a total) on a log axis, one grid decade "
+        "being a factor of ten.")
 
 
 def weights_file(trainer, config, lock=None) -> bytes:
