@@ -15,7 +15,9 @@ from explorer.diagram import cell_diagram
 from explorer.equations import equation_latex, unit_terms
 from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
+from explorer.tasks import example_input
 from explorer.teaching import article
+from explorer.weights import describe
 from explorer.presets import STEP_PARAMS as DEFAULTS
 from explorer.ui import current_config, links, sequence_input, show_chart
 
@@ -33,6 +35,7 @@ title = st.empty()  # filled once the weights (and so the cell) are known
 
 # ---------------------------------------------------------------- weights: fresh or trained
 trained = st.session_state.get("trainer")
+own = None  # with trained weights: explorer.tasks.Example of the model's own task
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
 weights = links.choice(
     st.radio,
@@ -54,6 +57,7 @@ if weights == "trained":
         weights = "fresh"
     else:
         config = trained_config
+        own = example_input(trained.task)  # the data the model was trained on
 if weights == "forget1" and (config.cell != "lstm" or not config.bias):
     st.info(
         "The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
@@ -65,21 +69,31 @@ spec = CELLS[config.cell]
 title.title(f"Step through {article(spec.label)}")
 
 # ---------------------------------------------------------------- the input sequence
-chosen = sequence_input(config.seed)
-if chosen is None:
-    st.stop()
-signal, alphabet, description = chosen
-if alphabet is not None:  # text: one feature per character of the alphabet
-    if weights == "trained":
-        st.error(
-            "The trained model reads one number per step; text needs one input per "
-            "character. Pick another input or fresh weights."
-        )
-        st.stop()
-    x = signal
-    config = dataclasses.replace(config, input_size=len(alphabet))
+labels = None  # what each step reads, for the heatmaps' time axis (a text's characters)
+if own is not None and st.toggle(
+    "Its own task's data", value=True, key="step_own_input",
+    help="A held-out sequence of the task the model was trained on (the char model reads "
+         "text, the forecaster its series). Off: choose any input below.",
+):
+    x, labels, description = own.x, own.labels, own.description
+    alphabet = trained.task.alphabet if labels else None
 else:
-    x = to_features(signal, config.input_size)
+    chosen = sequence_input(config.seed)
+    if chosen is None:
+        st.stop()
+    signal, alphabet, description = chosen
+    if alphabet is not None:  # text: one feature per character of the alphabet
+        if weights == "trained" and len(alphabet) != config.input_size:
+            st.error(
+                f"The trained model reads {config.input_size} input(s) per step; this text's "
+                f"one-hot code has {len(alphabet)}. Switch on “Its own task's data” above, or "
+                "pick fresh weights."
+            )
+            st.stop()
+        x = signal
+        config = dataclasses.replace(config, input_size=len(alphabet))
+    else:
+        x = to_features(signal, config.input_size)
 T = x.shape[0]
 if T < 2:
     st.warning(
@@ -98,6 +112,9 @@ if weights == "trained":
         f"Weights: the {CELLS[config.cell].label} {origin} "
         f"(hidden_size {config.hidden_size}). Input: {description}."
     )
+    st.sidebar.info(f"This page shows the model trained on the Train page: "
+                    f"{describe(trained_config)}. The cell below applies to fresh weights.",
+                    icon=":material/model_training:")
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
@@ -387,7 +404,8 @@ def player() -> None:
             style = charts.style_for(name, vals, config.nonlinearity)
             show_chart(
                 charts.heatmap(
-                    vals, style, step=t, stride=stride, unit=unit if vals.shape[1] > unit else None
+                    vals, style, step=t, stride=stride, unit=unit if vals.shape[1] > unit else None,
+                    labels=labels,
                 ),
                 key=f"heatmap_{name}",
             )

@@ -119,12 +119,15 @@ def heatmap(
     stride: int = 1,
     unit: int | None = None,
     height: int = 260,
+    labels: list[str] | None = None,
 ) -> go.Figure:
     """Heatmap of a ``(T, U)`` array over time (x) and units (y), with step ``step`` outlined.
 
     ``stride`` k > 1 draws every k-th step only (long sequences); x keeps the true t. ``unit``
     marks the selected unit with an arrow on the left. Hover shows t, the unit and the value.
-    The colour range is ``style``'s, fixed.
+    The colour range is ``style``'s, fixed. ``labels`` (one per step, e.g. the characters a
+    char model reads) label the time axis instead of t, at most about 32 of them (a space
+    shows as ␣, a line break as ↵).
     """
     values = np.asarray(values, dtype=np.float32)[::stride]  # float32 serialises fast
     T, U = values.shape
@@ -154,13 +157,20 @@ def heatmap(
                 line=dict(color=MARKER_COLOUR, width=1, dash="dot"),
             )
         )
+    xaxis = None
+    if labels is not None:
+        every = max(stride, -(-len(labels) // 32))
+        ticks = list(range(0, len(labels), every))
+        xaxis = dict(tickmode="array", tickvals=ticks, tickangle=0,
+                     ticktext=[labels[i].replace(" ", "␣").replace("\n", "↵") for i in ticks])
     return _figure(
         [heat],
         style.label,
-        "time step t",
+        "time step t" if labels is None else "character read at step t",
         "unit",
         height,
         shapes=shapes,
+        xaxis=xaxis,
         yaxis=dict(autorange="reversed" if U > 1 else True),
     )
 
