@@ -113,8 +113,8 @@ if weights == "trained":
         f"(hidden_size {config.hidden_size}). Input: {description}."
     )
     st.sidebar.info(f"This page shows the model trained on the Train page: "
-                    f"{describe(trained_config)}. The cell settings above apply to fresh weights.",
-                    icon=":material/model_training:")
+                    f"{describe(trained_config)}. The cell settings above apply to fresh "
+                    "weights.", icon=":material/model_training:")
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
