@@ -178,9 +178,10 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
     ),
     Preset(
         "exploding_gradients", "exploding gradients in a vanilla RNN",
-        "Scroll to section 3, Three kinds: a ReLU RNN whose W_hh has spectral radius 1.4. The "
-        "black line climbs with every step back: ‖∂h_T/∂h_0‖ is about 2·10⁶ over 40 steps, so one "
-        "update could throw the weights far away. Move ρ below 1 and it vanishes instead.",
+        "Scroll to section 3, Three kinds: a ReLU RNN whose W_hh has spectral radius 1.4. "
+        "The black line climbs with every step back: ‖∂h_T/∂h_0‖ is about 2·10⁶ over 40 "
+        "steps, so one update could throw the weights far away. Move ρ below 1 and it "
+        "vanishes instead.",
         "learn",
         {"learn_rho": 1.4, "learn_rnn_f": "relu", "learn_input": "pulse", "learn_kinds_T": 40,
          "learn_kinds_h": 4, "learn_kinds_seed": 1},
