@@ -19,6 +19,8 @@ from explorer.diagram import DIAGRAM_QUANTITIES, cell_diagram, diagram_animation
 from explorer.equations import equation_html, unit_terms_over_time
 from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
+from explorer.tasks import example_input
+from explorer.weights import describe
 from explorer.presets import STEP_PARAMS as DEFAULTS
 from explorer.teaching import article
 from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
@@ -46,6 +48,7 @@ pop_state = row.popover("Initial state", icon=":material/start:")
 
 # ---------------------------------------------------------------- weights: fresh or trained
 trained = st.session_state.get("trainer")
+own = None  # with trained weights: explorer.tasks.Example of the model's own task
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
 with pop_weights:
     weights = links.choice(
@@ -68,6 +71,7 @@ if weights == "trained":
         weights = "fresh"
     else:
         config = trained_config
+        own = example_input(trained.task)  # the data the model was trained on
 if weights == "forget1" and (config.cell != "lstm" or not config.bias):
     notes.info(
         "The forget-gate bias belongs to an LSTM with biases; choose LSTM with bias in the "
@@ -79,24 +83,34 @@ spec = CELLS[config.cell]
 title.title(f"Step through {article(spec.label)}")
 
 # ---------------------------------------------------------------- the input sequence
+axis_labels = None  # what each step reads, for the heatmaps' time axis (a text's characters)
 with pop_input:
-    chosen = sequence_input(config.seed)
-if chosen is None:
-    notes.info("Choose a usable input under **Input sequence** to step through it.",
-               icon=":material/timeline:")
-    st.stop()
-signal, alphabet, description = chosen
-if alphabet is not None:  # text: one feature per character of the alphabet
-    if weights == "trained":
-        st.error(
-            "The trained model reads one number per step; text needs one input per "
-            "character. Pick another input or fresh weights."
-        )
-        st.stop()
-    x = signal
-    config = dataclasses.replace(config, input_size=len(alphabet))
+    use_own = own is not None and st.toggle(
+        "Its own task's data", value=True, key="step_own_input",
+        help="A held-out sequence of the task the model was trained on (the char model reads "
+             "text, the forecaster its series). Off: choose any input below.")
+    chosen = None if use_own else sequence_input(config.seed)
+if use_own:
+    x, axis_labels, description = own.x, own.labels, own.description
+    alphabet = trained.task.alphabet if axis_labels else None
 else:
-    x = to_features(signal, config.input_size)
+    if chosen is None:
+        notes.info("Choose a usable input under **Input sequence** to step through it.",
+                   icon=":material/timeline:")
+        st.stop()
+    signal, alphabet, description = chosen
+    if alphabet is not None:  # text: one feature per character of the alphabet
+        if weights == "trained" and len(alphabet) != config.input_size:
+            st.error(
+                f"The trained model reads {config.input_size} input(s) per step; this text's "
+                f"one-hot code has {len(alphabet)}. Switch on “Its own task's data” under "
+                "**Input sequence**, or pick fresh weights."
+            )
+            st.stop()
+        x = signal
+        config = dataclasses.replace(config, input_size=len(alphabet))
+    else:
+        x = to_features(signal, config.input_size)
 T = x.shape[0]
 if T < 2:
     st.warning(
@@ -118,6 +132,9 @@ if weights == "trained":
             f", then trained {trained.step} more steps" if trained.step else "")
     about = (f"Weights: the {CELLS[config.cell].label} {origin} "
              f"(hidden_size {config.hidden_size}). Input: {description}.")
+    st.sidebar.info(f"This page shows the model trained on the Train page: "
+                    f"{describe(trained_config)}. The cell settings above apply to fresh "
+                    "weights.", icon=":material/model_training:")
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
@@ -349,7 +366,8 @@ for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
         style = charts.style_for(name, vals, config.nonlinearity)
         show_chart(
             follow(charts.heatmap(vals, style, step=t, stride=stride,
-                                  unit=unit if vals.shape[1] > unit else None), "cursor", t),
+                                  unit=unit if vals.shape[1] > unit else None,
+                                  labels=axis_labels), "cursor", t),
             key=f"heatmap_{name}",
         )
 now = {name: vals[t - 1] for name, vals in quantities.items()}

@@ -299,6 +299,7 @@ with a:
                  icon=":material/play_circle:", disabled=trainer.step == 0,
                  help="Watch the trained cell's gates and states step by step."):
         st.session_state["weights"] = "trained"  # the Step-through page's weights choice
+        st.session_state["step_own_input"] = True  # on the data of the task it learnt
         # only unbound parameters may be passed: without any, switch_page clears the URL and
         # refuses when a widget is bound to one (any setting not at its default); bound widgets
         # put their own values back in the URL when drawn

@@ -55,6 +55,12 @@ def style_for(name: str, values: np.ndarray, nonlinearity: str = "tanh") -> Styl
     return style
 
 
+# A legend at the foot of the figure, under the x-axis title whatever the font size: a legend
+# placed in the plot's own units (y = 1.12 above it, y = -0.25 below it) sat on the title or on
+# the axis title once presenter mode enlarged the fonts. Plotly widens the margin to fit it.
+LEGEND_AT_FOOT = dict(orientation="h", yref="container", y=0, yanchor="bottom")
+
+
 def _figure(
     data: list,
     title: str,
@@ -116,6 +122,7 @@ def heatmap(
     unit: int | None = None,
     height: int = 260,
     first_step: int = 1,
+    labels: list[str] | None = None,
 ) -> go.Figure:
     """Heatmap of a ``(T, U)`` array over time (x) and units (y), with step ``step`` outlined.
 
@@ -123,7 +130,9 @@ def heatmap(
     initial state). ``stride`` k > 1 draws every k-th step only (long sequences); x keeps the
     true t. ``unit``
     marks the selected unit with an arrow on the left. Hover shows t, the unit and the value.
-    The colour range is ``style``'s, fixed.
+    The colour range is ``style``'s, fixed. ``labels`` (one per step, e.g. the characters a
+    char model reads) label the time axis instead of t, at most about 32 of them (a space
+    shows as ␣, a line break as ↵).
     """
     values = np.asarray(values, dtype=np.float32)[::stride]  # float32 serialises fast
     T, U = values.shape
@@ -153,13 +162,20 @@ def heatmap(
                 line=dict(color=MARKER_COLOUR, width=1, dash="dot"),
             )
         )
+    xaxis = None
+    if labels is not None:
+        every = max(stride, -(-len(labels) // 32))
+        ticks = list(range(0, len(labels), every))
+        xaxis = dict(tickmode="array", tickvals=[first_step + i for i in ticks], tickangle=0,
+                     ticktext=[labels[i].replace(" ", "␣").replace("\n", "↵") for i in ticks])
     return _figure(
         [heat],
         style.label,
-        "time step t",
+        "time step t" if labels is None else "character read at step t",
         "unit",
         height,
         shapes=shapes,
+        xaxis=xaxis,
         yaxis=dict(autorange="reversed" if U > 1 else True),
     )
 
@@ -294,8 +310,8 @@ def forecast(
         f"Validation forecasts, {k} step{'s' * (k != 1)} ahead",
         x_title,
         unit,
-        height,
-        legend=dict(orientation="h", y=1.12),
+        height + 40,  # room for the legend at the foot
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -618,6 +634,7 @@ def trajectory(
         f"PC1 ({100 * explained[0]:.0f} % of variance)",
         f"PC2 ({100 * explained[1]:.0f} % of variance)",
         height,
+        margin=dict(l=60, r=20, t=80, b=50),
     )
 
 
@@ -775,7 +792,7 @@ def loss_curves(
     axis = {"labelFontSize": size(14), "titleFontSize": size(15), "titleFontWeight": "normal"}
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
     legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
-              "titleFontSize": size(14), "labelLimit": 320, "columnPadding": 16}
+              "titleFontSize": size(14), "labelLimit": 0, "columnPadding": 16}  # 0: never cut
     positive = data["loss"][data["loss"] > 0]
     # over a decade or more: labels at 1, 2 and 5 times a power of ten only (log paper's other
     # lines stay unlabelled); within one, Vega's own ticks are already round numbers (2.2, 2.4)

@@ -46,8 +46,9 @@ GATE_NAMES = {
     "n": "new gate n_t",
 }
 
-# Sizes a laptop CPU handles interactively. The biggest model allowed (4 layers, 1024 units,
-# bidirectional LSTM) has about 67 M parameters, 270 MB of float32: the upper edge of "small".
+# Sizes a laptop CPU handles interactively. The biggest model allowed (input_size 256, 4 layers,
+# 1024 units, bidirectional LSTM) has 86,048,768 parameters, 344 MB of float32; with
+# proj_size 1023, 94,347,264 (377 MB), as torch counts them (tests/test_params.py): the upper edge.
 LIMITS: dict[str, tuple[int, int]] = {
     "input_size": (1, 256),
     "hidden_size": (1, 1024),

@@ -263,7 +263,8 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset(
         "forget_gate", "the forget gate at work",
-        "The forget gate f_t decides how much of c_{t−1} survives each step: with its bias at "
+        "The forget gate f_t decides how much of the last step's cell state survives: with "
+        "its bias at "
         "1 it sits near 0.73 instead of 0.5, so the cell state c_t keeps more of its past; "
         "from t = 30 the clamp forces f = 1 and i = 0, and in “Normal vs clamped run” the "
         "cell state goes flat: the memory is held exactly.",
@@ -282,9 +283,10 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
     ),
     Preset(
         "exploding_gradients", "exploding gradients in a vanilla RNN",
-        "Scroll to section 3, Three kinds: a ReLU RNN whose W_hh has spectral radius 1.4. The "
-        "black line climbs with every step back: ‖∂h_T/∂h_0‖ is about 2·10⁶ over 40 steps, so one "
-        "update could throw the weights far away. Move ρ below 1 and it vanishes instead.",
+        "Scroll to section 3, Three kinds: a ReLU RNN whose W_hh has spectral radius 1.4. "
+        "The black line climbs with every step back: ‖∂h_T/∂h_0‖ is about 2·10⁶ over 40 "
+        "steps, so one update could throw the weights far away. Move ρ below 1 and it "
+        "vanishes instead.",
         "learn",
         {"learn_rho": 1.4, "learn_rnn_f": "relu", "learn_input": "pulse", "learn_kinds_T": 40,
          "learn_kinds_h": 4, "learn_kinds_seed": 1},

@@ -116,6 +116,12 @@ def test_gru_vs_lstm_sentence_matches_torch():
     assert "from 21 to 28 rows" in sentence
 
 
+def test_preset_sentences_hold_no_raw_latex():
+    # shown as plain text (the preset's note, the menu's tooltip): "c_{t−1}" showed its braces
+    for preset in PRESETS.values():
+        assert "{" not in preset.look_for and "\\" not in preset.look_for, preset.key
+
+
 def test_forget_gate_sentence_matches_torch():
     """With both forget biases summing to 1 the forget gate of the preset's input sits near
     0.73 (σ(1) ≈ 0.731), against about 0.5 with PyTorch's initialisation."""

@@ -533,3 +533,28 @@ def test_copy_evaluate_reports_what_was_shown_and_recalled():
     np.testing.assert_array_equal(r["shown"], shown)
     np.testing.assert_allclose(r["position_accuracy"], (recalled == shown).mean(0))
     assert math.isclose(r["accuracy"], float((recalled == shown).mean()))
+
+
+@pytest.mark.parametrize("key", list(TASKS))
+def test_example_input_is_the_tasks_own_held_out_data(key):
+    from explorer.tasks import example_input
+
+    task = build_task(key)
+    ex = example_input(task)
+    assert ex.x.dtype == torch.float32 and ex.x.shape[1] == task.input_size and len(ex.x) >= 2
+    if key == "char":
+        start = task.n_train
+        text = task.text[start: start + task.window]
+        assert "".join(ex.labels) == text  # the held-out text, character by character
+        assert torch.equal(ex.x, torch.nn.functional.one_hot(
+            torch.tensor([task.alphabet.index(c) for c in text]), task.input_size).float())
+    elif key in ("forecast", "sine"):
+        z = (task.values - task.values[: task.n_train].mean()) if not task.difference else None
+        if z is not None:  # levels: (x - training mean) / training std, independently
+            std = task.values[: task.n_train].std()
+            want = z[task.n_train: task.n_train + task.window] / std
+            np.testing.assert_allclose(ex.x[:, 0].numpy(), want, rtol=1e-5, atol=1e-5)
+    elif key == "tutorial":
+        assert torch.equal(ex.x, task.x[:, 0])
+    else:  # adding, copy: the first validation sequence
+        assert torch.equal(ex.x, task.val_x[:, 0])

@@ -3,6 +3,7 @@ run, pause / resume / stop, the NaN path, URL parameters, and the weights file."
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -313,3 +314,62 @@ def test_the_largest_model_is_refused_before_it_is_built_and_the_run_stays():
     refused = [e.value for e in at.error if "too large for a shared server" in e.value]
     assert refused and "parameters" in refused[0]
     assert at.session_state["trainer"] is before  # nothing built, nothing lost
+
+
+def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
+    from explorer.ui.training import sample_prime
+
+    at = _open(task="char", steps="20000")
+    trainer = _train(at, runs=1)
+    at.button(key="train_pause").click().run()
+    prime = sample_prime(trainer.task.text)
+    assert prime == "THE SONNETS\n"  # the sonnets' first line: the sample starts a new line
+    assert any("the prime `THE SONNETS` and a line break" in m.value for m in at.markdown)
+    sample = at.get("code")[0].value
+    assert sample == trainer.task.sample(trainer.model, 300, 0.8, seed=trainer.config.seed,
+                                         prime=prime)
+    bits = trainer.last_eval["bits_per_char"]
+    assert any(f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value
+               for c in at.caption)
+    assert sample_prime("no line break here") == "no " and sample_prime("x") == "x"
+
+
+def test_gradient_caption_describes_the_chart_it_sits_under():
+    at = _open(task="adding", steps="20000")
+    trainer = _train(at, runs=1)
+    while not trainer.eval_steps:  # the gradient charts come with the first evaluation
+        at.run()
+    at.button(key="train_pause").click().run()
+    fig = _figures(at)["Gradient norm of each parameter tensor"]
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    (caption,) = [c.value for c in at.caption if "What to look for" in c.value]
+    assert "absolute norms" in caption and "log axis" in caption
+    assert "tensor's share of the gradient" not in caption  # what it used to say
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_open_in_step_through_shows_the_model_on_its_own_task_data(task):
+    from explorer.tasks import example_input
+
+    at = _open(task=task, steps="20000")
+    trainer = _train(at, runs=1)
+    at.button(key="train_pause").click().run()
+    at.button(key="train_to_step").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value.startswith("Step through") and not at.error
+    assert at.toggle(key="step_own_input").value is True
+    example = example_input(trainer.task)
+    assert any(example.description in c.value for c in at.caption)
+    # the sidebar says which model is shown (the char task's has input_size 60, not 1)
+    config = at.session_state["trainer_signature"][0]
+    assert any(f"(input {config.input_size}, hidden" in i.value for i in at.sidebar.info), \
+        [i.value for i in at.sidebar.info]
+    # the hidden-state heatmap is the trained model's own h_t on that sequence
+    heat = _figures(at)["hidden state h_t"]
+    with torch.no_grad():
+        out, _ = trainer.model.rnn(example.x[:, None])  # (T, 1, H)
+    z = _array(heat["data"][0]["z"])  # (unit, t): every step of these short sequences
+    np.testing.assert_allclose(z, out[:, 0].T.numpy(), atol=1e-5)
+    if task == "char":  # the characters read label the time axis
+        ticks = heat["layout"]["xaxis"]["ticktext"]
+        assert ticks[0] == example.labels[0].replace(" ", "␣").replace("\n", "↵")

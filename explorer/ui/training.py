@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import re
 
 import numpy as np
 import streamlit as st
@@ -567,8 +568,11 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
                        help=f"log2 of the alphabet's {task.input_size} characters.")
         cols[3].metric("Next char right", f"{100 * r['accuracy']:.1f} %",
                        help="How often the most likely next character is the right one.")
-        metrics.caption("Bits per character on the held-out text (the last "
-                        f"{task.val_fraction:.0%}); lower is better.")
+        metrics.caption(
+            f"Bits per character on the held-out text (the last {task.val_fraction:.0%}); "
+            "lower is better. The loss chart counts the same cross-entropy in nats (bits = "
+            f"nats / ln 2): the model's {r['bits_per_char']:.2f} bits are "
+            f"{r['bits_per_char'] * math.log(2):.2f} nats there.")
         with chart:
             sample_text(trainer, temperature=temperature or 1.0, seed=seed)
     elif key == "tutorial":
@@ -591,15 +595,30 @@ def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) ->
     stamp = (id(trainer), len(trainer.eval_steps), trainer.status, temperature, seed)
     samples = st.session_state.setdefault("_train_samples", {})
     fresh = "text" in samples and samples["text"][0][3:] != stamp[3:]  # a new temperature
+    prime = sample_prime(trainer.task.text)
     if fresh or _due(samples, "text", stamp, trainer):
         # the page's copy of the weights: the workers train their own, merged between redraws
-        text = trainer.task.sample(trainer.model, length, temperature, seed=seed)
+        text = trainer.task.sample(trainer.model, length, temperature, seed=seed, prime=prime)
         trainer.model.train()
         samples["text"] = (stamp, (trainer.step, text), time.monotonic())
     step, text = samples["text"][1]
-    st.markdown(f"**Sampled at temperature {temperature:g}** after {step:,} steps "
-                f"(it starts from the text's first character):")
+    shown = prime.rstrip("\n").replace("`", "'")
+    st.markdown(f"**Sampled at temperature {temperature:g}** after {step:,} steps. The model "
+                f"first reads the prime `{shown}`"
+                + (" and a line break" if prime.endswith("\n") else "")
+                + " (the text's beginning), then writes on:")
     st.code(text, language=None, wrap_lines=True)
+
+
+def sample_prime(text: str, longest: int = 40) -> str:
+    """What a char model's sample starts from: the text's first line with its line break (at
+    most ``longest`` characters), else its first word and the space after it, else its first
+    character, so that the sample starts where a line or a word starts (not mid-word)."""
+    line, newline, _ = text.partition("\n")
+    if newline and 0 < len(line) < longest:
+        return line + newline
+    word = re.match(r"\S+\s", text)
+    return word.group(0) if word and len(word.group(0)) <= longest else text[0]
 
 
 def diagnostics(trainer, key: str) -> None:
@@ -628,7 +647,9 @@ def diagnostics(trainer, key: str) -> None:
         "towards t = 0 is a vanishing gradient: the early steps barely learn (a vanilla RNN "
         "on a long lag; an LSTM's or GRU's stays flatter). A line that climbs is an "
         "exploding one: clip the gradient or lower the learning rate. The left chart shows "
-        "each weight tensor's share of the gradient as training goes.")
+        "the size of each parameter tensor's gradient, ‖∂L/∂θ‖ before clipping, at each "
+        "evaluation: absolute norms (not shares of a total) on a log axis, one grid decade "
+        "being a factor of ten.")
 
 
 def weights_file(trainer, config) -> bytes:
