@@ -256,14 +256,31 @@ def test_read_only_store(tmp_path):
         ro.save_checkpoint(run_id, owner, *_meta(step=2))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+def _make_read_only(path: Path) -> bool:
+    """chmod 444, or for root (who writes such files anyway) the immutable flag; False when
+    neither can make the file read-only here."""
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        return True
+    return subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
+
+
 def test_read_only_file(tmp_path):
     path = tmp_path / "runs.sqlite3"
     owner = new_owner_token()
     run_id = SQLiteRunStore(path).create("train", owner, *_meta(step=1))
-    os.chmod(path, 0o444)
-    with pytest.raises(StoreUnavailable):
-        SQLiteRunStore(path).save_checkpoint(run_id, owner, *_meta(step=2))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not _make_read_only(path):
+        pytest.skip("cannot make a file read-only here (root, no chattr)")
+    try:
+        store = SQLiteRunStore(path)
+        assert store.load(run_id).info.step == 1
+        with pytest.raises(StoreReadOnly, match="read-only"):
+            store.save_checkpoint(run_id, owner, *_meta(step=2))
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)])
 
 
 def test_locked_store(tmp_path):
