@@ -151,24 +151,28 @@ def _history_columns(records: list[dict], prefix: str, arrays: dict) -> dict:
     that counts up by one (``step``) is stored as its first value only; a key missing from
     some records (``val_loss``) keeps the rows that have it. Returns the JSON description.
     """
-    keys: list[str] = []
-    for r in records:
-        keys += [k for k in r if k not in keys]
+    gathered: dict[str, tuple[list[int], list]] = {}  # key -> (rows, values), one pass
+    for i, r in enumerate(records):
+        for key, value in r.items():
+            rows_values = gathered.get(key)
+            if rows_values is None:
+                rows_values = gathered[key] = ([], [])
+            rows_values[0].append(i)
+            rows_values[1].append(value)
     columns = {}
-    for key in keys:
-        rows = [i for i, r in enumerate(records) if key in r]
-        values = [records[i][key] for i in rows]
+    for key, (rows, values) in gathered.items():
         col: dict = {}
         if len(rows) != len(records):
             arrays[f"{prefix}{key}.rows"] = torch.tensor(rows, dtype=torch.int32)
             col["rows"] = f"{prefix}{key}.rows"
-        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        kinds = set(map(type, values))
+        if kinds == {int}:
             first = values[0]
             if values == list(range(first, first + len(values))):
                 col["arange"] = first
             else:
                 arrays[prefix + key] = torch.tensor(values, dtype=torch.int64)
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        elif kinds <= {int, float}:
             x = np.asarray(values, dtype=np.float64)  # (n,)
             narrow = x.astype(np.float32)
             exact = np.array_equal(narrow.astype(np.float64), x, equal_nan=True)
