@@ -66,7 +66,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .checkpoint import HISTORY, KINDS
+from .checkpoint import HISTORY, KINDS, checkpoint
 
 DATA_ENV = "RNN_EXPLORER_DATA"
 DB_FILE = "runs.sqlite3"
@@ -692,6 +692,77 @@ class SQLiteRunStore:
                                     "owner_hash = ? AND expires > ?",
                                     (owner_hash(owner_token), now)).fetchone()
         return Usage(runs, total, mine[0], mine[1], self.limits)
+
+
+# --------------------------------------------------------------------------- saving as it trains
+
+class RunSaver:
+    """When and where a page saves its run: at most every ``every`` seconds while the step
+    count moves, and at once when the status changes (start, pause, stop, done, diverged). One
+    per run, kept in the session with the run (it holds the run's id, not the run).
+
+    Args:
+        store: a :class:`RunStore`, or None (persistence off: nothing is saved).
+        owner_token: the session's token (:func:`new_owner_token`).
+        run_id: the id of a run this session owns already (after a reload), else None: the
+            first save creates the run.
+        every: seconds between two saves of a running run (5: a reload loses at most ~5 s of
+            training; a save of the default run costs a few ms, see benchmarks/runstore.py).
+        clock: seconds, monotonic (a test may pass a fake one).
+
+    Attributes:
+        run_id: the run's id once saved (show it in the URL); a new one if the old run expired.
+        error: the last refusal or fault as a message for the page, None after a good save.
+        saved_step, saved_status: what the last good save held.
+    """
+
+    def __init__(self, store: RunStore | None, owner_token: str, run_id: str | None = None,
+                 every: float = 5.0, clock=time.monotonic):
+        self.store, self.owner_token, self.run_id = store, owner_token, run_id
+        self.every, self.clock = every, clock
+        self.error: str | None = None
+        self.saved_step: int | None = None
+        self.saved_status: str | None = None
+        self._last = -math.inf
+
+    def due(self, run) -> bool:
+        """Whether :meth:`save` would write now. A run that has not started (``"ready"``) is
+        not saved until it starts: a page visit makes no run."""
+        if self.run_id is None:
+            return run.status != "ready"
+        if run.status != self.saved_status:
+            return True
+        return run.step != self.saved_step and self.clock() - self._last >= self.every
+
+    def save(self, run, *, task_key: str, task_settings: Mapping, model=None,
+             force: bool = False) -> bool:
+        """Save ``run`` (a Trainer or a Comparison, between two slices) if :meth:`due` or
+        ``force``; returns whether it was written. A limit or a fault sets :attr:`error` and
+        returns False: the run goes on in memory, and the next due save tries again.
+
+        Raises:
+            NotOwner: the run belongs to another session (fork it first).
+            explorer.checkpoint.CheckpointError: the run cannot be checkpointed.
+        """
+        if self.store is None or not (force or self.due(run)):
+            return False
+        meta, tensors = checkpoint(run, task_key=task_key, task_settings=task_settings,
+                                   model=model)
+        self._last = self.clock()  # a refused or failed save also waits its turn
+        try:
+            if self.run_id is not None:
+                try:
+                    self.store.save_checkpoint(self.run_id, self.owner_token, meta, tensors)
+                except (RunExpired, RunNotFound):
+                    self.run_id = None  # removed while the tab stayed open: save it anew
+            if self.run_id is None:
+                self.run_id = self.store.create(meta["kind"], self.owner_token, meta, tensors)
+        except (LimitReached, StoreUnavailable) as err:
+            self.error = str(err)
+            return False
+        self.error = None
+        self.saved_step, self.saved_status = run.step, run.status
+        return True
 
 
 def _statements(script: str) -> list[str]:

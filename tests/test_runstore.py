@@ -392,3 +392,63 @@ def test_kill_9_during_writes_leaves_the_last_checkpoint(tmp_path, wait):
     for (name, a), b in zip(fresh.model.state_dict().items(),
                             restored.model.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+# --------------------------------------------------------------------------- RunSaver
+
+def _tiny_trainer():
+    config = CellConfig(hidden_size=4)
+    task = build_task("sine", n=200, window=12)
+    return Trainer(build_from_config(config), task,
+                   TrainConfig(steps=50, batch_size=4, diagnostics=False)), config
+
+
+def test_saver_writes_at_a_bounded_rate_and_at_every_status_change(store, clock):
+    tick = Clock(0.0)
+    owner = new_owner_token()
+    tr, config = _tiny_trainer()
+    saver = runstore.RunSaver(store, owner, every=5.0, clock=tick)
+    kw = dict(task_key="sine", task_settings={"n": 200, "window": 12}, model=config)
+    assert not saver.save(tr, **kw) and saver.run_id is None  # not started: no run
+    tr.status = "running"
+    assert saver.save(tr, **kw) and saver.run_id is not None  # Start: created at once
+    tr.run(max_steps=3)
+    tick.now = 4.9
+    assert not saver.save(tr, **kw)  # too soon
+    tick.now = 5.0
+    assert saver.save(tr, **kw) and store.info(saver.run_id).step == 3
+    tr.run(max_steps=1)
+    tr.status = "paused"
+    tick.now = 5.1
+    assert saver.save(tr, **kw)  # Pause: at once
+    assert store.info(saver.run_id).status == "paused" and store.info(saver.run_id).step == 4
+    tick.now = 100
+    assert not saver.save(tr, **kw)  # nothing new
+    assert saver.save(tr, **kw, force=True)
+    back = restore(store.load(saver.run_id).meta, store.load(saver.run_id).tensors)
+    assert back.step == 4 and back.history == tr.history
+
+
+def test_saver_reports_limits_and_faults_and_recreates_an_expired_run(tmp_path, clock):
+    tick = Clock(0.0)
+    owner = new_owner_token()
+    store = SQLiteRunStore(tmp_path / "r.sqlite3", Limits(max_bytes_per_owner=1000), clock)
+    tr, config = _tiny_trainer()
+    tr.status = "running"
+    kw = dict(task_key="sine", task_settings={"n": 200, "window": 12}, model=config)
+    saver = runstore.RunSaver(store, owner, clock=tick)
+    assert not saver.save(tr, **kw) and "quota" in saver.error and saver.run_id is None
+    saver = runstore.RunSaver(None, owner, clock=tick)
+    assert not saver.save(tr, **kw) and saver.error is None  # persistence off
+    store = SQLiteRunStore(tmp_path / "r2.sqlite3", Limits(), clock)
+    saver = runstore.RunSaver(store, owner, clock=tick)
+    assert saver.save(tr, **kw)
+    old = saver.run_id
+    clock.now += 8 * DAY  # the tab stayed open for over a week
+    tr.status = "paused"
+    assert saver.save(tr, **kw) and saver.run_id != old and saver.error is None
+    with pytest.raises(RunExpired):
+        store.load(old)
+    stranger = runstore.RunSaver(store, new_owner_token(), run_id=saver.run_id, clock=tick)
+    with pytest.raises(NotOwner):
+        stranger.save(tr, **kw)
