@@ -74,6 +74,7 @@ OFF = ("off", "none", "0", "false")
 RUN_ID_BYTES = 18  # 144 random bits; secrets.token_urlsafe gives 24 characters
 RUN_ID_RE = re.compile(r"[A-Za-z0-9_-]{22,86}")
 DAY = 24 * 3600.0
+JOURNAL_LIMIT = 64 * 1024 ** 2  # bytes the WAL file keeps after a checkpoint of the WAL
 
 MIGRATIONS: list[str] = [
     # 1: runs and tombstones
@@ -409,6 +410,7 @@ class SQLiteRunStore:
                 conn = sqlite3.connect(self.path, timeout=self.limits.busy_timeout,
                                        isolation_level=None)
             conn.execute(f"PRAGMA synchronous={self.limits.synchronous}")
+            conn.execute(f"PRAGMA journal_size_limit={JOURNAL_LIMIT}")
             if self.limits.max_file_bytes is not None:
                 size = conn.execute("PRAGMA page_size").fetchone()[0]
                 conn.execute(f"PRAGMA max_page_count={max(1, self.limits.max_file_bytes // size)}")
@@ -453,6 +455,8 @@ class SQLiteRunStore:
             if not version and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise StoreCorrupt(f"{self.path} is a database of something else, not a run "
                                    f"store: runs are not being saved.")
+            if not version:  # before the first table: freed pages can be given back
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: a property of the file
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process?
@@ -676,9 +680,14 @@ class SQLiteRunStore:
                          (run_id, created, self.clock()))
 
     def expire(self, now: float | None = None) -> int:
-        """Remove the runs past their expiry (leaving tombstones); returns how many."""
+        """Remove the runs past their expiry (leaving tombstones) and give the freed pages back
+        to the disk; returns how many runs went."""
         with self._connect(write=True) as conn:
-            return self._sweep(conn, self.clock() if now is None else now)
+            gone = self._sweep(conn, self.clock() if now is None else now)
+        if gone:
+            with self._connect() as conn:
+                conn.executescript("PRAGMA incremental_vacuum;")  # (execute frees one page)
+        return gone
 
     def usage(self, owner_token: str | None = None) -> Usage:
         """Live runs and stored bytes, in all and for ``owner_token``."""

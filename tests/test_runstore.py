@@ -452,3 +452,19 @@ def test_saver_reports_limits_and_faults_and_recreates_an_expired_run(tmp_path, 
     stranger = runstore.RunSaver(store, new_owner_token(), run_id=saver.run_id, clock=tick)
     with pytest.raises(NotOwner):
         stranger.save(tr, **kw)
+
+
+def test_expired_runs_give_their_space_back(tmp_path, clock):
+    path = tmp_path / "runs.sqlite3"
+    store = SQLiteRunStore(path, Limits(), clock)
+    for _ in range(3):
+        store.create("train", new_owner_token(), *_meta(pad=250_000))  # 1 MB each
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        full = conn.execute("PRAGMA page_count").fetchone()[0]
+    clock.now += 8 * DAY
+    assert store.expire() == 3
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+        assert conn.execute("PRAGMA page_count").fetchone()[0] < full / 10

@@ -97,20 +97,21 @@ def show_run_in_url(run_id: str | None) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _open() -> tuple[SQLiteRunStore | None, str | None]:
+def _open() -> SQLiteRunStore | None:
+    return open_store()  # a failure raises, and st.cache_resource does not keep it
+
+
+def run_store() -> tuple[SQLiteRunStore | None, str | None]:
+    """``(store, None)``, or ``(None, why not)`` when persistence is off or the store cannot
+    be opened (the page shows the reason and trains in memory). A store that could not be
+    opened (locked for a moment, a full disk) is tried again on the next call."""
     try:
-        store = open_store()
+        store = _open()
     except StoreUnavailable as err:
         return None, str(err)
     if store is None:
         return None, "Runs are not saved on this server (RNN_EXPLORER_DATA=off)."
     return store, None
-
-
-def run_store() -> tuple[SQLiteRunStore | None, str | None]:
-    """``(store, None)``, or ``(None, why not)`` when persistence is off or the store cannot
-    be opened (the page shows the reason once and trains in memory)."""
-    return _open()
 
 
 def describe_error(err: RunStoreError) -> str:
