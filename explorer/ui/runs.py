@@ -14,6 +14,28 @@
 * **The store.** :func:`run_store` opens it once per server process (``st.cache_resource``:
   the store object holds a path and limits, no user's data; each call opens its own
   connection). A fault gives ``(None, message)``: the page says so and trains in memory.
+
+How a page uses it (Train; Compare the same with its Comparison and no ``model=``)::
+
+    store, why_not = runs.run_store()              # show why_not once, if any
+    owner = runs.owner_token(); runs.remember_owner()
+    run_id, note = runs.run_from_url()             # note: a malformed id (page defaults)
+    if run_id and run_id != st.session_state.get(SAVER_RUN):   # a link or a reload
+        try:
+            stored = store.load(run_id)            # RunNotFound / RunExpired / RunCorrupt:
+        except RunStoreError as err:               # str(err) as the note, page defaults
+            ...
+        trainer = restore(stored.meta, stored.tensors)  # "running" comes back "paused"
+        mine = stored.owned_by(owner)              # else read-only: no Pause/Resume/Reset,
+        saver = RunSaver(store, owner, run_id if mine else None)  # and a "continue as my
+        # own copy" button: run_id = store.fork(run_id, owner) -> RunSaver(store, owner,
+        # run_id), runs.show_run_in_url(run_id). stored.meta["config"] holds the model,
+        # training and task settings: put them in the widgets so the page does not take the
+        # restored run for a change of settings.
+    # after every slice of training, and at Start / Pause / Stop:
+    saver.save(trainer, task_key=key, task_settings=settings, model=config)
+    runs.show_run_in_url(saver.run_id)             # None until the run starts
+    # saver.error: a limit or a fault, as a message; Reset: a new RunSaver, no run= in the URL
 """
 from __future__ import annotations
 
