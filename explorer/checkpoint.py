@@ -148,8 +148,9 @@ def _history_columns(records: list[dict], prefix: str, arrays: dict) -> dict:
 
     Lossless and compact: a float column whose values are all float32 numbers (a training
     loss from ``loss.item()``) is stored as float32, otherwise float64; an integer column
-    that counts up by one (``step``) is stored as its first value only; a key missing from
-    some records (``val_loss``) keeps the rows that have it. Returns the JSON description.
+    that counts up by one (``step``) is stored as its first value only, other integers as
+    int64; a key missing from some records (``val_loss``) keeps the rows that have it; a
+    column of mixed types goes to the JSON as it is. Returns the JSON description.
     """
     gathered: dict[str, tuple[list[int], list]] = {}  # key -> (rows, values), one pass
     for i, r in enumerate(records):
@@ -172,12 +173,13 @@ def _history_columns(records: list[dict], prefix: str, arrays: dict) -> dict:
                 col["arange"] = first
             else:
                 arrays[prefix + key] = torch.tensor(values, dtype=torch.int64)
-        elif kinds <= {int, float}:
+        elif kinds == {float}:
             x = np.asarray(values, dtype=np.float64)  # (n,)
-            narrow = x.astype(np.float32)
+            with np.errstate(over="ignore"):  # a float64 beyond float32 is then not exact
+                narrow = x.astype(np.float32)
             exact = np.array_equal(narrow.astype(np.float64), x, equal_nan=True)
             arrays[prefix + key] = torch.from_numpy(narrow if exact else x)
-        else:
+        else:  # mixed ints and floats, or anything else: kept as it is, in the JSON
             col["json"] = _split_value(prefix + key, values, arrays)
         columns[key] = col
     return {"n": len(records), "columns": columns}

@@ -367,9 +367,10 @@ def _fault(err: sqlite3.Error, path: Path, timeout: float) -> StoreUnavailable:
         elif "not a database" in text or "malformed" in text:
             cls, what = _FAULTS["SQLITE_NOTADB"]
         else:
-            cls, what = StoreUnavailable, f"failed ({err})"
-    return cls(f"The run store {path} {what.format(t=timeout)}: runs are not being saved, and "
-               f"training goes on in this tab only.")
+            cls, what = StoreUnavailable, "failed ({e})"
+    what = what.format(t=timeout, e=err)
+    return cls(f"The run store {path} {what}: runs are not being saved, and training goes on "
+               f"in this tab only.")
 
 
 class SQLiteRunStore:
@@ -404,7 +405,7 @@ class SQLiteRunStore:
         conn = None
         try:
             if self.read_only:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
                                        timeout=self.limits.busy_timeout, isolation_level=None)
             else:
                 conn = sqlite3.connect(self.path, timeout=self.limits.busy_timeout,

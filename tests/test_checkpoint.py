@@ -205,3 +205,39 @@ def test_bad_checkpoints_are_refused_with_a_reason():
         checkpoint(tr, task_key=key, task_settings=s)
     with pytest.raises(CheckpointError, match="cannot store"):
         checkpoint(tr, task_key=key, task_settings={"x": object()}, model=config)
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from explorer.checkpoint import _history_columns, _history_records  # noqa: E402
+
+_numbers = st.one_of(st.integers(-2**62, 2**62), st.floats(allow_nan=True, allow_infinity=True),
+                     st.floats(width=32))
+_records = st.lists(st.dictionaries(st.sampled_from(["step", "train_loss", "grad_norm",
+                                                      "val_loss", "lr"]), _numbers, max_size=5),
+                    max_size=30)
+
+
+def _same(a, b):
+    """Records equal value for value and type, NaN equal to NaN."""
+    if a.keys() != b.keys():
+        return False
+    return all(type(a[k]) is type(b[k]) and (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]))
+               for k in a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_records)
+def test_history_columns_are_lossless(records):
+    """Whatever numbers the records hold (ints, float64, float32, NaN, inf, keys missing from
+    some records), the columns give them back exactly, through safetensors."""
+    from safetensors.torch import load, save
+
+    arrays: dict = {}
+    spec = json.loads(json.dumps(_history_columns(records, HISTORY, arrays), allow_nan=False))
+    back = _history_records(spec, HISTORY, load(save(arrays)) if arrays else {})
+    assert len(back) == len(records)
+    assert all(_same(r, b) for r, b in zip(records, back)), (records, back)
