@@ -5,6 +5,7 @@ import streamlit as st
 
 from explorer.presets import PAGES
 from explorer.ui import cell_sidebar, links
+from explorer.ui.training import training_pool
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
 ICON = str(Path(__file__).resolve().parent / "assets" / "icon.png")
@@ -13,13 +14,14 @@ st.set_page_config(page_title="RNN Explorer", page_icon=ICON, layout="wide",
 ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
          "step_through": ":material/play_circle:", "train": ":material/model_training:",
          "compare": ":material/compare_arrows:"}
+training_pool()  # the server's training workers start with its first page, not at a first Start
 page = st.navigation([st.Page(p.file, title=p.title, icon=ICONS[p.path], default=p.path == "")
                       for p in PAGES.values()])
 links.start(page)  # remember the link the session opened with
 links.open_preset(page)  # ?preset=<key>: its page, set up
 links.sidebar()  # presets, presenter mode, the link to this view
 links.page_css()
-cell_sidebar()
+cell_sidebar(used_here=page.url_path != "learn")  # Learn builds its own small models
 links.check_sidebar()
 slots = links.notice(page)  # the preset's sentence, what a link asked for and did not get
 completed = False

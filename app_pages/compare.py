@@ -13,8 +13,9 @@ from explorer.training import TrainConfig
 from explorer.ui import current_config, show_loss_curves
 from explorer.ui import training as ui
 
-RUN, SIGNATURE, META, CLOCK, ERROR = (
-    "compare", "compare_signature", "compare_meta", "compare_clock", "compare_error")
+RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
+    "compare", "compare_signature", "compare_meta", "compare_clock", "compare_error",
+    "compare_live")
 # Adam 1e-2 on batches of 64: at lag 50 (hidden 16, seeds 0-4) the GRU solved the adding
 # problem after 200-300 steps, the LSTM after 500-1,000, the RNN stayed near the baseline to
 # 2,000. 1,500 steps show all three outcomes in about a minute on a laptop CPU.
@@ -35,11 +36,18 @@ if sidebar.nonlinearity != "tanh":
     notes.append(f"the vanilla RNN uses {sidebar.nonlinearity}, as the sidebar says")
 st.caption(
     "Three networks learn the same task from the same seed, on the same batches in the same "
-    "order, for the same number of steps; only the recurrent cell differs. Each model has the "
-    f"sidebar's sizes: **{sizes}**; {'; '.join(notes)}. input_size and output_size are the "
-    "task's. The LSTM (Hochreiter & Schmidhuber 1997) and the GRU (Cho et al. 2014) carry "
-    "their state through gates; the vanilla RNN multiplies it by the same matrix at every step."
+    f"order; only the recurrent cell differs. Sizes from the sidebar: **{sizes}**; "
+    f"{'; '.join(notes)}. The task and the training settings are below the chart."
 )
+# the buttons, the progress and the chart come first (drawn into this container once the
+# settings below are read): the first screen shows the chart, before Start and while training
+stage = st.container()
+st.subheader("Task and settings")
+with st.container(key="explain_compare_cells"):  # for reading: hidden in presenter mode
+    st.caption(
+        "input_size and output_size are the task's. The LSTM (Hochreiter & Schmidhuber 1997) "
+        "and the GRU (Cho et al. 2014) carry their state through gates; the vanilla RNN "
+        "multiplies it by the same matrix at every step.")
 
 chosen = ui.task_controls(default="adding", allow_csv=False)
 task = None
@@ -75,6 +83,8 @@ def new_run() -> None:
     Start): three seeded models at step 0."""
     st.session_state[CLOCK] = []
     st.session_state[SIGNATURE] = signature
+    if LIVE in st.session_state:
+        st.session_state[LIVE].halt()  # the old comparison's slice in flight is dropped
     try:
         st.session_state[RUN] = Comparison(task, sidebar, train_config)
     except ValueError as err:
@@ -93,21 +103,25 @@ if run is None:
     if st.session_state.get(ERROR) and signature is not None:
         st.error(f"These settings cannot train the three cells: {st.session_state[ERROR]}.",
                  icon=":material/error:")
+    with stage:
+        st.info("The chart appears here once the settings below make a task.",
+                icon=":material/arrow_downward:")
     st.stop()  # otherwise the task controls said why
 if st.session_state.get(SIGNATURE) != signature:
-    st.info(
-        "The settings on the page differ from this comparison's (it keeps its own task, sizes "
-        "and settings). Press **Reset** to start a new one with the new settings.",
-        icon=":material/info:",
-    )
+    with stage:
+        st.info(
+            "The settings on the page differ from this comparison's (it keeps its own task, "
+            "sizes and settings). Press **Reset** to start a new one with the new settings.",
+            icon=":material/info:",
+        )
 
 
 def set_status(status: str) -> None:
-    st.session_state[RUN].status = status
+    ui.set_status(ui.live_run(LIVE, st.session_state[RUN]), status)
 
 
 status = run.status
-buttons = st.columns([1, 1, 1, 1, 1.6])
+buttons = stage.columns([1, 1, 1, 1, 1.6])
 buttons[0].button("Start", type="primary", disabled=status != "ready", key="compare_start",
                   width="stretch", on_click=set_status, args=("running",),
                   icon=":material/play_arrow:")
@@ -199,7 +213,8 @@ def results_table(table, meta: dict) -> None:
         "bits per character": st.column_config.NumberColumn(format="%.3f"),
         "RMSE": st.column_config.NumberColumn("RMSE" + unit, format="%.4g"),
     }
-    st.dataframe(shown, column_config=config, width="stretch")
+    st.dataframe(shown, column_config=config, width="stretch",
+                 placeholder="–")  # not yet evaluated (Streamlit would print None)
     first = table.iloc[0]
     if not math.isnan(first["baseline"]):
         parts = [f"the baseline, {meta['baseline_label']}, scores a validation loss of "
@@ -227,21 +242,34 @@ def reading_the_chart() -> None:
     )
 
 
-@st.fragment(run_every=ui.TICK if status == "running" else None)
+TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
+
+
+def untrained_scores(comp: Comparison) -> dict:
+    """The task's scores of one untrained model, kept for this comparison: before the first
+    evaluation they give the rules' lines (the baseline to beat) on the empty chart. The cells'
+    own results stay empty until training evaluates them."""
+    cached = st.session_state.get("compare_untrained")
+    if cached is None or cached[0] is not comp:
+        model = next(iter(comp.trainers.values())).model  # the page's copy: workers train theirs
+        cached = (comp, comp.task.evaluate(model))
+        model.train()
+        st.session_state["compare_untrained"] = cached
+    return cached[1]
+
+
+@st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
-    """Train the three cells in turn for a slice of time, then redraw; reruns on its own every
-    TICK (0.4 s) while running."""
+    """Merge the rounds the workers took (the three cells in lockstep), then redraw; reruns on
+    its own every TICK while running."""
     comp: Comparison = st.session_state[RUN]
+    run = ui.live_run(LIVE, comp)
     meta = st.session_state[META]
     was_running = comp.status == "running"
     if was_running:
-        biggest = max((t.model for t in comp.trainers.values()), key=ui.parameter_count)
-        # a full rerun (any widget) can start while this fragment's thread is still training:
-        # the session's lock keeps two threads from stepping the same models at once
-        with ui.trainer_lock(), ui.one_thread(biggest):
-            if comp.status == "running":
-                comp.run(seconds=0.6 * ui.TICK)  # three evaluations and a table: a shorter slice
+        ui.merge(run)
     progress(comp)
+    ui.worker_messages(run)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":
             st.error(f"**{CELLS[cell].label} stopped.** {tr.message}", icon=":material/warning:")
@@ -250,21 +278,23 @@ def live() -> None:
     table = comp.results()
     evaluation = next((t.last_eval for t in comp.trainers.values() if t.last_eval), None)
     meta = meta | {"baseline_label": (evaluation or {}).get("baseline_label", "")}
-    cards(comp, table, meta)
-    if comp.step or any(t.history for t in comp.trainers.values()):
-        refs = tuple(reference_losses(comp.task, evaluation)) if evaluation else ()
-        show_loss_curves(
-            {c: t.history for c, t in comp.trainers.items()},
-            labels={c: CELLS[c].label for c in comp.trainers}, references=refs, log_y=log_y,
-            y_title=meta["loss_title"], title="Loss of each cell", height=420,
-            max_points=1000, alt="Loss curves of the three cells")
-        if meta["key"] == "adding":
-            reading_the_chart()
-    else:
+    refs = tuple(reference_losses(comp.task, evaluation or untrained_scores(comp)))
+    # drawn before Start too (empty): the chart's place on the screen does not move
+    show_loss_curves(
+        {c: t.history for c, t in comp.trainers.items()},
+        labels={c: CELLS[c].label for c in comp.trainers}, references=refs, log_y=log_y,
+        y_title=meta["loss_title"], title="Loss of each cell", height=420,
+        max_points=1000, alt="Loss curves of the three cells")
+    started = comp.step or any(t.history for t in comp.trainers.values())
+    if not started:
         st.caption("Press **Start**: the three loss curves grow here while training runs.")
+    cards(comp, table, meta)
+    if meta["key"] == "adding" and started:
+        reading_the_chart()
     results_table(table, meta)
-    if was_running and comp.status != "running":
-        st.rerun()  # finished: redraw the buttons
+    if was_running and (comp.status != "running" or ui.tick() != TICK):
+        st.rerun()  # finished (redraw the buttons), or the server's load changed the rhythm
 
 
-live()
+with stage:
+    live()

@@ -56,18 +56,20 @@ def _header(number: int, title: str, anchor: str) -> None:
 
 
 st.title("Learn: recurrent networks, live")
-st.markdown(
-    "A recurrent neural network (RNN) reads a sequence one step at a time and carries a "
-    "**hidden state** from each step to the next: its memory of what it has read. This page "
-    "is the tutorial the explorer grew from, made live: every number below comes from a real "
-    "`torch.nn` module, and every section links to the page that goes deeper."
-)
-st.markdown(
-    "[1 Structure](#structure) · [2 How it runs](#how-it-runs) · "
-    "[3 Three kinds](#three-kinds) · [4 Counting parameters](#counting-parameters) · "
-    "[5 Where RNNs are used](#where-rnns-are-used) · [6 The code](#the-code)"
-)
-st.caption("This page builds its own small models; the sidebar's cell drives the other pages.")
+with st.container(key="explain_learn_contents"):  # for reading: hidden in presenter mode
+    st.markdown(
+        "A recurrent neural network (RNN) reads a sequence one step at a time and carries a "
+        "**hidden state** from each step to the next: its memory of what it has read. This "
+        "page is the tutorial the explorer grew from, made live: every number below comes "
+        "from a real `torch.nn` module, and every section links to the page that goes deeper."
+    )
+    st.markdown(
+        "[1 Structure](#structure) · [2 How it runs](#how-it-runs) · "
+        "[3 Three kinds](#three-kinds) · [4 Counting parameters](#counting-parameters) · "
+        "[5 Where RNNs are used](#where-rnns-are-used) · [6 The code](#the-code)"
+    )
+    st.caption("This page builds its own small models; the sidebar's cell drives the other "
+               "pages.")
 
 
 # ---------------------------------------------------------------------------------- 1 and 2
@@ -83,6 +85,8 @@ def structure_and_run() -> None:
             "three weight matrices: $W_{xh}$ (input to hidden), $W_{hh}$ (hidden to hidden) "
             "and $W_{hy}$ (hidden to output)."
         )
+        # the drawing first, its sliders under it: the first screen shows a figure
+        figure = st.container()
         c = st.columns([1, 1, 1, 1.3, 1])
         with c[0]:
             X = _slider("input size X", 1, 3, 2, "learn_x")
@@ -95,7 +99,8 @@ def structure_and_run() -> None:
         with c[4]:
             seed = _number("seed", 0, 9999, 0, "learn_seed",
                            help="Seeds the weights and the input of sections 1 and 2.")
-        show_chart(lesson.unrolled_figure(T, X, H, O), key="learn_unrolled")
+        with figure:
+            show_chart(lesson.unrolled_figure(T, X, H, O), key="learn_unrolled")
         st.markdown(
             f"However long the sequence, the network has the same "
             f"{H}·{X} + {H}·{H} + {O}·{H} = **{H * X + H * H + O * H}** weights and "
@@ -217,13 +222,15 @@ def three_kinds() -> None:
                "exploded: one update can throw the weights far away (clip the gradient norm)"
                if far > 1e2 else "neither vanished nor exploded over this length")
     st.caption(
-        f"ρ = {rho:.2f}, T = {T}: from the last step back to the first, ‖∂h_T/∂h_t‖ = "
-        f"{far:.1e} ({verdict}); W_hh alone gives {bound:.1e}."
+        f"ρ = {rho:.2f}, T = {T}: from the last step back to the initial state, "
+        f"‖∂h_T/∂h_0‖ = {far:.1e} ({verdict}); W_hh alone gives {bound:.1e}."
     )
-    l1, l2 = st.columns(2)
+    l1, l2, l3 = st.columns(3)
     with l1:
         _preset_button("vanishing_gradients", "Preset: vanishing gradients in a vanilla RNN")
     with l2:
+        _preset_button("exploding_gradients", "Preset: exploding gradients (here)")
+    with l3:
         _preset_button("long_lag", "Preset: LSTM vs RNN on a long lag (Compare)")
 
     # -- LSTM

@@ -15,7 +15,7 @@ from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
 FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
-TICK = ui.TICK  # seconds between redraws while training
+LIVE = "train_live"  # the LiveRun that trains the session's Trainer in the worker processes
 
 sidebar = current_config()
 st.title(f"Train {article(CELLS[sidebar.cell].label)}")
@@ -50,9 +50,8 @@ with st.expander("Training settings", expanded=True, icon=":material/tune:"):
 
 def new_trainer() -> None:
     """A fresh run with the settings on the page (Reset, or settings changed before Start)."""
-    old = st.session_state.get(TRAINER)
-    if old is not None and old.status == "running":
-        ui.set_status(old, "paused")  # a slice in flight in another thread stops there
+    if LIVE in st.session_state:
+        st.session_state[LIVE].halt()  # the old run's slice in flight is merged, then dropped
     st.session_state[TRAINER] = Trainer(build_from_config(config), task, train_config)
     st.session_state[SIGNATURE] = signature
     st.session_state[TASK] = task_key
@@ -124,14 +123,14 @@ if st.session_state.get(SIGNATURE) != signature:
 
 
 def set_status(status: str) -> None:
-    ui.set_status(st.session_state[TRAINER], status)
+    ui.set_status(ui.live_run(LIVE, st.session_state[TRAINER]), status)
 
 
 def stop() -> None:
-    tr = st.session_state[TRAINER]
-    with ui.trainer_lock():
-        tr.status = "done"
-        tr.message = f"Stopped at step {tr.step:,}, as you asked. Reset starts a new run."
+    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run.halt()  # every step taken is merged first, so the message names the last one
+    ui.set_status(run, "done", f"Stopped at step {run.job.step:,}, as you asked. Reset starts "
+                  "a new run.")
 
 
 status = trainer.status
@@ -169,37 +168,49 @@ def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
     return run.scratch, run.torch, run.log
 
 
+TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
+SLOW = ui.slow_refresh()  # for the charts that change only at evaluations
+
+
 @st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
-    """Train for a slice of time, then redraw; reruns on its own every TICK (0.4 s) while running."""
+    """Merge the steps the workers took, then redraw the progress and the loss curve; reruns on
+    its own every TICK while the run trains (the training itself never waits for a redraw)."""
     tr: Trainer = st.session_state[TRAINER]
-    with ui.one_thread(tr.model):
-        draw(tr)
-
-
-def draw(tr: Trainer) -> None:
-    meta = st.session_state[META]
+    run = ui.live_run(LIVE, tr)
     was_running = tr.status == "running"
     if was_running:
-        ui.train_for(tr, ui.slice_seconds(TICK))
-    drawn = ui.start_clock()
+        ui.merge(run)
     ui.progress(tr, st.session_state.setdefault(CLOCK, []))
+    ui.worker_messages(run)
     ui.status_message(tr)
+    if tr.last_eval is None:
+        tr.evaluate()  # the untrained model: its predictions, and the baselines' losses
     extra = ()
     if run_key == "tutorial":
         scratch, concise, log = tutorial_curves(tr.task.seed)
         extra = (("tutorial, from scratch (one bias)", scratch), ("tutorial, nn.RNN", concise))
-    if tr.last_eval is None:
-        tr.evaluate()  # the untrained model: its predictions, and the baselines' losses
+    ui.loss_chart(tr, st.session_state[META], log_y=log_y, extra=extra)
+    if not tr.history:
+        st.caption("Press **Start**: the loss curve grows here while training runs.")
+    if was_running and (tr.status != "running" or ui.tick() != TICK):
+        st.rerun()  # finished (redraw the buttons), or the server's load changed the rhythm
+
+
+@st.fragment(run_every=SLOW if status == "running" else None)
+def predictions() -> None:
+    """The latest evaluation's scores and predictions (they change only at evaluations)."""
+    tr: Trainer = st.session_state[TRAINER]
     metrics = st.container()
-    left, right = st.columns(2)
-    with left:
-        ui.loss_chart(tr, meta, log_y=log_y, extra=extra)
-        if not tr.history:
-            st.caption("Press **Start**: the loss curve grows here while training runs.")
-    ui.results(tr, run_key, meta, metrics=metrics, chart=right, temperature=temperature,
-               seed=tr.config.seed)
+    ui.results(tr, run_key, st.session_state[META], metrics=metrics, chart=st.container(),
+               temperature=temperature, seed=tr.config.seed)
+
+
+@st.fragment(run_every=SLOW if status == "running" else None)
+def gradients() -> None:
+    tr: Trainer = st.session_state[TRAINER]
     if run_key == "tutorial":
+        _, _, log = tutorial_curves(tr.task.seed)
         st.caption(
             "The dotted and dashed curves are the tutorial's own loop (hidden 20, plain SGD at "
             "lr 0.01, 100 epochs): once written from scratch with one bias, once with nn.RNN "
@@ -211,12 +222,14 @@ def draw(tr: Trainer) -> None:
             st.code("\n".join(log), language=None)
     st.subheader("Gradients through time")
     ui.diagnostics(tr, run_key)
-    ui.record_draw(drawn)
-    if was_running and tr.status != "running":
-        st.rerun()  # finished: redraw the buttons
 
 
-live()
+left, right = st.columns(2)
+with left:
+    live()
+with right:
+    predictions()
+gradients()
 
 st.subheader("Weights")
 run_config = st.session_state[SIGNATURE][0]
@@ -225,9 +238,7 @@ with a:
     st.download_button(
         "Download the weights (safetensors)",
         # called when clicked, outside the script (no session state there): bind what it needs
-        data=lambda tr=trainer, cfg=run_config, lock=ui.trainer_lock(): ui.weights_file(
-            tr, cfg, lock
-        ),
+        data=lambda tr=trainer, cfg=run_config: ui.weights_file(tr, cfg),
         file_name=f"rnn-explorer-{run_config.cell}-{run_key}.safetensors",
         mime="application/octet-stream",
         key="train_download",

@@ -739,7 +739,8 @@ def loss_curves(
             if value is not None and np.isfinite(value)]
     for label, value in refs:
         rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
-    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"])
+    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"]).astype(
+        {"step": "int64", "loss": "float64"})  # typed even with no rows yet (before Start)
     data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
 
     def size(points: float) -> int:
@@ -846,6 +847,9 @@ def loss_curves(
             "subtitleFontSize": size(14)}),
         # Streamlit fits legends and axes into the height: one model's legend rows get their own
         "height": size(height + (20 * len(names) if one else 0)),
+        # room for the title's ascent and the rotated y-axis title (in presenter mode they
+        # were drawn a few pixels outside the SVG and cut)
+        "padding": {"top": size(8), "left": size(8), "right": 4, "bottom": 4},
         "layer": layers,
         **resolve,
     }

@@ -39,7 +39,7 @@ import torch.nn as nn
 from . import cells, tutorial
 from .charts import FONT, QUANTITY_STYLES, style_for
 from .config import CELLS, cell_spec
-from .models import build_model, set_forget_bias
+from .models import build_model, seeded_global_rng, set_forget_bias
 from .params import count_head, count_parameters
 from .trace import trace
 
@@ -627,7 +627,9 @@ def memory_figure(curves: dict[str, np.ndarray], at: int = 3, height: int = 380)
         xaxis=dict(title=dict(text="time step t")),
         yaxis=dict(title=dict(text="‖state(nudged) − state‖ (log)"), type="log",
                    exponentformat="power"),
-        legend=dict(orientation="h", y=-0.22),
+        # at the foot of the figure, under the axis title whatever the font size (a legend
+        # placed in the plot's units sat on "time step t" in presenter mode)
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
     ))
 
 
@@ -891,8 +893,7 @@ def code_comparison(cell: str, seed: int = 0) -> CodeRun:
     cell_spec(cell)
     make, scratch, shown = _CODE[cell]
     x, _ = tutorial.tutorial_data(seed)  # (5, 10)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_global_rng(seed):  # the tutorial's idiom, one session at a time
         out, modules = make(x)
     ours = scratch(modules, x)
     return CodeRun(cell, x.numpy(), ours.numpy(), out.numpy(),
@@ -913,9 +914,10 @@ def agreement_figure(run: CodeRun, height: int = 360) -> go.Figure:
                    showlegend=False,
                    hovertemplate="torch %{x:.6f}<br>scratch %{y:.6f}<extra></extra>"),
     ], dict(
-        title=dict(text=f"Every {label} ({len(a)} numbers): from scratch vs {module}",
+        # two lines: one does not fit half the page in presenter mode
+        title=dict(text=f"Every {label} ({len(a)} numbers):<br>from scratch vs {module}",
                    font=dict(size=16)),
-        height=height, font=FONT, margin=dict(l=70, r=20, t=60, b=55),
+        height=height, font=FONT, margin=dict(l=70, r=20, t=80, b=55),
         xaxis=dict(title=dict(text=f"{module}"), range=[lo - pad, hi + pad]),
         yaxis=dict(title=dict(text="from scratch"), range=[lo - pad, hi + pad]),
     ))

@@ -5,8 +5,13 @@ what the pages show is what PyTorch computes.
 """
 from __future__ import annotations
 
+import contextlib
+import math
+import threading
+
 import torch
 import torch.nn as nn
+from torch.nn import init
 
 from .config import CellConfig, cell_spec
 
@@ -52,8 +57,12 @@ def build_model(
             ``torch.nn.LSTM`` (``proj_size`` is LSTM only).
         nonlinearity: ``"tanh"`` or ``"relu"``, vanilla RNN only (ignored for LSTM and GRU).
         output_size: outputs of the linear head.
-        seed: the same seed gives the same weights (PyTorch's default uniform
-            ``U(-1/sqrt(H), 1/sqrt(H))`` initialisation, drawn from a private generator).
+        seed: the same seed gives the same weights: PyTorch's default initialisation
+            (``U(-1/sqrt(H), 1/sqrt(H))`` for the recurrent layer, ``nn.Linear``'s own for the
+            head), drawn from a private ``torch.Generator`` in PyTorch's order, so the weights
+            equal those of ``torch.manual_seed(seed)`` then ``nn.LSTM(...)``, ``nn.Linear(...)``.
+            The process-wide generator is never read or seeded: sessions building models at
+            the same moment each get their own seed's weights.
 
     Raises:
         ValueError: an unknown cell, a size outside ``explorer.config.LIMITS``, or
@@ -67,13 +76,55 @@ def build_model(
         kwargs["nonlinearity"] = nonlinearity
     if proj_size:
         kwargs["proj_size"] = proj_size
-    # fork_rng keeps the caller's global RNG untouched: building a model is not a side effect.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    # built on the meta device (no draw at all), then given real storage and initialised
+    # from this build's own generator
+    with torch.device("meta"):
         rnn = spec.module(input_size, hidden_size, **kwargs)
         D = 2 if bidirectional else 1
         head = nn.Linear(D * (proj_size or hidden_size), output_size)
-    return SequenceModel(rnn, head)
+    model = SequenceModel(rnn, head).to_empty(device="cpu")
+    init_like_torch(model, torch.Generator().manual_seed(seed))
+    return model
+
+
+def init_like_torch(module: nn.Module, generator: torch.Generator) -> None:
+    """Initialise every ``nn.RNN``/``LSTM``/``GRU`` and ``nn.Linear`` inside ``module`` as their
+    own ``reset_parameters`` does, in the same order, but drawing from ``generator`` instead of
+    the process-wide one (source: ``torch/nn/modules/rnn.py`` ``RNNBase.reset_parameters``,
+    ``torch/nn/modules/linear.py`` ``Linear.reset_parameters``).
+
+    Raises:
+        TypeError: ``module`` holds parameters of another kind of layer (they would keep
+            whatever their storage held).
+    """
+    for m in module.modules():
+        if isinstance(m, nn.RNNBase):
+            stdv = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0.0
+            for w in m.parameters():
+                init.uniform_(w, -stdv, stdv, generator=generator)
+        elif isinstance(m, nn.Linear):
+            init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+            if m.bias is not None:
+                fan_in, _ = init._calculate_fan_in_and_fan_out(m.weight)
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                init.uniform_(m.bias, -bound, bound, generator=generator)
+        elif any(True for _ in m.parameters(recurse=False)):
+            raise TypeError(f"init_like_torch does not know how to initialise {type(m).__name__}")
+
+
+_GLOBAL_RNG = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed: int):
+    """Run a block that draws from PyTorch's process-wide generator, as the tutorial's own code
+    does (``torch.manual_seed(seed)`` then ``nn.RNN(10, 20)``), with that generator seeded and
+    the caller's state restored after. One block at a time in the whole process: two sessions
+    running the tutorial's code at once would otherwise interleave their draws. Everything else
+    in the explorer draws from its own ``torch.Generator`` and never needs this."""
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def build_from_config(config: CellConfig) -> SequenceModel:

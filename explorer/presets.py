@@ -176,6 +176,15 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
         {"cell": "rnn", "task": "adding", "lag": 50},
     ),
     Preset(
+        "exploding_gradients", "exploding gradients in a vanilla RNN",
+        "Scroll to section 3, Three kinds: a ReLU RNN whose W_hh has spectral radius 1.4. The "
+        "black line climbs with every step back: ‖∂h_T/∂h_0‖ is about 2·10⁶ over 40 steps, so one "
+        "update could throw the weights far away. Move ρ below 1 and it vanishes instead.",
+        "learn",
+        {"learn_rho": 1.4, "learn_rnn_f": "relu", "learn_input": "pulse", "learn_kinds_T": 40,
+         "learn_kinds_h": 4, "learn_kinds_seed": 1},
+    ),
+    Preset(
         "long_lag", "LSTM vs RNN on a long lag",
         "The adding problem with marks up to 50 steps apart: the gated cells get below the "
         "“always answer 1.0” line (MSE ≈ 0.167) because they can carry the first number "

@@ -95,8 +95,10 @@ def train_scratch(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, 
 
 def torch_modules(p: dict[str, torch.Tensor]) -> tuple[torch.nn.RNN, torch.nn.Linear]:
     """``nn.RNN(10, 20)`` and ``nn.Linear(20, 1)`` holding the numbers of ``p`` (copies)."""
-    rnn = torch.nn.RNN(INPUT_SIZE, HIDDEN_SIZE)
-    head = torch.nn.Linear(HIDDEN_SIZE, OUTPUT_SIZE)
+    with torch.device("meta"):  # no draw from the process-wide generator: overwritten next
+        rnn = torch.nn.RNN(INPUT_SIZE, HIDDEN_SIZE)
+        head = torch.nn.Linear(HIDDEN_SIZE, OUTPUT_SIZE)
+    rnn, head = rnn.to_empty(device="cpu"), head.to_empty(device="cpu")
     with torch.no_grad():
         rnn.weight_ih_l0.copy_(p["W_xh"].T)  # (20, 10)
         rnn.weight_hh_l0.copy_(p["W_hh"].T)  # (20, 20)

@@ -1,6 +1,7 @@
 """Session fixtures for the real-browser tests (see ``browser.py``): one ``streamlit run`` on a
 free port and one Chromium tab, shared by every browser test module. Only requested by browser
 tests, which skip themselves when Chromium is missing."""
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,11 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# AppTests run the pages in this process, where no fragment reruns on its own: the app's training
+# pool trains one slice at each redraw, in the page's thread (explorer.workers, inline mode). The
+# real-browser tests' server below trains in worker processes, as the app does.
+os.environ["RNN_EXPLORER_TRAINING"] = "inline"
 
 
 def _free_port() -> int:
@@ -28,7 +34,8 @@ def server():
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
          "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
          "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if k != "RNN_EXPLORER_TRAINING"})
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -64,6 +71,21 @@ def page(browser_page):
     return browser_page
 
 
+
+
+SLICE_STEPS = 5  # optimiser steps per live slice under AppTest (see ``slices_by_steps``)
+
+
+@pytest.fixture
+def slices_by_steps(monkeypatch):
+    """The Train and Compare pages train in slices of wall-clock time between redraws, so how
+    far a run gets in one AppTest ``run()`` depends on the machine: a fast one finished the
+    default 300 steps before the test pressed Pause, a loaded one may take a single step. With
+    this fixture each slice of the (inline, see above) training pool takes exactly
+    ``SLICE_STEPS`` steps (rounds on Compare), whatever the machine's speed."""
+    from explorer.workers import TrainingPool
+
+    monkeypatch.setattr(TrainingPool, "inline_steps", SLICE_STEPS)
 
 
 @pytest.fixture

@@ -63,6 +63,14 @@ def test_parameter_page_follows_sizes_and_torch():
     assert list(table["tensor"]) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
                                      "head.weight", "head.bias"]
     assert list(table["shape"][:2]) == ["21 × 3", "21 × 7"]
+    # the GRU's b_hn sits inside r_t ⊙ (W_hn h + b_hn): it cannot be folded into b_in
+    hh = table.set_index("tensor")["in textbook form"]["bias_hh_l0"]
+    assert "b_hn: cannot be" in hh and "b_hr, b_hz: folded" in hh
+    assert at.metric[1].delta == "21 fewer (one bias per gate)"  # 3·7, no "↓ -21"
+    at.sidebar.selectbox(key="cell").set_value("lstm").run()
+    assert at.metric[1].delta == "28 fewer (one bias per gate)"  # 4·7
+    assert at.dataframe[0].value.set_index("tensor")["in textbook form"]["bias_hh_l0"] == \
+        "no: folded into b_ih"
 
 
 def test_sidebar_state_survives_page_switches():
@@ -120,8 +128,10 @@ def test_step_through_marks_the_chosen_step():
     assert (gate["zmin"], gate["zmax"]) == (0.0, 1.0)  # sigmoid gates on a fixed 0..1 scale
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # each slice: a fixed number of steps
 def test_training_adds_loss_points_and_rerun_keeps_them():
     at = _open(PAGES[2])
+    at.number_input(key="steps").set_value(20_000).run()  # Pause needs a run still going
     at.button(key="train_start").click().run()
     assert not at.exception
     trainer = at.session_state["trainer"]
@@ -140,6 +150,7 @@ def test_training_adds_loss_points_and_rerun_keeps_them():
     assert trainer.step > paused
 
 
+@pytest.mark.usefixtures("slices_by_steps")
 def test_training_nan_shows_message_and_keeps_page():
     at = _open()
     at.sidebar.selectbox(key="cell").set_value("rnn").run()
@@ -242,6 +253,7 @@ def test_long_sequence_is_downsampled_with_a_note():
     assert any("every 4th step" in c.value for c in at.caption)
 
 
+@pytest.mark.usefixtures("slices_by_steps")
 def test_weights_options():
     at = _open(STEP)
     at.radio(key="weights").set_value("forget1").run()
@@ -285,7 +297,7 @@ def test_playback_stops_at_the_end_and_replays_from_zero():
     assert at.slider(key="step_t").value == 2 and not at.session_state["step_playing"]
     # a frame sent before the stop still says "on": it must not restart playback (it arrives
     # within a timer tick of the stop; on a loaded machine the runs above can take longer)
-    at.session_state["step_ended"] = time.monotonic()
+    at.session_state["step_ended"] = time.monotonic() + 60  # within the window on any machine
     at.toggle(key="step_playing").set_value(True).run()
     assert not at.session_state["step_playing"] and at.slider(key="step_t").value == 2
     at.session_state["step_ended"] = -1e9  # later, the user presses Play again

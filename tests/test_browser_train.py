@@ -27,17 +27,18 @@ def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
     first = _wait_points_above(page, 0)
     grown = _wait_points_above(page, first)  # it grows while training runs
     assert grown > first
-    # redrawn twice a second without a blank frame: sampled every 50 ms for 4 s, the chart is
-    # always on the page, full height, with its line (the Plotly chart that drew this curve
-    # before was remounted at each redraw and was blank in about one sample in ten)
+    # redrawn without a blank frame: sampled every 50 ms for 4 s, and on until it has moved
+    # twice (at most 30 s: its pace depends on the machine; benchmarks/live_chart.py measures
+    # it), the chart is always on the page, full height, with its line (the Plotly chart that
+    # drew this curve before was remounted at each redraw and was blank in one sample in ten)
     shown = page.evaluate(f"""async () => {{ const out = [];
-        for (let i = 0; i < 80; i++) {{
+        for (let i = 0; i < 80 || (i < 600 && new Set(out).size < 3); i++) {{
           const chart = document.querySelector("[data-testid='stVegaLiteChart']");
           out.push(chart && chart.getBoundingClientRect().height > 100 ? ({LOSS_POINTS})() : -2);
           await new Promise(r => setTimeout(r, 50)); }}
         return out; }}""")
     assert min(shown) > 0, shown
-    assert len(set(shown)) >= 3, shown  # and it moved at least twice in those 4 s
+    assert len(set(shown)) >= 3, shown  # and it moved at least twice
     page.get_by_role("button", name="Pause").click()
     wait_idle(page)
     # a frame already in flight may still land: wait until the count holds still

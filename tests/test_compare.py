@@ -232,10 +232,18 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     assert [m.label for m in at.metric] == [f"{c}: validation MSE" for c in
                                             ("Vanilla RNN", "LSTM", "GRU")]
     assert list(at.dataframe[0].value["parameters"]) == [337, 1297, 977]
+    # not evaluated yet: the table's empty cells show a dash, not Python's None
+    assert at.dataframe[0].value["validation loss"].isna().all()
+    assert at.dataframe[0].proto.placeholder == "–"
     assert any("cell type (LSTM) is not used" in c.value for c in at.caption)
-    assert chart() is None  # no curve before Start
+    # the chart's place before Start: the rules' lines (the baseline to beat), no curve yet
+    before = chart()
+    assert set(before["kind"]) == {"reference"}
+    assert before["loss"].iloc[0] == pytest.approx(comp.task.evaluate(
+        comp.trainers["rnn"].model)["baseline"])
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_run_adds_points_to_three_curves_and_a_rerun_keeps_them():
     at, chart = _page()
     at.button(key="compare_start").click().run()
@@ -273,6 +281,7 @@ def test_page_run_adds_points_to_three_curves_and_a_rerun_keeps_them():
     assert fresh is not comp and fresh.step == 0 and fresh.status == "ready"
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_changed_settings_wait_for_reset():
     at, _ = _page()
     at.button(key="compare_start").click().run()
@@ -339,6 +348,7 @@ def test_reference_losses_of_the_adding_problem():
     assert rules["always 1.0 (the expected sum)"] == pytest.approx(((sums - 1) ** 2).mean())
 
 
+@pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
 def test_page_other_task_and_bad_input_keep_the_page():
     at, chart = _page()
     at.selectbox(key="task").set_value("copy").run()

@@ -136,7 +136,7 @@ def test_changed_widgets_follow_torch():
     assert not at.exception
     assert any("def torch_gru" in c.value for c in at.code)
     assert float(at.metric[0].value) < 1e-5
-    assert "Every h_t (100 numbers): from scratch vs nn.GRU" in _figures(at)
+    assert "Every h_t (100 numbers):<br>from scratch vs nn.GRU" in _figures(at)  # two lines
 
 
 def test_a_link_reproduces_the_view():
@@ -188,3 +188,32 @@ def test_every_input_kind(kind):
     fig = _figures(at)["GRU"]
     np.testing.assert_allclose(_array(fig["data"][0]["y"]), lesson.lesson_signal(kind, 40),
                                atol=1e-6)
+
+
+def test_exploding_gradients_preset_explodes_in_the_real_network():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["preset"] = "exploding_gradients"
+    at.run()
+    at.run()  # the preset's second run sets its values
+    assert not at.exception, at.exception
+    (caption,) = [c.value for c in at.caption if "‖∂h_T/∂h_0‖" in c.value]
+    assert "exploded" in caption, caption
+    # the same network built independently, its Jacobian from torch.autograd
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        rnn = torch.nn.RNN(1, 4, nonlinearity="relu").double()
+    with torch.no_grad():
+        rnn.weight_hh_l0 *= 1.4 / torch.linalg.eigvals(rnn.weight_hh_l0).abs().max()
+    x = torch.as_tensor(lesson.lesson_signal("pulse", 40, 1), dtype=torch.float64)[:, None]
+    J = torch.autograd.functional.jacobian(lambda h0: rnn(x, h0[None])[1][0], torch.zeros(4,
+                                           dtype=torch.float64))  # (H, H) = ∂h_T/∂h_0
+    norm = float(torch.linalg.matrix_norm(J, 2))
+    assert norm > 1e2 and f"‖∂h_T/∂h_0‖ = {norm:.1e}" in caption, (norm, caption)
+
+
+def test_sidebar_says_its_cell_is_not_used_on_learn():
+    at = _open()
+    note = "Not used on this page"
+    assert any(note in c.value for c in at.sidebar.caption)
+    at.switch_page("app_pages/cell.py").run()
+    assert not any(note in c.value for c in at.sidebar.caption)

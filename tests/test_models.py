@@ -50,3 +50,67 @@ def test_non_boolean_flags_rejected():
         build_model("lstm", 1, 2, bidirectional=2)
     with pytest.raises(ValueError, match="bias"):
         build_model("lstm", 1, 2, bias=None)
+
+
+def _weights(model):
+    return {n: p.detach().clone() for n, p in model.state_dict().items()}
+
+
+def test_sixteen_threads_building_at_once_each_get_their_seeds_weights():
+    """Sessions share one process: builds that overlap must not draw from each other's RNG."""
+    import threading
+
+    configs = [("lstm", 16), ("gru", 12), ("rnn", 20), ("lstm", 32)] * 4  # 16 builds
+    solo = [_weights(build_model(c, 3, h, num_layers=2, seed=s)) for s, (c, h) in enumerate(configs)]
+    # the reference: torch's own modules after torch.manual_seed, built one at a time
+    torch.manual_seed(5)
+    ref = torch.nn.LSTM(3, 16, num_layers=2)
+    head = torch.nn.Linear(16, 1)
+    assert all(torch.equal(getattr(ref, n), _weights(build_model("lstm", 3, 16, num_layers=2, seed=5))[
+        "rnn." + n]) for n, _ in ref.named_parameters())
+    assert torch.equal(head.weight, build_model("lstm", 3, 16, num_layers=2, seed=5).head.weight)
+    barrier, got, errors = threading.Barrier(16), [None] * 16, []
+
+    def build(i):
+        try:
+            c, h = configs[i]
+            barrier.wait()
+            for _ in range(5):  # overlap for longer than one build takes
+                got[i] = _weights(build_model(c, 3, h, num_layers=2, seed=i))
+                torch.rand(100)  # another session drawing from the process-wide generator
+        except Exception as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=build, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i in range(16):
+        assert got[i].keys() == solo[i].keys()
+        for name in solo[i]:
+            assert torch.equal(got[i][name], solo[i][name]), (i, name)
+
+
+def test_tutorial_code_run_in_threads_equals_solo():
+    """The Learn page's code comparison runs the tutorial's own `torch.manual_seed` idiom:
+    serialised, so concurrent sessions each see their seed's numbers."""
+    import threading
+
+    from explorer.lesson import code_comparison
+
+    solo = {s: code_comparison("lstm", s).torch for s in range(6)}
+    got, barrier = {}, threading.Barrier(6)
+
+    def run(s):
+        barrier.wait()
+        got[s] = code_comparison("lstm", s).torch
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in range(6):
+        assert (got[s] == solo[s]).all()

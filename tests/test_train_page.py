@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 TRAIN = "app_pages/train.py"
 TIMEOUT = 60
+# every live slice of training takes a fixed number of steps, not a slice of time (conftest)
+pytestmark = pytest.mark.usefixtures("slices_by_steps")
 
 
 def _open(**params) -> AppTest:
@@ -95,7 +97,7 @@ PREDICTIONS = {"forecast": "Validation forecasts", "sine": "Validation forecasts
 
 
 def test_forecast_draws_model_and_both_baselines_on_the_validation_part():
-    at = _open()
+    at = _open(steps="20000")  # Stop needs a run that is still going
     trainer = _train(at, runs=1)
     at.button(key="train_stop").click().run()
     fig = _figures(at)["Validation forecasts, 1 step ahead"]

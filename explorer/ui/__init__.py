@@ -40,11 +40,16 @@ def _size(label: str, key: str, help: str) -> int:
     )
 
 
-def cell_sidebar() -> CellConfig | None:
+def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
     """Draw the cell controls in the sidebar; store and return the resulting
-    :class:`CellConfig`, or ``None`` (with the reason shown) when the sizes are inconsistent."""
+    :class:`CellConfig`, or ``None`` (with the reason shown) when the sizes are inconsistent.
+    ``used_here=False`` (the Learn page, which builds its own small models) says so under the
+    heading; the controls stay, so the cell is kept for the other pages."""
     with st.sidebar:
         st.header("Cell")
+        if not used_here:
+            st.caption(":material/info: Not used on this page, which builds its own small "
+                       "models: this cell is the one the other pages show and train.")
         # The selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
         # hand: Streamlit's binding would put the label in the URL.
         cell = links.choice(

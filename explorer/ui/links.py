@@ -70,7 +70,7 @@ COLLAPSE = "_links_collapse"  # a presenter link: the sidebar starts collapsed
 PENDING = "_links_pending"  # hand-synced values to write to the URL at the end of the run
 PRESENTER = "presenter"  # the toggle's key, and the URL flag presenter=1
 OWNED = ("", "step_through")  # pages whose every parameter is listed in explorer.presets
-PRESENTER_SCALE = 1.35  # Plotly fonts and figure sizes grow by this in presenter mode
+PRESENTER_SCALE = 1.5  # chart fonts and heights grow by this in presenter mode (text: 24 px / 16)
 RANGES_KEY = "_links_ranges"  # bounds a page declared for its numeric widgets this session
 
 
@@ -466,8 +466,8 @@ def presenter_toggle() -> bool:
     on = st.toggle(
         "Presenter mode",
         key=PRESENTER,
-        help="For a projector: larger text and charts; the toolbar, the settings tucked in "
-        "expanders and the longer explanations are hidden. Link: add presenter=1.",
+        help="For a projector: text and charts 1.5 times larger; Streamlit's menu and the "
+        "longer explanations are hidden. Link: add presenter=1.",
     )
     to_url(PRESENTER, "1" if on else "", "")
     return on
@@ -475,6 +475,12 @@ def presenter_toggle() -> bool:
 
 _CSS_ALWAYS = """
 <style>
+/* Streamlit's Deploy button and the Stop of its running indicator (top right) are for the
+   developer: a class sees the page's own Stop button only (.streamlit/config.toml also sets
+   client.toolbarMode = "viewer"). A smaller top margin: the first screen shows more. */
+[data-testid="stAppDeployButton"], [data-testid="stStatusWidget"] button {
+  display: none !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
 /* A 1024-px projector with the sidebar open leaves ~560 px for the page with Streamlit's
    padding: give the cell diagram its width back. */
 @media (max-width: 1280px) {
@@ -493,12 +499,12 @@ _CSS_ALWAYS = """
 
 _CSS_PRESENTER = """
 <style>
-html { font-size: 20px; }  /* Streamlit sizes its text and widgets in rem */
-[data-testid="stMainBlockContainer"] { padding: 4rem 1.5rem 4rem; max-width: none; }
-/* Streamlit's own menu and Deploy button (the sidebar's expand button stays), the settings
-   tucked in expanders on the page, and anything a page marks as an explanation */
-[data-testid="stAppDeployButton"], [data-testid="stMainMenu"], [data-testid="stDecoration"],
-[data-testid="stMain"] [data-testid="stExpander"],
+html { font-size: 24px; }  /* 1.5 x Streamlit's 16 px: it sizes its text and widgets in rem */
+[data-testid="stMainBlockContainer"] { padding: 2.5rem 1.5rem 4rem; max-width: none; }
+/* Streamlit's own menu (the sidebar's expand button stays) and anything a page marks as an
+   explanation (a container keyed explain_…). The settings in expanders stay: the teacher
+   changes the learning rate, the clamps, the initial state live. */
+[data-testid="stMainMenu"], [data-testid="stDecoration"],
 [class*="st-key-explain"] { display: none !important; }
 </style>
 """

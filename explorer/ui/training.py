@@ -452,12 +452,9 @@ def _gain(model: float, baseline: float) -> str:
     return f"{round(100 * (1 - model / baseline)) + 0} %"  # + 0: no "-0"
 
 
-SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
-
-
 def _due(cache: dict, name: str, stamp, trainer) -> bool:
     """Whether the cached item ``name`` must be rebuilt: its ``stamp`` changed and, while the run
-    trains, ``SLOW_REFRESH`` seconds have passed since the last rebuild. The loss curve moves
+    trains, :func:`slow_refresh` seconds have passed since the last rebuild. The loss curve moves
     at every redraw; the predictions and gradients need not, and a Plotly chart whose figure
     changes is redrawn in the browser, which a busy machine shows as a blink."""
     import time
@@ -467,12 +464,12 @@ def _due(cache: dict, name: str, stamp, trainer) -> bool:
     old_stamp, _, built = cache[name]
     if old_stamp == stamp:
         return False
-    return trainer.status != "running" or time.monotonic() - built >= SLOW_REFRESH
+    return trainer.status != "running" or time.monotonic() - built >= slow_refresh()
 
 
 def _figure_once(name: str, trainer, build):
     """The figure ``build()`` makes, rebuilt only when the run has a new evaluation (and then
-    at most every ``SLOW_REFRESH`` seconds while it trains): building a Plotly figure costs
+    at most every :func:`slow_refresh` seconds while it trains): building a Plotly figure costs
     more than sending it."""
     import time
 
@@ -584,9 +581,9 @@ def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) ->
     samples = st.session_state.setdefault("_train_samples", {})
     fresh = "text" in samples and samples["text"][0][3:] != stamp[3:]  # a new temperature
     if fresh or _due(samples, "text", stamp, trainer):
-        with trainer_lock():  # not while a step in another thread changes the weights
-            text = trainer.task.sample(trainer.model, length, temperature, seed=seed)
-            trainer.model.train()
+        # the page's copy of the weights: the workers train their own, merged between redraws
+        text = trainer.task.sample(trainer.model, length, temperature, seed=seed)
+        trainer.model.train()
         samples["text"] = (stamp, (trainer.step, text), time.monotonic())
     step, text = samples["text"][1]
     st.markdown(f"**Sampled at temperature {temperature:g}** after {step:,} steps "
@@ -623,103 +620,84 @@ def diagnostics(trainer, key: str) -> None:
         "each weight tensor's share of the gradient as training goes.")
 
 
-def weights_file(trainer, config, lock=None) -> bytes:
-    """The run's weights as a safetensors file with its config (what Download serves), taken
-    between two training steps when ``lock`` (:func:`trainer_lock`) is given."""
+def weights_file(trainer, config) -> bytes:
+    """The run's weights as a safetensors file with its config (what Download serves). The
+    page's trainer only changes when a redraw merges a slice: whole, between two steps."""
     from ..weights import save_weights
 
-    with lock or contextlib.nullcontext():
-        return save_weights(trainer.model, config)
+    return save_weights(trainer.model, config)
 
 
-SMALL_MODEL = 1_000_000  # parameters: below this, one thread trains faster
+# ---------------------------------------------------------------------- a live run
+# Training runs in the server's worker processes (explorer.workers): the page's thread only
+# merges what they return and draws. One pool per server process, shared by every session.
+
+LOAD_STEPS = ((10, 0.4), (20, 0.6), (35, 0.8))  # (runs training at most, seconds per redraw)
+BUSY_TICK = 1.2  # seconds per redraw beyond the last step: still more than one update a second
+SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
 
 
-@contextlib.contextmanager
-def one_thread(model):
-    """Run the block on one PyTorch intra-op thread if ``model`` is small, then restore the
-    thread count. Small recurrent models gain nothing from intra-op threads, and on a busy
-    machine the threads wait for each other: on the 2-core test machine with other work
-    running, an LSTM of 16 units trained at 5 steps/s on 2 threads and at 245 on one."""
-    import torch
+@st.cache_resource(show_spinner=False)
+def training_pool():
+    """The server's :class:`~explorer.workers.TrainingPool` (worker processes; inline under
+    ``RNN_EXPLORER_TRAINING=inline``, as the tests set). A server resource, not a user's: it
+    keeps no run between slices."""
+    from ..workers import pool_from_environment
 
-    if parameter_count(model) >= SMALL_MODEL:
-        yield
+    return pool_from_environment()
+
+
+def live_run(key: str, job):
+    """The :class:`~explorer.workers.LiveRun` kept under ``key`` for ``job`` (the page's
+    Trainer or Comparison), made when ``job`` is new; a run it replaces is halted first."""
+    from ..workers import LiveRun
+
+    run = st.session_state.get(key)
+    if run is None or run.job is not job:
+        if run is not None:
+            run.halt()
+        run = st.session_state[key] = LiveRun(job, training_pool())
+    return run
+
+
+def tick() -> float:
+    """Seconds between two redraws of a live chart: 0.4 s (2.5 a second) while few runs
+    train, longer as the server gets busier, so that every redraw is sent before the next
+    begins (Streamlit drops a fragment's unsent output when its next run starts) and every
+    student's chart keeps moving."""
+    active = training_pool().active
+    return next((seconds for most, seconds in LOAD_STEPS if active <= most), BUSY_TICK)
+
+
+def slow_refresh() -> float:
+    """Seconds between redraws of the charts that change only at evaluations (predictions,
+    gradients): ``SLOW_REFRESH``, scaled up as the live charts' :func:`tick` is."""
+    return SLOW_REFRESH * tick() / LOAD_STEPS[0][1]
+
+
+def merge(run) -> None:
+    """Merge what the workers trained into the page's run (a redraw's first step); a worker
+    that failed leaves the run paused, the reason shown by :func:`worker_messages`."""
+    run.poll()
+    if run.failure and run.job.status == "running":
+        run.job.status = "paused"
+
+
+def worker_messages(run) -> None:
+    if run.failure:
+        st.error(run.failure, icon=":material/error:")
+    elif run.note:
+        st.info(run.note, icon=":material/info:")
+
+
+def set_status(run, status: str, message: str | None = None) -> None:
+    """Start (``"running"``) or halt the run: halting waits for the slice in flight (at most
+    a quarter of a second) and merges it, so the status and the step shown agree."""
+    if status == "running":
+        run.job.status = "running"
+        run.start()
         return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-DRAW_COST = "train_draw_seconds"  # a running average of how long one redraw takes
-# seconds between redraws while a run trains (Train and Compare): 2.5 redraws a second, so the
-# loss curve moves at least twice a second with room for a late tick
-TICK = 0.4
-SLICE_SHARE = 0.85  # of a tick, at most, spent training (the rest: drawing and Streamlit's own work)
-
-
-def start_clock() -> float:
-    import time
-
-    return time.perf_counter()
-
-
-def record_draw(start: float) -> None:
-    """Remember how long this redraw took (an exponential average over the last few)."""
-    import time
-
-    took = time.perf_counter() - start
-    st.session_state[DRAW_COST] = 0.7 * st.session_state.get(DRAW_COST, took) + 0.3 * took
-
-
-def slice_seconds(tick: float) -> float:
-    """How long to train before the next redraw, so that training plus drawing fit in one
-    ``tick``: ``tick`` minus the measured cost of a redraw (with 10 % to spare), between 0.1 s
-    and ``SLICE_SHARE`` of ``tick``. On a fast machine that is 0.33 s of training per 0.4 s tick; on a
-    loaded one the training slice shrinks rather than the curve freezing."""
-    cost = st.session_state.get(DRAW_COST, 0.1)
-    return min(SLICE_SHARE * tick, max(0.1, 0.9 * tick - cost))
-
-
-LOCK = "train_lock"
-CHUNK = 0.05  # seconds of training between two looks at the status
-
-
-def trainer_lock():
-    """This session's lock around the trainer. Streamlit can start a full rerun (a button's
-    callback) in a new thread while a fragment's thread is still inside a training slice; the
-    lock makes a status change wait for the step in flight, and the slice stop right after."""
-    import threading
-
-    lock = st.session_state.get(LOCK)
-    if lock is None:
-        lock = st.session_state[LOCK] = threading.Lock()
-    return lock
-
-
-def train_for(trainer, seconds: float) -> int:
-    """Train for about ``seconds`` in chunks of ``CHUNK``, holding :func:`trainer_lock` during
-    each and stopping as soon as the status is no longer ``"running"`` (Pause, Stop, Reset
-    from another thread). Returns the steps taken."""
-    import time
-
-    end, taken, lock = time.perf_counter() + seconds, 0, trainer_lock()
-    while True:
-        left = end - time.perf_counter()
-        if left <= 0:
-            return taken
-        with lock:
-            if trainer.status != "running":
-                return taken
-            taken += trainer.run(seconds=min(CHUNK, left))
-
-
-def set_status(trainer, status: str, message: str | None = None) -> None:
-    """Change the run's status (and message) once no training chunk is in flight."""
-    with trainer_lock():
-        trainer.status = status
-        if message is not None:
-            trainer.message = message
+    run.halt()
+    run.job.status = status
+    if message is not None:
+        run.job.message = message

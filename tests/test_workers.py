@@ -1,0 +1,204 @@
+"""Training in worker processes (explorer.workers): the same steps as one uninterrupted run in
+this process, bit for bit, through pauses; a worker that dies costs only its own run.
+
+Every wait below is for a number of steps, never for a time; the deadline only stops a hung
+test."""
+import os
+import time
+
+import pytest
+import torch
+
+from explorer import build_model
+from explorer.compare import Comparison
+from explorer.config import CellConfig
+from explorer.tasks import build_task
+from explorer.training import TrainConfig, Trainer
+from explorer.workers import LiveRun, TrainingPool, absorb, pack_state, pack_static, train_slice
+
+DEADLINE = 600  # seconds: a hung run, not a slow machine
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = TrainingPool(2)
+    yield p
+    p.shutdown()
+
+
+def _trainer(task, steps=200, seed=3, optimizer="adam", cell="lstm"):
+    model = build_model(cell, task.input_size, 8, output_size=task.output_size, seed=seed)
+    return Trainer(model, task, TrainConfig(steps=steps, optimizer=optimizer, seed=seed,
+                                            eval_every=25))
+
+
+def _wait(run, until):
+    end = time.monotonic() + DEADLINE
+    while not until():
+        assert time.monotonic() < end, "the run made no progress"
+        run.poll()
+        time.sleep(0.02)
+
+
+def _same_run(a: Trainer, b: Trainer):
+    assert a.step == b.step
+    assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+    assert [r.get("val_loss") for r in a.history] == [r.get("val_loss") for r in b.history]
+    assert a.eval_steps == b.eval_steps
+    for (name, p), q in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(p, q), name
+    for name in a.grad_norms:
+        assert a.grad_norms[name] == b.grad_norms[name], name
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd_momentum"])
+def test_pause_and_resume_in_workers_equal_one_uninterrupted_run(pool, one_thread, optimizer):
+    task = build_task("sine")
+    solo = _trainer(task, optimizer=optimizer)
+    solo.run()  # one thread, as the workers train
+    tr = _trainer(task, optimizer=optimizer)
+    run = LiveRun(tr, pool)
+    for _ in range(3):  # start, pause, resume, pause, ...
+        tr.status = "running"
+        run.start()
+        target = tr.step + 40
+        _wait(run, lambda: tr.step >= min(target, 200) or tr.status == "done")
+        run.halt()
+        if tr.status != "done":
+            tr.status = "paused"
+    tr.status = "running"
+    run.start()
+    _wait(run, lambda: tr.status == "done")
+    run.halt()
+    assert tr.status == "done" and tr.message.startswith("Finished the budget")
+    assert run.slices >= 4 and run.failure is None
+    _same_run(tr, solo)
+
+
+def test_a_comparison_trains_in_lockstep_in_a_worker(pool, one_thread):
+    task = build_task("adding", lag=10)
+    config = CellConfig("lstm", 2, 6, seed=1)
+    train = TrainConfig(steps=60, batch_size=16, lr=1e-2, diagnostics=False)
+    solo = Comparison(task, config, train)
+    solo.status = "running"
+    solo.run()
+    comp = Comparison(task, config, train)
+    run = LiveRun(comp, pool)
+    comp.status = "running"
+    run.start()
+    _wait(run, lambda: comp.step >= 20)
+    run.halt()
+    comp.status = "paused"
+    comp.status = "running"
+    run.start()
+    _wait(run, lambda: comp.status == "done")
+    for cell in solo.trainers:
+        _same_run(comp.trainers[cell], solo.trainers[cell])
+
+
+def test_absorb_keeps_the_evaluation_object_when_no_new_evaluation_came(one_thread):
+    """Views cache figures on the evaluation's identity: a slice without one keeps it."""
+    task = build_task("sine")
+    tr = _trainer(task)
+    tr.run(max_steps=25)  # step 25: an evaluation
+    kept = tr.last_eval
+    state, log, info = train_slice(pack_static(tr), pack_state(tr), None, 10)  # 26..35: none
+    absorb(tr, state, [log])
+    assert tr.step == 35 and info["steps"] == 10 and tr.last_eval is kept
+    state, log, _ = train_slice(pack_static(tr), pack_state(tr), None, 10)  # 36..45: none
+    absorb(tr, state, [log])
+    state, log, _ = train_slice(pack_static(tr), pack_state(tr), None, 5)  # 46..50: one at 50
+    absorb(tr, state, [log])
+    assert tr.last_eval is not kept and tr.eval_steps == [25, 50]
+
+
+class DyingTask:
+    """The sine task, but the process that draws batch number ``die_at`` exits at once (a
+    worker killed mid-run), every time."""
+
+    def __init__(self, die_at: int):
+        self.inner, self.die_at, self.drawn = build_task("sine"), die_at, 0
+
+    def __getattr__(self, name):
+        if name.startswith("__") or "inner" not in self.__dict__:
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def train_batch(self, batch_size, generator):
+        self.drawn += 1
+        if self.drawn >= self.die_at and os.getpid() != self.parent:
+            os._exit(3)
+        return self.inner.train_batch(batch_size, generator)
+
+
+def test_a_worker_that_dies_stops_only_its_own_run_with_a_message(pool, one_thread):
+    task = build_task("sine")
+    solo = _trainer(task, steps=300)
+    solo.run()
+    healthy = _trainer(task, steps=300)
+    bad_task = DyingTask(die_at=1)
+    bad_task.parent = os.getpid()
+    doomed = _trainer(build_task("sine"), steps=300)
+    doomed.task = bad_task
+    runs = [LiveRun(healthy, pool), LiveRun(doomed, pool)]
+    for run in runs:
+        run.job.status = "running"
+        run.start()
+    end = time.monotonic() + DEADLINE
+    while healthy.status != "done" or runs[1].training:
+        assert time.monotonic() < end
+        for run in runs:
+            run.poll()
+        time.sleep(0.02)
+    assert runs[1].failure and "stopped unexpectedly" in runs[1].failure
+    assert doomed.step == 0  # nothing it had is lost: the state it was sent
+    assert pool.restarts >= 1
+    assert runs[0].failure is None
+    _same_run(healthy, solo)  # the other student's run went on, resubmitted where it was
+
+
+def test_a_killed_worker_is_replaced_and_the_runs_go_on_bit_exact(pool, one_thread):
+    task = build_task("sine")
+    solo = _trainer(task, steps=400, seed=5)
+    solo.run()
+    tr = _trainer(task, steps=400, seed=5)
+    run = LiveRun(tr, pool)
+    tr.status = "running"
+    run.start()
+    _wait(run, lambda: tr.step >= 20)
+    before = pool.restarts
+    for pid in pool.worker_pids():
+        os.kill(pid, 9)
+    _wait(run, lambda: tr.status == "done" or run.failure is not None)
+    assert run.failure is None, run.failure
+    assert pool.restarts > before
+    _same_run(tr, solo)
+
+
+def test_slow_motion_takes_at_most_the_set_rate(pool, one_thread):
+    task = build_task("sine")
+    tr = _trainer(task, steps=10_000)
+    run = LiveRun(tr, pool)
+    run.rate = 10.0  # steps per second
+    tr.status = "running"
+    start = time.monotonic()
+    run.start()
+    _wait(run, lambda: tr.step >= 12)
+    run.halt()
+    took = time.monotonic() - start
+    # an upper bound on the rate only: a slow machine can only make it slower
+    assert tr.step <= 10.0 * took + 5, (tr.step, took)
+
+
+def test_inline_pool_trains_at_each_poll(one_thread):
+    task = build_task("sine")
+    tr = _trainer(task, steps=50)
+    run = LiveRun(tr, TrainingPool(inline=True))
+    tr.status = "running"
+    run.start()
+    assert tr.step == 0  # nothing happens between polls
+    while tr.status == "running":
+        run.poll()
+    solo = _trainer(task, steps=50)
+    solo.run()
+    _same_run(tr, solo)
