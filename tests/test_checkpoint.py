@@ -241,3 +241,31 @@ def test_history_columns_are_lossless(records):
     back = _history_records(spec, HISTORY, load(save(arrays)) if arrays else {})
     assert len(back) == len(records)
     assert all(_same(r, b) for r, b in zip(records, back)), (records, back)
+
+
+def test_a_run_trained_through_the_pool_checkpoints_and_resumes_exactly(tmp_path):
+    """The page's way: slices merged into the session's trainer (explorer.workers, inline as
+    under AppTest), a checkpoint between two polls, the run restored and trained on through
+    the pool: the same as one uninterrupted run."""
+    from explorer.workers import LiveRun, TrainingPool
+
+    whole, *_ = _train()
+    whole.run()
+    pool = TrainingPool(inline=True)
+    pool.inline_steps = 5
+    job, config, key, settings = _train()
+    live = LiveRun(job, pool)
+    job.status = "running"
+    live.start()
+    while job.step < 10:
+        live.poll()
+    live.halt()
+    assert job.step == 10
+    resumed = _through_store(tmp_path, job, config, key, settings)
+    assert resumed.status == "paused"  # it was "running": its session ended
+    resumed.status = "running"
+    again = LiveRun(resumed, pool)
+    again.start()
+    while not resumed.done:
+        again.poll()
+    _assert_same(whole, resumed)
