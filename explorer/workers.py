@@ -54,6 +54,9 @@ from concurrent.futures.process import BrokenProcessPool
 TARGET_GAP = 0.5  # seconds between two results of one run, whatever the load
 MAX_SLICE = 0.25  # seconds: a slice in flight delays a Pause by at most this (plus one step)
 MIN_SLICE = 0.02  # seconds: below this the round trip's cost would dominate
+# seconds without a poll after which a run stops training: its page is gone (a closed tab), or
+# so busy that training on would only pile up work; the next poll takes it up again
+ORPHAN_AFTER = 10.0
 # Fields of a Trainer that never change while it trains (sent to workers once per slice with the
 # task, not pickled again and again) and the logs that only grow (a worker returns new entries).
 STATIC = ("task", "_diag_batch", "_meta_cache")
@@ -349,6 +352,8 @@ class LiveRun:
         self.rate: float | None = None
         self.slices = 0
         self.client: str | None = None  # whose run: counted against a per-client cap
+        self._last_poll = time.monotonic()
+        self._orphaned = False  # stopped because nobody polled: taken up again by a poll
 
     # ------------------------------------------------------------------ control
     @property
@@ -397,7 +402,13 @@ class LiveRun:
     # ------------------------------------------------------------------ results
     def poll(self, *, train: bool = True) -> bool:
         """Merge what the workers returned into ``job``; inline, train one slice first (when
-        training). Returns whether anything new was merged. Call from the page's thread."""
+        training). Returns whether anything new was merged. Call from the page's thread. A run
+        that stopped because nobody polled for :data:`ORPHAN_AFTER` seconds trains on."""
+        self._last_poll = time.monotonic()
+        if self._orphaned and train:
+            self._orphaned = False
+            if self.job.status == "running" and not self._wanted:
+                self.start()
         if train and self.pool.inline and self._wanted:
             state = pack_state(self.job)
             size = (None, self.pool.inline_steps) if self.pool.inline_steps else self._slice_size()
@@ -471,6 +482,10 @@ class LiveRun:
             self._state = state
             self._logs.append(log)
             if chain and self._wanted and info["status"] not in TERMINAL:
+                if time.monotonic() - self._last_poll > ORPHAN_AFTER:
+                    self._orphaned, self._wanted = True, False  # its page is gone: stop here
+                    self.pool.running(id(self), False)
+                    return
                 if self.rate:
                     wait = info["steps"] / self.rate - (time.monotonic() - self._last_submit)
                     if wait > 0:

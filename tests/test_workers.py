@@ -237,3 +237,27 @@ def test_a_comparison_gets_more_steps_too(one_thread):
     comp.status = "running"
     comp.run()
     assert comp.step == 30 and comp.status == "done"
+
+
+def test_a_run_nobody_polls_stops_training_and_goes_on_at_the_next_poll(pool, one_thread,
+                                                                         monkeypatch):
+    """A closed tab polls no more: its run stops chaining slices (it would train for nobody),
+    keeps every step taken, and trains on as soon as a page polls it again."""
+    import explorer.workers as workers
+
+    monkeypatch.setattr(workers, "ORPHAN_AFTER", 0.0)  # any slice finds it unpolled
+    tr = _trainer(build_task("sine"), steps=10_000)
+    run = LiveRun(tr, pool)
+    tr.status = "running"
+    run.start()
+    end = time.monotonic() + DEADLINE
+    while run.training:  # the first slice back finds nobody polled since: the chain stops
+        assert time.monotonic() < end
+        time.sleep(0.02)
+    assert pool.active == 0 or id(run) not in pool._active
+    monkeypatch.setattr(workers, "ORPHAN_AFTER", 3600.0)
+    run.poll()  # a page looks again: merged, and the chain goes on
+    first = tr.step
+    assert first > 0 and run.training
+    _wait(run, lambda: tr.step > first)
+    run.halt()

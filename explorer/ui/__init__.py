@@ -221,12 +221,26 @@ def show_chart(fig, key: str) -> None:
                     config={"displaylogo": False})
 
 
+def _stamp(value):
+    """A cheap, hashable stand-in for a chart option: lists (curves) by identity and length."""
+    if isinstance(value, list):
+        return (id(value), len(value))
+    if isinstance(value, tuple):
+        return tuple(_stamp(v) for v in value)
+    return value
+
+
 def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
     """``charts.loss_curves(histories, **options)`` drawn with ``st.vega_lite_chart`` (redrawn
-    in place while training runs; larger in presenter mode)."""
-    data, spec = charts.loss_curves(
-        histories, scale=links.PRESENTER_SCALE if links.presenter() else 1.0, **options)
-    st.vega_lite_chart(data, spec, width="stretch", alt=alt)
+    in place while training runs; larger in presenter mode). The rows are built again only when
+    a history grew or an option changed: a redraw with nothing new costs only the sending."""
+    scale = links.PRESENTER_SCALE if links.presenter() else 1.0
+    key = (tuple((k, id(h), len(h)) for k, h in histories.items()), scale,
+           tuple(sorted((k, _stamp(v)) for k, v in options.items())))
+    cache = st.session_state.setdefault("_loss_charts", {})
+    if alt not in cache or cache[alt][0] != key:
+        cache[alt] = (key, *charts.loss_curves(histories, scale=scale, **options))
+    st.vega_lite_chart(cache[alt][1], cache[alt][2], width="stretch", alt=alt)
 
 
 INPUT_KINDS = {

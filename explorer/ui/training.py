@@ -438,6 +438,9 @@ def status_message(trainer) -> None:
         st.success(trainer.message, icon=":material/check_circle:")
 
 
+LIVE_POINTS = 800  # training-loss points drawn at most: more than half a page's width has pixels
+
+
 def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
     """The live loss curve with the task's rule-based baselines as dashed lines."""
     result = trainer.last_eval or {}
@@ -448,7 +451,7 @@ def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
     if result.get("unigram_loss") is not None:
         baselines.append(("baseline: letter frequencies", result["unigram_loss"]))
     show_loss_curves({"model": trainer.history}, log_y=log_y, y_title=meta["loss_title"],
-                     references=tuple(baselines), extra=tuple(extra),
+                     references=tuple(baselines), extra=tuple(extra), max_points=LIVE_POINTS,
                      alt="Training and validation loss of the model")
 
 
