@@ -249,8 +249,10 @@ def predictions() -> None:
                temperature=temperature, seed=tr.config.seed)
 
 
-@st.fragment(run_every=SLOW if status == "running" else None)
+@st.fragment(run_every=SLOW if status == "running" and TICK == ui.TICK else None)
 def gradients() -> None:
+    """Below the first screen: redrawn live only while the server is not busy (otherwise at
+    Pause, at the end, or at any rerun)."""
     tr: Trainer = st.session_state[TRAINER]
     if run_key == "tutorial":
         _, _, log = tutorial_curves(tr.task.seed)

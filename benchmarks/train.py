@@ -56,7 +56,7 @@ from explorer import build_model, charts
 from explorer.tasks import ForecastTask, load_series
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
 from explorer.ui import show_chart, show_loss_curves
-from explorer.ui.training import LOAD_STEPS
+from explorer.ui.training import TICK
 from explorer.workers import LiveRun, TrainingPool
 
 # Streamlit in bare mode (no `streamlit run`): silence its warnings about it
@@ -66,8 +66,7 @@ for _name in list(logging.root.manager.loggerDict):
         logging.getLogger(_name).setLevel(logging.ERROR)
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
-TICK = LOAD_STEPS[0][1]  # the page redraws every 0.4 s while few runs train ...
-ROUND = 3.0  # ... and a round of the page rhythm lasts this many seconds
+ROUND = 3.0  # the page redraws every TICK = 0.4 s while few runs train; a round of the page rhythm lasts this many seconds
 
 
 def _model():

@@ -782,7 +782,9 @@ def loss_curves(
     for label, value in refs:
         rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
     data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"]).astype(
-        {"step": "int64", "loss": "float64"})  # typed even with no rows yet (before Start)
+        {"step": "int64", "loss": "float64",  # typed even with no rows yet (before Start)
+         # a few labels repeated on every row: as categories they convert to Arrow quickly
+         "cell": "category", "curve": "category", "kind": "category"})
     data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
 
     def size(points: float) -> int:

@@ -667,8 +667,8 @@ def weights_file(trainer, config) -> bytes:
 # Training runs in the server's worker processes (explorer.workers): the page's thread only
 # merges what they return and draws. One pool per server process, shared by every session.
 
-LOAD_STEPS = ((10, 0.4), (20, 0.6), (35, 0.8))  # (runs training at most, seconds per redraw)
-BUSY_TICK = 1.2  # seconds per redraw beyond the last step: still more than one update a second
+TICK = 0.4  # seconds per redraw of a live chart while few runs train: 2.5 redraws a second
+SERVER_SECONDS_PER_RUN = 0.033  # ... and beyond: the page process's share for each training run
 SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
 
 
@@ -683,16 +683,22 @@ def training_pool():
 
 
 MAX_RUNS_PER_CLIENT = 3  # runs one computer may train at once (its tabs and pages together)
-LOCAL = (None, "127.0.0.1", "::1", "localhost")  # the machine itself: a teacher's demo, tests
 
 
 def _client() -> str | None:
-    """The browser's address, or None for this machine itself (not capped)."""
+    """The browser's address, or None for this machine itself (a teacher's demo, the tests,
+    a load balancer on the same machine: not capped)."""
+    import ipaddress
+
     try:
         ip = st.context.ip_address
-    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode)
+        address = ipaddress.ip_address(ip) if ip else None
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode), or no address
         return None
-    return None if ip in LOCAL else ip
+    if address is None or address.is_loopback or getattr(address, "ipv4_mapped", None) and \
+            address.ipv4_mapped.is_loopback:
+        return None
+    return ip
 
 
 def live_run(key: str, job):
@@ -731,14 +737,17 @@ def tick() -> float:
     train, longer as the server gets busier, so that every redraw is sent before the next
     begins (Streamlit drops a fragment's unsent output when its next run starts) and every
     student's chart keeps moving."""
+    # one redraw costs the page process ~20-40 ms (merging, the chart's rows, Streamlit's own
+    # work): with N runs training, N redraws must fit in each tick with room to spare. Rounded
+    # to 0.2 s, so that the rhythm (a full rerun to change) moves only when the load does.
     active = training_pool().active
-    return next((seconds for most, seconds in LOAD_STEPS if active <= most), BUSY_TICK)
+    return max(TICK, round(active * SERVER_SECONDS_PER_RUN / 0.2) * 0.2)
 
 
 def slow_refresh() -> float:
     """Seconds between redraws of the charts that change only at evaluations (predictions,
     gradients): ``SLOW_REFRESH``, scaled up as the live charts' :func:`tick` is."""
-    return SLOW_REFRESH * tick() / LOAD_STEPS[0][1]
+    return SLOW_REFRESH * tick() / TICK
 
 
 def merge(run) -> None:
