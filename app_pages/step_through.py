@@ -24,6 +24,7 @@ from explorer.weights import describe
 from explorer.presets import STEP_PARAMS as DEFAULTS
 from explorer.teaching import article
 from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
+from explorer.ui.training import latest_trainer
 from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
@@ -47,7 +48,7 @@ pop_weights = row.popover("Weights", icon=":material/tune:")
 pop_state = row.popover("Initial state", icon=":material/start:")
 
 # ---------------------------------------------------------------- weights: fresh or trained
-trained = st.session_state.get("trainer")
+trained = latest_trainer()  # the Train page's run, with the newest weights its workers sent
 own = None  # with trained weights: explorer.tasks.Example of the model's own task
 trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
 with pop_weights:

@@ -15,7 +15,7 @@ from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
 FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
-LIVE = "train_live"  # the LiveRun that trains the session's Trainer in the worker processes
+LIVE = ui.TRAIN_LIVE  # the LiveRun that trains the session's Trainer in the worker processes
 
 SPEEDS = {"5 steps/s": 5.0, "20 /s": 20.0, "100 /s": 100.0, "full speed": None}  # slow motion
 
@@ -160,6 +160,7 @@ def more_steps() -> None:
     ui.set_status(run, "running")
 
 
+ui.live_run(LIVE, trainer).poll(train=False)  # the newest state: the buttons follow it
 status = trainer.status
 ui.live_run(LIVE, trainer).rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
 buttons = stage.columns(6)
@@ -215,7 +216,7 @@ def live() -> None:
     run = ui.live_run(LIVE, tr)
     was_running = tr.status == "running"
     if was_running:
-        ui.merge(run)
+        ui.merge(run, light=True)  # the curve and the step: the weights at the slower redraws
     ui.progress(tr, st.session_state.setdefault(CLOCK, []))
     ui.worker_messages(run)
     ui.status_message(tr)
@@ -236,6 +237,7 @@ def live() -> None:
 def predictions() -> None:
     """The latest evaluation's scores and predictions (they change only at evaluations)."""
     tr: Trainer = st.session_state[TRAINER]
+    ui.live_run(LIVE, tr).poll(train=False)  # the newest weights and evaluation
     temperature = None
     if run_key == "char":  # here, not above: moving it redraws only this part of the page
         temperature = st.slider(
@@ -284,7 +286,7 @@ with a:
     st.download_button(
         "Download the weights (safetensors)",
         # called when clicked, outside the script (no session state there): bind what it needs
-        data=lambda tr=trainer, cfg=run_config: ui.weights_file(tr, cfg),
+        data=lambda run=ui.live_run(LIVE, trainer), cfg=run_config: ui.weights_file(run, cfg),
         file_name=f"rnn-explorer-{run_config.cell}-{run_key}.safetensors",
         mime="application/octet-stream",
         key="train_download",

@@ -131,11 +131,13 @@ def train_slice(static: bytes, state: bytes, seconds: float | None,
             {"status": job.status, "step": job.step, "steps": taken})
 
 
-def absorb(job, state: bytes, logs: list[bytes]) -> None:
-    """Merge a worker's ``state`` and ``logs`` (in order) into the session's ``job``: every
-    field from the worker except the static ones, the logs appended, and the status only when the
-    worker ended the run (budget, auto-stop, divergence): Pause and Stop are the page's. An
-    evaluation the logs do not renew keeps its object (``last_eval``, ``hidden_grads``)."""
+def absorb(job, state: bytes | None, logs: list[bytes]) -> None:
+    """Merge a worker's ``state`` and ``logs`` (in order) into the session's ``job``: the logs
+    appended and each trainer's ``step`` moved to its last entry; then, when ``state`` is
+    given, every field from the worker except the static ones, the status only when the worker
+    ended the run (budget, auto-stop, divergence: Pause and Stop are the page's). An evaluation
+    the logs do not renew keeps its object (``last_eval``, ``hidden_grads``). Without ``state``
+    (a light merge, for a redraw of the loss curve) the weights stay as they were."""
     evaluated = [False] * len(trainers(job))
     for blob in logs:
         for i, (t, entries) in enumerate(zip(trainers(job), pickle.loads(blob))):
@@ -144,10 +146,14 @@ def absorb(job, state: bytes, logs: list[bytes]) -> None:
                 getattr(t, name).extend(entries[name])
             for name, norms in entries["grad_norms"].items():
                 t.grad_norms.setdefault(name, []).extend(norms)
+            if t.history:
+                t.step = t.history[-1]["step"]
+    if state is None:
+        return
     new = pickle.loads(state)
     for t, n, fresh in zip(trainers(job), trainers(new), evaluated):
         kept = (*STATIC, *LOGS, "grad_norms", "status", "message")
-        if not fresh:  # the same evaluation: the same object, so views keyed on it keep theirs
+        if not fresh and t.last_eval is not None:  # the same evaluation: the same object
             kept += ("last_eval", "hidden_grads")
         keep = {name: t.__dict__[name] for name in kept}
         t.__dict__.update(n.__dict__)
@@ -344,6 +350,7 @@ class LiveRun:
         self._future: Future | None = None
         self._state: bytes | None = None  # the newest state not merged yet
         self._logs: list[bytes] = []
+        self._ended = False  # the newest state ended the run (budget, auto-stop, divergence)
         self._wanted = False
         self._timer: threading.Timer | None = None
         self._last_submit = 0.0
@@ -400,7 +407,7 @@ class LiveRun:
         self.poll(train=False)
 
     # ------------------------------------------------------------------ results
-    def poll(self, *, train: bool = True) -> bool:
+    def poll(self, *, train: bool = True, light: bool = False) -> bool:
         """Merge what the workers returned into ``job``; inline, train one slice first (when
         training). Returns whether anything new was merged. Call from the page's thread. A run
         that stopped because nobody polled for :data:`ORPHAN_AFTER` seconds trains on."""
@@ -415,11 +422,15 @@ class LiveRun:
             self._collect(self.pool.submit(train_slice, self._static, state, *size), state,
                           chain=False)
         with self._lock:
-            state, logs = self._state, self._logs
-            self._state, self._logs = None, []
-        if state is None:
+            state, logs, ended = self._state, self._logs, self._ended
+            light = light and not ended and not self.pool.inline  # inline: the next slice
+            if light:  # the logs only: the state waits for a full poll    # packs the job
+                self._logs = []
+            else:
+                self._state, self._logs, self._ended = None, [], False
+        if not logs and (state is None or light):
             return False
-        absorb(self.job, state, logs)
+        absorb(self.job, None if light else state, logs)
         self.slices += len(logs)
         if self.job.status in TERMINAL:
             with self._lock:
@@ -481,6 +492,7 @@ class LiveRun:
             self._future = None
             self._state = state
             self._logs.append(log)
+            self._ended = info["status"] in TERMINAL
             if chain and self._wanted and info["status"] not in TERMINAL:
                 if time.monotonic() - self._last_poll > ORPHAN_AFTER:
                     self._orphaned, self._wanted = True, False  # its page is gone: stop here

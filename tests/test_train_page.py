@@ -205,7 +205,8 @@ def test_weights_download_round_trips_through_load_weights():
     trainer = _train(at, runs=1)
     at.button(key="train_pause").click().run()
     assert at.get("download_button")
-    model, config = load_weights(weights_file(trainer, at.session_state["trainer_signature"][0]))
+    model, config = load_weights(weights_file(at.session_state["train_live"],
+                                         at.session_state["trainer_signature"][0]))
     assert config == at.session_state["trainer_signature"][0]
     for (name, want), (_, got) in zip(trainer.model.state_dict().items(),
                                       model.state_dict().items()):

@@ -374,6 +374,7 @@ def train_controls(*, seed: int, defaults: TrainConfig | None = None,
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
     "trainer", "trainer_signature", "trainer_task", "trainer_meta")
+TRAIN_LIVE = "train_live"  # the LiveRun that trains the Train page's Trainer in the workers
 LOSS_TITLES = {"mse": "mean squared error",
                "ce": "cross-entropy, nats per step (1 nat = 1.44 bits)"}
 
@@ -655,12 +656,22 @@ def diagnostics(trainer, key: str) -> None:
         "being a factor of ten.")
 
 
-def weights_file(trainer, config) -> bytes:
-    """The run's weights as a safetensors file with its config (what Download serves). The
-    page's trainer only changes when a redraw merges a slice: whole, between two steps."""
+def weights_file(run, config) -> bytes:
+    """The run's weights as a safetensors file with its config (what Download serves): the
+    newest the workers returned, merged whole (between two steps)."""
     from ..weights import save_weights
 
-    return save_weights(trainer.model, config)
+    run.poll(train=False)
+    return save_weights(run.job.model, config)
+
+
+def latest_trainer():
+    """The Train page's trainer with the newest weights the workers returned (for another page
+    that reads it, such as Step through), or None."""
+    run = st.session_state.get(TRAIN_LIVE)
+    if run is not None and run.job is st.session_state.get(TRAINER):
+        run.poll(train=False)
+    return st.session_state.get(TRAINER)
 
 
 # ---------------------------------------------------------------------- a live run
@@ -750,10 +761,11 @@ def slow_refresh() -> float:
     return SLOW_REFRESH * tick() / TICK
 
 
-def merge(run) -> None:
+def merge(run, *, light: bool = False) -> None:
     """Merge what the workers trained into the page's run (a redraw's first step); a worker
-    that failed leaves the run paused, the reason shown by :func:`worker_messages`."""
-    run.poll()
+    that failed leaves the run paused, the reason shown by :func:`worker_messages`. ``light``:
+    the loss curve and the step only (the live chart's redraw), not the weights."""
+    run.poll(light=light)
     if run.failure and run.job.status == "running":
         run.job.status = "paused"
 
