@@ -12,12 +12,11 @@ from browser import wait_idle
 
 VIEWPORT = {"width": 1280, "height": 800}
 MIN_CHART_PX = 200
-REWORKED = pytest.mark.xfail(strict=False, reason="layout being reworked on another branch")
 PAGES = [
     pytest.param("learn", id="learn"),
     pytest.param("", id="cell"),
     pytest.param("step_through", id="step_through"),
-    pytest.param("train", id="train", marks=REWORKED),
+    pytest.param("train", id="train"),
     pytest.param("compare", id="compare"),
 ]
 
