@@ -196,6 +196,18 @@ def _sweep(first_seen: dict) -> int:
     return dropped
 
 
+def _trim() -> None:
+    """Hand freed heap memory back to the system (glibc's ``malloc_trim``; elsewhere nothing):
+    after a large free, glibc raises its mmap threshold, so later 16 MB weight matrices come
+    from the heap, whose free space it otherwise keeps."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _sweep_forever() -> None:
     first_seen: dict[str, float] = {}
     while True:
@@ -205,6 +217,7 @@ def _sweep_forever() -> None:
                 # a session holds cycles (Streamlit's own objects, our page functions): one
                 # collection, only after someone left, in this thread (no page waits for it)
                 gc.collect()
+                _trim()
         except Exception:  # never take the server down; try again at the next sweep
             continue
 
