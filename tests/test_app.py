@@ -362,9 +362,14 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
 
     from explorer import ui
 
+    closed = []
+
     class Session:
         def __init__(self, id):
             self.id = id
+
+        def shutdown(self):
+            closed.append(self.id)
 
     class Info:
         def __init__(self, id):
@@ -390,7 +395,7 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
     assert set(first_seen) == {"gone", "blip", "back"}
     first_seen["gone"] -= ui.KEEP_DISCONNECTED
     first_seen["back"] -= ui.KEEP_DISCONNECTED
-    assert ui._sweep(first_seen) == 1
+    assert ui._sweep(first_seen) == 1 and closed == ["gone"]  # shut down, as Streamlit does
     assert storage.get("gone") is None
     assert storage.get("blip") is not None and storage.get("back") is not None
     assert "gone" not in first_seen

@@ -162,8 +162,9 @@ KEEP_DISCONNECTED = 30.0  # a closed tab's session is kept this long for a recon
 
 
 def _sweep(first_seen: dict) -> int:
-    """Drop the sessions that have been disconnected for ``KEEP_DISCONNECTED`` seconds (and
-    those past Streamlit's own 2-minute reconnection time); returns how many were dropped.
+    """Close the sessions that have been disconnected for ``KEEP_DISCONNECTED`` seconds (and
+    those past Streamlit's own 2-minute reconnection time), as Streamlit closes a session
+    (out of the store, then ``shutdown``: uploads and media files released); returns how many.
 
     Streamlit keeps a closed tab's session for 2 minutes in a TTL cache that forgets an entry
     only when the cache is next used, so on a quiet server every session that left stayed in
@@ -182,18 +183,19 @@ def _sweep(first_seen: dict) -> int:
         return 0
     now = time.monotonic()
     with getattr(manager, "_storage_lock", contextlib.nullcontext()):
-        dropped = len(cache.expire())
+        expired = cache.expire()  # past Streamlit's own reconnection time
         stored = [info.session.id for info in storage.list()]
-        for session_id in stored:
-            since = first_seen.setdefault(session_id, now)
-            if (now - since >= KEEP_DISCONNECTED
-                    and manager.get_active_session_info(session_id) is None):
-                storage.delete(session_id)
-                del first_seen[session_id]
-                dropped += 1
-    for session_id in set(first_seen) - set(stored):
+        leaving = []
+        for sid in stored:
+            if (now - first_seen.setdefault(sid, now) >= KEEP_DISCONNECTED
+                    and manager.get_active_session_info(sid) is None):
+                leaving.append(storage.get(sid))
+                storage.delete(sid)  # under the lock a reconnection takes it with
+    for info in [value for _, value in expired] + leaving:
+        info.session.shutdown()  # as Streamlit's close_session: uploads, media files, caches
+    for session_id in set(first_seen) - (set(stored) - {i.session.id for i in leaving}):
         del first_seen[session_id]
-    return dropped
+    return len(expired) + len(leaving)
 
 
 def _trim() -> None:
