@@ -383,8 +383,13 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
         _session_storage = storage
         _storage_lock = threading.Lock()
 
+        active = [Info("back"), Info("here")]  # "back" reconnected
+
         def get_active_session_info(self, sid):
-            return object() if sid == "back" else None  # "back" reconnected
+            return object() if sid in ("back", "here") else None
+
+        def list_active_sessions(self):
+            return list(self.active)
 
     class FakeRuntime:
         _session_mgr = Manager()
@@ -392,10 +397,13 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
     monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: FakeRuntime()))
     first_seen = {}
     assert ui._sweep(first_seen) == 0  # just found disconnected: kept for a reconnection
-    assert set(first_seen) == {"gone", "blip", "back"}
+    assert set(first_seen) - {ui._KNOWN} == {"gone", "blip", "back"}
     first_seen["gone"] -= ui.KEEP_DISCONNECTED
     first_seen["back"] -= ui.KEEP_DISCONNECTED
     assert ui._sweep(first_seen) == 1 and closed == ["gone"]  # shut down, as Streamlit does
     assert storage.get("gone") is None
     assert storage.get("blip") is not None and storage.get("back") is not None
     assert "gone" not in first_seen
+    Manager.active = [Info("back")]  # "here" closed by Streamlit itself: collect after it too
+    assert ui._sweep(first_seen) == 1 and closed == ["gone"]
+    assert ui._sweep(first_seen) == 0

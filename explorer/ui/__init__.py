@@ -159,6 +159,7 @@ def release_page_globals(keep: dict | None = None) -> None:
 
 SWEEP_SECONDS = 10.0  # how often the server looks for sessions that left
 KEEP_DISCONNECTED = 30.0  # a closed tab's session is kept this long for a reconnection
+_KNOWN = "\x00known"  # in the sweep's state: the session ids it saw last time
 
 
 def _sweep(first_seen: dict) -> int:
@@ -171,8 +172,10 @@ def _sweep(first_seen: dict) -> int:
     memory, its model and traces included (ten students opening the largest Step-through view
     one after another left 4.2 GB). A reader whose connection drops for longer than
     ``KEEP_DISCONNECTED`` gets a new session, which the link in the address bar sets up again.
-    ``first_seen`` (session id -> when this sweep first found it disconnected) is the sweeping
-    thread's own. Internal API of Streamlit 1.67 (the runtime's session manager and its
+    ``first_seen`` (session id -> when this sweep first found it disconnected, and under
+    ``_KNOWN`` every session id it saw) is the sweeping thread's own; a session that vanished
+    since the last sweep (Streamlit shuts a non-resumable one down itself) counts as dropped,
+    so its cycles are collected too. Internal API of Streamlit 1.67 (the runtime's session manager and its
     storage): if it moves, nothing is dropped."""
     from streamlit.runtime import Runtime
 
@@ -182,6 +185,7 @@ def _sweep(first_seen: dict) -> int:
     if cache is None or not hasattr(cache, "expire"):
         return 0
     now = time.monotonic()
+    known = first_seen.pop(_KNOWN, set())  # every session id seen at the last sweep
     with getattr(manager, "_storage_lock", contextlib.nullcontext()):
         expired = cache.expire()  # past Streamlit's own reconnection time
         stored = [info.session.id for info in storage.list()]
@@ -195,7 +199,12 @@ def _sweep(first_seen: dict) -> int:
         info.session.shutdown()  # as Streamlit's close_session: uploads, media files, caches
     for session_id in set(first_seen) - (set(stored) - {i.session.id for i in leaving}):
         del first_seen[session_id]
-    return len(expired) + len(leaving)
+    # sessions Streamlit closed itself (not kept for a reconnection) leave cycles behind too
+    now_known = {i.session.id for i in manager.list_active_sessions()} | set(first_seen)
+    ours = {i.session.id for i in leaving} | {key for key, _ in expired}
+    vanished = known - now_known - ours
+    first_seen[_KNOWN] = now_known
+    return len(expired) + len(leaving) + len(vanished)
 
 
 def _trim() -> None:
