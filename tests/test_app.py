@@ -432,3 +432,59 @@ def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
         assert at.session_state["_page_globals"].namespace["tr"].T == 60
     finally:
         gc.enable()
+
+
+def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
+    """The janitor's sweep against Streamlit's own session store (a stand-in runtime)."""
+    import threading
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+
+    from explorer import ui
+
+    closed = []
+
+    class Session:
+        def __init__(self, id):
+            self.id = id
+
+        def shutdown(self):
+            closed.append(self.id)
+
+    class Info:
+        def __init__(self, id):
+            self.session = Session(id)
+
+    storage = MemorySessionStorage()
+    for sid in ("gone", "blip", "back"):
+        storage.save(Info(sid))
+
+    class Manager:
+        _session_storage = storage
+        _storage_lock = threading.Lock()
+
+        active = [Info("back"), Info("here")]  # "back" reconnected
+
+        def get_active_session_info(self, sid):
+            return object() if sid in ("back", "here") else None
+
+        def list_active_sessions(self):
+            return list(self.active)
+
+    class FakeRuntime:
+        _session_mgr = Manager()
+
+    monkeypatch.setattr(Runtime, "instance", classmethod(lambda cls: FakeRuntime()))
+    first_seen = {}
+    assert ui._sweep(first_seen) == 0  # just found disconnected: kept for a reconnection
+    assert set(first_seen) - {ui._KNOWN} == {"gone", "blip", "back"}
+    first_seen["gone"] -= ui.KEEP_DISCONNECTED
+    first_seen["back"] -= ui.KEEP_DISCONNECTED
+    assert ui._sweep(first_seen) == 1 and closed == ["gone"]  # shut down, as Streamlit does
+    assert storage.get("gone") is None
+    assert storage.get("blip") is not None and storage.get("back") is not None
+    assert "gone" not in first_seen
+    Manager.active = [Info("back")]  # "here" closed by Streamlit itself: collect after it too
+    assert ui._sweep(first_seen) == 1 and closed == ["gone"]
+    assert ui._sweep(first_seen) == 0
