@@ -270,6 +270,8 @@ def live() -> None:
     run = ui.live_run(LIVE, comp)
     meta = st.session_state[META]
     was_running = comp.status == "running"
+    if was_running and ui.tick() != TICK:
+        st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run)
     progress(comp)
@@ -296,8 +298,8 @@ def live() -> None:
     if meta["key"] == "adding" and started:
         reading_the_chart()
     results_table(table, meta)
-    if was_running and (comp.status != "running" or ui.tick() != TICK):
-        st.rerun()  # finished (redraw the buttons), or the server's load changed the rhythm
+    if was_running and comp.status != "running":
+        st.rerun()  # finished: redraw the buttons
 
 
 with stage:

@@ -215,6 +215,8 @@ def live() -> None:
     tr: Trainer = st.session_state[TRAINER]
     run = ui.live_run(LIVE, tr)
     was_running = tr.status == "running"
+    if was_running and ui.tick() != TICK:
+        st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run, light=True)  # the curve and the step: the weights at the slower redraws
     ui.progress(tr, st.session_state.setdefault(CLOCK, []))
@@ -229,8 +231,8 @@ def live() -> None:
     ui.loss_chart(tr, st.session_state[META], log_y=log_y, extra=extra)
     if not tr.history:
         st.caption("Press **Start**: the loss curve grows here while training runs.")
-    if was_running and (tr.status != "running" or ui.tick() != TICK):
-        st.rerun()  # finished (redraw the buttons), or the server's load changed the rhythm
+    if was_running and tr.status != "running":
+        st.rerun()  # finished: redraw the buttons
 
 
 @st.fragment(run_every=SLOW if status == "running" else None)

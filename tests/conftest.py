@@ -3,15 +3,11 @@ free port and one Chromium tab, shared by every browser test module. Only reques
 tests, which skip themselves when Chromium is missing."""
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
+from serve import streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,34 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["RNN_EXPLORER_TRAINING"] = "inline"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if k != "RNN_EXPLORER_TRAINING"})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    # the app as served: training in worker processes, not inline as under AppTest
+    env = {k: v for k, v in os.environ.items() if k != "RNN_EXPLORER_TRAINING"}
+    with streamlit_server(ROOT / "streamlit_app.py", env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

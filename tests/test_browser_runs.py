@@ -1,16 +1,14 @@
 """The owner cookie in Chromium: written by the page's script, read back by the next session
 (a reload) through st.context.cookies; another browser context is another owner."""
 import hashlib
-import socket
-import subprocess
-import sys
+import os
 import time
-import urllib.request
 
 import pytest
 
 from browser import *  # noqa: F401,F403  (skips without chromium)
 from browser import CHROMIUM, ROOT, wait_idle
+from serve import streamlit_server
 
 APP = """
 import hashlib
@@ -31,25 +29,8 @@ if note:
 def app_url(tmp_path_factory):
     script = tmp_path_factory.mktemp("app") / "owner_app.py"
     script.write_text(APP)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with streamlit_server(script, {**os.environ, "PYTHONPATH": str(ROOT)}) as url:
+        yield url
 
 
 def _text(page, prefix):
