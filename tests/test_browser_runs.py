@@ -7,7 +7,7 @@ import time
 import pytest
 
 from browser import *  # noqa: F401,F403  (skips without chromium)
-from browser import CHROMIUM, ROOT, wait_idle
+from browser import ROOT, wait_idle
 from serve import streamlit_server
 
 APP = """
@@ -40,34 +40,31 @@ def _text(page, prefix):
     return None
 
 
-def test_owner_survives_a_reload_and_differs_between_browsers(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--no-sandbox", "--disable-gpu",
-                                           "--disable-background-networking"])
-        a = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = a.new_page()
-        page.goto(app_url)
-        wait_idle(page)
-        first = _text(page, "owner")
-        cookies = {c["name"]: c for c in a.cookies()}
-        assert "rnn_explorer_owner" in cookies
-        cookie = cookies["rnn_explorer_owner"]
-        assert hashlib.sha256(cookie["value"].encode()).hexdigest()[:16] == first
-        assert cookie["sameSite"] == "Strict" and cookie["expires"] > time.time() + 6 * 86400
-        page.reload()
-        wait_idle(page)
-        assert _text(page, "owner") == first  # a new session, the same owner
-        page.goto(app_url + "/?run=not-a-run")
-        wait_idle(page)
-        assert _text(page, "run") == "None"
-        assert "not a valid run id" in page.locator("[data-testid='stAlert']").inner_text()
-        b = browser.new_context()
-        other = b.new_page()
-        other.goto(app_url + "/?run=" + "c" * 24)
-        wait_idle(other)
-        assert _text(other, "owner") not in (None, first)
-        assert _text(other, "run") == "c" * 24
-        browser.close()
+def test_owner_survives_a_reload_and_differs_between_browsers(app_url, browser_page):
+    # the session's Chromium (one Playwright per test session), two fresh contexts: two browsers
+    browser = browser_page.context.browser
+    a = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = a.new_page()
+    page.goto(app_url)
+    wait_idle(page)
+    first = _text(page, "owner")
+    cookies = {c["name"]: c for c in a.cookies()}
+    assert "rnn_explorer_owner" in cookies
+    cookie = cookies["rnn_explorer_owner"]
+    assert hashlib.sha256(cookie["value"].encode()).hexdigest()[:16] == first
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] > time.time() + 6 * 86400
+    page.reload()
+    wait_idle(page)
+    assert _text(page, "owner") == first  # a new session, the same owner
+    page.goto(app_url + "/?run=not-a-run")
+    wait_idle(page)
+    assert _text(page, "run") == "None"
+    assert "not a valid run id" in page.locator("[data-testid='stAlert']").inner_text()
+    b = browser.new_context()
+    other = b.new_page()
+    other.goto(app_url + "/?run=" + "c" * 24)
+    wait_idle(other)
+    assert _text(other, "owner") not in (None, first)
+    assert _text(other, "run") == "c" * 24
+    a.close()
+    b.close()

@@ -3,6 +3,7 @@ must speak enough of Streamlit's protocol to open a page, press a button and fol
 fragment's auto-reruns to the end of a run, as the classroom benchmark and deploy/smoke.sh
 rely on. Step counts only; the timeout is a generous bound, never asserted on."""
 import asyncio
+import concurrent.futures
 
 from benchmarks.students import Student
 
@@ -13,7 +14,9 @@ def test_a_student_opens_train_presses_start_and_follows_the_run_to_its_end(serv
 
     student = Student(f"{server}/train?steps=60&seed=3", name="s", press=("train_start",),
                       until=finished)
-    stats = asyncio.run(student.run(stay=240))
+    # in a thread of its own: a browser test's Playwright may hold this thread's event loop
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        stats = pool.submit(asyncio.run, student.run(stay=240)).result()
     assert stats.error is None and stats.done, stats
     assert stats.first_page is not None and stats.pressed is not None
     assert stats.steps[0][1:] == (0, 60)  # the progress text before Start: step 0 / 60
