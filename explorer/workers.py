@@ -57,6 +57,7 @@ MIN_SLICE = 0.02  # seconds: below this the round trip's cost would dominate
 # seconds without a poll after which a run stops training: its page is gone (a closed tab), or
 # so busy that training on would only pile up work; the next poll takes it up again
 ORPHAN_AFTER = 10.0
+LOAD_MEMORY = 60.0  # seconds over which TrainingPool.load remembers its peak
 # Fields of a Trainer that never change while it trains (sent to workers once per slice with the
 # task, not pickled again and again) and the logs that only grow (a worker returns new entries).
 STATIC = ("task", "_diag_batch", "_meta_cache")
@@ -219,6 +220,7 @@ class TrainingPool:
         self.workers = workers or _cores()
         self._lock = threading.Lock()
         self._active: dict[int, str | None] = {}  # runs whose chain is going -> their client
+        self._peaks: list[tuple[float, int]] = []  # (time, runs training) at each change
         self._executor = None if inline else self._new_executor(self.workers)
         self.restarts = 0
         self._retries: queue.SimpleQueue = queue.SimpleQueue()
@@ -305,6 +307,18 @@ class TrainingPool:
                 self._active[run_id] = client
             else:
                 self._active.pop(run_id, None)
+            now = time.monotonic()
+            self._peaks = [(t, n) for t, n in self._peaks if now - t < LOAD_MEMORY]
+            self._peaks.append((now, len(self._active)))
+
+    @property
+    def load(self) -> int:
+        """The most runs that trained at once over the last :data:`LOAD_MEMORY` seconds: a
+        rhythm set from it rises at once with the class and falls back slowly, so that pages
+        do not change their rhythm (each change costs a full rerun) as runs come and go."""
+        now = time.monotonic()
+        with self._lock:
+            return max([n for t, n in self._peaks if now - t < LOAD_MEMORY] + [len(self._active)])
 
     def active_for(self, client: str) -> int:
         """Runs of ``client`` training now (its tabs and pages together)."""

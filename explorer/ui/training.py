@@ -679,7 +679,7 @@ def latest_trainer():
 # merges what they return and draws. One pool per server process, shared by every session.
 
 TICK = 0.4  # seconds per redraw of a live chart while few runs train: 2.5 redraws a second
-SERVER_SECONDS_PER_RUN = 0.033  # ... and beyond: the page process's share for each training run
+SERVER_SECONDS_PER_RUN = 0.045  # ... and beyond: the page process's share for each training run
 SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
 
 
@@ -751,8 +751,8 @@ def tick() -> float:
     # one redraw costs the page process ~20-40 ms (merging, the chart's rows, Streamlit's own
     # work): with N runs training, N redraws must fit in each tick with room to spare. Rounded
     # to 0.2 s, so that the rhythm (a full rerun to change) moves only when the load does.
-    active = training_pool().active
-    return max(TICK, round(active * SERVER_SECONDS_PER_RUN / 0.2) * 0.2)
+    load = training_pool().load
+    return max(TICK, round(load * SERVER_SECONDS_PER_RUN / 0.2) * 0.2)
 
 
 def slow_refresh() -> float:
