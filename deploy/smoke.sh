@@ -50,8 +50,9 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
 for s in socks: s.close()')
 
+# two replicas on one machine: one training worker each (RNN_EXPLORER_WORKERS: cores / replicas)
 for port in "$p1" "$p2"; do
-  (cd "$root" && exec "$py" -m streamlit run streamlit_app.py --server.headless=true \
+  (cd "$root" && RNN_EXPLORER_WORKERS=1 exec "$py" -m streamlit run streamlit_app.py --server.headless=true \
      --server.address=127.0.0.1 --server.port="$port" --browser.gatherUsageStats=false) \
      >"$tmp/replica-$port.log" 2>&1 &
   pids+=($!)

@@ -534,6 +534,14 @@ class LiveRun:
         self.pool.running(id(self), False)
 
 
+WORKERS_ENV = "RNN_EXPLORER_WORKERS"
+
+
 def pool_from_environment(workers: int | None = None) -> TrainingPool:
-    """The app's pool: worker processes, or inline when ``RNN_EXPLORER_TRAINING=inline``."""
+    """The app's pool: worker processes (``RNN_EXPLORER_WORKERS`` of them, default one per
+    core: set it to cores / replicas when several replicas share a machine), or inline when
+    ``RNN_EXPLORER_TRAINING=inline``."""
+    text = os.environ.get(WORKERS_ENV, "")
+    if workers is None and text.isdigit() and int(text) > 0:
+        workers = int(text)
     return TrainingPool(workers, inline=os.environ.get(INLINE_ENV) == "inline")
