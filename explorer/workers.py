@@ -11,12 +11,16 @@ The session keeps the run's authoritative object (a :class:`~explorer.training.T
 
 * ``start()`` pickles the run once, without its task and without its growing logs (the loss
   history and diagnostics only ever grow: a worker gets their last entry and returns the new
-  ones), and submits a *slice*: "take steps for ``seconds``" (:func:`train_slice`).
-* When a slice ends, its result is chained straight into the next slice from the pool's own
-  thread, bytes to bytes: training goes on whether or not a page is drawing, and the server
-  unpickles nothing until a page asks.
+  ones), and hands it to the worker process with the fewest runs.
+* Each worker trains its runs in turn, one *slice* each ("take steps for ``seconds``":
+  :func:`train_slice`), keeps them unpacked between slices, and streams every slice's result
+  (state, new log entries) back. The chain of slices never waits on the server: an earlier
+  design that sent each slice from the server's own thread trained at 14 steps/s in total for
+  30 runs when one page thread kept the GIL busy (630 steps/s idle), since every slice needed
+  several GIL hand-offs in the server. Here a thread per worker only stores the bytes; the
+  server unpickles nothing until a page asks.
 * ``poll()`` (a page's redraw) merges the latest state and every new log entry into the
-  session's object. ``halt()`` (Pause, Stop, Reset) stops the chain and waits for the slice in
+  session's object. ``halt()`` (Pause, Stop, Reset) tells the worker and waits for the slice in
   flight, at most one slice (<= :data:`MAX_SLICE` seconds).
 
 Pausing between slices gives the same weights as one uninterrupted run, bit for bit: a slice is
@@ -24,13 +28,14 @@ Pausing between slices gives the same weights as one uninterrupted run, bit for 
 steps do not depend on where a slice ends.
 
 Slices are short when many runs train: each run gets a result back about every
-:data:`TARGET_GAP` seconds whatever the load, so every student's curve keeps moving (the pool is
-first in, first out, and a run has at most one slice queued: round robin).
+:data:`TARGET_GAP` seconds whatever the load (a worker with k runs slices ``TARGET_GAP / k``),
+so every student's curve keeps moving. Workers run at a lower priority than the page process
+(:data:`WORKER_NICENESS`): pages first, training in the time left.
 
-A worker that dies (killed, out of memory) breaks a ``ProcessPoolExecutor`` for every run in it;
-the pool is replaced, and each of those slices is tried again from the state it was given
-(nothing of it was lost), alone in a process of its own, one at a time: a slice that kills that
-one too is the culprit, and its run stops with a message on its own page; the others go on.
+A worker that dies (killed, out of memory) is replaced at once; each run it had is tried again
+from the newest state it sent (nothing of it was lost), alone in a process of its own, one
+at a time: a slice that kills that one too is the culprit, and its run stops with a message on
+its own page; the others go on.
 
 ``TrainingPool(inline=True)`` trains each slice in the caller's thread when the page polls:
 for Streamlit's AppTest, where no fragment reruns on its own (set ``RNN_EXPLORER_TRAINING=inline``
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -113,23 +119,38 @@ def _attach(job, static: dict) -> None:
             setattr(t, name, value)
 
 
-def train_slice(static: bytes, state: bytes, seconds: float | None,
-                max_steps: int | None = None) -> tuple[bytes, bytes, dict]:
-    """Take steps on the run packed in ``static`` and ``state`` (see :func:`pack_state`) for
-    ``seconds`` or ``max_steps`` steps (rounds, for a comparison). Runs in a worker process.
-
-    Returns ``(state, log, info)``: the new state packed the same way; the log entries added
-    (one dict per trainer: ``LOGS`` lists and ``grad_norms``); ``{"status", "step", "steps"}``
-    to decide without unpickling whether to go on."""
-    parts = pickle.loads(static)
+def _unpack(static: bytes, state: bytes):
     job = pickle.loads(state)
-    _attach(job, parts)
+    _attach(job, pickle.loads(static))
+    return job
+
+
+def _slice(job, seconds: float | None, max_steps: int | None) -> tuple[bytes, bytes, dict]:
+    """Train ``job`` (unpacked, in this process) one slice; return what :func:`train_slice`
+    returns, and leave ``job`` holding only the last entry of each log, as an unpacked
+    :func:`pack_state` would (a worker keeps its runs between slices without their logs)."""
     start = [{n: len(getattr(t, n)) for n in LOGS} for t in trainers(job)]
     taken = job.run(seconds=seconds, max_steps=max_steps)
     log = [{**{n: getattr(t, n)[s[n]:] for n in LOGS}, "grad_norms": t.grad_norms}
            for t, s in zip(trainers(job), start)]
-    return (pack_state(job), pickle.dumps(log, protocol=pickle.HIGHEST_PROTOCOL),
-            {"status": job.status, "step": job.step, "steps": taken})
+    log_bytes = pickle.dumps(log, protocol=pickle.HIGHEST_PROTOCOL)
+    state = pack_state(job)
+    for t in trainers(job):
+        for name in LOGS:
+            del getattr(t, name)[:-1]
+        t.grad_norms = {name: [] for name in t.grad_norms}
+    return state, log_bytes, {"status": job.status, "step": job.step, "steps": taken}
+
+
+def train_slice(static: bytes, state: bytes, seconds: float | None,
+                max_steps: int | None = None) -> tuple[bytes, bytes, dict]:
+    """Take steps on the run packed in ``static`` and ``state`` (see :func:`pack_state`) for
+    ``seconds`` or ``max_steps`` steps (rounds, for a comparison).
+
+    Returns ``(state, log, info)``: the new state packed the same way; the log entries added
+    (one dict per trainer: ``LOGS`` lists and ``grad_norms``); ``{"status", "step", "steps"}``
+    to decide without unpickling whether to go on."""
+    return _slice(_unpack(static, state), seconds, max_steps)
 
 
 def absorb(job, state: bytes | None, logs: list[bytes]) -> None:
@@ -163,13 +184,20 @@ def absorb(job, state: bytes | None, logs: list[bytes]) -> None:
             t.status, t.message = n.status, n.message
 
 
+WORKER_NICENESS = 10  # how much lower than the page process a training worker runs (Unix nice)
+
+
 def _init_worker() -> None:
     """Each worker trains one slice at a time on one core: one intra-op thread (more would make
     the workers wait on each other; this process serves no page). Then everything a first slice
     would otherwise wait for: the explorer's modules (a pickled run imports them) and one
-    LSTM step (PyTorch sets up its kernels at the first call)."""
+    LSTM step (PyTorch sets up its kernels at the first call). The worker runs at a lower
+    priority (``WORKER_NICENESS``) than the page process: on a busy server the pages are served
+    first and training takes the cores' remaining time, so no student's page waits on a slice."""
     import torch
 
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(WORKER_NICENESS)
     torch.set_num_threads(1)
     from . import compare, tasks, training  # noqa: F401 - imported for the slices to come
 
@@ -203,9 +231,133 @@ def _warm() -> int:
     return os.getpid()
 
 
+# ---------------------------------------------------------------------- inside a worker process
+def _pump_in(conn, inbox: queue.SimpleQueue) -> None:
+    """Move the server's commands into ``inbox`` as they come, even while a slice trains."""
+    while True:
+        try:
+            inbox.put(pickle.loads(conn.recv_bytes()))
+        except (EOFError, OSError):  # the server is gone
+            inbox.put(("quit",))
+            return
+
+
+def _pump_out(conn, outbox: queue.SimpleQueue) -> None:
+    """Send results as the server takes them: a slow server never holds up the training."""
+    while True:
+        message = outbox.get()
+        try:
+            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:  # the server is gone
+            os._exit(0)
+
+
+class _Slot:
+    """A run this worker trains: the unpacked job, its slow-motion rate, a step limit (one
+    step at a time) and when it is next due."""
+
+    __slots__ = ("job", "rate", "limit", "due")
+
+    def __init__(self, job, rate: float | None, limit: int | None):
+        self.job, self.rate, self.limit, self.due = job, rate, limit, 0.0
+
+
+def _serve(commands, results) -> None:
+    """A worker's loop: train its runs in turn, one slice each, and send every slice's result
+    (state, new log entries) back; commands (start, halt, rate, quit) are taken between slices.
+    The runs stay unpacked here between slices: no round trip through the server per slice."""
+    _init_worker()
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_pump_in, args=(commands, inbox), daemon=True).start()
+    threading.Thread(target=_pump_out, args=(results, outbox), daemon=True).start()
+    runs: dict[int, _Slot] = {}  # in turn: the next slice goes to the first run that is due
+
+    def handle(message) -> bool:
+        kind = message[0]
+        if kind == "quit":
+            return False
+        if kind == "start":
+            _, key, static, state, rate, limit = message
+            try:
+                runs[key] = _Slot(_unpack(static, state), rate, limit)
+            except Exception as err:  # noqa: BLE001 - reported on the run's page
+                outbox.put(("error", key, f"{type(err).__name__}: {err}"))
+                outbox.put(("halted", key))
+        elif kind == "halt":
+            runs.pop(message[1], None)
+            outbox.put(("halted", message[1]))
+        elif kind == "rate" and message[1] in runs:
+            runs[message[1]].rate = message[2]
+        return True
+
+    while True:
+        now = time.monotonic()
+        wait = None if not runs else max(0.0, min(slot.due for slot in runs.values()) - now)
+        try:
+            message = inbox.get(timeout=wait) if wait != 0.0 else inbox.get_nowait()
+            while True:
+                if not handle(message):
+                    return
+                message = inbox.get_nowait()
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        key = next((k for k, slot in runs.items() if slot.due <= now), None)
+        if key is None:
+            continue
+        slot = runs.pop(key)  # and back at the end of the turn below
+        seconds = min(MAX_SLICE, max(MIN_SLICE, TARGET_GAP / (len(runs) + 1)))
+        steps = slot.limit or (max(1, int(round(slot.rate * TARGET_GAP))) if slot.rate else None)
+        try:
+            state, log, info = _slice(slot.job, None if slot.limit else seconds, steps)
+        except Exception as err:  # noqa: BLE001 - reported on the run's page
+            outbox.put(("error", key, f"{type(err).__name__}: {err}"))
+            outbox.put(("halted", key))
+            continue
+        outbox.put(("result", key, state, log, info))
+        if slot.limit or info["status"] in TERMINAL:
+            outbox.put(("halted", key))
+            continue
+        if slot.rate:
+            slot.due = now + info["steps"] / slot.rate
+        runs[key] = slot
+
+
+class _Worker:
+    """One worker process and its two pipes (each worker its own: one killed in the middle of
+    a write damages nothing another uses). The server keeps only its own ends, so a worker's
+    death reads as the end of its result pipe."""
+
+    def __init__(self, index: int):
+        ctx = multiprocessing.get_context("spawn")  # never fork a server that has threads
+        self.commands, their_commands = ctx.Pipe(duplex=False)[::-1]
+        their_results, self.results = ctx.Pipe(duplex=False)[::-1]
+        self.process = ctx.Process(target=_serve, args=(their_commands, their_results),
+                                   name=f"rnn-explorer-training-{index}", daemon=True)
+        with _without_main():
+            self.process.start()
+        their_commands.close()
+        their_results.close()
+        self.lock = threading.Lock()  # one sender at a time
+        self.runs: set[int] = set()  # keys of the runs it trains
+
+    def send(self, message) -> bool:
+        try:
+            with self.lock:
+                self.commands.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            return True
+        except OSError:  # it died: its reader thread finds out and says so
+            return False
+
+
 class TrainingPool:
     """Worker processes shared by every session of the server (a server resource, like a
-    database connection pool: it holds no user's data between slices).
+    database connection pool: it holds no user's data once a run is halted).
+
+    Each worker trains the runs given to it in turn, one slice each, and streams every slice's
+    result back; a thread per worker here hands the results to their :class:`LiveRun`. A run
+    goes to the worker with the fewest runs when it starts.
 
     Args:
         workers: processes (default: the CPU cores this process may use).
@@ -221,49 +373,78 @@ class TrainingPool:
         self._lock = threading.Lock()
         self._active: dict[int, str | None] = {}  # runs whose chain is going -> their client
         self._peaks: list[tuple[float, int]] = []  # (time, runs training) at each change
-        self._executor = None if inline else self._new_executor(self.workers)
+        self._runs: dict[int, LiveRun] = {}  # key of a run in a worker -> its LiveRun
+        self._keys = itertools.count(1)
+        self._closed = False
         self.restarts = 0
         self._retries: queue.SimpleQueue = queue.SimpleQueue()
         self._retrier: threading.Thread | None = None
+        self._workers: list[_Worker] = []
+        if not inline:
+            for index in range(self.workers):
+                self._add_worker(index)
 
-    @staticmethod
-    def _new_executor(workers: int) -> ProcessPoolExecutor:
-        # spawn: never fork a server that has threads (a forked lock could be held forever)
-        ex = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker)
-        with _without_main():  # the processes start here, one per submit
-            for _ in range(workers):
-                ex.submit(_warm)  # import torch in every worker now, not at a first Start
-        return ex
+    def _add_worker(self, index: int) -> None:
+        worker = _Worker(index)
+        with self._lock:
+            if index < len(self._workers):
+                self._workers[index] = worker
+            else:
+                self._workers.append(worker)
+        threading.Thread(target=self._read, args=(worker, index), daemon=True,
+                         name=f"TrainingPool.read-{index}").start()
+
+    def _read(self, worker: _Worker, index: int) -> None:
+        """Hand each result of ``worker`` to its run; at the end of its pipe (it died), replace
+        it and have its runs tried again alone."""
+        while True:
+            try:
+                message = pickle.loads(worker.results.recv_bytes())
+            except (EOFError, OSError, pickle.UnpicklingError):
+                break
+            kind, key = message[0], message[1]
+            with self._lock:
+                run = self._runs.get(key)
+                if kind == "halted":
+                    self._runs.pop(key, None)
+                    worker.runs.discard(key)
+            if run is not None:
+                run._delivered(key, message)
+        worker.process.join(5)
+        if self._closed:
+            return
+        with self._lock:
+            lost = [(key, self._runs.pop(key)) for key in worker.runs if key in self._runs]
+            self.restarts += 1
+        self._add_worker(index)
+        for key, run in lost:
+            run._lost_worker(key)
+
+    def dispatch(self, run: LiveRun, state: bytes, limit: int | None = None) -> int:
+        """Give ``run`` (from ``state``) to the least busy worker; returns its key there."""
+        with self._lock:
+            worker = min(self._workers, key=lambda w: len(w.runs))
+            key = next(self._keys)
+            self._runs[key] = run
+            worker.runs.add(key)
+        worker.send(("start", key, run._static, state, run.rate, limit))
+        return key
+
+    def command(self, key: int, *message) -> None:
+        """Send ``message`` about run ``key`` to its worker (halt, rate)."""
+        with self._lock:
+            worker = next((w for w in self._workers if key in w.runs), None)
+        if worker is not None:
+            worker.send((message[0], key, *message[1:]))
 
     def submit(self, fn, *args) -> Future:
-        """``fn(*args)`` in a worker (inline: now, in this thread). Never raises for a broken
-        pool: the returned future holds the error."""
-        if self.inline:
-            fut: Future = Future()
-            try:
-                fut.set_result(fn(*args))
-            except BaseException as err:  # noqa: BLE001 - handed to the run, as a worker's would be
-                fut.set_exception(err)
-            return fut
-        with self._lock:
-            executor = self._executor
+        """``fn(*args)`` now, in this thread (the inline pool's slices)."""
+        fut: Future = Future()
         try:
-            return executor.submit(fn, *args)
-        except (BrokenProcessPool, RuntimeError) as err:
-            fut = Future()
-            fut.set_exception(err if isinstance(err, BrokenProcessPool) else BrokenProcessPool(str(err)))
-            return fut
-
-    def replace_broken(self) -> None:
-        """A worker died: start a new pool (once, however many runs noticed)."""
-        with self._lock:
-            broken = self._executor
-            if broken is None or not getattr(broken, "_broken", False):
-                return
-            self._executor = self._new_executor(self.workers)
-            self.restarts += 1
-        broken.shutdown(wait=False, cancel_futures=True)
+            fut.set_result(fn(*args))
+        except BaseException as err:  # noqa: BLE001 - handed to the run, as a worker's would be
+            fut.set_exception(err)
+        return fut
 
     def retry_alone(self, fn, args: tuple, done) -> None:
         """Run ``fn(*args)`` again after a worker died, in a process of its own, one slice at a
@@ -281,7 +462,11 @@ class TrainingPool:
         executor = None
         while True:
             fn, args, done = self._retries.get()
-            executor = executor or self._new_executor(1)
+            if executor is None:
+                executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=_init_worker)
+                with _without_main():
+                    executor.submit(_warm).result()
             try:
                 result = executor.submit(fn, *args).result()
             except BrokenProcessPool as err:
@@ -296,8 +481,7 @@ class TrainingPool:
     def worker_pids(self) -> list[int]:
         """Process ids of the current workers (for monitoring and fault tests)."""
         with self._lock:
-            ex = self._executor
-        return list(getattr(ex, "_processes", {}) or {}) if ex is not None else []
+            return [w.process.pid for w in self._workers]
 
     # ------------------------------------------------------------------ fair slices
     def running(self, run_id: int, on: bool, client: str | None = None) -> None:
@@ -338,8 +522,17 @@ class TrainingPool:
         return min(MAX_SLICE, max(MIN_SLICE, share))
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers (their runs stop where they are)."""
+        self._closed = True
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.send(("quit",))
+            worker.commands.close()
+        for worker in workers:
+            worker.process.join(5)
+            if worker.process.is_alive():
+                worker.process.kill()
 
 
 class LiveRun:
@@ -360,17 +553,18 @@ class LiveRun:
     def __init__(self, job, pool: TrainingPool):
         self.job, self.pool = job, pool
         self._static = pack_static(job)
-        self._lock = threading.RLock()  # a future already done calls back in the submitter
-        self._future: Future | None = None
+        self._lock = threading.RLock()
+        self._key: int | None = None  # this run's key in a worker, while it is in one
+        self._idle = threading.Event()  # no worker and no retry has this run
+        self._idle.set()
+        self._sent: bytes | None = None  # the newest state a worker has (or had) of this run
         self._state: bytes | None = None  # the newest state not merged yet
         self._logs: list[bytes] = []
         self._ended = False  # the newest state ended the run (budget, auto-stop, divergence)
         self._wanted = False
-        self._timer: threading.Timer | None = None
-        self._last_submit = 0.0
+        self._rate: float | None = None
         self.failure: str | None = None
         self.note: str | None = None
-        self.rate: float | None = None
         self.slices = 0
         self.client: str | None = None  # whose run: counted against a per-client cap
         self._last_poll = time.monotonic()
@@ -379,8 +573,22 @@ class LiveRun:
     # ------------------------------------------------------------------ control
     @property
     def training(self) -> bool:
-        """Whether slices are being chained (between :meth:`start` and :meth:`halt`)."""
+        """Whether the run is being trained (between :meth:`start` and :meth:`halt`)."""
         return self._wanted
+
+    @property
+    def rate(self) -> float | None:
+        return self._rate
+
+    @rate.setter
+    def rate(self, value: float | None) -> None:
+        with self._lock:
+            if value == self._rate:
+                return
+            self._rate = value
+            key = self._key
+        if key is not None:
+            self.pool.command(key, "rate", value)
 
     def start(self) -> None:
         """Train on from the current state (Start, Resume). Merges anything pending first."""
@@ -389,35 +597,31 @@ class LiveRun:
             self.failure = None
             self._wanted = True
             self.pool.running(id(self), True, self.client)
-            if self._future is None and self._timer is None and not self.pool.inline:
-                self._submit(pack_state(self.job))
+            if self._idle.is_set() and not self.pool.inline:
+                self._dispatch(pack_state(self.job))
 
     def halt(self, timeout: float | None = 30.0) -> None:
-        """Stop chaining slices, wait for the one in flight (at most ``timeout`` seconds) and
-        merge it: afterwards ``job`` holds every step taken."""
+        """Stop training, wait for the slice in flight (at most ``timeout`` seconds) and merge
+        it: afterwards ``job`` holds every step taken."""
         with self._lock:
             self._wanted = False
             self.pool.running(id(self), False)
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            future = self._future
-        if future is not None:
-            try:
-                future.result(timeout)
-            except Exception:  # noqa: BLE001 - reported through _done / failure
-                pass
-            deadline = time.monotonic() + (timeout or 0)
-            while self._future is future and time.monotonic() < deadline:
-                time.sleep(0.005)  # the done-callback runs right after result() returns
+            key = self._key
+        if key is not None:
+            self.pool.command(key, "halt")
+        self._idle.wait(timeout)
         self.poll(train=False)
 
     def step_once(self, steps: int = 1) -> None:
         """Take ``steps`` steps now and merge them (the page's "one step" while paused)."""
         self.halt()
         state = pack_state(self.job)
-        self._collect(self.pool.submit(train_slice, self._static, state, None, steps), state,
-                      chain=False)
+        if self.pool.inline:
+            self._collect(self.pool.submit(train_slice, self._static, state, None, steps))
+        else:
+            with self._lock:
+                self._dispatch(state, limit=steps)
+            self._idle.wait(60.0)
         self.poll(train=False)
 
     # ------------------------------------------------------------------ results
@@ -433,8 +637,7 @@ class LiveRun:
         if train and self.pool.inline and self._wanted:
             state = pack_state(self.job)
             size = (None, self.pool.inline_steps) if self.pool.inline_steps else self._slice_size()
-            self._collect(self.pool.submit(train_slice, self._static, state, *size), state,
-                          chain=False)
+            self._collect(self.pool.submit(train_slice, self._static, state, *size))
         with self._lock:
             state, logs, ended = self._state, self._logs, self._ended
             light = light and not ended and not self.pool.inline  # inline: the next slice
@@ -452,80 +655,88 @@ class LiveRun:
                 self.pool.running(id(self), False)
         return True
 
-    # ------------------------------------------------------------------ the chain
+    # ------------------------------------------------------------------ in a worker
     def _slice_size(self) -> tuple[float, int | None]:
-        """``(seconds, max_steps)`` of the next slice; slow motion: one gap's steps at the rate."""
+        """``(seconds, max_steps)`` of a slice here; slow motion: one gap's steps at the rate."""
         steps = max(1, int(round(self.rate * TARGET_GAP))) if self.rate else None
         return self.pool.slice_seconds(), steps
 
-    def _submit(self, state: bytes) -> None:
-        """Send one slice (lock held)."""
-        self._last_submit = time.monotonic()
-        self._future = fut = self.pool.submit(train_slice, self._static, state,
-                                              *self._slice_size())
-        fut.add_done_callback(lambda f: self._collect(f, state, chain=True))
+    def _dispatch(self, state: bytes, limit: int | None = None) -> None:
+        """(lock held) Hand the run to a worker from ``state``."""
+        self._idle.clear()
+        self._sent = state
+        self._key = self.pool.dispatch(self, state, limit)
 
-    def _collect(self, fut: Future, sent: bytes, *, chain: bool) -> None:
-        """A slice ended (a pool thread, or inline the caller's): keep its result, and go on."""
+    def _delivered(self, key: int, message) -> None:
+        """A worker's message about this run (from the pool's reader thread)."""
+        kind = message[0]
+        with self._lock:
+            if key != self._key:
+                return  # from before a restart of this run: superseded
+            if kind == "result":
+                self._keep(message[2:])
+                if self._wanted and not self._ended and \
+                        time.monotonic() - self._last_poll > ORPHAN_AFTER:
+                    self._orphaned, self._wanted = True, False  # its page is gone: stop here
+                    self.pool.running(id(self), False)
+                    self.pool.command(key, "halt")
+            elif kind == "error":
+                self._fail(f"Training stopped: {message[2]}. Nothing before that is lost: "
+                           "press Resume to try again, or Reset.")
+            elif kind == "halted":
+                self._key = None
+                if self._wanted and not self._ended and self.failure is None:
+                    self._dispatch(self._sent)  # started again while it was halting
+                else:
+                    self._idle.set()
+
+    def _keep(self, result) -> None:
+        """(lock held) A slice's ``(state, log, info)``: kept until the page polls."""
+        state, log, info = result
+        self._sent = self._state = state
+        self._logs.append(log)
+        self._ended = info["status"] in TERMINAL
+
+    def _collect(self, fut: Future) -> None:
+        """An inline slice ended."""
         try:
             result = fut.result()
-        except BrokenProcessPool:
-            # some worker died, and the pool with it: every slice in it fails the same way.
-            # Each is tried again alone; the one that dies again is the culprit.
-            self.pool.replace_broken()
-            args = (self._static, sent, *self._slice_size())
-            self.pool.retry_alone(train_slice, args,
-                                  lambda result, err: self._retried(result, err, chain))
-            return
         except BaseException as err:  # noqa: BLE001 - shown on the student's page, not raised
-            return self._failed(err)
-        self._keep(result, chain)
-
-    def _retried(self, result, err, chain: bool) -> None:
-        if err is None:
-            self.note = ("A training worker stopped unexpectedly and was replaced; this run "
-                         "went on from where it was.")
-            self._keep(result, chain)
-        else:
-            self._failed(err)
-
-    def _failed(self, err: BaseException) -> None:
+            with self._lock:
+                self._fail(f"Training stopped: {type(err).__name__}: {err}. Nothing before "
+                           "that is lost: press Resume to try again, or Reset.")
+            return
         with self._lock:
-            self._future = None
-            if isinstance(err, BrokenProcessPool):
+            self._keep(result)
+
+    def _lost_worker(self, key: int) -> None:
+        """The worker training this run died (pool's reader thread): try the slice it was on
+        again alone, from the newest state this run has; the others on that worker do the
+        same, so the one that dies again is the culprit."""
+        with self._lock:
+            if key != self._key:
+                return
+            self._key = None
+            args = (self._static, self._sent, *self._slice_size())
+        self.pool.retry_alone(train_slice, args, self._retried)
+
+    def _retried(self, result, err) -> None:
+        with self._lock:
+            if err is None:
+                self.note = ("A training worker stopped unexpectedly and was replaced; this run "
+                             "went on from where it was.")
+                self._keep(result)
+                if self._wanted and not self._ended:
+                    self._dispatch(self._sent)
+                    return
+            elif isinstance(err, BrokenProcessPool):
                 self._fail("The worker process training this run stopped unexpectedly while "
                            "training it, twice (out of memory, or killed). Nothing before that "
                            "is lost: press Resume to try again, or Reset.")
             else:
                 self._fail(f"Training stopped: {type(err).__name__}: {err}. Nothing before "
                            "that is lost: press Resume to try again, or Reset.")
-
-    def _keep(self, result, chain: bool) -> None:
-        state, log, info = result
-        with self._lock:
-            self._future = None
-            self._state = state
-            self._logs.append(log)
-            self._ended = info["status"] in TERMINAL
-            if chain and self._wanted and info["status"] not in TERMINAL:
-                if time.monotonic() - self._last_poll > ORPHAN_AFTER:
-                    self._orphaned, self._wanted = True, False  # its page is gone: stop here
-                    self.pool.running(id(self), False)
-                    return
-                if self.rate:
-                    wait = info["steps"] / self.rate - (time.monotonic() - self._last_submit)
-                    if wait > 0:
-                        self._timer = threading.Timer(wait, self._resume_chain, args=(state,))
-                        self._timer.daemon = True
-                        self._timer.start()
-                        return
-                self._submit(state)
-
-    def _resume_chain(self, state: bytes) -> None:
-        with self._lock:
-            self._timer = None
-            if self._wanted and self._future is None:
-                self._submit(state)
+            self._idle.set()
 
     def _fail(self, message: str) -> None:
         """(lock held)"""

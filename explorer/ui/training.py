@@ -679,7 +679,7 @@ def latest_trainer():
 # merges what they return and draws. One pool per server process, shared by every session.
 
 TICK = 0.4  # seconds per redraw of a live chart while few runs train: 2.5 redraws a second
-SERVER_SECONDS_PER_RUN = 0.045  # ... and beyond: the page process's share for each training run
+SERVER_SECONDS_PER_RUN = 0.025  # ... and beyond: the page process's share for each training run
 SLOW_REFRESH = 2.0  # seconds between redraws of the charts that change only at evaluations
 
 
