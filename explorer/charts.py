@@ -749,7 +749,7 @@ def loss_curves(
     ``(label, value)`` black horizontal lines, dashed then dotted (rules that need no training;
     non-finite values left out). ``extra``: ``(label, losses)`` further curves with one loss per
     step from step 1 (the tutorial's own loops), coloured and dashed. Above ``max_points`` steps
-    a training curve keeps every k-th step and the last; every validation point is kept.
+    a curve (training or validation) keeps every k-th point and the last.
     ``scale``: font and height factor (presenter mode). On a log axis, losses <= 0 are left out.
 
     Returns ``(data, spec)`` for ``st.vega_lite_chart(data, spec)``: a ``pandas.DataFrame`` in
@@ -765,14 +765,17 @@ def loss_curves(
     import pandas as pd
 
     labels = {c: (labels or {}).get(c, c) for c in histories}
+
+    def thinned(points: list) -> list:  # at most max_points, the last one always kept
+        stride = max(1, -(-len(points) // max_points))
+        return points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
+
     rows, last = [], 1
     for key, history in histories.items():
-        stride = max(1, -(-len(history) // max_points))
-        shown = history[::stride] + ([history[-1]] if (len(history) - 1) % stride else [])
         rows += [(r["step"], r["train_loss"], labels[key], "train (batch)", "train")
-                 for r in shown]
+                 for r in thinned(history)]
         rows += [(r["step"], r["val_loss"], labels[key], "validation", "validation")
-                 for r in history if "val_loss" in r]
+                 for r in thinned([r for r in history if "val_loss" in r])]
         last = max(last, history[-1]["step"] if history else 1)
     for label, losses in extra:
         rows += [(step, loss, "", label, "extra") for step, loss in enumerate(losses, 1)]
@@ -781,11 +784,14 @@ def loss_curves(
             if value is not None and np.isfinite(value)]
     for label, value in refs:
         rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
-    data = pd.DataFrame(rows, columns=["step", "loss", "cell", "curve", "kind"]).astype(
-        {"step": "int64", "loss": "float64",  # typed even with no rows yet (before Start)
-         # a few labels repeated on every row: as categories they convert to Arrow quickly
-         "cell": "category", "curve": "category", "kind": "category"})
-    data = data[np.isfinite(data["loss"]) & ((data["loss"] > 0) | (not log_y))]
+    # typed columns built at once (typed even with no rows yet, before Start); the few labels
+    # repeated on every row as categories, which convert to Arrow quickly
+    steps, losses, cells, curves, kinds = zip(*rows) if rows else ((),) * 5
+    loss = np.asarray(losses, dtype=np.float64)
+    data = pd.DataFrame({"step": np.asarray(steps, dtype=np.int64), "loss": loss,
+                         "cell": pd.Categorical(cells), "curve": pd.Categorical(curves),
+                         "kind": pd.Categorical(kinds)})
+    data = data[np.isfinite(loss) & ((loss > 0) | (not log_y))]
 
     def size(points: float) -> int:
         return round(points * scale)

@@ -283,7 +283,12 @@ def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
            tuple(sorted((k, _stamp(v)) for k, v in options.items())))
     cache = st.session_state.setdefault("_loss_charts", {})
     if alt not in cache or cache[alt][0] != key:
-        cache[alt] = (key, *charts.loss_curves(histories, scale=scale, **options))
+        import pyarrow as pa
+
+        data, spec = charts.loss_curves(histories, scale=scale, **options)
+        # as an Arrow table made here, in this thread: Streamlit's own conversion of a
+        # DataFrame starts a pool of threads for it at every redraw
+        cache[alt] = (key, pa.Table.from_pandas(data, preserve_index=False, nthreads=1), spec)
     st.vega_lite_chart(cache[alt][1], cache[alt][2], width="stretch", alt=alt)
 
 
