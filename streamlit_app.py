@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.presets import PAGES
-from explorer.ui import cell_sidebar, links, release_page_globals, start_janitor
+from explorer.ui import cell_sidebar, freeze_imports, links, release_page_globals, start_janitor
 from explorer.ui.training import training_pool
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
@@ -15,6 +15,7 @@ ICONS = {"learn": ":material/school:", "": ":material/grid_on:",
          "step_through": ":material/play_circle:", "train": ":material/model_training:",
          "compare": ":material/compare_arrows:"}
 training_pool()  # the server's training workers start with its first page, not at a first Start
+freeze_imports()  # no full garbage collection walks the modules again (it stalled every page)
 page = st.navigation([st.Page(p.file, title=p.title, icon=ICONS[p.path], default=p.path == "")
                       for p in PAGES.values()])
 release_page_globals()  # the previous run's page variables: no reference cycle to wait for

@@ -206,6 +206,7 @@ def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
 
 TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
 SLOW = ui.slow_refresh()  # for the charts that change only at evaluations
+GRADIENTS = ui.slow_refresh(0.25)  # ... out of step with SLOW too
 
 
 @st.fragment(run_every=TICK if status == "running" else None)
@@ -253,7 +254,7 @@ def predictions() -> None:
                temperature=temperature, seed=tr.config.seed)
 
 
-@st.fragment(run_every=SLOW if status == "running" and TICK == ui.TICK else None)
+@st.fragment(run_every=GRADIENTS if status == "running" and TICK == ui.TICK else None)
 def gradients() -> None:
     """Below the first screen: redrawn live only while the server is not busy (otherwise at
     Pause, at the end, or at any rerun)."""

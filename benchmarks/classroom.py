@@ -15,7 +15,8 @@ taken over its last ``--seconds``:
 - steps/s: training steps per second, from the progress text ``step N / M`` it received;
 - first page: seconds from opening the socket to the first run's ``script_finished``;
 - cut short: the share of the fragment's runs that ended ``FINISHED_EARLY_FOR_RERUN`` (their
-  output was thrown away);
+  output was thrown away); below the table, runs and cut-short shares by kind: ``full`` page
+  runs, the ``chart`` fragment (the live loss curve) and ``other`` fragments;
 - lost: students whose socket died (they reconnect up to 3 times with their session id, as a
   browser does), whose session id changed, or who gave up; each is named below the table.
 
@@ -254,7 +255,11 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
         await asyncio.sleep(args.after)
         rss_after = meter.sample()[1]
     rates, steps, firsts, lost, cut, runs = [], [], [], [], 0, 0
+    by: dict[str, dict[str, int]] = {}
     for s in stats:
+        for kind, statuses in s.finished_by.items():
+            for status, count in statuses.items():
+                by.setdefault(kind, {})[status] = by.get(kind, {}).get(status, 0) + count
         end = s.started + stay
         rates.append(s.rate(end - args.seconds, end))
         steps.append(s.steps_per_second(end - args.seconds, end))
@@ -277,7 +282,7 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
         if why:
             lost.append(f"{s.name}: " + "; ".join(why))
     return {"n": n, "rates": rates, "steps": steps, "firsts": firsts, "lost": lost,
-            "cut": cut / runs if runs else 0.0, "cpu": cpu, "rss_before": rss_before,
+            "cut": cut / runs if runs else 0.0, "cut_by": by, "cpu": cpu, "rss_before": rss_before,
             "rss_peak": rss_peak, "rss_after": rss_after, "playback": playback}
 
 
@@ -350,6 +355,9 @@ async def main_async(args) -> int:
             print(f"  N={r['n']} lost {line}")
         if "note" in r["playback"]:
             print(f"  N={r['n']} viewer: {r['playback']['note']}")
+        runs = {kind: f"{sum(st.values()):,} ({st.get('FINISHED_EARLY_FOR_RERUN', 0) / max(1, sum(st.values())):.0%} cut short)"
+                for kind, st in sorted(r["cut_by"].items())}
+        print(f"  N={r['n']} runs by kind: " + ", ".join(f"{k} {v}" for k, v in runs.items()))
     return 1 if any(r["lost"] for r in rows) else 0
 
 

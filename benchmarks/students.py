@@ -63,6 +63,8 @@ class Stats:
     chart_updates: list[float] = field(default_factory=list)  # times of new chart contents
     steps: list[tuple[float, int, int]] = field(default_factory=list)  # (time, step, of)
     finished: dict[str, int] = field(default_factory=dict)  # script_finished statuses
+    # the same by kind of run: "full", "chart" (the fragment that draws the chart), "other"
+    finished_by: dict[str, dict[str, int]] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)  # st.exception elements received
     upstream: str | None = None  # the X-Upstream header of the page's HTTP response
     cookies: str = ""  # the Cookie header the socket was opened with
@@ -120,6 +122,8 @@ class Student:
         self._page_hash = ""
         self._buttons: dict[str, tuple[str, bool]] = {}  # key -> (widget id, disabled)
         self._chart_digest: str | None = None
+        self._run_fragments: tuple = ()  # the fragments of the run being received (none: full)
+        self._chart_fragments: tuple = ()  # the fragment run that draws the counted chart
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}
         self._ws = None
         self._first_done = False
@@ -166,6 +170,8 @@ class Student:
             self._buttons[key] = (element.button.id, element.button.disabled)
         elif kind == "vega_lite_chart":
             if self.chart_alt in element.vega_lite_chart.alt.lower():
+                if self._run_fragments:
+                    self._chart_fragments = self._run_fragments
                 chart = element.vega_lite_chart
                 digest = hashlib.blake2b(
                     chart.spec.encode() + chart.data.SerializeToString()
@@ -187,6 +193,7 @@ class Student:
         if kind == "new_session":
             if msg.new_session.initialize.session_id:
                 self.stats.session_ids.append(msg.new_session.initialize.session_id)
+            self._run_fragments = tuple(msg.metadata.run.fragment_ids)
             if not msg.metadata.run.fragment_ids:
                 self._stop_timers()  # a full run re-arms the fragments it draws
         elif kind == "delta":
@@ -213,6 +220,10 @@ class Student:
         elif kind == "script_finished":
             status = STATUS.get(msg.script_finished, str(msg.script_finished))
             self.stats.finished[status] = self.stats.finished.get(status, 0) + 1
+            fids = tuple(msg.metadata.run.fragment_ids)
+            by = self.stats.finished_by.setdefault(
+                "full" if not fids else "chart" if fids == self._chart_fragments else "other", {})
+            by[status] = by.get(status, 0) + 1
             if not self._first_done and not msg.metadata.run.fragment_ids:
                 self._first_done = True
                 self.stats.first_page = now - self.stats.started

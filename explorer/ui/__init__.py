@@ -239,6 +239,29 @@ def _sweep_forever() -> None:
 
 
 @st.cache_resource(show_spinner=False)
+def freeze_imports() -> int:
+    """Once per server process, before its first page: import what the pages use and move
+    every object alive then (modules, functions, classes: about a million with torch, pandas
+    and Plotly) out of the garbage collector's sight with ``gc.freeze()``; returns how many.
+
+    Python's full collections stop every thread of the server while they walk all tracked
+    objects: with 30 students training, collections of 260-950 ms came every few seconds and
+    every student's chart stalled with them. Frozen objects are never freed, which is right for
+    modules; what sessions create afterwards is collected as before."""
+    import pandas  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+    import pyarrow  # noqa: F401
+    import torch  # noqa: F401
+
+    from .. import compare, lesson, tasks, training  # noqa: F401
+    from . import training as ui_training  # noqa: F401
+
+    gc.collect()  # nothing collectable left among what is frozen
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+@st.cache_resource(show_spinner=False)
 def start_janitor() -> threading.Thread:
     """Once per server process: a daemon thread that, every ``SWEEP_SECONDS``, drops the
     sessions disconnected for ``KEEP_DISCONNECTED`` seconds and collects what they held."""
