@@ -103,6 +103,12 @@ def _note(text: str) -> None:
     st.session_state.setdefault(NOTES, []).append(text)
 
 
+def note(text: str) -> None:
+    """Add ``text`` to the notes at the top of the page (what a link asked for and did not
+    get), shown until the reader dismisses them or changes page."""
+    _note(text)
+
+
 def _clip(raw: object, width: int = 40) -> str:
     """A link's value as a note quotes it between backticks: at most ``width`` characters
     (a 5,000-digit number says how long it was), no backtick to end the quote early."""
