@@ -246,3 +246,21 @@ def test_compare_saves_and_comes_back(store_dir):
     assert "read-only" in _notes(other)
     wrong = _open(TRAIN, token=at.session_state[runs.TOKEN_KEY], run=run_id)
     assert "run of the Compare cells page" in _notes(wrong)
+
+
+def test_a_read_only_view_follows_the_run_its_owner_trains(store_dir):
+    """A teacher's projector on a student's link: the view follows what the owner saves."""
+    at = _open(steps="20000")
+    _train(at)
+    run_id = at.query_params["run"]
+    view = _open(run=run_id)
+    assert "Its owner is training it" in _notes(view)
+    first = view.session_state["trainer"].step
+    at.run()
+    at.button(key="train_pause").click().run()  # saved at Pause
+    owner_step = at.session_state["trainer"].step
+    assert owner_step > first
+    view.run()  # the follow fragment's next look (run_every does not fire under AppTest)
+    assert view.session_state["trainer"].step == owner_step
+    assert "shows it as its owner last saved it" in _notes(view)
+    assert "train_pause" not in {b.key for b in view.button}

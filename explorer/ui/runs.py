@@ -186,6 +186,8 @@ class PageRun:
     note: str | None = None
     error: str | None = None
     step: int = field(default=-1)  # the step the note is about: a change of step clears it
+    seen: float = 0.0  # when the store last changed the run shown (a read-only view follows it)
+    following: bool = False  # a read-only view of a run its owner is training: reloaded
 
     @property
     def id(self) -> str | None:
@@ -294,11 +296,13 @@ def load(kind: str, run_id: str) -> Arrival | None:
     if saver is not None:  # what the store holds now: no save until the run changes
         saver.saved_step, saver.saved_status = job.step, job.status
     note = None
-    if meta["status"] == "running":
+    if meta["status"] == "running" and owned:
         note = ("This run was training when its page was closed or reloaded (or the server "
-                "restarted): it is back, paused at step "
-                f"{job.step:,}. " + ("Press **Resume** to train on." if owned else ""))
-    page_run = PageRun(saver, owned, args, run_id, note, step=job.step)
+                f"restarted): it is back, paused at step {job.step:,}. Press **Resume** to "
+                "train on.")
+    page_run = PageRun(saver, owned, args, run_id, note, step=job.step,
+                       seen=stored.info.updated,
+                       following=not owned and meta["status"] == "running")
     arrival = Arrival(job, meta, task_key, settings, page_run)
     st.session_state[_arrived(kind)] = arrival
     return arrival
@@ -424,17 +428,44 @@ def messages(kind: str, job) -> None:
         st.warning(page_run.error, icon=":material/cloud_off:")
 
 
+FOLLOW_EVERY = 5.0  # seconds between two looks at the store by a read-only view
+
+
 def read_only_bar(kind: str, container=None) -> None:
-    """For a run of another browser: say so, and offer "Continue as my own copy"."""
+    """For a run of another browser: say so, offer "Continue as my own copy", and while its
+    owner trains it, follow what the owner saves (a look at the store every
+    :data:`FOLLOW_EVERY` seconds; the page is redrawn when the run changed): a teacher can put
+    a student's run on the projector without taking it over."""
     container = container or st
+    page_run = st.session_state.get(_state(kind))
+    following = page_run is not None and page_run.following
     a, b = container.columns([3, 1.2], vertical_alignment="center")
-    a.info("**Watching a run of another browser, read-only.** Its owner trains it; this view "
-           "shows it as it was saved. To train it yourself, continue from a copy.",
-           icon=":material/visibility:")
+    a.info("**Watching a run of another browser, read-only.** "
+           + ("Its owner is training it: this view follows what is saved, every few seconds. "
+              if following else "This view shows it as its owner last saved it. ")
+           + "To train it yourself, continue from a copy.", icon=":material/visibility:")
     b.button("Continue as my own copy", key=f"{kind}_fork", type="primary", width="stretch",
              on_click=fork, args=(kind,), icon=":material/fork_right:",
              help="A copy of this run with the same history, weights and settings, owned by "
                   "this browser: train it on without changing the original.")
+    if following:
+        with container:
+            _follow(kind)
+
+
+@st.fragment(run_every=FOLLOW_EVERY)
+def _follow(kind: str) -> None:
+    """Reload the run shown when its owner saved it since (one indexed row read otherwise)."""
+    page_run = st.session_state.get(_state(kind))
+    store, _ = run_store()
+    if page_run is None or page_run.owned or page_run.run_id is None or store is None:
+        return
+    try:
+        info = store.info(page_run.run_id)
+    except RunStoreError:
+        return  # expired or gone meanwhile: the view keeps what it shows
+    if info.updated > page_run.seen and load(kind, page_run.run_id) is not None:
+        st.rerun()
 
 
 @st.cache_resource(show_spinner=False)
