@@ -264,3 +264,26 @@ def test_a_read_only_view_follows_the_run_its_owner_trains(store_dir):
     assert view.session_state["trainer"].step == owner_step
     assert "shows it as its owner last saved it" in _notes(view)
     assert "train_pause" not in {b.key for b in view.button}
+
+
+def test_a_second_tab_of_the_owner_takes_the_run_over_with_every_step(store_dir):
+    """A reload (or the link in another tab of the same browser) on the same server takes the
+    run over from the tab that held it, with the steps that tab took since its last save;
+    the old tab then only shows it (one tab controls a run)."""
+    at = _open(steps="20000")
+    at.button(key="train_start").click().run()  # saved at Start, then not for a long while:
+    at.session_state[runs._state("train")].saver.every = 1e9  # (whatever the machine's pace)
+    at.run()
+    at.run()
+    run_id = at.query_params["run"]
+    held = at.session_state["trainer"].step
+    saved = open_store(store_dir).info(run_id).step
+    assert held > saved  # saved at Start; its 5-second save is not due yet
+    tab = _open(token=at.session_state[runs.TOKEN_KEY], run=run_id)
+    back = tab.session_state["trainer"]
+    assert back.step >= held and back.status == "paused"
+    assert open_store(store_dir).info(run_id).step == back.step  # and it was saved
+    assert not tab.button(key="train_resume").disabled
+    at.run()  # the first tab: watching only, its controls gone
+    assert "train_pause" not in {b.key for b in at.button}
+    assert "now controls it" in _notes(at)
