@@ -287,3 +287,15 @@ def test_a_second_tab_of_the_owner_takes_the_run_over_with_every_step(store_dir)
     at.run()  # the first tab: watching only, its controls gone
     assert "train_pause" not in {b.key for b in at.button}
     assert "now controls it" in _notes(at)
+
+
+def test_the_link_names_the_run_again_after_a_visit_to_another_page(store_dir):
+    at = _open(steps="20000")
+    _train(at)
+    at.button(key="train_pause").click().run()
+    run_id = at.query_params["run"]
+    at.switch_page("app_pages/cell.py").run()
+    assert "run" not in at.query_params  # not a setting of that page
+    at.switch_page(TRAIN).run()
+    assert at.query_params["run"] == run_id
+    assert at.session_state["trainer"].step > 0 and not at.exception

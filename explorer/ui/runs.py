@@ -10,32 +10,25 @@
   teacher's projector) has another token: it can view and fork a run, not change it.
 * **Run id in the URL.** ``run=<id>`` in ``st.query_params``: :func:`run_from_url` reads and
   checks it (a malformed one comes back as a note for the page, never an exception);
-  :func:`show_run_in_url` writes it when a run starts or is forked.
+  :func:`show_run_in_url` writes it when a run is first saved, brought back or forked.
 * **The store.** :func:`run_store` opens it once per server process (``st.cache_resource``:
   the store object holds a path and limits, no user's data; each call opens its own
   connection). A fault gives ``(None, message)``: the page says so and trains in memory.
 
-How a page uses it (Train; Compare the same with its Comparison and no ``model=``)::
+How the pages use it (Train; Compare the same with its Comparison and no ``model=``):
 
-    store, why_not = runs.run_store()              # show why_not once, if any
-    owner = runs.owner_token(); runs.remember_owner()
-    run_id, note = runs.run_from_url()             # note: a malformed id (page defaults)
-    if run_id and run_id != st.session_state.get(SAVER_RUN):   # a link or a reload
-        try:
-            stored = store.load(run_id)            # RunNotFound / RunExpired / RunCorrupt:
-        except RunStoreError as err:               # str(err) as the note, page defaults
-            ...
-        trainer = restore(stored.meta, stored.tensors)  # "running" comes back "paused"
-        mine = stored.owned_by(owner)              # else read-only: no Pause/Resume/Reset,
-        saver = RunSaver(store, owner, run_id if mine else None)  # and a "continue as my
-        # own copy" button: run_id = store.fork(run_id, owner) -> RunSaver(store, owner,
-        # run_id), runs.show_run_in_url(run_id). stored.meta["config"] holds the model,
-        # training and task settings: put them in the widgets so the page does not take the
-        # restored run for a change of settings.
-    # after every slice of training, and at Start / Pause / Stop:
-    saver.save(trainer, task_key=key, task_settings=settings, model=config)
-    runs.show_run_in_url(saver.run_id)             # None until the run starts
-    # saver.error: a limit or a fault, as a message; Reset: a new RunSaver, no run= in the URL
+* the router calls :func:`open_link` before any widget is drawn: on Train and Compare it
+  writes the cookie once and, for a ``run=`` new to the session, loads the run (:func:`load`;
+  a note for a malformed, unknown or expired id, or a store that cannot be read), puts its
+  settings into the widgets' session state and leaves it for the page;
+* the page takes it with :func:`arrival` (the restored job, its task settings, and a
+  :class:`PageRun`: the saver when owned), in place of its run; a fresh run of its own (Reset,
+  new settings) calls :func:`new_run`;
+* its live fragment calls :func:`autosave` after merging (a save at each change of status and
+  every :data:`SAVE_EVERY` seconds; the id goes to the URL at the first) and
+  :func:`messages`; :func:`owned` decides whether the controls are drawn (else
+  :func:`read_only_bar`: the fork button, and following the owner's saves), and each
+  control's callback asks :func:`refuse` first (the server's check).
 """
 from __future__ import annotations
 
@@ -117,11 +110,10 @@ def run_from_url() -> tuple[str | None, str | None]:
 
 
 def show_run_in_url(run_id: str | None) -> None:
-    """Put ``run=<id>`` in the address bar (None removes it)."""
-    if run_id is None:
-        st.query_params.pop(RUN_PARAM, None)
-    elif st.query_params.get(RUN_PARAM) != check_run_id(run_id):
-        st.query_params[RUN_PARAM] = run_id
+    """Put ``run=<id>`` in the address bar now (None removes it), as a hand-synced parameter
+    (:func:`explorer.ui.links.to_url`: the link check knows it, a page switch drops it, and
+    :func:`open_link` does not take it for a new link)."""
+    links.to_url(RUN_PARAM, None if run_id is None else check_run_id(run_id), None, now=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -206,12 +198,6 @@ class Arrival:
     page_run: PageRun
 
 
-def _url(run_id: str | None) -> None:
-    """``run=<id>`` in the address bar now (None: removed), as a hand-synced parameter
-    (:func:`explorer.ui.links.to_url`: the link check knows it, a page switch drops it)."""
-    links.to_url(RUN_PARAM, run_id, None, now=True)
-
-
 def _link_news() -> tuple[str | None, str | None]:
     """``(run id, None)`` when the URL's ``run=`` is new to this session (a link opened, a
     reload, Back), ``(None, note)`` when it is malformed (removed from the URL), else
@@ -267,7 +253,7 @@ def load(kind: str, run_id: str) -> Arrival | None:
     if store is None:
         links.note(f"{why} The run in the link cannot be opened; the page opens with its "
                    f"defaults.")
-        _url(None)
+        show_run_in_url(None)
         return None
     owner = owner_token()
     try:
@@ -284,7 +270,7 @@ def load(kind: str, run_id: str) -> Arrival | None:
         task_key, settings = task_settings(meta, tensors)
     except (RunStoreError, CheckpointError) as err:
         links.note(str(err))
-        _url(None)
+        show_run_in_url(None)
         return None
     model = None
     if kind == "train":
@@ -316,7 +302,7 @@ def arrival(kind: str) -> Arrival | None:
     if found is not None:
         st.session_state[_state(kind)] = found.page_run
         st.session_state.pop(_live_key(kind), None)
-        _url(found.page_run.run_id)
+        show_run_in_url(found.page_run.run_id)
     return found
 
 
@@ -330,7 +316,7 @@ def new_run(kind: str, **args) -> None:
     st.session_state[_state(kind)] = PageRun(saver, True, args, error=why)
     st.session_state.pop(_live_key(kind), None)
     if old is not None and old.id is not None:
-        _url(None)
+        show_run_in_url(None)
 
 
 def _live_key(kind: str) -> str:
@@ -389,7 +375,7 @@ def autosave(kind: str, job, live=None, *, force: bool = False) -> None:
             _live_runs()[saver.run_id] = live
         if page_run.run_id != saver.run_id:
             page_run.run_id = saver.run_id
-            _url(saver.run_id)
+            show_run_in_url(saver.run_id)
     if page_run.note and job.step != page_run.step and page_run.step != -2:
         page_run.note = None
 
@@ -415,11 +401,13 @@ def fork(kind: str) -> None:
 
 
 def messages(kind: str, job) -> None:
-    """Draw the run's note (it came back paused, it is a copy), the read-only banner, and
-    the last refusal (a limit, a fault)."""
+    """Draw the run's note (it came back paused, it is a copy) and the last refusal (a
+    limit, a fault); put the run's id back in the URL if a page switch dropped it."""
     page_run = st.session_state.get(_state(kind))
     if page_run is None:
         return
+    if page_run.id is not None and st.query_params.get(RUN_PARAM) != page_run.id:
+        show_run_in_url(page_run.id)  # back from another page: the link names the run again
     if page_run.note and job.step != page_run.step and page_run.step != -2:
         page_run.note = None
     if page_run.note:
