@@ -125,7 +125,9 @@ if st.session_state.get(SIGNATURE) != signature:
     with stage:
         st.info(
             "The settings on the page differ from this comparison's (it keeps its own task, "
-            "sizes and settings). Press **Reset** to start a new one with the new settings.",
+            "sizes and settings). " + ("Press **Reset**" if runs.owned("compare") else
+                                       "Continue from your own copy, then press **Reset**,")
+            + " to start a new one with the new settings.",
             icon=":material/info:",
         )
 

@@ -143,8 +143,10 @@ if st.session_state.get(SIGNATURE) != signature:
     stage.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
-        + ("Press **Reset** to start a new run with the new ones." if signature is not None
-           else "The settings below cannot be trained (see there); this run stays."),
+        + ("The settings below cannot be trained (see there); this run stays."
+           if signature is None else "Press **Reset** to start a new run with the new ones."
+           if runs.owned("train") else "It is another browser's: continue from your own copy, "
+           "then press **Reset** to start a new run with the new ones."),
         icon=":material/info:",
     )
 

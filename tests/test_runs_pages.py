@@ -299,3 +299,18 @@ def test_the_link_names_the_run_again_after_a_visit_to_another_page(store_dir):
     at.switch_page(TRAIN).run()
     assert at.query_params["run"] == run_id
     assert at.session_state["trainer"].step > 0 and not at.exception
+
+
+def test_saving_turned_off_is_said_quietly_and_the_page_trains(monkeypatch):
+    monkeypatch.setenv("RNN_EXPLORER_DATA", "off")
+    runs._open.clear()
+    try:
+        at = _open(steps="20000")
+        _train(at)
+        assert "not saved on this server" in " ".join(i.value for i in at.info)
+        assert not at.warning and "run" not in at.query_params
+        assert at.session_state["trainer"].step > 0
+        linked = _open(run="B" * 24)
+        assert "cannot be opened" in _notes(linked)
+    finally:
+        runs._open.clear()

@@ -48,6 +48,7 @@ from ..runstore import (
     SQLiteRunStore,
     StoreUnavailable,
     check_run_id,
+    data_dir,
     new_owner_token,
     open_store,
 )
@@ -313,7 +314,9 @@ def new_run(kind: str, **args) -> None:
     store, why = run_store()
     saver = RunSaver(store, owner_token(), None, every=SAVE_EVERY) if store else None
     old = st.session_state.get(_state(kind))
-    st.session_state[_state(kind)] = PageRun(saver, True, args, error=why)
+    off = store is None and data_dir() is None  # turned off on purpose: said quietly
+    st.session_state[_state(kind)] = PageRun(saver, True, args, error=None if off else why,
+                                             note=why if off else None, step=-2)
     st.session_state.pop(_live_key(kind), None)
     if old is not None and old.id is not None:
         show_run_in_url(None)
