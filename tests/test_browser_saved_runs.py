@@ -150,3 +150,24 @@ def test_a_server_restart_brings_the_run_back_paused(tmp_path, browser_page):
             assert page.get_by_role("button", name="Resume").is_enabled()
     finally:
         ctx.close()
+
+
+def test_compare_reload_during_training_brings_back_the_same_comparison(server, browser_page):
+    ctx = _context(browser_page)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server}/compare?steps=20000")
+        wait_idle(page)
+        _train_until(page, 10)
+        run_id = _run_id(page)
+        seen, _ = _progress(page)
+        page.reload()
+        wait_idle(page)
+        page.wait_for_selector(PROGRESS, timeout=60_000)
+        step, text = _progress(page)
+        assert _run_id(page) == run_id
+        assert step >= seen and "paused" in text, (seen, text)
+        assert page.get_by_role("button", name="Resume").is_enabled()
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        ctx.close()
