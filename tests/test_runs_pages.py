@@ -314,3 +314,34 @@ def test_saving_turned_off_is_said_quietly_and_the_page_trains(monkeypatch):
         assert "cannot be opened" in _notes(linked)
     finally:
         runs._open.clear()
+
+
+def test_a_run_brought_back_by_its_link_trains_on_bit_for_bit(store_dir):
+    """Saved at Pause, opened in a new session, resumed to the end of its budget: the same
+    losses and weights as one uninterrupted run of the same length (torch's own loop is the
+    Trainer's; tests/test_checkpoint.py checks every optimiser and cell)."""
+    from explorer.training import Trainer
+
+    at = _open(steps="60")
+    at.button(key="train_start").click().run()
+    at.run()
+    at.button(key="train_pause").click().run()
+    first = at.session_state["trainer"]
+    assert 0 < first.step < 60
+    again = _open(token=at.session_state[runs.TOKEN_KEY], run=at.query_params["run"])
+    again.button(key="train_resume").click().run()
+    for _ in range(20):
+        if again.session_state["trainer"].status == "done":
+            break
+        again.run()
+    resumed = again.session_state["trainer"]
+    assert resumed.status == "done" and resumed.step == 60
+    config, train, _ = again.session_state["trainer_signature"]
+    from explorer import build_from_config
+
+    whole = Trainer(build_from_config(config), resumed.task, train)
+    whole.run()
+    assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
+    for (name, a), b in zip(whole.model.state_dict().items(),
+                            resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
