@@ -195,7 +195,7 @@ def test_quota_says_so_and_training_goes_on(store_dir, monkeypatch):
     assert at.query_params.get("run") in (None, first)
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "read-only", "locked"])
+@pytest.mark.parametrize("damage", ["corrupt", "read-only", "locked", "full disk"])
 def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir, monkeypatch,
                                                                        damage):
     store_dir.mkdir(parents=True)
@@ -208,6 +208,9 @@ def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir,
         if damage == "read-only":  # (chmod does not stop root: the store opened read-only)
             monkeypatch.setattr(runs, "open_store",
                                 lambda: SQLiteRunStore(db, read_only=True))
+        elif damage == "full disk":  # (a file size cap fails as a full disk does)
+            monkeypatch.setattr(runs, "open_store",
+                                lambda: open_store(store_dir, Limits(max_file_bytes=20_000)))
         else:  # another process holds the write lock
             monkeypatch.setattr(runs, "open_store",
                                 lambda: open_store(store_dir, Limits(busy_timeout=0.05)))
@@ -220,7 +223,7 @@ def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir,
         said = _notes(at)
         assert "in this tab only" in said, said
         assert {"corrupt": "is not a database", "read-only": "read-only",
-                "locked": "locked"}[damage] in said
+                "locked": "locked", "full disk": "is full"}[damage] in said
         assert at.session_state["trainer"].step > 0 and "run" not in at.query_params
     finally:
         if hold is not None:
