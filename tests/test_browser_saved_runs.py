@@ -77,6 +77,10 @@ def test_another_browser_watches_read_only_and_forks(server, browser_page):
         owner.goto(f"{server}/train?steps=20000")
         wait_idle(owner)
         _train_until(owner, 30)
+        other = other_ctx.new_page()
+        other.goto(owner.url)  # the link, in another browser, while its owner trains it
+        wait_idle(other)
+        assert other.get_by_text("Its owner is training it").count() == 1
         owner.get_by_role("button", name="Pause").click()
         wait_idle(owner)
         owner.wait_for_timeout(1000)
@@ -85,11 +89,11 @@ def test_another_browser_watches_read_only_and_forks(server, browser_page):
         owner_step, _ = _progress(owner)
         store = open_store(os.environ["RNN_EXPLORER_DATA"])
         assert store.info(run_id).step == owner_step  # saved at Pause
-        other = other_ctx.new_page()
-        other.goto(owner.url)  # the link, in another browser
-        wait_idle(other)
-        other.wait_for_selector(PROGRESS, timeout=60_000)
-        assert _progress(other)[0] == owner_step
+        # the view follows the owner's saves (a teacher's projector): Pause's save shows
+        other.wait_for_function(
+            f"""() => {{ const p = document.querySelector("{PROGRESS}");
+            return p && p.innerText.includes("step {owner_step:,} /"); }}""", timeout=60_000)
+        assert other.get_by_text("as its owner last saved it").count() == 1
         assert other.get_by_text("Watching a run of another browser, read-only").count() == 1
         for name in ("Start", "Pause", "Resume", "Stop", "Reset", "One step"):
             assert other.get_by_role("button", name=name, exact=True).count() == 0, name

@@ -244,13 +244,16 @@ def _widgets(kind: str, arrival: Arrival) -> dict:
     return widget_state(kind, arrival.meta["config"], arrival.task_key, arrival.settings)
 
 
-def load(kind: str, run_id: str) -> Arrival | None:
+def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
     """Load run ``run_id`` for the page of ``kind`` and leave it for :func:`arrival`; None
     (with a note for the page) when it cannot be. A run that this browser owns and that a
     tab of this server still trains (the page was reloaded, or opened in another tab) is
     taken over from that tab: halted there with every step it took, saved, and brought here
-    paused; the other tab then only watches it."""
+    paused; the other tab then only watches it. ``quiet``: no note and the URL kept when it
+    cannot be loaded (a read-only view looking for news keeps what it shows)."""
     store, why = run_store()
+    if store is None and quiet:
+        return None
     if store is None:
         links.note(f"{why} The run in the link cannot be opened; the page opens with its "
                    f"defaults.")
@@ -270,8 +273,9 @@ def load(kind: str, run_id: str) -> Arrival | None:
         job = restore(meta, tensors)
         task_key, settings = task_settings(meta, tensors)
     except (RunStoreError, CheckpointError) as err:
-        links.note(str(err))
-        show_run_in_url(None)
+        if not quiet:
+            links.note(str(err))
+            show_run_in_url(None)
         return None
     model = None
     if kind == "train":
@@ -455,7 +459,7 @@ def _follow(kind: str) -> None:
         info = store.info(page_run.run_id)
     except RunStoreError:
         return  # expired or gone meanwhile: the view keeps what it shows
-    if info.updated > page_run.seen and load(kind, page_run.run_id) is not None:
+    if info.updated > page_run.seen and load(kind, page_run.run_id, quiet=True) is not None:
         st.rerun()
 
 
