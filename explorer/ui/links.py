@@ -539,6 +539,8 @@ _CSS_ALWAYS = """
    client.toolbarMode = "viewer"). A smaller top margin: the first screen shows more. */
 [data-testid="stAppDeployButton"], [data-testid="stStatusWidget"] button {
   display: none !important; }
+/* the owner cookie's script (explorer/ui/runs.py) draws nothing: no gap in the sidebar */
+div:has(> .st-key-run_owner_cookie) { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
 /* A 1024-px projector with the sidebar open leaves ~560 px for the page with Streamlit's
    padding: give the cell diagram its width back. */

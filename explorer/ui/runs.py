@@ -225,7 +225,7 @@ def open_link(page) -> None:
     kind = PAGE_KINDS.get(page.url_path)
     if kind is None:
         return
-    with st.sidebar:
+    with st.sidebar, st.container(key="run_owner_cookie"):  # hidden (page_css): no gap
         remember_owner()
     run_id, note = _link_news()
     if note:
