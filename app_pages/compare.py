@@ -89,6 +89,7 @@ def new_run() -> None:
     st.session_state[SIGNATURE] = signature
     if LIVE in st.session_state:
         st.session_state[LIVE].halt()  # the old comparison's slice in flight is dropped
+        runs.autosave("compare", st.session_state[LIVE].job, force=True)  # kept as it ends
     try:
         st.session_state[RUN] = Comparison(task, sidebar, train_config)
     except ValueError as err:

@@ -57,6 +57,7 @@ def new_trainer() -> None:
     """A fresh run with the settings on the page (Reset, or settings changed before Start)."""
     if LIVE in st.session_state:
         st.session_state[LIVE].halt()  # the old run's slice in flight is merged, then dropped
+        runs.autosave("train", st.session_state[LIVE].job, force=True)  # kept as it ends
     st.session_state[TRAINER] = Trainer(build_from_config(config), task, train_config)
     st.session_state[SIGNATURE] = signature
     st.session_state[TASK] = task_key
