@@ -4,7 +4,8 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.presets import PAGES
-from explorer.ui import cell_sidebar, freeze_imports, links, release_page_globals, start_janitor
+from explorer.ui import (cell_sidebar, freeze_imports, links, release_page_globals, runs,
+                         start_janitor)
 from explorer.ui.training import training_pool
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
@@ -24,6 +25,7 @@ links.start(page)  # remember the link the session opened with
 links.open_preset(page)  # ?preset=<key>: its page, set up
 links.sidebar()  # presets, presenter mode, the link to this view
 links.page_css()
+runs.open_link(page)  # ?run=<id> on Train and Compare: that run, its settings in the widgets
 cell_sidebar(used_here=page.url_path != "learn")  # Learn builds its own small models
 links.check_sidebar()
 slots = links.notice(page)  # the preset's sentence, what a link asked for and did not get

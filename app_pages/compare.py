@@ -10,7 +10,7 @@ import streamlit as st
 from explorer.compare import BASELINE_COLUMNS, Comparison, cell_configs, reference_losses
 from explorer.config import CELLS
 from explorer.training import TrainConfig
-from explorer.ui import current_config, show_loss_curves
+from explorer.ui import current_config, runs, show_loss_curves
 from explorer.ui import training as ui
 
 RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
@@ -89,6 +89,7 @@ def new_run() -> None:
     st.session_state[SIGNATURE] = signature
     if LIVE in st.session_state:
         st.session_state[LIVE].halt()  # the old comparison's slice in flight is dropped
+        runs.autosave("compare", st.session_state[LIVE].job, force=True)  # kept as it ends
     try:
         st.session_state[RUN] = Comparison(task, sidebar, train_config)
     except ValueError as err:
@@ -96,8 +97,18 @@ def new_run() -> None:
         return
     st.session_state[ERROR] = None
     st.session_state[META] = ui.run_meta(task_key, settings, task) | {"key": task_key}
+    runs.new_run("compare", task_key=task_key, task_settings=settings)
 
 
+arrived = runs.arrival("compare")  # a run= link, a reload or a fork: that comparison, as saved
+if arrived is not None:
+    comp = arrived.job
+    st.session_state[RUN], st.session_state[ERROR], st.session_state[CLOCK] = comp, None, []
+    st.session_state[SIGNATURE] = (
+        tuple(dataclasses.astuple(c) for c in comp.configs.values()),
+        dataclasses.astuple(comp.train), ui.settings_signature(arrived.task_key, arrived.settings))
+    st.session_state[META] = ui.run_meta(arrived.task_key, arrived.settings, comp.task) | {
+        "key": arrived.task_key}
 run: Comparison | None = st.session_state.get(RUN)
 if signature is not None and st.session_state.get(SIGNATURE) != signature and (
         run is None or run.status == "ready"):
@@ -115,28 +126,36 @@ if st.session_state.get(SIGNATURE) != signature:
     with stage:
         st.info(
             "The settings on the page differ from this comparison's (it keeps its own task, "
-            "sizes and settings). Press **Reset** to start a new one with the new settings.",
+            "sizes and settings). " + ("Press **Reset**" if runs.owned("compare") else
+                                       "Continue from your own copy, then press **Reset**,")
+            + " to start a new one with the new settings.",
             icon=":material/info:",
         )
 
 
 def set_status(status: str) -> None:
+    if runs.refuse("compare"):  # another browser's run: watched, not changed (checked here too)
+        return
     ui.set_status(ui.live_run(LIVE, st.session_state[RUN]), status)
 
 
 status = run.status
 buttons = stage.columns([1, 1, 1, 1, 1.6])
-buttons[0].button("Start", type="primary", disabled=status != "ready", key="compare_start",
-                  width="stretch", on_click=set_status, args=("running",),
-                  icon=":material/play_arrow:")
-buttons[1].button("Pause", disabled=status != "running", key="compare_pause",
-                  width="stretch", on_click=set_status, args=("paused",), icon=":material/pause:")
-buttons[2].button("Resume", disabled=status != "paused", key="compare_resume",
-                  width="stretch", on_click=set_status, args=("running",),
-                  icon=":material/resume:")
-buttons[3].button("Reset", key="compare_reset", width="stretch", disabled=signature is None,
-                  on_click=new_run, icon=":material/restart_alt:",
-                  help="Three new seeded models at step 0, with the settings on the page.")
+if runs.owned("compare"):
+    buttons[0].button("Start", type="primary", disabled=status != "ready", key="compare_start",
+                      width="stretch", on_click=set_status, args=("running",),
+                      icon=":material/play_arrow:")
+    buttons[1].button("Pause", disabled=status != "running", key="compare_pause",
+                      width="stretch", on_click=set_status, args=("paused",),
+                      icon=":material/pause:")
+    buttons[2].button("Resume", disabled=status != "paused", key="compare_resume",
+                      width="stretch", on_click=set_status, args=("running",),
+                      icon=":material/resume:")
+    buttons[3].button("Reset", key="compare_reset", width="stretch", disabled=signature is None,
+                      on_click=new_run, icon=":material/restart_alt:",
+                      help="Three new seeded models at step 0, with the settings on the page.")
+else:  # another browser's comparison: no controls, a copy to continue instead
+    runs.read_only_bar("compare", stage)
 log_y = buttons[4].toggle("log-scale loss", value=True, key="compare_log",
                           persist_state="session")
 
@@ -274,8 +293,10 @@ def live() -> None:
         st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run)
+    runs.autosave("compare", comp, run)  # at a change of status, and every few seconds
     progress(comp)
     ui.worker_messages(run)
+    runs.messages("compare", comp)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":
             st.error(f"**{CELLS[cell].label} stopped.** {tr.message}", icon=":material/warning:")

@@ -9,7 +9,7 @@ from explorer import build_from_config
 from explorer.config import CELLS
 from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
-from explorer.ui import current_config
+from explorer.ui import current_config, runs
 from explorer.ui import training as ui
 from explorer.weights import describe, differences, load_weights
 
@@ -57,10 +57,24 @@ def new_trainer() -> None:
     """A fresh run with the settings on the page (Reset, or settings changed before Start)."""
     if LIVE in st.session_state:
         st.session_state[LIVE].halt()  # the old run's slice in flight is merged, then dropped
+        runs.autosave("train", st.session_state[LIVE].job, force=True)  # kept as it ends
     st.session_state[TRAINER] = Trainer(build_from_config(config), task, train_config)
     st.session_state[SIGNATURE] = signature
     st.session_state[TASK] = task_key
     st.session_state[META] = ui.run_meta(task_key, settings, task)
+    st.session_state[FROM_FILE] = False
+    st.session_state[CLOCK] = []
+    runs.new_run("train", task_key=task_key, task_settings=settings, model=config)
+
+
+def adopt(arrived: runs.Arrival) -> None:
+    """A run from a link, a reload or a fork takes the page's place, with its own settings."""
+    job = arrived.job
+    st.session_state[TRAINER] = job
+    st.session_state[SIGNATURE] = (arrived.page_run.args["model"], job.config,
+                                   ui.settings_signature(arrived.task_key, arrived.settings))
+    st.session_state[TASK] = arrived.task_key
+    st.session_state[META] = ui.run_meta(arrived.task_key, arrived.settings, job.task)
     st.session_state[FROM_FILE] = False
     st.session_state[CLOCK] = []
 
@@ -104,6 +118,9 @@ if refusal:  # nothing is built: the run there was (if any) stays
     stage.error(refusal, icon=":material/block:")
 elif chosen is not None:
     signature = (config, train_config, ui.settings_signature(task_key, settings))
+arrived = runs.arrival("train")  # a run= link, a reload or a fork: that run, as it was saved
+if arrived is not None:
+    adopt(arrived)
 trainer: Trainer | None = st.session_state.get(TRAINER)
 if signature is not None and (
     trainer is None
@@ -127,17 +144,23 @@ if st.session_state.get(SIGNATURE) != signature:
     stage.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
-        + ("Press **Reset** to start a new run with the new ones." if signature is not None
-           else "The settings below cannot be trained (see there); this run stays."),
+        + ("The settings below cannot be trained (see there); this run stays."
+           if signature is None else "Press **Reset** to start a new run with the new ones."
+           if runs.owned("train") else "It is another browser's: continue from your own copy, "
+           "then press **Reset** to start a new run with the new ones."),
         icon=":material/info:",
     )
 
 
 def set_status(status: str) -> None:
+    if runs.refuse("train"):  # another browser's run: watched, not changed (checked here too)
+        return
     ui.set_status(ui.live_run(LIVE, st.session_state[TRAINER]), status)
 
 
 def stop() -> None:
+    if runs.refuse("train"):
+        return
     run = ui.live_run(LIVE, st.session_state[TRAINER])
     run.halt()  # every step taken is merged first, so the message names the last one
     ui.set_status(run, "done", f"Stopped at step {run.job.step:,}, as you asked. Reset starts "
@@ -146,6 +169,8 @@ def stop() -> None:
 
 def one_step() -> None:
     """One optimiser step, then paused: a teacher narrates an update at a time."""
+    if runs.refuse("train"):
+        return
     run = ui.live_run(LIVE, st.session_state[TRAINER])
     run.step_once()
     if run.job.status == "ready":
@@ -154,6 +179,8 @@ def one_step() -> None:
 
 def more_steps() -> None:
     """Raise the budget of a finished or paused run and go on (the same run, bit for bit)."""
+    if runs.refuse("train"):
+        return
     run = ui.live_run(LIVE, st.session_state[TRAINER])
     run.halt()
     run.job.extend(int(st.session_state["train_more"]))
@@ -163,22 +190,26 @@ def more_steps() -> None:
 ui.live_run(LIVE, trainer).poll(train=False)  # the newest state: the buttons follow it
 status = trainer.status
 ui.live_run(LIVE, trainer).rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
-buttons = stage.columns(6)
-buttons[0].button("Start", type="primary", disabled=status != "ready", key="train_start",
-                  width="stretch", on_click=set_status, args=("running",),
-                  icon=":material/play_arrow:")
-buttons[1].button("Pause", disabled=status != "running", key="train_pause", width="stretch",
-                  on_click=set_status, args=("paused",), icon=":material/pause:")
-buttons[2].button("Resume", disabled=status != "paused", key="train_resume", width="stretch",
-                  on_click=set_status, args=("running",), icon=":material/resume:")
-buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="train_stop",
-                  width="stretch", on_click=stop, icon=":material/stop:")
-buttons[4].button("Reset", key="train_reset", width="stretch", disabled=signature is None,
-                  on_click=new_trainer, icon=":material/restart_alt:",
-                  help="A new run with the settings on the page: fresh seeded weights, step 0.")
-buttons[5].button("One step", key="train_one_step", width="stretch", on_click=one_step,
-                  disabled=status not in ("ready", "paused"), icon=":material/skip_next:",
-                  help="Take one optimiser step, then pause: one update at a time.")
+mine = runs.owned("train")
+buttons = stage.columns(6) if mine else None
+if not mine:  # another browser's run: no controls, a copy to continue instead
+    runs.read_only_bar("train", stage)
+else:
+    buttons[0].button("Start", type="primary", disabled=status != "ready", key="train_start",
+                      width="stretch", on_click=set_status, args=("running",),
+                      icon=":material/play_arrow:")
+    buttons[1].button("Pause", disabled=status != "running", key="train_pause", width="stretch",
+                      on_click=set_status, args=("paused",), icon=":material/pause:")
+    buttons[2].button("Resume", disabled=status != "paused", key="train_resume", width="stretch",
+                      on_click=set_status, args=("running",), icon=":material/resume:")
+    buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="train_stop",
+                      width="stretch", on_click=stop, icon=":material/stop:")
+    buttons[4].button("Reset", key="train_reset", width="stretch", disabled=signature is None,
+                      on_click=new_trainer, icon=":material/restart_alt:",
+                      help="A new run with the settings on the page: fresh seeded weights, step 0.")
+    buttons[5].button("One step", key="train_one_step", width="stretch", on_click=one_step,
+                      disabled=status not in ("ready", "paused"), icon=":material/skip_next:",
+                      help="Take one optimiser step, then pause: one update at a time.")
 run_key = st.session_state[TASK]
 options = stage.columns([2.2, 1.1, 1.1, 1.3], vertical_alignment="bottom")
 options[0].segmented_control(
@@ -190,7 +221,7 @@ options[1].number_input("more steps", 10, 20_000, 300, 10, key="train_more",
                         help="How many steps **Train more** adds to the budget.")
 options[2].button("Train more", key="train_extend", width="stretch", on_click=more_steps,
                   disabled=status not in ("paused", "done") or trainer.status == "diverged"
-                  or trainer.step == 0, icon=":material/add:",
+                  or trainer.step == 0 or not mine, icon=":material/add:",
                   help="Raise this run's step budget by the number beside and go on: the same "
                        "run, as if the budget had been larger from the start.")
 log_y = options[3].toggle("log-scale loss", value=True, key="train_log", persist_state="session")
@@ -220,9 +251,11 @@ def live() -> None:
         st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run, light=True)  # the curve and the step: the weights at the slower redraws
+    runs.autosave("train", tr, run)  # at a change of status, and every few seconds
     ui.progress(tr, st.session_state.setdefault(CLOCK, []))
     ui.worker_messages(run)
     ui.status_message(tr)
+    runs.messages("train", tr)
     if tr.last_eval is None:
         tr.evaluate()  # the untrained model: its predictions, and the baselines' losses
     extra = ()

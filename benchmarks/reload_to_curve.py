@@ -1,17 +1,16 @@
 """Print the reload-to-curve time: from opening a ``?run=<id>`` link in Chromium to the stored
-run's loss curve on screen, with the run coming back from the store as a Trainer.
+run's loss curve on the Train page, with the run coming back from the store as a Trainer.
 
 Run: ``python benchmarks/reload_to_curve.py [--loads N]`` (needs Debian's ``chromium`` and
 ``playwright``). It trains the default Train run (LSTM 16, CO2 forecast, 300 steps) and saves
 it in a temporary store, also with 20,000 steps of history (the 300 steps' records repeated,
-as in ``benchmarks/runstore.py``), then serves a one-page app that does what the Train page
-does with a ``run=`` link: ``run_from_url`` -> ``store.load`` -> ``restore`` -> the loss chart
-(``explorer.ui.show_loss_curves``). For each run it opens the link ``N`` times (default 5) in a
-fresh browser context (a reload: a new session) and prints the median time until the chart's
-training-loss line has all its points, and the server's part (load + restore, in ms). The
-first load, which imports torch on the server, is left out. A control opens the same page
-without the store (a two-point curve): the difference is the store's share. The machine is
-shared: noisy.
+as in ``benchmarks/runstore.py``), then serves the app on that store and opens
+``/train?run=<id>`` ``N`` times (default 5), each in a fresh browser context (a reload in
+another browser: a new session, a read-only view), and prints the median time until the loss
+chart's training line is drawn; beside it, the server's part measured in this process
+(``store.load`` + ``restore``, in ms). The first load, which imports torch on the server, is
+left out. A control opens ``/train`` without a run (the page's own first screen, an empty
+chart): the difference is the store's share. The machine is shared: noisy.
 """
 from __future__ import annotations
 
@@ -31,26 +30,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import CHROMIUM, IDLE, LINE_POINTS  # noqa: E402
-
-APP = '''
-import time
-import streamlit as st
-from explorer.checkpoint import restore
-from explorer.ui import runs, show_loss_curves
-
-t0 = time.perf_counter()
-if "control" in st.query_params:  # the same page without the store: a two-point curve
-    history = [{"step": 1, "train_loss": 1.0}, {"step": 2, "train_loss": 0.5}]
-else:
-    store, why = runs.run_store()
-    run_id, note = runs.run_from_url()
-    stored = store.load(run_id)
-    history = restore(stored.meta, stored.tensors).history
-server_ms = (time.perf_counter() - t0) * 1000
-show_loss_curves({"LSTM": history}, alt="loss")
-st.text(f"server {server_ms:.1f}")
-'''
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,14 +52,22 @@ def main() -> None:
     config = CellConfig(input_size=task.input_size, output_size=task.output_size)
     tr = Trainer(build_from_config(config), task, TrainConfig())
     tr.run()
-    ids = {}
+    from explorer.checkpoint import restore
+
+    ids, server_ms = {}, {}
     for label, steps in (("300 steps", None), ("20,000 steps", 20_000)):
         if steps:
             lengthen(tr, steps)
         meta, tensors = checkpoint(tr, task_key="forecast", task_settings={}, model=config)
         ids[label] = store.create("train", owner, meta, tensors)
-    script = Path(data) / "reload_app.py"
-    script.write_text(APP)
+        times = []
+        for _ in range(args.loads):
+            t0 = time.perf_counter()
+            stored = store.load(ids[label])
+            restore(stored.meta, stored.tensors)
+            times.append((time.perf_counter() - t0) * 1000)
+        server_ms[label] = statistics.median(times)
+    script = ROOT / "streamlit_app.py"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -89,7 +76,8 @@ def main() -> None:
          f"--server.port={port}", "--server.address=127.0.0.1",
          "--browser.gatherUsageStats=false"], cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=os.environ | {"PYTHONPATH": str(ROOT), "RNN_EXPLORER_DATA": data})
+        env={k: v for k, v in os.environ.items() if k != "RNN_EXPLORER_TRAINING"}
+        | {"PYTHONPATH": str(ROOT), "RNN_EXPLORER_DATA": data})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -104,27 +92,28 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM,
                                          args=["--no-sandbox", "--disable-gpu",
                                                "--disable-background-networking"])
-            ids["control (no store, 2 points)"] = "x" * 24 + "&control=1"
+            ids["control: /train without a run (empty chart)"] = None
             for label, run_id in ids.items():
-                times, server_ms = [], []
+                times = []
                 for i in range(args.loads + 1):
                     context = browser.new_context(viewport={"width": 1280, "height": 800})
                     page = context.new_page()
                     t0 = time.perf_counter()
-                    page.goto(f"{url}/?run={run_id}")
+                    page.goto(f"{url}/train" + (f"?run={run_id}" if run_id else ""))
+                    wanted = 1 if run_id else -1  # a drawn training line / any chart
                     page.wait_for_function(
                         f"() => {{ const l = ({LINE_POINTS})();"
-                        f" return l && Math.max(...Object.values(l)) > 1; }}", timeout=120_000)
+                        f" return l && Math.max(-1, ...Object.values(l)) > {wanted}; }}",
+                        timeout=120_000)
                     elapsed = time.perf_counter() - t0
                     page.wait_for_selector(IDLE, timeout=60_000)
-                    text = page.locator("[data-testid='stText']").inner_text()
                     if i:  # the first load imports torch on the server
                         times.append(elapsed * 1000)
-                        server_ms.append(float(text.split()[1]))
                     context.close()
+                part = (f"; load + restore {server_ms[label]:.1f} ms" if label in server_ms
+                        else "")
                 print(f"{label}: link to curve {statistics.median(times):.0f} ms (median of "
-                      f"{len(times)}, min {min(times):.0f}); on the server load + restore "
-                      f"{statistics.median(server_ms):.1f} ms")
+                      f"{len(times)}, min {min(times):.0f}){part}")
             browser.close()
     finally:
         server.terminate()

@@ -98,10 +98,43 @@ def measure(label: str, tr: Trainer, config: CellConfig, repeat: int) -> None:
                 print(f"  load(history_only) (a curve, no weights): {hi:7.2f} ms "
                       f"(CPU {hi_cpu:.2f})")
 
+def measure_live(task, config: CellConfig, seconds: float) -> None:
+    """What the page's :func:`explorer.ui.runs.autosave` costs its thread while the run trains
+    in a worker process: merge the worker's newest state (``LiveRun.poll``), checkpoint, save
+    (one transaction); once a second for ``seconds``, as the run grows."""
+    from explorer.runstore import RunSaver
+    from explorer.workers import LiveRun, TrainingPool
+
+    pool = TrainingPool(1)
+    tr = Trainer(build_from_config(config), task, TrainConfig(steps=1_000_000))
+    live = LiveRun(tr, pool)
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteRunStore(Path(folder) / "runs.sqlite3")
+        saver = RunSaver(store, new_owner_token())
+        tr.status = "running"
+        live.start()
+        rows = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(1.0)
+            t0, c0 = time.perf_counter(), time.thread_time()
+            live.poll(train=False)
+            saver.save(tr, task_key="forecast", task_settings={}, model=config, force=True)
+            rows.append((tr.step, (time.perf_counter() - t0) * 1000,
+                         (time.thread_time() - c0) * 1000, store.info(saver.run_id).bytes))
+        live.halt()
+        pool.shutdown()
+    print(f"\nin the page while training in a worker (merge + checkpoint + save, once a second):")
+    for step, wall, cpu, size in rows[:: max(1, len(rows) // 6)] + rows[-1:]:
+        print(f"  at step {step:6,}: {wall:6.1f} ms (CPU {cpu:5.1f}), {size:,} bytes stored")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--train-long", action="store_true")
+    parser.add_argument("--live", type=float, default=20.0,
+                        help="seconds of saving while a worker trains (0: skip)")
     args = parser.parse_args()
     import torch
     torch.set_num_threads(1)  # this process only: a tiny model trains faster on a shared machine
@@ -121,6 +154,8 @@ def main() -> None:
         lengthen(long, 20_000)
     measure("the same run with 20,000 steps of history"
             + ("" if args.train_long else " (records repeated)"), long, config, args.repeat)
+    if args.live:
+        measure_live(task, config, args.live)
 
 if __name__ == "__main__":
     main()

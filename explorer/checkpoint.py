@@ -339,6 +339,14 @@ def _task_config(task_key: str, task_settings: Mapping, arrays: dict) -> dict:
                          for name, value in task_settings.items()}}
 
 
+def task_settings(meta: dict, tensors: Mapping[str, torch.Tensor]) -> tuple[str, dict]:
+    """``(task key, settings)`` of a checkpoint, as :func:`checkpoint` was given them (arrays
+    as numpy arrays, time stamps as a pandas index): what a page's task widgets showed."""
+    config = meta["config"]["task"]
+    return config["key"], {name: _join_value(v, tensors)
+                           for name, v in config["settings"].items()}
+
+
 def _build_task(config: dict, arrays: Mapping[str, torch.Tensor]):
     settings = {name: _join_value(v, arrays) for name, v in config["settings"].items()}
     try:

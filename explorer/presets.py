@@ -75,7 +75,8 @@ _TASK_SETTINGS = sorted({name for spec in TASKS.values() for name in spec.settin
                         - {"seed", "text"})
 TRAIN_PARAMS: tuple[str, ...] = ("task", *_TASK_SETTINGS, "optimizer", "lr", "batch_size",
                                  "steps", "clip_norm", "weight_decay", "tbptt", "target_loss",
-                                 "patience", "temperature")
+                                 "patience", "temperature",
+                                 "run")  # a saved run's id (explorer/ui/runs.py; not a preset's)
 
 # The Learn page's widgets (all start with LEARN_PREFIX; each section's own settings).
 LEARN_PREFIX = "learn_"

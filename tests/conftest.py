@@ -1,8 +1,10 @@
 """Session fixtures for the real-browser tests (see ``browser.py``): one ``streamlit run`` on a
 free port and one Chromium tab, shared by every browser test module. Only requested by browser
 tests, which skip themselves when Chromium is missing."""
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # pool trains one slice at each redraw, in the page's thread (explorer.workers, inline mode). The
 # real-browser tests' server below trains in worker processes, as the app does.
 os.environ["RNN_EXPLORER_TRAINING"] = "inline"
+# The pages save their runs (explorer/ui/runs.py): the tests' go to a store of their own, never
+# to a developer's (RNN_EXPLORER_DATA, else ~/.local/share/rnn-explorer). The browser tests'
+# server inherits it.
+_RUNS = tempfile.mkdtemp(prefix="rnn-explorer-test-runs-")
+os.environ["RNN_EXPLORER_DATA"] = _RUNS
+atexit.register(shutil.rmtree, _RUNS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,12 @@ def _note(text: str) -> None:
     st.session_state.setdefault(NOTES, []).append(text)
 
 
+def note(text: str) -> None:
+    """Add ``text`` to the notes at the top of the page (what a link asked for and did not
+    get), shown until the reader dismisses them or changes page."""
+    _note(text)
+
+
 def _clip(raw: object, width: int = 40) -> str:
     """A link's value as a note quotes it between backticks: at most ``width`` characters
     (a 5,000-digit number says how long it was), no backtick to end the quote early."""
@@ -533,6 +539,8 @@ _CSS_ALWAYS = """
    client.toolbarMode = "viewer"). A smaller top margin: the first screen shows more. */
 [data-testid="stAppDeployButton"], [data-testid="stStatusWidget"] button {
   display: none !important; }
+/* the owner cookie's script (explorer/ui/runs.py) draws nothing: no gap in the sidebar */
+div:has(> .st-key-run_owner_cookie) { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
 /* A 1024-px projector with the sidebar open leaves ~560 px for the page with Streamlit's
    padding: give the cell diagram its width back. */

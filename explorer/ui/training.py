@@ -369,6 +369,47 @@ def train_controls(*, seed: int, defaults: TrainConfig | None = None,
     )
 
 
+def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict:
+    """The inverse of the controls: ``{widget key: value}`` that makes the sidebar,
+    :func:`task_controls` and :func:`train_controls` show a stored run's settings.
+
+    Args:
+        kind: ``"train"`` (``config["model"]``: the cell) or ``"compare"``
+            (``config["configs"]``: the three cells, sized alike).
+        config: a checkpoint's ``meta["config"]`` (``train``, and the model or models).
+        task_key, settings: its task (:func:`explorer.checkpoint.task_settings`); a CSV's
+            values and a task's seed have no widget here (the file, the sidebar's seed).
+    """
+    train = config["train"]
+    if kind == "train":
+        cell = dict(config["model"])
+        for name in ("input_size", "output_size"):  # the task's, not the sidebar's
+            cell.pop(name, None)
+    else:
+        cells = config["configs"]
+        cell = {k: v for k, v in next(iter(cells.values())).items()
+                if k in ("hidden_size", "num_layers", "bidirectional", "bias", "seed")}
+        if "rnn" in cells:
+            cell["nonlinearity"] = cells["rnn"]["nonlinearity"]
+    state = dict(cell)
+    state[TASK_KEY] = task_key
+    state.update(
+        optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
+        steps=train["steps"], clip_norm=OFF if train["clip_norm"] is None else train["clip_norm"],
+        weight_decay=train["weight_decay"], tbptt=OFF if train["tbptt"] is None else train["tbptt"],
+        target_loss=train["target_loss"], patience=train["patience"])
+    for name, value in settings.items():
+        if name == "text":
+            state["train_own_text"] = value is not None
+            if value is not None:
+                state[TEXT_KEY] = value
+        elif name == "difference":
+            state[name] = AUTO if value is None else value
+        elif name not in NOT_WIDGETS:
+            state[name] = value
+    return state
+
+
 # --------------------------------------------------------------------------- the Train page's
 # pieces: what a run is, its progress, its results per task, its gradients and its weights.
 
