@@ -237,7 +237,7 @@ def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
 
 TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
 SLOW = ui.slow_refresh()  # for the charts that change only at evaluations
-GRADIENTS = ui.slow_refresh(0.25)  # ... out of step with SLOW too
+GRADIENTS = ui.slow_refresh(0.61)  # ... out of step with SLOW too
 
 
 @st.fragment(run_every=TICK if status == "running" else None)

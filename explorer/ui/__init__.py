@@ -238,6 +238,11 @@ def _sweep_forever() -> None:
             continue
 
 
+# allocations before a young collection, and young collections before an older one (Python's
+# defaults: 700, 10, 10): every script run allocates thousands of objects, most freed at once
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
 @st.cache_resource(show_spinner=False)
 def freeze_imports() -> int:
     """Once per server process, before its first page: import what the pages use and move
@@ -247,7 +252,8 @@ def freeze_imports() -> int:
     Python's full collections stop every thread of the server while they walk all tracked
     objects: with 30 students training, collections of 260-950 ms came every few seconds and
     every student's chart stalled with them. Frozen objects are never freed, which is right for
-    modules; what sessions create afterwards is collected as before."""
+    modules; what sessions create afterwards is collected as before, less often
+    (``GC_THRESHOLDS``)."""
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
     import pyarrow  # noqa: F401
@@ -258,6 +264,7 @@ def freeze_imports() -> int:
 
     gc.collect()  # nothing collectable left among what is frozen
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     return gc.get_freeze_count()
 
 

@@ -796,14 +796,17 @@ def tick() -> float:
     return max(TICK, round(load * SERVER_SECONDS_PER_RUN / 0.2) * 0.2)
 
 
-def slow_refresh(offset: float = 0.5) -> float:
+def slow_refresh(offset: float = 0.37) -> float:
     """Seconds between redraws of the charts that change only at evaluations (predictions,
     gradients): ``SLOW_REFRESH``, scaled up as the live charts' :func:`tick` is, plus
-    ``offset`` of a tick. The browser runs each fragment on its own timer from the same moment,
-    and a fragment's run is cut short (its output thrown away) when another's timer fires
-    during it: a whole number of ticks would fire with the live chart every time (measured at
-    30 students: 80 % of the prediction redraws and 8 % of the live ones cut short), half a
-    tick more fires half-way between two live redraws."""
+    ``offset`` of a tick.
+
+    The browser runs each fragment on its own timer, all started at the same moment, and a
+    fragment's run is cut short (its output thrown away) when another's timer fires during it.
+    A whole number of ticks fires with the live chart every time (measured at 30 students: 80 %
+    of the prediction redraws and 8 % of the live ones cut short), and so does every other
+    firing of a half; an offset like 0.37 of a tick comes back near the live chart's firings
+    only now and then."""
     return SLOW_REFRESH * tick() / TICK + offset * tick()
 
 
