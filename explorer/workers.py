@@ -57,6 +57,8 @@ import types
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from .memory import trim_heap
+
 TARGET_GAP = 0.5  # seconds between two results of one run, whatever the load
 MAX_SLICE = 0.25  # seconds: a slice in flight delays a Pause by at most this (plus one step)
 MIN_SLICE = 0.02  # seconds: below this the round trip's cost would dominate
@@ -287,6 +289,8 @@ def _serve(commands, results) -> None:
         elif kind == "halt":
             runs.pop(message[1], None)
             outbox.put(("halted", message[1]))
+            if not runs:
+                trim_heap()  # the class has gone: give its runs' memory back
         elif kind == "rate" and message[1] in runs:
             runs[message[1]].rate = message[2]
         return True
@@ -318,6 +322,9 @@ def _serve(commands, results) -> None:
         outbox.put(("result", key, state, log, info))
         if slot.limit or info["status"] in TERMINAL:
             outbox.put(("halted", key))
+            if not runs:
+                del slot
+                trim_heap()
             continue
         if slot.rate:
             slot.due = now + info["steps"] / slot.rate
