@@ -256,12 +256,24 @@ def _pump_out(conn, outbox: queue.SimpleQueue) -> None:
 
 class _Slot:
     """A run this worker trains: the unpacked job, its slow-motion rate, a step limit (one
-    step at a time) and when it is next due."""
+    step at a time), when it is next due and how long its last step took (seconds)."""
 
-    __slots__ = ("job", "rate", "limit", "due")
+    __slots__ = ("job", "rate", "limit", "due", "step_seconds")
 
     def __init__(self, job, rate: float | None, limit: int | None):
         self.job, self.rate, self.limit, self.due = job, rate, limit, 0.0
+        self.step_seconds = 0.0
+
+
+def _slice_length(share: float, step_seconds: float) -> tuple[float, int | None]:
+    """``(seconds, max_steps)`` of a slice given the run's ``share`` of the worker (seconds)
+    and its last step's length. A slice stops at the first step that ends after ``seconds``,
+    so it lasts up to ``seconds`` plus one step: the step is taken off, and a run whose steps
+    are longer than its share trains one step at a time. Pause and Stop wait for the slice in
+    flight: at most one share, or one step when a step is longer."""
+    if step_seconds >= share:
+        return MIN_SLICE, 1
+    return max(MIN_SLICE, share - step_seconds), None
 
 
 def _serve(commands, results) -> None:
@@ -311,14 +323,20 @@ def _serve(commands, results) -> None:
         if key is None:
             continue
         slot = runs.pop(key)  # and back at the end of the turn below
-        seconds = min(MAX_SLICE, max(MIN_SLICE, TARGET_GAP / (len(runs) + 1)))
-        steps = slot.limit or (max(1, int(round(slot.rate * TARGET_GAP))) if slot.rate else None)
+        share = min(MAX_SLICE, max(MIN_SLICE, TARGET_GAP / (len(runs) + 1)))
+        seconds, steps = _slice_length(share, slot.step_seconds)
+        if slot.rate:
+            steps = min(steps or 10**9, max(1, int(round(slot.rate * TARGET_GAP))))
+        began = time.perf_counter()
         try:
-            state, log, info = _slice(slot.job, None if slot.limit else seconds, steps)
+            state, log, info = _slice(slot.job, None if slot.limit else seconds,
+                                      slot.limit or steps)
         except Exception as err:  # noqa: BLE001 - reported on the run's page
             outbox.put(("error", key, f"{type(err).__name__}: {err}"))
             outbox.put(("halted", key))
             continue
+        if info["steps"]:
+            slot.step_seconds = (time.perf_counter() - began) / info["steps"]
         outbox.put(("result", key, state, log, info))
         if slot.limit or info["status"] in TERMINAL:
             outbox.put(("halted", key))
