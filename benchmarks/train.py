@@ -175,15 +175,19 @@ def redraw_all(trainer: Trainer) -> None:
 
 def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss) -> dict:
     """The page's rhythm, paired: a round is ``ROUND`` seconds of a run trained by ``pool``'s
-    worker processes (chained slices, :class:`explorer.workers.LiveRun`) while this process,
-    as the page does, merges and redraws every ``TICK`` seconds; the bare loop then takes as
-    many steps, timed. The first round (the workers' warm-up) is not counted."""
+    worker processes (:class:`explorer.workers.LiveRun`) while this process, as the page does,
+    merges and redraws every ``TICK`` seconds, then paused (the worker trains on its own and
+    would go on during the bare loop); the bare loop then takes as many steps, timed. The first
+    round (the workers' warm-up) is not counted."""
     trainer, bare = Trainer(_model(), task, config), BareLoop(task, config)
     run = LiveRun(trainer, pool)
     trainer.status = "running"
     run.start()
     rb, rt, tbs, tts, draws = [], [], [], [], []
     for i in range(rounds):
+        if i:
+            trainer.status = "running"
+            run.start()
         before = trainer.step
         t0 = _now()
         while _since(t0)[0] < ROUND:
@@ -192,7 +196,9 @@ def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss
             run.poll()
             redraw(trainer)
             draws.append(_since(t1)[0])
-        tt = _since(t0)
+        run.halt()  # the worker would train on while the bare loop is timed below
+        trainer.status = "paused"
+        tt = _since(t0)  # up to the end of the slice the halt waited for
         n = trainer.step - before
         tb = _timed(lambda: bare.run(n))
         if i == 0 or n == 0:
@@ -201,7 +207,6 @@ def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss
         rb.append(n / tb[0])
         tbs.append(tb)
         tts.append((tt[0], tt[0]))  # the workers' CPU is not this process's: wall clock only
-    run.halt()
     r = _medians(rb, rt, tbs, tts)
     r.update(cpu=float("nan"), draw_ms=1000 * statistics.median(draws), steps=trainer.step,
              slices=run.slices)
@@ -252,7 +257,12 @@ def costs(task) -> None:
         history = [{"step": i + 1, "train_loss": 1.0 / (i + 1), "grad_norm": 1.0,
                     **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {})}
                    for i in range(n)]
-        ms = median_ms(lambda: show_loss_curves({"model": history}, alt="loss"), 7)
+        def grown(history=history):  # one more step each time, as while training (a
+            n = len(history) + 1         # history that did not grow is not drawn again)
+            history.append({"step": n, "train_loss": 1.0 / n, "grad_norm": 1.0})
+            show_loss_curves({"model": history}, alt="loss")
+
+        ms = median_ms(grown, 7)
         print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * TICK):4.1f} % of the page "
               f"process's time at one redraw per {TICK:g} s")
 
