@@ -52,7 +52,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 TARGET_GAP = 0.5  # seconds between two results of one run, whatever the load
-MAX_SLICE = 0.25  # seconds: a slice in flight delays a Pause by at most this (plus one step)
+MAX_SLICE = 0.25  # seconds: a slice in flight delays a Pause by at most this (or one step)
 MIN_SLICE = 0.02  # seconds: below this the round trip's cost would dominate
 # seconds without a poll after which a run stops training: its page is gone (a closed tab), or
 # so busy that training on would only pile up work; the next poll takes it up again
@@ -119,17 +119,19 @@ def train_slice(static: bytes, state: bytes, seconds: float | None,
     ``seconds`` or ``max_steps`` steps (rounds, for a comparison). Runs in a worker process.
 
     Returns ``(state, log, info)``: the new state packed the same way; the log entries added
-    (one dict per trainer: ``LOGS`` lists and ``grad_norms``); ``{"status", "step", "steps"}``
-    to decide without unpickling whether to go on."""
+    (one dict per trainer: ``LOGS`` lists and ``grad_norms``); ``{"status", "step", "steps",
+    "seconds"}`` (the steps' wall-clock time) to decide without unpickling whether to go on."""
     parts = pickle.loads(static)
     job = pickle.loads(state)
     _attach(job, parts)
     start = [{n: len(getattr(t, n)) for n in LOGS} for t in trainers(job)]
+    began = time.perf_counter()
     taken = job.run(seconds=seconds, max_steps=max_steps)
+    spent = time.perf_counter() - began
     log = [{**{n: getattr(t, n)[s[n]:] for n in LOGS}, "grad_norms": t.grad_norms}
            for t, s in zip(trainers(job), start)]
     return (pack_state(job), pickle.dumps(log, protocol=pickle.HIGHEST_PROTOCOL),
-            {"status": job.status, "step": job.step, "steps": taken})
+            {"status": job.status, "step": job.step, "steps": taken, "seconds": spent})
 
 
 def absorb(job, state: bytes | None, logs: list[bytes]) -> None:
@@ -375,6 +377,7 @@ class LiveRun:
         self.client: str | None = None  # whose run: counted against a per-client cap
         self._last_poll = time.monotonic()
         self._orphaned = False  # stopped because nobody polled: taken up again by a poll
+        self.step_seconds = 0.0  # one step's wall-clock time in the last slice (a round, Compare)
 
     # ------------------------------------------------------------------ control
     @property
@@ -454,9 +457,17 @@ class LiveRun:
 
     # ------------------------------------------------------------------ the chain
     def _slice_size(self) -> tuple[float, int | None]:
-        """``(seconds, max_steps)`` of the next slice; slow motion: one gap's steps at the rate."""
+        """``(seconds, max_steps)`` of the next slice; slow motion: one gap's steps at the rate.
+
+        A slice stops at the first step that ends after ``seconds``, so it lasts up to
+        ``seconds`` plus one step: the step measured in the last slice is taken off, and a
+        slice of steps slower than the pool's slice is one step. Pause and Stop wait for the
+        slice in flight: at most one slice length, or one step when a step is longer."""
         steps = max(1, int(round(self.rate * TARGET_GAP))) if self.rate else None
-        return self.pool.slice_seconds(), steps
+        seconds = self.pool.slice_seconds()
+        if self.step_seconds >= seconds:
+            return MIN_SLICE, 1
+        return max(MIN_SLICE, seconds - self.step_seconds), steps
 
     def _submit(self, state: bytes) -> None:
         """Send one slice (lock held)."""
@@ -502,6 +513,8 @@ class LiveRun:
 
     def _keep(self, result, chain: bool) -> None:
         state, log, info = result
+        if info["steps"]:
+            self.step_seconds = info.get("seconds", 0.0) / info["steps"]
         with self._lock:
             self._future = None
             self._state = state

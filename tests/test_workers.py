@@ -261,3 +261,21 @@ def test_a_run_nobody_polls_stops_training_and_goes_on_at_the_next_poll(pool, on
     assert first > 0 and run.training
     _wait(run, lambda: tr.step > first)
     run.halt()
+
+
+def test_a_slice_reports_its_time_and_the_next_slice_leaves_room_for_one_step():
+    """A slice stops at the first step ending after its seconds: the measured step is taken off
+    (a Pause waits for at most one slice), and steps longer than a slice go one at a time."""
+    from explorer.workers import MIN_SLICE
+
+    task = build_task("sine", window=8)
+    trainer = _trainer(task, steps=50)
+    state, _, info = train_slice(pack_static(trainer), pack_state(trainer), None, 3)
+    assert info["steps"] == 3 and info["seconds"] > 0
+    run = LiveRun(trainer, TrainingPool(inline=True))
+    full = run.pool.slice_seconds()
+    assert run._slice_size() == (full, None)
+    run.step_seconds = full / 4
+    assert run._slice_size() == (pytest.approx(full - full / 4), None)
+    run.step_seconds = full * 2
+    assert run._slice_size() == (MIN_SLICE, 1)
