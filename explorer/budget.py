@@ -43,13 +43,14 @@ TRACE_SECONDS = 4.0  # one trace; the Step-through page around it (charts, PCA, 
 STEP_SECONDS = 0.5
 # A run trains in a worker process in slices of a quarter of a second (explorer.workers), and
 # its weights and optimiser state travel to the worker and back with every slice, pickled:
-# 12 bytes a parameter with Adam (weights and its two moments), measured 100-200 MB/s each way
+# 16 bytes a parameter with Adam (weights, gradients and Adam's two moments; 19 MB for Compare's
+# three cells of 384 units, 1.2 M parameters), measured 100-200 MB/s each way
 # on the shared machine. A GRU of 1024 units in 4 bidirectional layers (63 M parameters, 500 MB
 # of state before Adam's first step) never finished one slice in 20 s, took 8.4 s to pause and
 # 2.4 GB in the page process. So a trained model's state is capped: its trip costs the page
 # process (one core for the whole class) about a tenth of a second per slice at most.
-STATE_BYTES_PER_PARAMETER = 12
-MAX_STATE_BYTES = 24_000_000  # 2 M parameters: 512 LSTM units, 768 GRU units, 2 layers of 384 LSTM
+STATE_BYTES_PER_PARAMETER = 16
+MAX_STATE_BYTES = 32_000_000  # 2 M parameters: 512 LSTM units, 768 GRU units, 2 layers of 384 LSTM
 NS_PER_PARAMETER_STEP = 0.5  # trace, measured (see above)
 NS_PER_STEP = 1e5  # trace, per time step and any model size (Python and kernel launches)
 # one training step (forward, backward, Adam), CPU seconds of all threads: the weights are read

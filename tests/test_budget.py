@@ -109,7 +109,7 @@ def test_forecast_chart_sends_at_most_the_cap():
 
 def test_training_state_is_capped_with_the_parameters_it_allows():
     """Weights and Adam's moments travel to the training worker and back at every slice."""
-    big = CellConfig("lstm", 1, 1024)  # 4.2 M parameters: 50 MB of state
+    big = CellConfig("lstm", 1, 1024)  # 4.2 M parameters: 67 MB of state
     P = budget.model_parameters(big)
     assert budget.STATE_BYTES_PER_PARAMETER * P > budget.MAX_STATE_BYTES
     with pytest.raises(ValueError) as err:
