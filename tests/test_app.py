@@ -409,7 +409,9 @@ def test_slow_motion_slices_take_the_rate_in_steps():
 
 def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
     """The page's functions and its module dict form a cycle; Streamlit's post-run GC is off,
-    so without the router emptying the previous run's dict every run's trace stayed alive."""
+    so without the router emptying the previous run's dict every run's trace stayed alive. The
+    page drops its model and traces as soon as it is drawn (explorer.ui.drop_page_data); its
+    callbacks still work."""
     import gc
 
     from explorer.trace import Trace
@@ -422,15 +424,18 @@ def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
     gc.collect()
     gc.disable()
     try:
+        alive = traces()
         at.run()
         first = at.session_state["_page_globals"].namespace
-        assert isinstance(first["tr"], Trace)
-        alive = traces()
+        assert "tr" not in first and "rnn" not in first and first["T"] == 60
+        assert traces() == alive  # this run's trace is gone already, without a collection
+        position = at.session_state["step_pos"]
         for _ in range(3):
-            at.button(key="step_forward").click().run()  # full reruns
-        assert first == {}  # the first run's variables are gone, without a collection
+            at.button(key="step_forward").click().run()  # callbacks, then full reruns
+        assert at.session_state["step_pos"] == position + 3
+        assert first == {}  # the first run's remaining variables are gone too
         assert traces() == alive
-        assert at.session_state["_page_globals"].namespace["tr"].T == 60
+        assert at.session_state["_page_globals"].namespace["T"] == 60
     finally:
         gc.enable()
 
