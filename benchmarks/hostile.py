@@ -8,8 +8,8 @@ Debian's ``chromium`` and ``playwright``; never ``playwright install``). It star
 Not part of the test run: the figures depend on the machine and its load (this 2-core machine
 is shared: run it a few times).
 
-Before the scenarios a first visitor opens Step through and Train (the server imports torch,
-the pages' modules and starts its training workers) and leaves; once the janitor has dropped
+Before the scenarios a first visitor opens every page (the server imports torch, the pages'
+modules and starts its training workers) and leaves; once the janitor has dropped
 that session, the **baseline** RSS is read. Then, for each scenario, a new browser context (a
 new Streamlit session) does what the issue's user did, and leaves:
 
@@ -31,7 +31,8 @@ Per scenario: the server's CPU seconds (the server process and its training work
 system, from the first request to the page being idle again or the scenario's end), its peak
 RSS (sampled every 0.2 s; the page process, and with the workers: their shared libraries are
 counted in each), and its RSS ``--after`` seconds after the session left (the janitor drops a
-closed tab's session after 30 s).
+closed tab's session after 30 s). The scenarios share one server, one after another: what one
+leaves behind shows in the next one's figures.
 """
 from __future__ import annotations
 
@@ -341,14 +342,14 @@ def main() -> int:
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             warm = browser.new_context()
             page = warm.new_page()
-            for path in ("/step_through", "/train"):
+            for path in ("/learn", "/", "/step_through", "/train", "/compare"):
                 page.goto(base + path)
                 wait_idle(page)
             warm.close()
             time.sleep(50)  # the janitor drops the closed session (30 s, swept every 10 s)
             baseline = meter.rss()
-            print(f"baseline (after a first visit to Step through and Train, its session "
-                  f"dropped): page process {mb(baseline[0])}, with workers {mb(baseline[1])}",
+            print(f"baseline (after a first visit to every page, its session dropped): "
+                  f"page process {mb(baseline[0])}, with workers {mb(baseline[1])}",
                   flush=True)
             for name in args.scenarios.split(","):
                 row = scenario(name, browser, base, meter, args, Path(tmp))

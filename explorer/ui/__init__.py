@@ -270,14 +270,23 @@ def _trim() -> None:
         pass
 
 
+COLLECT_SWEEPS = 3  # sweeps that collect after someone left (the first, and two more)
+
+
 def _sweep_forever() -> None:
     first_seen: dict[str, float] = {}
+    collect = 0  # sweeps that still collect
     while True:
         time.sleep(SWEEP_SECONDS)
         try:
             if _sweep(first_seen):
-                # a session holds cycles (Streamlit's own objects, our page functions): one
-                # collection, only after someone left, in this thread (no page waits for it)
+                collect = COLLECT_SWEEPS
+            if collect:
+                # a session holds cycles (Streamlit's own objects, our page functions): a
+                # collection only after someone left, in this thread (no page waits for it);
+                # again at the next sweeps, for what was let go after the first (a training
+                # slice in flight, a script unwinding): a quiet server never collects itself
+                collect -= 1
                 gc.collect()
                 _trim()
         except Exception:  # never take the server down; try again at the next sweep
