@@ -296,12 +296,13 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
     return row
 
 
-def serve(port: int) -> subprocess.Popen:
+def serve(port: int, log: str | None = None) -> subprocess.Popen:
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
     proc = subprocess.Popen(
         ["nice", "-n", "19", sys.executable, "-m", "streamlit", "run",
          str(ROOT / "streamlit_app.py"), "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     for _ in range(240):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
@@ -323,6 +324,7 @@ def main() -> int:
     ap.add_argument("--after", type=int, default=180, help="seconds after leaving (default 180)")
     ap.add_argument("--url", help="a server already running (its pid: --pid)")
     ap.add_argument("--pid", type=int)
+    ap.add_argument("--server-log", help="write the server's output to this file")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -331,7 +333,7 @@ def main() -> int:
         base, pid = args.url.rstrip("/"), args.pid
     else:
         port = free_port()
-        proc = serve(port)
+        proc = serve(port, args.server_log)
         base, pid = f"http://127.0.0.1:{port}", server_pid(proc)
     meter = Meter(pid)
     rows = []
@@ -352,6 +354,9 @@ def main() -> int:
                   f"page process {mb(baseline[0])}, with workers {mb(baseline[1])}",
                   flush=True)
             for name in args.scenarios.split(","):
+                if proc is not None and proc.poll() is not None:
+                    print(f"the server exited (code {proc.returncode})", flush=True)
+                    break
                 row = scenario(name, browser, base, meter, args, Path(tmp))
                 rows.append(row)
                 after = row["after"]
