@@ -23,7 +23,8 @@ from explorer.tasks import example_input
 from explorer.weights import describe
 from explorer.presets import STEP_PARAMS as DEFAULTS
 from explorer.teaching import article
-from explorer.ui import current_config, links, own_page_globals, sequence_input, show_chart
+from explorer.ui import (current_config, drop_page_data, links, own_page_globals,
+                         sequence_input, show_chart)
 from explorer.ui.training import latest_trainer
 from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
@@ -438,3 +439,5 @@ if config.cell == "rnn" and alphabet is None:
             f"Layer 0, forward: the one-bias loop and `nn.RNN` differ by at most "
             f"**{diff:.1e}** over all {T} steps and {H} units (float32 rounding)."
         )
+
+drop_page_data(globals())  # drawn: the model and traces are not kept until the next rerun

@@ -37,7 +37,20 @@ MAX_CSV_CELLS = 2_000_000
 # ---- models
 TRACE_SECONDS = 4.0  # one trace; the Step-through page around it (charts, PCA, saturation) costs
 # as much again: the largest model at T = 140 took 7-10 s of server CPU per page view
-STEP_SECONDS = 1.0  # one training step: Pause and Stop wait for the step under way
+# one training step (on Compare, one round: a step of every cell): Pause and Stop wait for the
+# step under way, then for the run's state to come back from its worker (below); 1 s let the
+# largest allowed model take 8 s to pause
+STEP_SECONDS = 0.5
+# A run trains in a worker process in slices of a quarter of a second (explorer.workers), and
+# its weights and optimiser state travel to the worker and back with every slice, pickled:
+# 16 bytes a parameter with Adam (weights, gradients and Adam's two moments; 19 MB for Compare's
+# three cells of 384 units, 1.2 M parameters), measured 100-200 MB/s each way
+# on the shared machine. A GRU of 1024 units in 4 bidirectional layers (63 M parameters, 500 MB
+# of state before Adam's first step) never finished one slice in 20 s, took 8.4 s to pause and
+# 2.4 GB in the page process. So a trained model's state is capped: its trip costs the page
+# process (one core for the whole class) about a tenth of a second per slice at most.
+STATE_BYTES_PER_PARAMETER = 16
+MAX_STATE_BYTES = 32_000_000  # 2 M parameters: 512 LSTM units, 768 GRU units, 2 layers of 384 LSTM
 NS_PER_PARAMETER_STEP = 0.5  # trace, measured (see above)
 NS_PER_STEP = 1e5  # trace, per time step and any model size (Python and kernel launches)
 # one training step (forward, backward, Adam), CPU seconds of all threads: the weights are read
@@ -109,9 +122,11 @@ def check_trace(config, T: int) -> None:
 
 def check_training_step(config, window: int, batch_size: int) -> None:
     """Refuse training settings whose single optimiser step would take more than
-    ``STEP_SECONDS`` of CPU (Pause and Stop wait for the step under way), or whose model,
-    gradients, Adam's two moments and the activations of one batch would need more than
-    ``EXTRA_BYTES``. For the Train and Compare pages, before anything is built.
+    ``STEP_SECONDS`` of CPU (Pause and Stop wait for the step under way), whose weights and
+    optimiser state would be more than ``MAX_STATE_BYTES`` (they travel to the training worker
+    and back at every slice), or whose model, gradients, Adam's two moments and the activations
+    of one batch would need more than ``EXTRA_BYTES``. For the Train page, before anything is
+    built; :func:`check_training` for several models trained side by side (Compare).
 
     Args:
         config: a :class:`explorer.config.CellConfig` (or anything with its fields).
@@ -122,24 +137,47 @@ def check_training_step(config, window: int, batch_size: int) -> None:
         ValueError: the estimate is over a cap; the message gives the model's size, the
             window and batch, the estimate, the cap, and what to lower.
     """
-    P = model_parameters(config)
-    layers, per_step = _units(config)
+    check_training([config], window, batch_size)
+
+
+def check_training(configs, window: int, batch_size: int) -> None:
+    """:func:`check_training_step` for ``configs`` trained in lockstep (Compare: one round is
+    one step of each): their steps' seconds, states and memory add up.
+
+    Raises:
+        ValueError: as :func:`check_training_step`; with several models, the figures are
+            their sums.
+    """
+    configs = list(configs)
+    P = sum(model_parameters(c) for c in configs)
+    what = (f"a model of {P:,} parameters" if len(configs) == 1 else
+            f"{len(configs)} models of {P:,} parameters in all")
     per_window = P * window * 1e-9  # seconds per ns of rate
     seconds = per_window * (NS_PER_TRAINING_STEP + NS_PER_TRAINING_SAMPLE * batch_size)
     if seconds > STEP_SECONDS:
         fits = math.floor((STEP_SECONDS / per_window - NS_PER_TRAINING_STEP)
                           / NS_PER_TRAINING_SAMPLE)
         raise ValueError(
-            f"one training step of a model of {P:,} parameters on {batch_size:,} sequences of "
+            f"one training step of {what} on {batch_size:,} sequences of "
             f"{window:,} steps would take about {seconds:,.1f} s of the server's CPU; the limit "
             f"is {STEP_SECONDS:g} s a step (so Pause and Stop answer at once): "
             + (f"lower the batch size to {fits:,}, the window, or " if fits >= 1 else
                "even one sequence is too much: lower the window or ")
             + "the model's size (hidden_size, num_layers, bidirectional)")
-    nbytes = BYTES_PER_FLOAT * (4 * P + 2 * batch_size * window * layers * per_step)
+    state = STATE_BYTES_PER_PARAMETER * P
+    if state > MAX_STATE_BYTES:
+        raise ValueError(
+            f"training {what} moves {_mb(state)} of weights and optimiser state between "
+            f"the page and its training worker several times a second; the limit is "
+            f"{_mb(MAX_STATE_BYTES)} ({MAX_STATE_BYTES // STATE_BYTES_PER_PARAMETER:,} "
+            f"parameters): lower hidden_size, num_layers or bidirectional (Cell & parameters "
+            f"and Step through show larger models untrained)")
+    nbytes = BYTES_PER_FLOAT * 4 * P + sum(
+        BYTES_PER_FLOAT * 2 * batch_size * window * layers * per_step
+        for layers, per_step in map(_units, configs))
     if nbytes > EXTRA_BYTES:
         raise ValueError(
-            f"training a model of {P:,} parameters (weights, gradients and Adam's two moments) "
+            f"training {what} (weights, gradients and Adam's two moments) "
             f"on batches of {batch_size:,} × {window:,} steps needs about {_mb(nbytes)} of "
             f"memory, over the {_mb(EXTRA_BYTES)} one request may use: lower the model's size, "
             f"the batch size or the window")

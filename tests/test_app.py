@@ -3,6 +3,7 @@ and live training."""
 import dataclasses
 import itertools
 import json
+import types
 from pathlib import Path
 
 import pytest
@@ -408,7 +409,9 @@ def test_slow_motion_slices_take_the_rate_in_steps():
 
 def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
     """The page's functions and its module dict form a cycle; Streamlit's post-run GC is off,
-    so without the router emptying the previous run's dict every run's trace stayed alive."""
+    so without the router emptying the previous run's dict every run's trace stayed alive. The
+    page drops its model and traces as soon as it is drawn (explorer.ui.drop_page_data); its
+    callbacks still work."""
     import gc
 
     from explorer.trace import Trace
@@ -421,15 +424,18 @@ def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
     gc.collect()
     gc.disable()
     try:
+        alive = traces()
         at.run()
         first = at.session_state["_page_globals"].namespace
-        assert isinstance(first["tr"], Trace)
-        alive = traces()
+        assert "tr" not in first and "rnn" not in first and first["T"] == 60
+        assert traces() == alive  # this run's trace is gone already, without a collection
+        position = at.session_state["step_pos"]
         for _ in range(3):
-            at.button(key="step_forward").click().run()  # full reruns
-        assert first == {}  # the first run's variables are gone, without a collection
+            at.button(key="step_forward").click().run()  # callbacks, then full reruns
+        assert at.session_state["step_pos"] == position + 3
+        assert first == {}  # the first run's remaining variables are gone too
         assert traces() == alive
-        assert at.session_state["_page_globals"].namespace["tr"].T == 60
+        assert at.session_state["_page_globals"].namespace["T"] == 60
     finally:
         gc.enable()
 
@@ -448,9 +454,12 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
     class Session:
         def __init__(self, id):
             self.id = id
+            self._session_state = {"model": id}  # what a page keeps: emptied once shut down
+            self._state = types.SimpleNamespace(name="APP_NOT_RUNNING")
 
         def shutdown(self):
             closed.append(self.id)
+            self._state.name = "SHUTDOWN_REQUESTED"
 
     class Info:
         def __init__(self, id):
@@ -481,10 +490,21 @@ def test_sessions_disconnected_long_enough_are_dropped(monkeypatch):
     assert set(first_seen) - {ui._KNOWN} == {"gone", "blip", "back"}
     first_seen["gone"] -= ui.KEEP_DISCONNECTED
     first_seen["back"] -= ui.KEEP_DISCONNECTED
+    gone = storage.get("gone").session
     assert ui._sweep(first_seen) == 1 and closed == ["gone"]  # shut down, as Streamlit does
     assert storage.get("gone") is None
     assert storage.get("blip") is not None and storage.get("back") is not None
     assert "gone" not in first_seen
-    Manager.active = [Info("back")]  # "here" closed by Streamlit itself: collect after it too
-    assert ui._sweep(first_seen) == 1 and closed == ["gone"]
+    # its state is emptied: Streamlit's runtime loop may keep the session object itself
+    assert gone._session_state == {}
+    assert storage.get("blip").session._session_state == {"model": "blip"}
+    here, back = Manager.active[1].session, Manager.active[0].session
+    here.shutdown()
+    Manager.active = [Manager.active[0]]  # "here" closed by Streamlit itself: collect after it
+    assert ui._sweep(first_seen) == 1 and closed == ["gone", "here"]
+    assert here._session_state == {} and back._session_state == {"model": "back"}
     assert ui._sweep(first_seen) == 0
+    # a session gone from both maps but not shut down (a reconnection under way) keeps its state
+    storage.delete("back")
+    Manager.active = []
+    assert ui._sweep(first_seen) == 1 and back._session_state == {"model": "back"}

@@ -105,3 +105,32 @@ def test_forecast_chart_sends_at_most_the_cap():
     assert max(sizes) <= budget.MAX_CHART_POINTS and min(sizes) > 1000
     truth_trace = next(t for t in fig.data if t.name == "truth")
     assert 9.0 in truth_trace.y and 77_777 in truth_trace.x
+
+
+def test_training_state_is_capped_with_the_parameters_it_allows():
+    """Weights and Adam's moments travel to the training worker and back at every slice."""
+    big = CellConfig("lstm", 1, 1024)  # 4.2 M parameters: 67 MB of state
+    P = budget.model_parameters(big)
+    assert budget.STATE_BYTES_PER_PARAMETER * P > budget.MAX_STATE_BYTES
+    with pytest.raises(ValueError) as err:
+        budget.check_training_step(big, 4, 1)  # cheap steps: refused for the state alone
+    text = str(err.value)
+    assert f"{P:,} parameters" in text
+    assert f"{budget.STATE_BYTES_PER_PARAMETER * P / 1e6:,.0f} MB" in text
+    assert f"{budget.MAX_STATE_BYTES // budget.STATE_BYTES_PER_PARAMETER:,} parameters" in text
+    budget.check_training_step(CellConfig("lstm", 1, 512), 4, 1)  # 1.06 M: allowed
+
+
+def test_compare_adds_its_cells_costs():
+    config = CellConfig("gru", 1, 512)  # 0.8 M parameters: alone it fits
+    budget.check_training([config], 4, 1)
+    with pytest.raises(ValueError, match=r"3 models of [\d,]+ parameters in all"):
+        budget.check_training([config, config, config], 4, 1)  # 2.4 M together
+    small = CellConfig("gru", 1, 128)
+    window, batch = 1000, 16  # one cell's step fits, a round of three does not
+    alone = budget.model_parameters(small) * window * (
+        budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * batch)
+    assert alone <= budget.STEP_SECONDS * 1e9 < 3 * alone
+    budget.check_training([small], window, batch)
+    with pytest.raises(ValueError, match="s of the server's CPU"):
+        budget.check_training([small] * 3, window, batch)

@@ -257,3 +257,16 @@ def test_a_run_nobody_polls_stops_training_and_goes_on_at_the_next_poll(pool, on
     assert first > 0 and run.training
     _wait(run, lambda: tr.step > first)
     run.halt()
+
+
+def test_a_slice_leaves_room_for_one_step_and_long_steps_go_one_at_a_time():
+    """A slice stops at the first step ending after its seconds: the step measured in the last
+    slice is taken off its share (a Pause waits for at most one share), and steps longer than
+    the share go one at a time."""
+    from explorer.workers import MIN_SLICE, _slice_length
+
+    share = 0.25
+    assert _slice_length(share, 0.0) == (share, None)
+    assert _slice_length(share, share / 4) == (pytest.approx(share * 3 / 4), None)
+    assert _slice_length(share, share * 2) == (MIN_SLICE, 1)
+    assert _slice_length(share, share - MIN_SLICE / 2) == (MIN_SLICE, None)  # never below

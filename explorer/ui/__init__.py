@@ -12,6 +12,8 @@ import gc
 import re
 import threading
 import time
+import types
+import weakref
 
 import streamlit as st
 
@@ -162,6 +164,26 @@ def release_page_globals(keep: dict | None = None) -> None:
         old.namespace.clear()
 
 
+# what a page's callbacks may still read once the page is drawn (numbers, names, functions)
+_LIGHT = (types.ModuleType, types.FunctionType, type, bool, int, float, complex, str, bytes,
+          type(None))
+
+
+def drop_page_data(namespace: dict) -> None:
+    """Called by a page with ``globals()`` as its last line: delete the variables that hold
+    data (models, traces, tensors, arrays, figures, lists of them), keeping modules,
+    functions, classes, numbers and strings, which its widget callbacks may read at the next
+    rerun. Only for a page with no fragment (a fragment's rerun reads the page's variables).
+
+    Between two reruns a session otherwise keeps everything its last run built: the largest
+    Step-through view held its model's weights (84 M parameters, 336 MB) and traces, about
+    410 MB a reader, for as long as the reader stayed, or 30 s more after the tab closed; ten
+    readers one after another took the server over 2 GB."""
+    for name, value in list(namespace.items()):
+        if not name.startswith("__") and not isinstance(value, _LIGHT):
+            del namespace[name]
+
+
 SWEEP_SECONDS = 10.0  # how often the server looks for sessions that left
 KEEP_DISCONNECTED = 30.0  # a closed tab's session is kept this long for a reconnection
 _KNOWN = "\x00known"  # in the sweep's state: the session ids it saw last time
@@ -178,9 +200,10 @@ def _sweep(first_seen: dict) -> int:
     one after another left 4.2 GB). A reader whose connection drops for longer than
     ``KEEP_DISCONNECTED`` gets a new session, which the link in the address bar sets up again.
     ``first_seen`` (session id -> when this sweep first found it disconnected, and under
-    ``_KNOWN`` every session id it saw) is the sweeping thread's own; a session that vanished
-    since the last sweep (Streamlit shuts a non-resumable one down itself) counts as dropped,
-    so its cycles are collected too. Internal API of Streamlit 1.67 (the runtime's session manager and its
+    ``_KNOWN`` a weak reference to every session it saw) is the sweeping thread's own; a
+    session that vanished since the last sweep (Streamlit shuts a non-resumable one down
+    itself) counts as dropped, so its cycles are collected too. Every dropped session's state
+    is emptied (:func:`_empty`). Internal API of Streamlit 1.67 (the runtime's session manager and its
     storage): if it moves, nothing is dropped."""
     from streamlit.runtime import Runtime
 
@@ -190,7 +213,7 @@ def _sweep(first_seen: dict) -> int:
     if cache is None or not hasattr(cache, "expire"):
         return 0
     now = time.monotonic()
-    known = first_seen.pop(_KNOWN, set())  # every session id seen at the last sweep
+    known = first_seen.pop(_KNOWN, {})  # every session seen at the last sweep: id -> weakref
     with getattr(manager, "_storage_lock", contextlib.nullcontext()):
         expired = cache.expire()  # past Streamlit's own reconnection time
         stored = [info.session.id for info in storage.list()]
@@ -202,14 +225,37 @@ def _sweep(first_seen: dict) -> int:
                 storage.delete(sid)  # under the lock a reconnection takes it with
     for info in [value for _, value in expired] + leaving:
         info.session.shutdown()  # as Streamlit's close_session: uploads, media files, caches
+        _empty(info.session)
     for session_id in set(first_seen) - (set(stored) - {i.session.id for i in leaving}):
         del first_seen[session_id]
     # sessions Streamlit closed itself (not kept for a reconnection) leave cycles behind too
-    now_known = {i.session.id for i in manager.list_active_sessions()} | set(first_seen)
+    with getattr(manager, "_storage_lock", contextlib.nullcontext()):
+        sessions = [i.session for i in manager.list_active_sessions()]
+        sessions += [i.session for i in storage.list()]
+    now_known = {session.id: weakref.ref(session) for session in sessions}
     ours = {i.session.id for i in leaving} | {key for key, _ in expired}
-    vanished = known - now_known - ours
+    vanished = set(known) - set(now_known) - ours
+    for session_id in vanished:
+        session = known[session_id]()
+        if getattr(getattr(session, "_state", None), "name", "") == "SHUTDOWN_REQUESTED":
+            _empty(session)  # only a session Streamlit shut down: never a live one
     first_seen[_KNOWN] = now_known
     return len(expired) + len(leaving) + len(vanished)
+
+
+def _empty(session) -> None:
+    """Clear the state of a session that was shut down: its models, traces and page variables
+    (through :class:`_Owned`) are freed by reference counting, whoever still holds the session.
+
+    Streamlit's runtime loop (``Runtime._loop``, 1.67) sends each connected session's messages
+    in a ``for active_session_info in ...`` loop whose variable outlives the loop: the last
+    session it served stays referenced until another session connects. On a server the class
+    has left, that was the last student's whole session, the largest Step-through view's model
+    and traces included (about 410 MB), for as long as nobody came."""
+    state = getattr(session, "_session_state", None)
+    if state is not None:
+        with contextlib.suppress(Exception):  # a script still unwinding may hold its lock
+            state.clear()
 
 
 def _trim() -> None:
@@ -224,14 +270,23 @@ def _trim() -> None:
         pass
 
 
+COLLECT_SWEEPS = 3  # sweeps that collect after someone left (the first, and two more)
+
+
 def _sweep_forever() -> None:
     first_seen: dict[str, float] = {}
+    collect = 0  # sweeps that still collect
     while True:
         time.sleep(SWEEP_SECONDS)
         try:
             if _sweep(first_seen):
-                # a session holds cycles (Streamlit's own objects, our page functions): one
-                # collection, only after someone left, in this thread (no page waits for it)
+                collect = COLLECT_SWEEPS
+            if collect:
+                # a session holds cycles (Streamlit's own objects, our page functions): a
+                # collection only after someone left, in this thread (no page waits for it);
+                # again at the next sweeps, for what was let go after the first (a training
+                # slice in flight, a script unwinding): a quiet server never collects itself
+                collect -= 1
                 gc.collect()
                 _trim()
         except Exception:  # never take the server down; try again at the next sweep

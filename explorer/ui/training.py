@@ -769,16 +769,15 @@ def live_run(key: str, job):
 
 def cost_refusal(configs, task, batch_size: int) -> str | None:
     """Why training ``configs`` (CellConfigs) on ``task`` at ``batch_size`` would cost one
-    request too much (:func:`explorer.budget.check_training_step`), or None: checked before any
+    request too much (:func:`explorer.budget.check_training`), or None: checked before any
     model is built, so the largest settings answer at once."""
     import torch
 
-    from ..budget import check_training_step
+    from ..budget import check_training
 
     window = task.train_batch(1, torch.Generator().manual_seed(0))[0].shape[0]
     try:
-        for config in configs:
-            check_training_step(config, window, batch_size)
+        check_training(configs, window, batch_size)  # Compare: the cells' costs add up
     except ValueError as err:
         return f"These settings are too large for a shared server: {err}."
     return None
