@@ -18,6 +18,7 @@ import weakref
 import streamlit as st
 
 from .. import charts
+from ..memory import trim_heap
 from ..config import CELLS, LIMITS, CellConfig
 from ..presets import STEP_PARAMS
 from . import links
@@ -258,18 +259,6 @@ def _empty(session) -> None:
             state.clear()
 
 
-def _trim() -> None:
-    """Hand freed heap memory back to the system (glibc's ``malloc_trim``; elsewhere nothing):
-    after a large free, glibc raises its mmap threshold, so later 16 MB weight matrices come
-    from the heap, whose free space it otherwise keeps."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 COLLECT_SWEEPS = 3  # sweeps that collect after someone left (the first, and two more)
 
 
@@ -288,7 +277,7 @@ def _sweep_forever() -> None:
                 # slice in flight, a script unwinding): a quiet server never collects itself
                 collect -= 1
                 gc.collect()
-                _trim()
+                trim_heap()
         except Exception:  # never take the server down; try again at the next sweep
             continue
 
