@@ -785,15 +785,16 @@ def cost_refusal(configs, task, batch_size: int) -> str | None:
 
 def tick() -> float:
     """Seconds between two redraws of a live chart: 0.4 s (2.5 a second) while few runs
-    train, longer as the server gets busier, so that every redraw is sent before the next
-    begins (Streamlit drops a fragment's unsent output when its next run starts) and every
-    student's chart keeps moving."""
+    train, doubled as the server gets busier (0.8 s from 17 runs, 1.6 s from 33), so that every
+    redraw is sent before the next begins (Streamlit drops a fragment's unsent output when its
+    next run starts) and every student's chart keeps moving."""
     # one live redraw costs the page process ~8-13 ms of CPU in the fragment and as much again
     # in Streamlit (sending, its thread's start): with N runs training, N redraws must fit in
-    # each tick with room to spare (30 runs: 0.8 s, ~55 % of a core measured). Rounded to
-    # 0.2 s, so that the rhythm (a full rerun to change) moves only when the load does.
-    load = training_pool().load
-    return max(TICK, round(load * SERVER_SECONDS_PER_RUN / 0.2) * 0.2)
+    # each tick with room to spare (30 runs: 0.8 s, ~55 % of a core measured). In doublings,
+    # so that the rhythm changes rarely: each change is a full rerun of every training page,
+    # and at 50 students arriving at once, a change every few runs spiralled.
+    need = training_pool().load * SERVER_SECONDS_PER_RUN / TICK
+    return TICK * 2 ** max(0, math.ceil(math.log2(need))) if need > 1 else TICK
 
 
 def slow_refresh(offset: float = 0.37) -> float:
