@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from explorer.presets import (
@@ -82,6 +82,7 @@ def _notes(at) -> str:
                                       st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1,
                                               max_size=12)),
                             VALUE, min_size=1, max_size=4))
+@example(page="learn", link={"T": "\x85"})  # a line break (NEL) once split a note's item
 def test_a_hostile_link_on_any_page_gives_a_page_and_names_what_it_refused(page, link):
     from streamlit.testing.v1 import AppTest
 

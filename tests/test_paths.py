@@ -1,6 +1,7 @@
 """explorer.ui.paths: which request paths are sent to their first segment's page (the redirect
 itself, in a real server and browser, is in test_browser_paths.py)."""
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -44,7 +45,10 @@ def _answer(scope):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(NestedPathRedirect(app, base_url_path="")(scope, None, send))
+    # in a thread of its own: a browser test earlier in the session may have left an event
+    # loop running in this one, where asyncio.run refuses to start
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, NestedPathRedirect(app, base_url_path="")(scope, None, send)).result()
     return sent, passed
 
 

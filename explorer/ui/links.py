@@ -111,8 +111,10 @@ def note(text: str) -> None:
 
 def _clip(raw: object, width: int = 40) -> str:
     """A link's value as a note quotes it between backticks: at most ``width`` characters
-    (a 5,000-digit number says how long it was), no backtick to end the quote early."""
-    text = str(raw).replace("`", "'").replace("\n", " ")
+    (a 5,000-digit number says how long it was), no backtick to end the quote early, and no
+    character that is not printed (line breaks such as U+0085 or U+2028 would split the note's
+    list item; a space stands in for each)."""
+    text = "".join(c if c.isprintable() else " " for c in str(raw).replace("`", "'"))
     if len(text) > width:
         text = f"{text[:width - 10]}… ({len(text):,} characters)"
     return text
