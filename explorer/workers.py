@@ -66,6 +66,11 @@ MIN_SLICE = 0.02  # seconds: below this the round trip's cost would dominate
 # so busy that training on would only pile up work; the next poll takes it up again
 ORPHAN_AFTER = 10.0
 LOAD_MEMORY = 60.0  # seconds over which TrainingPool.load remembers its peak
+# seconds a worker that has trained stays idle before a fresh process takes its place: a
+# worker's heap keeps the class's peak (~100 MB each after 30 runs; malloc_trim gives back
+# only a few MB), a fresh one starts at its import size (the idea of multiprocessing.Pool's
+# maxtasksperchild)
+RECYCLE_AFTER = 60.0
 # Fields of a Trainer that never change while it trains (sent to workers once per slice with the
 # task, not pickled again and again) and the logs that only grow (a worker returns new entries).
 STATIC = ("task", "_diag_batch", "_meta_cache")
@@ -366,6 +371,9 @@ class _Worker:
         their_results.close()
         self.lock = threading.Lock()  # one sender at a time
         self.runs: set[int] = set()  # keys of the runs it trains
+        self.trained = False  # it has had a run (its heap has grown)
+        self.idle_since = time.monotonic()  # when its last run left
+        self.retired = False  # replaced by a fresh process: its end is not a death
 
     def send(self, message) -> bool:
         try:
@@ -384,16 +392,22 @@ class TrainingPool:
     result back; a thread per worker here hands the results to their :class:`LiveRun`. A run
     goes to the worker with the fewest runs when it starts.
 
+    A worker that has trained and then had no run for ``recycle_after`` seconds is replaced by a
+    fresh process, so the memory a class's runs left in it goes back to the system.
+
     Args:
         workers: processes (default: the CPU cores this process may use).
         inline: train in the caller's thread at each poll instead (tests; no processes), for
             ``slice_seconds()`` or, when set, exactly ``inline_steps`` steps per poll.
+        recycle_after: seconds (default :data:`RECYCLE_AFTER`); None never replaces one.
     """
 
     inline_steps: int | None = None  # inline: steps per slice instead of seconds (tests)
 
-    def __init__(self, workers: int | None = None, *, inline: bool = False):
+    def __init__(self, workers: int | None = None, *, inline: bool = False,
+                 recycle_after: float | None = RECYCLE_AFTER):
         self.inline = inline
+        self.recycle_after = recycle_after
         self.workers = workers or _cores()
         self._lock = threading.Lock()
         self._active: dict[int, str | None] = {}  # runs whose chain is going -> their client
@@ -405,9 +419,13 @@ class TrainingPool:
         self._retries: queue.SimpleQueue = queue.SimpleQueue()
         self._retrier: threading.Thread | None = None
         self._workers: list[_Worker] = []
+        self.recycled = 0  # idle workers replaced by fresh processes
         if not inline:
             for index in range(self.workers):
                 self._add_worker(index)
+            if recycle_after is not None:
+                threading.Thread(target=self._recycle_loop, daemon=True,
+                                 name="TrainingPool.recycle").start()
 
     def _add_worker(self, index: int) -> None:
         worker = _Worker(index)
@@ -416,8 +434,42 @@ class TrainingPool:
                 self._workers[index] = worker
             else:
                 self._workers.append(worker)
+        self._listen(worker, index)
+
+    def _listen(self, worker: _Worker, index: int) -> None:
         threading.Thread(target=self._read, args=(worker, index), daemon=True,
                          name=f"TrainingPool.read-{index}").start()
+
+    def _idle_workers(self) -> list[int]:
+        """Indices of the workers that have trained and had no run for ``recycle_after`` s
+        (call with the lock held)."""
+        now = time.monotonic()
+        return [i for i, w in enumerate(self._workers)
+                if w.trained and not w.runs and now - w.idle_since >= self.recycle_after]
+
+    def _recycle_loop(self) -> None:
+        """Replace each idle worker by a fresh process. The fresh one is started first and
+        swapped in under the lock that :meth:`dispatch` takes, only if the old one is still
+        idle: no run is ever sent to a worker on its way out."""
+        while not self._closed:
+            time.sleep(max(0.05, self.recycle_after / 4))
+            with self._lock:
+                idle = self._idle_workers()
+            for index in idle:
+                fresh = _Worker(index)
+                with self._lock:
+                    old = self._workers[index] if index < len(self._workers) else None
+                    swap = not self._closed and old is not None and index in self._idle_workers()
+                    if swap:
+                        old.retired = True
+                        self._workers[index] = fresh
+                        self.recycled += 1
+                if not swap:
+                    fresh.send(("quit",))
+                    fresh.process.join(30)
+                    continue
+                self._listen(fresh, index)
+                old.send(("quit",))  # its reader thread joins it
 
     def _read(self, worker: _Worker, index: int) -> None:
         """Hand each result of ``worker`` to its run; at the end of its pipe (it died), replace
@@ -433,10 +485,12 @@ class TrainingPool:
                 if kind == "halted":
                     self._runs.pop(key, None)
                     worker.runs.discard(key)
+                    if not worker.runs:
+                        worker.idle_since = time.monotonic()
             if run is not None:
                 run._delivered(key, message)
         worker.process.join(5)
-        if self._closed:
+        if self._closed or worker.retired:
             return
         with self._lock:
             lost = [(key, self._runs.pop(key)) for key in worker.runs if key in self._runs]
@@ -452,6 +506,7 @@ class TrainingPool:
             key = next(self._keys)
             self._runs[key] = run
             worker.runs.add(key)
+            worker.trained = True
         worker.send(("start", key, run._static, state, run.rate, limit))
         return key
 

@@ -270,3 +270,42 @@ def test_a_slice_leaves_room_for_one_step_and_long_steps_go_one_at_a_time():
     assert _slice_length(share, share / 4) == (pytest.approx(share * 3 / 4), None)
     assert _slice_length(share, share * 2) == (MIN_SLICE, 1)
     assert _slice_length(share, share - MIN_SLICE / 2) == (MIN_SLICE, None)  # never below
+
+
+def test_a_worker_idle_after_training_is_replaced_by_a_fresh_process(one_thread):
+    """Once its run has ended and it stayed idle, a worker is a new process (its memory went
+    back to the system); that is not counted as a death, and the next run trains bit-exact."""
+    pool = TrainingPool(1, recycle_after=0.2)
+    try:
+        task = build_task("sine")
+        first = pool.worker_pids()
+        tr = _trainer(task, steps=30)
+        run = LiveRun(tr, pool)
+        tr.status = "running"
+        run.start()
+        _wait(run, lambda: tr.status == "done")
+        end = time.monotonic() + DEADLINE
+        while pool.worker_pids() == first:
+            assert time.monotonic() < end, "the idle worker was never replaced"
+            time.sleep(0.05)
+        assert pool.recycled >= 1 and pool.restarts == 0
+        again = _trainer(task, steps=60, seed=9)
+        run = LiveRun(again, pool)
+        again.status = "running"
+        run.start()
+        _wait(run, lambda: again.status == "done")
+        solo = _trainer(task, steps=60, seed=9)
+        solo.run()
+        _same_run(again, solo)
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_that_never_trained_is_kept(one_thread):
+    pool = TrainingPool(1, recycle_after=0.05)
+    try:
+        first = pool.worker_pids()
+        time.sleep(0.5)  # an upper bound: on any machine, nothing may replace it
+        assert pool.worker_pids() == first and pool.recycled == 0
+    finally:
+        pool.shutdown()
