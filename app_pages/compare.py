@@ -289,7 +289,7 @@ def live() -> None:
     run = ui.live_run(LIVE, comp)
     meta = st.session_state[META]
     was_running = comp.status == "running"
-    if was_running and ui.tick() != TICK:
+    if was_running and ui.tick() != TICK and not ui.rearm(ui.tick()):
         st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run)

@@ -247,7 +247,7 @@ def live() -> None:
     tr: Trainer = st.session_state[TRAINER]
     run = ui.live_run(LIVE, tr)
     was_running = tr.status == "running"
-    if was_running and ui.tick() != TICK:
+    if was_running and ui.tick() != TICK and not ui.rearm(ui.tick()):
         st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
     if was_running:
         ui.merge(run, light=True)  # the curve and the step: the weights at the slower redraws
@@ -273,6 +273,8 @@ def live() -> None:
 def predictions() -> None:
     """The latest evaluation's scores and predictions (they change only at evaluations)."""
     tr: Trainer = st.session_state[TRAINER]
+    if tr.status == "running" and ui.slow_refresh() != SLOW:
+        ui.rearm(ui.slow_refresh())  # the server's load changed (see live)
     ui.live_run(LIVE, tr).poll(train=False)  # the newest weights and evaluation
     temperature = None
     if run_key == "char":  # here, not above: moving it redraws only this part of the page
@@ -292,6 +294,8 @@ def gradients() -> None:
     """Below the first screen: redrawn live only while the server is not busy (otherwise at
     Pause, at the end, or at any rerun)."""
     tr: Trainer = st.session_state[TRAINER]
+    if tr.status == "running" and ui.tick() != ui.TICK:
+        ui.rearm(None)  # the server got busy: no more live redraws of this part (see live)
     if run_key == "tutorial":
         _, _, log = tutorial_curves(tr.task.seed)
         st.caption(

@@ -27,8 +27,9 @@ teacher's laptop, another machine in a classroom: once it plays, its processes r
 priority (``VIEWER_NICENESS``) than the server, whose CPU they would otherwise share.
 
 The server's CPU (% of one core, the mean over the round) and RSS (MB) are those of the server
-process and all its child processes (training workers), sampled every second with psutil; the
-RSS is read again ``--after`` seconds (default 180) after everyone has left. By default the
+process and all its child processes (training workers), sampled every second with psutil. The
+starting RSS is read once it has stopped moving (the workers import torch after the first
+page); it is read again ``--after`` seconds (default 180) after everyone has left. By default the
 script starts its own ``streamlit run`` on a free port and stops it at the end.
 """
 from __future__ import annotations
@@ -132,6 +133,30 @@ class ServerMeter:
             except psutil.Error:
                 pass
         return cpu, rss
+
+    def split(self) -> str:
+        """RSS of the server process alone and of its children (MB), for the log."""
+        if self.root is None:
+            return "-"
+        try:
+            own = self.root.memory_info().rss
+        except psutil.Error:
+            return "-"
+        return f"server process {own / 2**20:,.0f} MB + children {(self.sample()[1] - own) / 2**20:,.0f} MB"
+
+    async def settled(self, within: float = 0.01, samples: int = 3, limit: float = 60.0) -> int:
+        """RSS once it has stopped moving (``samples`` readings a second apart within
+        ``within`` of each other, at most ``limit`` seconds): training workers import torch in
+        the background after the first page, and a reading taken then would start too low."""
+        readings = [self.sample()[1]]
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            await asyncio.sleep(1.0)
+            readings.append(self.sample()[1])
+            last = readings[-samples:]
+            if len(last) == samples and max(last) - min(last) <= within * max(last):
+                break
+        return readings[-1]
 
     async def run(self) -> None:
         self.sample()
@@ -262,7 +287,8 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
     stay = args.warmup + args.seconds
     students = [Student(f"{base}/train?steps={args.steps}&seed={i}", name=f"s{i}",
                         press=("train_start",), fetch_page=False) for i in range(n)]
-    _, rss_before = meter.sample()
+    rss_before = await meter.settled()
+    print(f"  RSS at the start: {meter.split()}", flush=True)
     started = time.monotonic()
     view = asyncio.create_task(viewer(base, args.seconds, args.warmup + 5)) if args.viewer else None
     stats = await run_students(students, stay, stagger=args.stagger)
@@ -274,6 +300,7 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
         print(f"  {n} students left; RSS again in {args.after:.0f} s ...", flush=True)
         await asyncio.sleep(args.after)
         rss_after = meter.sample()[1]
+        print(f"  RSS after: {meter.split()}", flush=True)
     rates, steps, firsts, lost, cut, runs = [], [], [], [], 0, 0
     by: dict[str, dict[str, int]] = {}
     for s in stats:
@@ -301,6 +328,12 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
             why.append("exception on the page: " + s.exceptions[0][:120])
         if why:
             lost.append(f"{s.name}: " + "; ".join(why))
+    slow = min(stats, key=lambda s: s.rate(s.started + args.warmup, s.started + stay))
+    seen = [step for _, step, _ in slow.steps]
+    print(f"  slowest: {slow.name}, first page {slow.first_page}, pressed at "
+          f"{'-' if slow.pressed is None else f'{slow.pressed - slow.started:.1f}'} s, "
+          f"steps seen {seen[:1]}..{seen[-1:]} ({len(seen)} readings), "
+          f"{len(slow.chart_updates)} chart updates, runs {slow.finished_by}", flush=True)
     return {"n": n, "rates": rates, "steps": steps, "firsts": firsts, "lost": lost,
             "cut": cut / runs if runs else 0.0, "cut_by": by, "cpu": cpu, "rss_before": rss_before,
             "rss_peak": rss_peak, "rss_after": rss_after, "playback": playback}

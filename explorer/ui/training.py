@@ -797,6 +797,36 @@ def tick() -> float:
     return TICK * 2 ** max(0, math.ceil(math.log2(need))) if need > 1 else TICK
 
 
+def rearm(interval: float | None) -> bool:
+    """Give the fragment running now a new auto-rerun interval in the browser (seconds; None
+    stops its auto-reruns), within its own run; returns False where that cannot be done (not a
+    lone fragment run: the caller then falls back to a full ``st.rerun()``).
+
+    Why not a full run: a full run only to change a fragment's ``run_every`` could leave a page
+    with no timer at all. A timer tick the browser sent before it saw the full run's start can
+    reach the server after that run has ended; Streamlit 1.67 then starts a new ScriptRunner and
+    drops the events the old one had not yet handed to the event loop, the run's ``auto_rerun``
+    message among them (``runtime/app_session.py``: "Ignoring event from non-current
+    ScriptRunner"; streamlit issue #9921). Under load this froze one student's chart in most
+    rounds of 30. The browser replaces a fragment's timer whenever an ``auto_rerun`` message
+    names another interval (frontend ``handleAutoRerun``); ``stop_auto_rerun`` clears it."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    ids = list(getattr(ctx, "fragment_ids_this_run", None) or [])
+    if ctx is None or len(ids) != 1:
+        return False
+    msg = ForwardMsg()
+    if interval:
+        msg.auto_rerun.interval = interval
+        msg.auto_rerun.fragment_id = ids[0]
+    else:
+        msg.stop_auto_rerun.fragment_ids.append(ids[0])
+    ctx.enqueue(msg)
+    return True
+
+
 def slow_refresh(offset: float = 0.37) -> float:
     """Seconds between redraws of the charts that change only at evaluations (predictions,
     gradients): ``SLOW_REFRESH``, scaled up as the live charts' :func:`tick` is, plus
