@@ -14,8 +14,13 @@ from explorer.ui import current_config, runs, show_loss_curves
 from explorer.ui import training as ui
 
 RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
-    "compare", "compare_signature", "compare_meta", "compare_clock", "compare_error",
-    "compare_live")
+    "compare",
+    "compare_signature",
+    "compare_meta",
+    "compare_clock",
+    "compare_error",
+    "compare_live",
+)
 # Adam 1e-2 on batches of 64: at lag 50 (hidden 16, seeds 0-4) the GRU solved the adding
 # problem after 200-300 steps, the LSTM after 500-1,000, the RNN stayed near the baseline to
 # 2,000. 1,500 steps show all three outcomes in about a minute on a laptop CPU.
@@ -23,15 +28,21 @@ DEFAULTS = TrainConfig(steps=1500, batch_size=64, lr=1e-2, diagnostics=False)
 
 sidebar = current_config()
 st.title("Compare RNN, LSTM and GRU")
-sizes = (f"hidden_size {sidebar.hidden_size}, {sidebar.num_layers} layer"
-         f"{'s' if sidebar.num_layers > 1 else ''}"
-         + (", bidirectional" if sidebar.bidirectional else "")
-         + ("" if sidebar.bias else ", no bias") + f", seed {sidebar.seed}")
-notes = [f"the sidebar's cell type ({CELLS[sidebar.cell].label}) is not used: all three are "
-         "trained"]
+sizes = (
+    f"hidden_size {sidebar.hidden_size}, {sidebar.num_layers} layer"
+    f"{'s' if sidebar.num_layers > 1 else ''}"
+    + (", bidirectional" if sidebar.bidirectional else "")
+    + ("" if sidebar.bias else ", no bias")
+    + f", seed {sidebar.seed}"
+)
+notes = [
+    f"the sidebar's cell type ({CELLS[sidebar.cell].label}) is not used: all three are trained"
+]
 if sidebar.proj_size:
-    notes.append(f"its proj_size ({sidebar.proj_size}) is not used either, so that the LSTM has "
-                 "the same hidden size as the others")
+    notes.append(
+        f"its proj_size ({sidebar.proj_size}) is not used either, so that the LSTM has "
+        "the same hidden size as the others"
+    )
 if sidebar.nonlinearity != "tanh":
     notes.append(f"the vanilla RNN uses {sidebar.nonlinearity}, as the sidebar says")
 st.caption(
@@ -47,7 +58,8 @@ with st.container(key="explain_compare_cells"):  # for reading: hidden in presen
     st.caption(
         "input_size and output_size are the task's. The LSTM (Hochreiter & Schmidhuber 1997) "
         "and the GRU (Cho et al. 2014) carry their state through gates; the vanilla RNN "
-        "multiplies it by the same matrix at every step.")
+        "multiplies it by the same matrix at every step."
+    )
 
 chosen = ui.task_controls(default="adding", allow_csv=False)
 task = None
@@ -55,11 +67,13 @@ if chosen is not None:
     task_key, settings = chosen
     task = ui.built_task(task_key, settings)
 
-with st.expander("Training settings (shared by the three cells)", expanded=False,
-                 icon=":material/tune:"):
+with st.expander(
+    "Training settings (shared by the three cells)", expanded=False, icon=":material/tune:"
+):
     tbptt_reason = "needs a unidirectional model." if sidebar.bidirectional else None
-    train_config = ui.train_controls(seed=sidebar.seed, defaults=DEFAULTS,
-                                     tbptt_reason=tbptt_reason)
+    train_config = ui.train_controls(
+        seed=sidebar.seed, defaults=DEFAULTS, tbptt_reason=tbptt_reason
+    )
 if chosen is not None and task_key == "adding" and train_config.steps < 1000:
     st.caption(
         f":material/info: With {train_config.steps:,} steps you may see only the GRU get below "
@@ -78,8 +92,11 @@ if chosen is not None:
         if refusal:  # nothing is built: the comparison there was (if any) stays
             st.error(refusal, icon=":material/block:")
     if configs is not None and not refusal:  # plain values: equal across a reload of the classes
-        signature = (tuple(dataclasses.astuple(c) for c in configs.values()),
-                     dataclasses.astuple(train_config), ui.settings_signature(task_key, settings))
+        signature = (
+            tuple(dataclasses.astuple(c) for c in configs.values()),
+            dataclasses.astuple(train_config),
+            ui.settings_signature(task_key, settings),
+        )
 
 
 def new_run() -> None:
@@ -106,28 +123,42 @@ if arrived is not None:
     st.session_state[RUN], st.session_state[ERROR], st.session_state[CLOCK] = comp, None, []
     st.session_state[SIGNATURE] = (
         tuple(dataclasses.astuple(c) for c in comp.configs.values()),
-        dataclasses.astuple(comp.train), ui.settings_signature(arrived.task_key, arrived.settings))
+        dataclasses.astuple(comp.train),
+        ui.settings_signature(arrived.task_key, arrived.settings),
+    )
     st.session_state[META] = ui.run_meta(arrived.task_key, arrived.settings, comp.task) | {
-        "key": arrived.task_key}
+        "key": arrived.task_key
+    }
 run: Comparison | None = st.session_state.get(RUN)
-if signature is not None and st.session_state.get(SIGNATURE) != signature and (
-        run is None or run.status == "ready"):
+if (
+    signature is not None
+    and st.session_state.get(SIGNATURE) != signature
+    and (run is None or run.status == "ready")
+):
     new_run()  # nothing trained yet: follow the settings silently
     run = st.session_state[RUN]
 if run is None:
     if st.session_state.get(ERROR) and signature is not None:
-        st.error(f"These settings cannot train the three cells: {st.session_state[ERROR]}.",
-                 icon=":material/error:")
+        st.error(
+            f"These settings cannot train the three cells: {st.session_state[ERROR]}.",
+            icon=":material/error:",
+        )
     with stage:
-        st.info("The chart appears here once the settings below make a task.",
-                icon=":material/arrow_downward:")
+        st.info(
+            "The chart appears here once the settings below make a task.",
+            icon=":material/arrow_downward:",
+        )
     st.stop()  # otherwise the task controls said why
 if st.session_state.get(SIGNATURE) != signature:
     with stage:
         st.info(
             "The settings on the page differ from this comparison's (it keeps its own task, "
-            "sizes and settings). " + ("Press **Reset**" if runs.owned("compare") else
-                                       "Continue from your own copy, then press **Reset**,")
+            "sizes and settings). "
+            + (
+                "Press **Reset**"
+                if runs.owned("compare")
+                else "Continue from your own copy, then press **Reset**,"
+            )
             + " to start a new one with the new settings.",
             icon=":material/info:",
         )
@@ -142,22 +173,46 @@ def set_status(status: str) -> None:
 status = run.status
 buttons = stage.columns([1, 1, 1, 1, 1.6])
 if runs.owned("compare"):
-    buttons[0].button("Start", type="primary", disabled=status != "ready", key="compare_start",
-                      width="stretch", on_click=set_status, args=("running",),
-                      icon=":material/play_arrow:")
-    buttons[1].button("Pause", disabled=status != "running", key="compare_pause",
-                      width="stretch", on_click=set_status, args=("paused",),
-                      icon=":material/pause:")
-    buttons[2].button("Resume", disabled=status != "paused", key="compare_resume",
-                      width="stretch", on_click=set_status, args=("running",),
-                      icon=":material/resume:")
-    buttons[3].button("Reset", key="compare_reset", width="stretch", disabled=signature is None,
-                      on_click=new_run, icon=":material/restart_alt:",
-                      help="Three new seeded models at step 0, with the settings on the page.")
+    buttons[0].button(
+        "Start",
+        type="primary",
+        disabled=status != "ready",
+        key="compare_start",
+        width="stretch",
+        on_click=set_status,
+        args=("running",),
+        icon=":material/play_arrow:",
+    )
+    buttons[1].button(
+        "Pause",
+        disabled=status != "running",
+        key="compare_pause",
+        width="stretch",
+        on_click=set_status,
+        args=("paused",),
+        icon=":material/pause:",
+    )
+    buttons[2].button(
+        "Resume",
+        disabled=status != "paused",
+        key="compare_resume",
+        width="stretch",
+        on_click=set_status,
+        args=("running",),
+        icon=":material/resume:",
+    )
+    buttons[3].button(
+        "Reset",
+        key="compare_reset",
+        width="stretch",
+        disabled=signature is None,
+        on_click=new_run,
+        icon=":material/restart_alt:",
+        help="Three new seeded models at step 0, with the settings on the page.",
+    )
 else:  # another browser's comparison: no controls, a copy to continue instead
     runs.read_only_bar("compare", stage)
-log_y = buttons[4].toggle("log-scale loss", value=True, key="compare_log",
-                          persist_state="session")
+log_y = buttons[4].toggle("log-scale loss", value=True, key="compare_log", persist_state="session")
 
 
 def progress(comp: Comparison) -> None:
@@ -204,14 +259,22 @@ def cards(comp: Comparison, table, meta: dict) -> None:
             delta = f"{abs(percent)} % {'below' if percent >= 0 else 'above'} the baseline"
             colour = "off" if abs(percent) < 5 else "normal" if percent > 0 else "inverse"
         column.metric(
-            f"{label}: {name}", text, delta=delta, delta_color=colour, delta_arrow="off",
+            f"{label}: {name}",
+            text,
+            delta=delta,
+            delta_color=colour,
+            delta_arrow="off",
             border=True,
             help="How much lower the validation loss is than the loss of the rule that needs "
-                 "no training (1 − validation loss / baseline loss): about 0 % is no better "
-                 "than the rule, 100 % a perfect model.")
+            "no training (1 − validation loss / baseline loss): about 0 % is no better "
+            "than the rule, 100 % a perfect model.",
+        )
         rate = row["steps/s"]
-        column.caption(f"{row['parameters']:,} parameters · "
-                       + ("–" if math.isnan(rate) else f"{rate:,.0f}") + " steps/s")
+        column.caption(
+            f"{row['parameters']:,} parameters · "
+            + ("–" if math.isnan(rate) else f"{rate:,.0f}")
+            + " steps/s"
+        )
 
 
 def results_table(table, meta: dict) -> None:
@@ -230,26 +293,32 @@ def results_table(table, meta: dict) -> None:
         "validation loss": st.column_config.NumberColumn(format="%.4g"),
         "best validation loss": st.column_config.NumberColumn(format="%.4g"),
         "below baseline": st.column_config.NumberColumn(
-            format="%.0f %%", help="1 − validation loss / baseline loss."),
+            format="%.0f %%", help="1 − validation loss / baseline loss."
+        ),
         "accuracy": st.column_config.NumberColumn(format="%.1f %%"),
         "sequences recalled": st.column_config.NumberColumn(format="%.1f %%"),
         "bits per character": st.column_config.NumberColumn(format="%.3f"),
         "RMSE": st.column_config.NumberColumn("RMSE" + unit, format="%.4g"),
     }
-    st.dataframe(shown, column_config=config, width="stretch",
-                 placeholder="–")  # not yet evaluated (Streamlit would print None)
+    st.dataframe(
+        shown, column_config=config, width="stretch", placeholder="–"
+    )  # not yet evaluated (Streamlit would print None)
     first = table.iloc[0]
     if not math.isnan(first["baseline"]):
-        parts = [f"the baseline, {meta['baseline_label']}, scores a validation loss of "
-                 f"{first['baseline']:.4g}"]
+        parts = [
+            f"the baseline, {meta['baseline_label']}, scores a validation loss of "
+            f"{first['baseline']:.4g}"
+        ]
         for column in same[1:]:
             if not math.isnan(first[column]):
                 parts.append(f"the {column} is {first[column]:.4g}{unit}")
-        st.caption(f"Rules that need no training, the same for the three cells: "
-                   f"{'; '.join(parts)}. The steps/s column is each cell's own training rate: "
-                   "on a CPU, PyTorch runs the LSTM through a fused oneDNN kernel but the GRU "
-                   "through its generic code, so the GRU, with fewer parameters than the LSTM, "
-                   "can train more slowly (about three times at hidden_size 16).")
+        st.caption(
+            f"Rules that need no training, the same for the three cells: "
+            f"{'; '.join(parts)}. The steps/s column is each cell's own training rate: "
+            "on a CPU, PyTorch runs the LSTM through a fused oneDNN kernel but the GRU "
+            "through its generic code, so the GRU, with fewer parameters than the LSTM, "
+            "can train more slowly (about three times at hidden_size 16)."
+        )
 
 
 def reading_the_chart() -> None:
@@ -309,9 +378,15 @@ def live() -> None:
     # drawn before Start too (empty): the chart's place on the screen does not move
     show_loss_curves(
         {c: t.history for c, t in comp.trainers.items()},
-        labels={c: CELLS[c].label for c in comp.trainers}, references=refs, log_y=log_y,
-        y_title=meta["loss_title"], title="Loss of each cell", height=420,
-        max_points=1000, alt="Loss curves of the three cells")
+        labels={c: CELLS[c].label for c in comp.trainers},
+        references=refs,
+        log_y=log_y,
+        y_title=meta["loss_title"],
+        title="Loss of each cell",
+        height=420,
+        max_points=1000,
+        alt="Loss curves of the three cells",
+    )
     started = comp.step or any(t.history for t in comp.trainers.values())
     if not started:
         st.caption("Press **Start**: the three loss curves grow here while training runs.")

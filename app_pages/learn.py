@@ -5,6 +5,7 @@ the code), each interactive and each linking to the page that goes deeper. Every
 starts with ``learn_`` and is bound to the URL, so a link reproduces the view. Each section is
 a fragment: moving one of its widgets reruns that section only.
 """
+
 import streamlit as st
 
 from explorer import build_model, count_parameters, lesson, tutorial
@@ -28,9 +29,13 @@ def _preset_button(key: str, label: str) -> None:
     except (ImportError, KeyError):  # no registry (yet): the link format of the contract
         st.markdown(f"[{label}](./?preset={key})")
         return
-    st.page_link(PAGES[preset.page].file, label=label, icon=":material/bookmark:",
-                 query_params={"preset": key} | ({PRESENTER: "1"} if presenter() else {}),
-                 help=preset.look_for)
+    st.page_link(
+        PAGES[preset.page].file,
+        label=label,
+        icon=":material/bookmark:",
+        query_params={"preset": key} | ({PRESENTER: "1"} if presenter() else {}),
+        help=preset.look_for,
+    )
 
 
 def _slider(label, lo, hi, value, key, **kw):
@@ -38,8 +43,9 @@ def _slider(label, lo, hi, value, key, **kw):
 
 
 def _number(label, lo, hi, value, key, **kw):
-    return int(st.number_input(label, lo, hi, value, step=1, key=key, bind=URL,
-                               persist_state=KEEP, **kw))
+    return int(
+        st.number_input(label, lo, hi, value, step=1, key=key, bind=URL, persist_state=KEEP, **kw)
+    )
 
 
 def _radio(label, options, key, **kw):
@@ -47,8 +53,19 @@ def _radio(label, options, key, **kw):
 
 
 def _choice(label, options, key, default, **kw):
-    return st.segmented_control(label, options, default=default, required=True, key=key,
-                                bind=URL, persist_state=KEEP, **kw) or default
+    return (
+        st.segmented_control(
+            label,
+            options,
+            default=default,
+            required=True,
+            key=key,
+            bind=URL,
+            persist_state=KEEP,
+            **kw,
+        )
+        or default
+    )
 
 
 def _header(number: int, title: str, anchor: str) -> None:
@@ -68,8 +85,7 @@ with st.container(key="explain_learn_contents"):  # for reading: hidden in prese
         "[3 Three kinds](#three-kinds) · [4 Counting parameters](#counting-parameters) · "
         "[5 Where RNNs are used](#where-rnns-are-used) · [6 The code](#the-code)"
     )
-    st.caption("This page builds its own small models; the sidebar's cell drives the other "
-               "pages.")
+    st.caption("This page builds its own small models; the sidebar's cell drives the other pages.")
 
 
 # ---------------------------------------------------------------------------------- 1 and 2
@@ -97,8 +113,14 @@ def structure_and_run() -> None:
         with c[3]:
             T = _slider("steps unrolled T", 1, 6, 4, "learn_T")
         with c[4]:
-            seed = _number("seed", 0, 9999, 0, "learn_seed",
-                           help="Seeds the weights and the input of sections 1 and 2.")
+            seed = _number(
+                "seed",
+                0,
+                9999,
+                0,
+                "learn_seed",
+                help="Seeds the weights and the input of sections 1 and 2.",
+            )
         with figure:
             show_chart(lesson.unrolled_figure(T, X, H, O), key="learn_unrolled")
         st.markdown(
@@ -107,13 +129,18 @@ def structure_and_run() -> None:
             f"{H} + {O} = **{H + O}** biases (textbook form): a longer sequence means more "
             "columns, not more parameters."
         )
-        st.page_link("app_pages/cell.py", label="Every tensor of a real torch.nn module: "
-                     "Cell & parameters", icon=":material/grid_on:")
+        st.page_link(
+            "app_pages/cell.py",
+            label="Every tensor of a real torch.nn module: Cell & parameters",
+            icon=":material/grid_on:",
+        )
 
     with st.container():
         _header(2, "How it runs", "how-it-runs")
-        st.latex(r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right) \qquad "
-                 r"y_t = g\left(W_{hy}\, h_t + b_y\right)")
+        st.latex(
+            r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right) \qquad "
+            r"y_t = g\left(W_{hy}\, h_t + b_y\right)"
+        )
         st.markdown(
             "The network drawn above, with its numbers: a seeded `nn.RNN` "
             f"({X} → {H}) and `nn.Linear` ({H} → {O}), starting from $h_0 = 0$. Here $f$ is "
@@ -132,14 +159,19 @@ def structure_and_run() -> None:
             st.error(f"This model cannot be built: {err}.")
             return
         values = {"x": run.x, "h": run.h, "y": run.y}
-        show_chart(lesson.unrolled_figure(T, X, H, O, values=values, step=t, height=400),
-                   key="learn_unrolled_values")
-        st.markdown("PyTorch keeps two biases, $b_{ih}$ and $b_{hh}$; the textbook's "
-                    "$b_h$ is their sum:")
+        show_chart(
+            lesson.unrolled_figure(T, X, H, O, values=values, step=t, height=400),
+            key="learn_unrolled_values",
+        )
+        st.markdown(
+            "PyTorch keeps two biases, $b_{ih}$ and $b_{hh}$; the textbook's $b_h$ is their sum:"
+        )
         st.latex(lesson.bias_latex(run))
-        st.markdown(f"**Step t = {t}**, every number substituted ($a_t$ is the "
-                    "pre-activation; numbers rounded to two decimals; red $W_{hh}$, blue "
-                    "$W_{xh}$, green $W_{hy}$ as in the drawing):")
+        st.markdown(
+            f"**Step t = {t}**, every number substituted ($a_t$ is the "
+            "pre-activation; numbers rounded to two decimals; red $W_{hh}$, blue "
+            "$W_{xh}$, green $W_{hy}$ as in the drawing):"
+        )
         for line in lesson.step_latex(run, t):
             st.latex(line)
         torch_h = ", ".join(f"{v:.3f}" for v in run.torch_h[t - 1])
@@ -147,10 +179,14 @@ def structure_and_run() -> None:
         st.success(
             f"`nn.RNN` returns h_{t} = ({torch_h}) and `nn.Linear` y_{t} = ({torch_y}). "
             f"Over all {T} steps the hand computation above and torch differ by at most "
-            f"**{run.max_abs_diff:.1e}** (float32 rounding).", icon=":material/check_circle:")
-        st.page_link("app_pages/step_through.py",
-                     label="Every unit at every step, for any cell and input: Step through",
-                     icon=":material/play_circle:")
+            f"**{run.max_abs_diff:.1e}** (float32 rounding).",
+            icon=":material/check_circle:",
+        )
+        st.page_link(
+            "app_pages/step_through.py",
+            label="Every unit at every step, for any cell and input: Step through",
+            icon=":material/play_circle:",
+        )
 
 
 structure_and_run()
@@ -166,8 +202,13 @@ def three_kinds() -> None:
         "biases per gate. Try the pulse: how long does each cell remember it?"
     )
     # options without a format_func: the URL binding writes what the button shows
-    kind = _choice("input", list(lesson.INPUTS), "learn_input", "pulse",
-                   help=" · ".join(f"{k}: {v}" for k, v in lesson.INPUTS.items()))
+    kind = _choice(
+        "input",
+        list(lesson.INPUTS),
+        "learn_input",
+        "pulse",
+        help=" · ".join(f"{k}: {v}" for k, v in lesson.INPUTS.items()),
+    )
     c = st.columns([1.3, 1.3, 1])
     with c[0]:
         T = _slider("length T", 10, 100, 40, "learn_kinds_T")
@@ -195,17 +236,25 @@ def three_kinds() -> None:
     )
     a, b = st.columns([3, 1])
     with a:
-        rho = st.select_slider("spectral radius ρ of W_hh", lesson.RHO_CHOICES, value=0.9,
-                               key="learn_rho", bind=URL, persist_state=KEEP,
-                               help="W_hh of the fresh nn.RNN, rescaled so that its largest "
-                                    "|eigenvalue| is ρ.")
+        rho = st.select_slider(
+            "spectral radius ρ of W_hh",
+            lesson.RHO_CHOICES,
+            value=0.9,
+            key="learn_rho",
+            bind=URL,
+            persist_state=KEEP,
+            help="W_hh of the fresh nn.RNN, rescaled so that its largest |eigenvalue| is ρ.",
+        )
     with b:
         f = _radio("f", ["tanh", "relu"], "learn_rnn_f")
     try:
         xs = x[:, None]
         flow = lesson.gradient_flow(lesson.scaled_rnn(H, rho, seed, f), xs)
-        refs = [lesson.gradient_flow(lesson.scaled_rnn(H, r, seed, f), xs)
-                for r in lesson.REFERENCE_RHOS if abs(r - rho) > 1e-9]
+        refs = [
+            lesson.gradient_flow(lesson.scaled_rnn(H, r, seed, f), xs)
+            for r in lesson.REFERENCE_RHOS
+            if abs(r - rho) > 1e-9
+        ]
         rnn_q = lesson.kind_trace("rnn", x, H, seed, rho=rho, nonlinearity=f)
     except ValueError as err:
         st.error(f"This run cannot be computed: {err}.")
@@ -214,13 +263,18 @@ def three_kinds() -> None:
     with g1:
         show_chart(lesson.gradient_figure(flow, refs), key="learn_gradient")
     with g2:
-        show_chart(lesson.trace_figure(x, rnn_q, f"Vanilla RNN (ρ = {rho:.2f}): h_t"),
-                   key="learn_trace_rnn")
+        show_chart(
+            lesson.trace_figure(x, rnn_q, f"Vanilla RNN (ρ = {rho:.2f}): h_t"),
+            key="learn_trace_rnn",
+        )
     far, bound = flow.norms[0], flow.linear[0]
-    verdict = ("vanished: a loss at step T can teach the network almost nothing about the "
-               "first steps" if far < 1e-2 else
-               "exploded: one update can throw the weights far away (clip the gradient norm)"
-               if far > 1e2 else "neither vanished nor exploded over this length")
+    verdict = (
+        "vanished: a loss at step T can teach the network almost nothing about the first steps"
+        if far < 1e-2
+        else "exploded: one update can throw the weights far away (clip the gradient norm)"
+        if far > 1e2
+        else "neither vanished nor exploded over this length"
+    )
     st.caption(
         f"ρ = {rho:.2f}, T = {T}: from the last step back to the initial state, "
         f"‖∂h_T/∂h_0‖ = {far:.1e} ({verdict}); W_hh alone gives {bound:.1e}."
@@ -247,16 +301,24 @@ def three_kinds() -> None:
             "passes back almost unchanged (Hochreiter & Schmidhuber 1997; forget gate: Gers et "
             "al. 2000). Raise the forget-gate bias and watch the pulse stay in $c_t$."
         )
-        fb = st.select_slider("forget-gate bias b_if + b_hf", ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
-                              value="fresh", key="learn_forget", bind=URL, persist_state=KEEP,
-                              help="'fresh' keeps PyTorch's random initial biases; a number "
-                                   "sets every unit's forget-gate bias to it.")
+        fb = st.select_slider(
+            "forget-gate bias b_if + b_hf",
+            ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
+            value="fresh",
+            key="learn_forget",
+            bind=URL,
+            persist_state=KEEP,
+            help="'fresh' keeps PyTorch's random initial biases; a number "
+            "sets every unit's forget-gate bias to it.",
+        )
     with r:
-        lstm_q = lesson.kind_trace("lstm", x, H, seed,
-                                   gate_bias=None if fb == "fresh" else ("f", float(fb)))
-        show_chart(lesson.trace_figure(x, lstm_q, "LSTM", lesson.TRACE_ORDER["lstm"],
-                                       unit_px=12),
-                   key="learn_trace_lstm")
+        lstm_q = lesson.kind_trace(
+            "lstm", x, H, seed, gate_bias=None if fb == "fresh" else ("f", float(fb))
+        )
+        show_chart(
+            lesson.trace_figure(x, lstm_q, "LSTM", lesson.TRACE_ORDER["lstm"], unit_px=12),
+            key="learn_trace_lstm",
+        )
     _preset_button("forget_gate", "Preset: the forget gate at work (Step through)")
 
     # -- GRU
@@ -274,24 +336,38 @@ def three_kinds() -> None:
             f"weights instead of four: with these sizes an `nn.GRU` has "
             f"**{counts['gru']:,}** parameters, an `nn.LSTM` **{counts['lstm']:,}** (3/4)."
         )
-        zb = st.select_slider("update-gate bias b_iz + b_hz", ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
-                              value="fresh", key="learn_update", bind=URL, persist_state=KEEP,
-                              help="A high update bias makes z_t ≈ 1: the GRU keeps its state.")
+        zb = st.select_slider(
+            "update-gate bias b_iz + b_hz",
+            ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
+            value="fresh",
+            key="learn_update",
+            bind=URL,
+            persist_state=KEEP,
+            help="A high update bias makes z_t ≈ 1: the GRU keeps its state.",
+        )
     with r:
-        gru_q = lesson.kind_trace("gru", x, H, seed,
-                                  gate_bias=None if zb == "fresh" else ("z", float(zb)))
-        show_chart(lesson.trace_figure(x, gru_q, "GRU", lesson.TRACE_ORDER["gru"],
-                                       unit_px=12),
-                   key="learn_trace_gru")
+        gru_q = lesson.kind_trace(
+            "gru", x, H, seed, gate_bias=None if zb == "fresh" else ("z", float(zb))
+        )
+        show_chart(
+            lesson.trace_figure(x, gru_q, "GRU", lesson.TRACE_ORDER["gru"], unit_px=12),
+            key="learn_trace_gru",
+        )
     _preset_button("gru_vs_lstm_params", "Preset: GRU vs LSTM parameter count")
 
     # -- the three side by side
     st.subheader("Which one remembers longest?")
     at = 3
     curves = lesson.pulse_memory(
-        x, H, seed, at=at, rho=rho, nonlinearity=f,
+        x,
+        H,
+        seed,
+        at=at,
+        rho=rho,
+        nonlinearity=f,
         forget_bias=None if fb == "fresh" else float(fb),
-        update_bias=None if zb == "fresh" else float(zb))
+        update_bias=None if zb == "fresh" else float(zb),
+    )
     m1, m2 = st.columns([1.3, 1])
     with m1:
         show_chart(lesson.memory_figure(curves, at), key="learn_memory")
@@ -305,11 +381,17 @@ def three_kinds() -> None:
         )
     l1, l2 = st.columns(2)
     with l1:
-        st.page_link("app_pages/step_through.py", label="Watch every gate step by step: "
-                     "Step through", icon=":material/play_circle:")
+        st.page_link(
+            "app_pages/step_through.py",
+            label="Watch every gate step by step: Step through",
+            icon=":material/play_circle:",
+        )
     with l2:
-        st.page_link("app_pages/compare.py", label="Train the three cells side by side: "
-                     "Compare cells", icon=":material/compare_arrows:")
+        st.page_link(
+            "app_pages/compare.py",
+            label="Train the three cells side by side: Compare cells",
+            icon=":material/compare_arrows:",
+        )
 
 
 three_kinds()
@@ -334,15 +416,25 @@ def counting() -> None:
         O = _number("output size O", 1, 256, 1, "learn_count_o")
     rows = lesson.parameter_rows(X, H, O)
     table = {"cell": [f"{CELLS[r.cell].label} (G = {r.G})" for r in rows]}
-    table |= {name: [getattr(r, name) for r in rows] for name in ("W_xh", "W_hh", "b_h",
-                                                                  "W_hy", "b_y")}
-    table |= {"textbook": [r.textbook for r in rows], "torch.nn": [r.torch_total for r in rows],
-              "+ b_hh": [r.difference for r in rows]}
+    table |= {
+        name: [getattr(r, name) for r in rows] for name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+    }
+    table |= {
+        "textbook": [r.textbook for r in rows],
+        "torch.nn": [r.torch_total for r in rows],
+        "+ b_hh": [r.difference for r in rows],
+    }
     number = st.column_config.NumberColumn(format="localized")
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={k: number for k in table if k != "cell"})
-    st.markdown("With G = 1 (RNN), 4 (LSTM) or 3 (GRU) blocks: $W_{xh}$ is G·H×X, $W_{hh}$ "
-                "G·H×H, $b_h$ G·H; the head's $W_{hy}$ is O×H and $b_y$ O.")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={k: number for k in table if k != "cell"},
+    )
+    st.markdown(
+        "With G = 1 (RNN), 4 (LSTM) or 3 (GRU) blocks: $W_{xh}$ is G·H×X, $W_{hh}$ "
+        "G·H×H, $b_h$ G·H; the head's $W_{hy}$ is O×H and $b_y$ O."
+    )
     st.latex(lesson.COUNT_FORMULAS)
     for r in rows:
         st.latex(lesson.count_latex(r, X, H, O))
@@ -355,13 +447,18 @@ def counting() -> None:
     names = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
     st.success(
         "Checked against torch: `sum(p.numel())` of "
-        + ", ".join(f"`{names[r.cell]}({X}, {H})` + `nn.Linear({H}, {O})` = {real:,}"
-                    for r, real in checked)
+        + ", ".join(
+            f"`{names[r.cell]}({X}, {H})` + `nn.Linear({H}, {O})` = {real:,}" for r, real in checked
+        )
         + (": all equal the torch.nn totals above." if ok else ": THEY DO NOT MATCH."),
-        icon=":material/check_circle:")
+        icon=":material/check_circle:",
+    )
     st.info(TWO_BIASES, icon=":material/lightbulb:")
-    st.page_link("app_pages/cell.py", label="Every tensor, for any number of layers, "
-                 "directions and proj_size: Cell & parameters", icon=":material/grid_on:")
+    st.page_link(
+        "app_pages/cell.py",
+        label="Every tensor, for any number of layers, directions and proj_size: Cell & parameters",
+        icon=":material/grid_on:",
+    )
 
 
 counting()
@@ -370,35 +467,53 @@ counting()
 # ---------------------------------------------------------------------------------- 5
 def uses() -> None:
     _header(5, "Where RNNs are used", "where-rnns-are-used")
-    st.markdown("Anywhere data come as a sequence and the past helps to predict what comes "
-                "next. Items with data in the app open a working preset.")
+    st.markdown(
+        "Anywhere data come as a sequence and the past helps to predict what comes "
+        "next. Items with data in the app open a working preset."
+    )
     a, b = st.columns(2)
     with a.container(border=True):
-        st.markdown("**Text.** A character-level language model reads a text one character "
-                    "at a time and predicts the next; sampling from it writes new text. The "
-                    "app ships the first fifty of Shakespeare's sonnets.")
+        st.markdown(
+            "**Text.** A character-level language model reads a text one character "
+            "at a time and predicts the next; sampling from it writes new text. The "
+            "app ships the first fifty of Shakespeare's sonnets."
+        )
         _preset_button("text", "Preset: character-level text (Train)")
     with b.container(border=True):
-        st.markdown("**Time series: temperature.** Forecast tomorrow's maximum temperature "
-                    "from the days before, and compare with the naive 'same as today'. The "
-                    "app ships Seattle's daily maxima 2012–2015 (NOAA).")
+        st.markdown(
+            "**Time series: temperature.** Forecast tomorrow's maximum temperature "
+            "from the days before, and compare with the naive 'same as today'. The "
+            "app ships Seattle's daily maxima 2012–2015 (NOAA)."
+        )
         _preset_button("temperature", "Preset: temperature forecasting (Train)")
     a, b = st.columns(2)
     with a.container(border=True):
-        st.markdown("**Speech.** Recognisers read audio as a sequence of short frames "
-                    "(e.g. 100 per second, each a vector of spectral features); bidirectional "
-                    "LSTMs were the standard before Transformers. **No speech data ship with "
-                    "this app** (audio is large and its licences vary): export features to a "
-                    "CSV and load it as your own data.")
-        st.page_link("app_pages/train.py", label="Your own data: Train page",
-                     query_params={"task": "csv"}, icon=":material/upload_file:")
+        st.markdown(
+            "**Speech.** Recognisers read audio as a sequence of short frames "
+            "(e.g. 100 per second, each a vector of spectral features); bidirectional "
+            "LSTMs were the standard before Transformers. **No speech data ship with "
+            "this app** (audio is large and its licences vary): export features to a "
+            "CSV and load it as your own data."
+        )
+        st.page_link(
+            "app_pages/train.py",
+            label="Your own data: Train page",
+            query_params={"task": "csv"},
+            icon=":material/upload_file:",
+        )
     with b.container(border=True):
-        st.markdown("**Time series: stock prices.** A classic example, and a humbling one: "
-                    "daily prices are close to a random walk, so 'tomorrow = today' is very "
-                    "hard to beat. **No stock prices ship with this app**: load a CSV of your "
-                    "own (one row per day, a numeric price column).")
-        st.page_link("app_pages/train.py", label="Your own data: Train page",
-                     query_params={"task": "csv"}, icon=":material/upload_file:")
+        st.markdown(
+            "**Time series: stock prices.** A classic example, and a humbling one: "
+            "daily prices are close to a random walk, so 'tomorrow = today' is very "
+            "hard to beat. **No stock prices ship with this app**: load a CSV of your "
+            "own (one row per day, a numeric price column)."
+        )
+        st.page_link(
+            "app_pages/train.py",
+            label="Your own data: Train page",
+            query_params={"task": "csv"},
+            icon=":material/upload_file:",
+        )
 
 
 uses()
@@ -414,9 +529,15 @@ def the_code() -> None:
         "(input 10, hidden 20, output 1). Its loop multiplied with `torch.mm`, and did not "
         "run (the first line below, run here on the tutorial's data):"
     )
-    st.code(tutorial.ORIGINAL_LINE + "\n# RuntimeError: " + tutorial.original_error()
-            + "\n\n" + tutorial.CORRECTED_LINE + "  # corrected: @ takes a 1-D row",
-            language="python")
+    st.code(
+        tutorial.ORIGINAL_LINE
+        + "\n# RuntimeError: "
+        + tutorial.original_error()
+        + "\n\n"
+        + tutorial.CORRECTED_LINE
+        + "  # corrected: @ takes a 1-D row",
+        language="python",
+    )
     st.markdown(
         "`torch.mm` multiplies two 2-D matrices; `x[t]` is a 1-D row of 10 numbers. The "
         "corrected loop (`@`) runs below next to `torch.nn`, on the same input. PyTorch "
@@ -427,26 +548,40 @@ def the_code() -> None:
     with a:
         cell = _choice("cell", ["RNN", "LSTM", "GRU"], "learn_code_cell", "RNN").lower()
     with b:
-        seed = _number("seed", 0, 9999, 0, "learn_code_seed",
-                       help="torch.manual_seed before building the module, and the input.")
+        seed = _number(
+            "seed",
+            0,
+            9999,
+            0,
+            "learn_code_seed",
+            help="torch.manual_seed before building the module, and the input.",
+        )
     run = lesson.code_comparison(cell, seed)
-    st.markdown("**From scratch** (`explorer/tutorial.py`, `explorer/cells.py`): the loop, "
-                "then the bridge from torch's parameters")
+    st.markdown(
+        "**From scratch** (`explorer/tutorial.py`, `explorer/cells.py`): the loop, "
+        "then the bridge from torch's parameters"
+    )
     st.code(run.scratch_code, language="python", wrap_lines=True)
     left, right = st.columns([1, 1])
     with left:
         st.markdown("**torch.nn**, on the same input")
         st.code(run.torch_code, language="python", wrap_lines=True)
-        st.metric("max |from scratch − torch.nn|", f"{run.max_abs_diff:.1e}",
-                  help="Over every output of every step: float32 rounding.")
+        st.metric(
+            "max |from scratch − torch.nn|",
+            f"{run.max_abs_diff:.1e}",
+            help="Over every output of every step: float32 rounding.",
+        )
     with right:
         show_chart(lesson.agreement_figure(run), key="learn_agreement")
     l1, l2 = st.columns(2)
     with l1:
         _preset_button("tutorial", "Preset: train the tutorial's example (Train)")
     with l2:
-        st.page_link("app_pages/step_through.py", label="The one-bias loop next to nn.RNN on "
-                     "any input: Step through", icon=":material/play_circle:")
+        st.page_link(
+            "app_pages/step_through.py",
+            label="The one-bias loop next to nn.RNN on any input: Step through",
+            icon=":material/play_circle:",
+        )
 
 
 the_code()

@@ -23,8 +23,14 @@ from explorer.tasks import example_input
 from explorer.weights import describe
 from explorer.presets import STEP_PARAMS as DEFAULTS
 from explorer.teaching import article
-from explorer.ui import (current_config, drop_page_data, links, own_page_globals,
-                         sequence_input, show_chart)
+from explorer.ui import (
+    current_config,
+    drop_page_data,
+    links,
+    own_page_globals,
+    sequence_input,
+    show_chart,
+)
 from explorer.ui.training import latest_trainer
 from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
@@ -88,17 +94,22 @@ title.title(f"Step through {article(spec.label)}")
 axis_labels = None  # what each step reads, for the heatmaps' time axis (a text's characters)
 with pop_input:
     use_own = own is not None and st.toggle(
-        "Its own task's data", value=True, key="step_own_input",
+        "Its own task's data",
+        value=True,
+        key="step_own_input",
         help="A held-out sequence of the task the model was trained on (the char model reads "
-             "text, the forecaster its series). Off: choose any input below.")
+        "text, the forecaster its series). Off: choose any input below.",
+    )
     chosen = None if use_own else sequence_input(config.seed)
 if use_own:
     x, axis_labels, description = own.x, own.labels, own.description
     alphabet = trained.task.alphabet if axis_labels else None
 else:
     if chosen is None:
-        notes.info("Choose a usable input under **Input sequence** to step through it.",
-                   icon=":material/timeline:")
+        notes.info(
+            "Choose a usable input under **Input sequence** to step through it.",
+            icon=":material/timeline:",
+        )
         st.stop()
     signal, alphabet, description = chosen
     if alphabet is not None:  # text: one feature per character of the alphabet
@@ -131,20 +142,29 @@ if weights == "trained":
     origin = f"trained for {trained.step} steps on the Train page"
     if from_file:
         origin = "loaded from a file on the Train page" + (
-            f", then trained {trained.step} more steps" if trained.step else "")
-    about = (f"Weights: the {CELLS[config.cell].label} {origin} "
-             f"(hidden_size {config.hidden_size}). Input: {description}.")
-    st.sidebar.info(f"This page shows the model trained on the Train page: "
-                    f"{describe(trained_config)}. The cell settings above apply to fresh "
-                    "weights.", icon=":material/model_training:")
+            f", then trained {trained.step} more steps" if trained.step else ""
+        )
+    about = (
+        f"Weights: the {CELLS[config.cell].label} {origin} "
+        f"(hidden_size {config.hidden_size}). Input: {description}."
+    )
+    st.sidebar.info(
+        f"This page shows the model trained on the Train page: "
+        f"{describe(trained_config)}. The cell settings above apply to fresh "
+        "weights.",
+        icon=":material/model_training:",
+    )
 else:
     rnn = build_from_config(config).rnn
     if weights == "forget1":
         set_forget_bias(rnn, 1.0)
     about = f"Fresh weights, seed {config.seed}; {description}."
-st.caption(about + " Steps count t = 1…T, as on Learn; h₀" + (", c₀ are" if config.cell == "lstm"
-                                                              else " is")
-           + " the state before step 1.")  # the app's one convention, said once
+st.caption(
+    about
+    + " Steps count t = 1…T, as on Learn; h₀"
+    + (", c₀ are" if config.cell == "lstm" else " is")
+    + " the state before step 1."
+)  # the app's one convention, said once
 
 L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 
@@ -211,14 +231,16 @@ if spec.gates:
             )
             if choice != "free":
                 clamps[g] = float(choice)
-        clamp_from = int(cols[-1].number_input(
-            "from step t",
-            *links.bounds("clamp_from", 1, T),
-            DEFAULTS["clamp_from"],
-            key="clamp_from",
-            bind=URL,
-            persist_state="session",
-        ))
+        clamp_from = int(
+            cols[-1].number_input(
+                "from step t",
+                *links.bounds("clamp_from", 1, T),
+                DEFAULTS["clamp_from"],
+                key="clamp_from",
+                bind=URL,
+                persist_state="session",
+            )
+        )
         clamp_from = min(max(clamp_from, 1), T)
         if clamps:
             clamp_run = clamped_trace(rnn, x, clamps, clamp_from - 1, h0=h0, c0=c0)
@@ -260,12 +282,33 @@ if st.session_state.get("unit", 0) >= H:
     st.session_state["unit"] = 0
 wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * (L > 1) + [1.9] * (D == 2)
 c = st.columns(wide, vertical_alignment="bottom")
-c[0].button("", icon=":material/first_page:", key="step_first", help="jump to t = 1",
-            on_click=_move, kwargs={"to": 1}, width="stretch")
-c[1].button("", icon=":material/chevron_left:", key="step_back", help="one step back",
-            on_click=_move, args=(-1,), width="stretch")
-c[2].button("", icon=":material/chevron_right:", key="step_forward", help="one step forward",
-            on_click=_move, args=(+1,), width="stretch")
+c[0].button(
+    "",
+    icon=":material/first_page:",
+    key="step_first",
+    help="jump to t = 1",
+    on_click=_move,
+    kwargs={"to": 1},
+    width="stretch",
+)
+c[1].button(
+    "",
+    icon=":material/chevron_left:",
+    key="step_back",
+    help="one step back",
+    on_click=_move,
+    args=(-1,),
+    width="stretch",
+)
+c[2].button(
+    "",
+    icon=":material/chevron_right:",
+    key="step_forward",
+    help="one step forward",
+    on_click=_move,
+    args=(+1,),
+    width="stretch",
+)
 st.session_state["step_t"] = st.session_state["step_pos"]
 t = c[3].slider("time step t", 1, T, key="step_t", on_change=_slid)
 speed = c[4].select_slider(
@@ -294,7 +337,10 @@ layer = (
 direction = (
     ["forward", "reverse"].index(
         c[-1].selectbox(
-            "direction", ["forward", "reverse"], key="direction", bind=URL,
+            "direction",
+            ["forward", "reverse"],
+            key="direction",
+            bind=URL,
             persist_state="session",
         )
     )
@@ -306,16 +352,19 @@ links.to_url("t", t, DEFAULTS["t"])  # settled: the URL says where we are
 # ---------------------------------------------------------------- every step's numbers, once
 quantities = {k: v.numpy() for k, v in tr.quantities(layer, direction).items()}  # (T, ·)
 x_np = x.numpy()
-terms = {k: v.numpy() for k, v in unit_terms_over_time(
-    rnn, tr, layer=layer, direction=direction, unit=unit, h0=h0, c0=c0).items()}  # (T,) each
+terms = {
+    k: v.numpy()
+    for k, v in unit_terms_over_time(
+        rnn, tr, layer=layer, direction=direction, unit=unit, h0=h0, c0=c0
+    ).items()
+}  # (T,) each
 over_time = {k: terms[f"{k}.val"] for k in spec.gates}  # the diagram's numbers, step by step
 over_time.update({k: terms[k] for k in ("h", "h_prev", "c", "c_prev") if k in terms})
 if layer == 0 and alphabet is None:  # above layer 0, or for one-hot text, x_t is a vector
     over_time["x"] = x_np[:, 0]
 over_time = {k: v for k, v in over_time.items() if k in DIAGRAM_QUANTITIES[config.cell]}
 labels = [
-    f"input {alphabet[int(x_t.argmax())]!r}" if alphabet else f"x_t = {x_t[0]:.3f}"
-    for x_t in x_np
+    f"input {alphabet[int(x_t.argmax())]!r}" if alphabet else f"x_t = {x_t[0]:.3f}" for x_t in x_np
 ]
 
 player_head(
@@ -327,19 +376,34 @@ player_head(
     diagram=diagram_animation(config.cell, {k: per_step(v) for k, v in over_time.items()}),
 )
 diagram = cell_diagram(
-    config.cell, {k: float(v[t - 1]) for k, v in over_time.items()}, unit=unit, step=t,
-    height=420, nonlinearity=config.nonlinearity,
+    config.cell,
+    {k: float(v[t - 1]) for k, v in over_time.items()},
+    unit=unit,
+    step=t,
+    height=420,
+    nonlinearity=config.nonlinearity,
 )
-st.plotly_chart(links.for_screen(follow(diagram, "diagram", t)), width="content",
-                key="diagram", config={"displaylogo": False})
+st.plotly_chart(
+    links.for_screen(follow(diagram, "diagram", t)),
+    width="content",
+    key="diagram",
+    config={"displaylogo": False},
+)
 player_equations(
     key="step_equations",
     T=T,
     t=t,
-    head=f"<b>Unit {unit}, layer {layer}" + (", reverse" if direction else "")
+    head=f"<b>Unit {unit}, layer {layer}"
+    + (", reverse" if direction else "")
     + ", step t = {t}</b>, in PyTorch's form:",
-    lines=equation_html(config.cell, bias=config.bias, nonlinearity=config.nonlinearity,
-                        proj_size=config.proj_size, unit=unit, H_out=H_out),
+    lines=equation_html(
+        config.cell,
+        bias=config.bias,
+        nonlinearity=config.nonlinearity,
+        proj_size=config.proj_size,
+        unit=unit,
+        H_out=H_out,
+    ),
     frames={k: per_step(v) for k, v in terms.items()},
 )
 if not presenting:
@@ -361,15 +425,25 @@ if direction == 1:
 cols = st.columns(2)
 if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
     with cols[0]:
-        show_chart(follow(charts.sequence(x_np[:, :1], t, height=260), "cursor", t),
-                   key="input_chart")
+        show_chart(
+            follow(charts.sequence(x_np[:, :1], t, height=260), "cursor", t), key="input_chart"
+        )
 for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
     with cols[k % 2]:
         style = charts.style_for(name, vals, config.nonlinearity)
         show_chart(
-            follow(charts.heatmap(vals, style, step=t, stride=stride,
-                                  unit=unit if vals.shape[1] > unit else None,
-                                  labels=axis_labels), "cursor", t),
+            follow(
+                charts.heatmap(
+                    vals,
+                    style,
+                    step=t,
+                    stride=stride,
+                    unit=unit if vals.shape[1] > unit else None,
+                    labels=axis_labels,
+                ),
+                "cursor",
+                t,
+            ),
             key=f"heatmap_{name}",
         )
 now = {name: vals[t - 1] for name, vals in quantities.items()}
@@ -391,8 +465,9 @@ with a:
 with b:
     if spec.gates:
         show_chart(
-            charts.saturation_bars(gate_bands({g: quantities[g] for g in spec.gates}),
-                                   SATURATION_EDGES),
+            charts.saturation_bars(
+                gate_bands({g: quantities[g] for g in spec.gates}), SATURATION_EDGES
+            ),
             key="saturation",
         )
         st.caption(

@@ -31,9 +31,7 @@ if chosen is not None:
     task_key, settings = chosen
     task = ui.built_task(task_key, settings)
     # the task fixes the ends of the model: what goes in at each step and what comes out
-    config = dataclasses.replace(
-        sidebar, input_size=task.input_size, output_size=task.output_size
-    )
+    config = dataclasses.replace(sidebar, input_size=task.input_size, output_size=task.output_size)
     forced = [
         f"{name} = {getattr(config, name)}"
         for name in ("input_size", "output_size")
@@ -71,8 +69,11 @@ def adopt(arrived: runs.Arrival) -> None:
     """A run from a link, a reload or a fork takes the page's place, with its own settings."""
     job = arrived.job
     st.session_state[TRAINER] = job
-    st.session_state[SIGNATURE] = (arrived.page_run.args["model"], job.config,
-                                   ui.settings_signature(arrived.task_key, arrived.settings))
+    st.session_state[SIGNATURE] = (
+        arrived.page_run.args["model"],
+        job.config,
+        ui.settings_signature(arrived.task_key, arrived.settings),
+    )
     st.session_state[TASK] = arrived.task_key
     st.session_state[META] = ui.run_meta(arrived.task_key, arrived.settings, job.task)
     st.session_state[FROM_FILE] = False
@@ -91,7 +92,9 @@ def load_uploaded() -> None:
         return
     if config is None:
         st.session_state[WEIGHTS_NOTE] = (
-            "error", "Choose a task that can be built before loading weights for it.")
+            "error",
+            "Choose a task that can be built before loading weights for it.",
+        )
         return
     mismatch = differences(config, found)
     if mismatch:
@@ -132,22 +135,29 @@ if signature is not None and (
 ):
     new_trainer()  # nothing trained yet: follow the settings silently
     trainer = st.session_state[TRAINER]
-if trainer is None or (signature is None and trainer.status == "ready"
-                       and not st.session_state.get(FROM_FILE)):
+if trainer is None or (
+    signature is None and trainer.status == "ready" and not st.session_state.get(FROM_FILE)
+):
     # the task controls said why (e.g. no CSV uploaded yet); an untouched run of the task
     # chosen before is not offered in its place
     if not refusal:
-        stage.info("The loss curve appears here once the settings below make a task.",
-                   icon=":material/arrow_downward:")
+        stage.info(
+            "The loss curve appears here once the settings below make a task.",
+            icon=":material/arrow_downward:",
+        )
     st.stop()
 if st.session_state.get(SIGNATURE) != signature:
     stage.info(
         "The settings on the page differ from those of the run below "
         f"({ui.task_spec(st.session_state[TASK]).label}), which keeps its own while it lasts. "
-        + ("The settings below cannot be trained (see there); this run stays."
-           if signature is None else "Press **Reset** to start a new run with the new ones."
-           if runs.owned("train") else "It is another browser's: continue from your own copy, "
-           "then press **Reset** to start a new run with the new ones."),
+        + (
+            "The settings below cannot be trained (see there); this run stays."
+            if signature is None
+            else "Press **Reset** to start a new run with the new ones."
+            if runs.owned("train")
+            else "It is another browser's: continue from your own copy, "
+            "then press **Reset** to start a new run with the new ones."
+        ),
         icon=":material/info:",
     )
 
@@ -163,8 +173,9 @@ def stop() -> None:
         return
     run = ui.live_run(LIVE, st.session_state[TRAINER])
     run.halt()  # every step taken is merged first, so the message names the last one
-    ui.set_status(run, "done", f"Stopped at step {run.job.step:,}, as you asked. Reset starts "
-                  "a new run.")
+    ui.set_status(
+        run, "done", f"Stopped at step {run.job.step:,}, as you asked. Reset starts a new run."
+    )
 
 
 def one_step() -> None:
@@ -195,35 +206,96 @@ buttons = stage.columns(6) if mine else None
 if not mine:  # another browser's run: no controls, a copy to continue instead
     runs.read_only_bar("train", stage)
 else:
-    buttons[0].button("Start", type="primary", disabled=status != "ready", key="train_start",
-                      width="stretch", on_click=set_status, args=("running",),
-                      icon=":material/play_arrow:")
-    buttons[1].button("Pause", disabled=status != "running", key="train_pause", width="stretch",
-                      on_click=set_status, args=("paused",), icon=":material/pause:")
-    buttons[2].button("Resume", disabled=status != "paused", key="train_resume", width="stretch",
-                      on_click=set_status, args=("running",), icon=":material/resume:")
-    buttons[3].button("Stop", disabled=status not in ("running", "paused"), key="train_stop",
-                      width="stretch", on_click=stop, icon=":material/stop:")
-    buttons[4].button("Reset", key="train_reset", width="stretch", disabled=signature is None,
-                      on_click=new_trainer, icon=":material/restart_alt:",
-                      help="A new run with the settings on the page: fresh seeded weights, step 0.")
-    buttons[5].button("One step", key="train_one_step", width="stretch", on_click=one_step,
-                      disabled=status not in ("ready", "paused"), icon=":material/skip_next:",
-                      help="Take one optimiser step, then pause: one update at a time.")
+    buttons[0].button(
+        "Start",
+        type="primary",
+        disabled=status != "ready",
+        key="train_start",
+        width="stretch",
+        on_click=set_status,
+        args=("running",),
+        icon=":material/play_arrow:",
+    )
+    buttons[1].button(
+        "Pause",
+        disabled=status != "running",
+        key="train_pause",
+        width="stretch",
+        on_click=set_status,
+        args=("paused",),
+        icon=":material/pause:",
+    )
+    buttons[2].button(
+        "Resume",
+        disabled=status != "paused",
+        key="train_resume",
+        width="stretch",
+        on_click=set_status,
+        args=("running",),
+        icon=":material/resume:",
+    )
+    buttons[3].button(
+        "Stop",
+        disabled=status not in ("running", "paused"),
+        key="train_stop",
+        width="stretch",
+        on_click=stop,
+        icon=":material/stop:",
+    )
+    buttons[4].button(
+        "Reset",
+        key="train_reset",
+        width="stretch",
+        disabled=signature is None,
+        on_click=new_trainer,
+        icon=":material/restart_alt:",
+        help="A new run with the settings on the page: fresh seeded weights, step 0.",
+    )
+    buttons[5].button(
+        "One step",
+        key="train_one_step",
+        width="stretch",
+        on_click=one_step,
+        disabled=status not in ("ready", "paused"),
+        icon=":material/skip_next:",
+        help="Take one optimiser step, then pause: one update at a time.",
+    )
 run_key = st.session_state[TASK]
 options = stage.columns([2.2, 1.1, 1.1, 1.3], vertical_alignment="bottom")
 options[0].segmented_control(
-    "speed", list(SPEEDS), default="full speed", key="train_speed", persist_state="session",
-    label_visibility="collapsed", width="stretch",
-    help="Slow motion, to talk over a run: at most this many optimiser steps a second.")
-options[1].number_input("more steps", 10, 20_000, 300, 10, key="train_more",
-                        persist_state="session", label_visibility="collapsed",
-                        help="How many steps **Train more** adds to the budget.")
-options[2].button("Train more", key="train_extend", width="stretch", on_click=more_steps,
-                  disabled=status not in ("paused", "done") or trainer.status == "diverged"
-                  or trainer.step == 0 or not mine, icon=":material/add:",
-                  help="Raise this run's step budget by the number beside and go on: the same "
-                       "run, as if the budget had been larger from the start.")
+    "speed",
+    list(SPEEDS),
+    default="full speed",
+    key="train_speed",
+    persist_state="session",
+    label_visibility="collapsed",
+    width="stretch",
+    help="Slow motion, to talk over a run: at most this many optimiser steps a second.",
+)
+options[1].number_input(
+    "more steps",
+    10,
+    20_000,
+    300,
+    10,
+    key="train_more",
+    persist_state="session",
+    label_visibility="collapsed",
+    help="How many steps **Train more** adds to the budget.",
+)
+options[2].button(
+    "Train more",
+    key="train_extend",
+    width="stretch",
+    on_click=more_steps,
+    disabled=status not in ("paused", "done")
+    or trainer.status == "diverged"
+    or trainer.step == 0
+    or not mine,
+    icon=":material/add:",
+    help="Raise this run's step budget by the number beside and go on: the same "
+    "run, as if the budget had been larger from the start.",
+)
 log_y = options[3].toggle("log-scale loss", value=True, key="train_log", persist_state="session")
 
 
@@ -279,14 +351,27 @@ def predictions() -> None:
     temperature = None
     if run_key == "char":  # here, not above: moving it redraws only this part of the page
         temperature = st.slider(
-            "Sampling temperature", 0.1, 2.0, 0.8, 0.1, key="temperature", bind="query-params",
+            "Sampling temperature",
+            0.1,
+            2.0,
+            0.8,
+            0.1,
+            key="temperature",
+            bind="query-params",
             persist_state="session",
             help="The samples below divide the model's logits by this before the softmax: low "
             "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
         )
     metrics = st.container()
-    ui.results(tr, run_key, st.session_state[META], metrics=metrics, chart=st.container(),
-               temperature=temperature, seed=tr.config.seed)
+    ui.results(
+        tr,
+        run_key,
+        st.session_state[META],
+        metrics=metrics,
+        chart=st.container(),
+        temperature=temperature,
+        seed=tr.config.seed,
+    )
 
 
 @st.fragment(run_every=GRADIENTS if status == "running" and TICK == ui.TICK else None)
@@ -339,9 +424,13 @@ with a:
         f"A{describe(run_config)[1:]}: {ui.parameter_count(trainer.model):,} parameters, "
         "saved as they are when you click."
     )
-    if st.button("Open this model in Step through", key="train_to_step",
-                 icon=":material/play_circle:", disabled=trainer.step == 0,
-                 help="Watch the trained cell's gates and states step by step."):
+    if st.button(
+        "Open this model in Step through",
+        key="train_to_step",
+        icon=":material/play_circle:",
+        disabled=trainer.step == 0,
+        help="Watch the trained cell's gates and states step by step.",
+    ):
         st.session_state["weights"] = "trained"  # the Step-through page's weights choice
         st.session_state["step_own_input"] = True  # on the data of the task it learnt
         # only unbound parameters may be passed: without any, switch_page clears the URL and

@@ -7,6 +7,7 @@ backward, Adam), and the rate per parameter-step that budget.py's constants stan
 shared machine the figures are noisy: budget.py takes the slower end, so its estimates err on
 the side of refusing.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,10 +20,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explorer import budget, build_from_config, trace  # noqa: E402
 from explorer.config import CellConfig  # noqa: E402
 
-TRACES = [(CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True), 50),
-          (CellConfig("lstm", 1, 1024), 400), (CellConfig("gru", 1, 256, num_layers=4), 400)]
-STEPS = [(CellConfig("lstm", 1, 256, num_layers=2), 50, 1), (CellConfig("lstm", 1, 256, num_layers=2), 50, 64),
-         (CellConfig("lstm", 1, 1024), 20, 128)]
+TRACES = [
+    (CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True), 50),
+    (CellConfig("lstm", 1, 1024), 400),
+    (CellConfig("gru", 1, 256, num_layers=4), 400),
+]
+STEPS = [
+    (CellConfig("lstm", 1, 256, num_layers=2), 50, 1),
+    (CellConfig("lstm", 1, 256, num_layers=2), 50, 64),
+    (CellConfig("lstm", 1, 1024), 20, 128),
+]
 
 
 def cpu(fn, repeats: int = 2) -> float:
@@ -38,10 +45,12 @@ def main() -> None:
         rnn = build_from_config(config).rnn
         P = budget.model_parameters(config)
         s = cpu(lambda: trace(rnn, torch.randn(T, 1)))
-        print(f"trace {config.cell} H={config.hidden_size} L={config.num_layers} "
-              f"D={2 if config.bidirectional else 1} T={T}: P={P:,}, {s:.2f} s CPU, "
-              f"{s / (P * T) * 1e9:.2f} ns per parameter-step "
-              f"(budget: {budget.NS_PER_PARAMETER_STEP})")
+        print(
+            f"trace {config.cell} H={config.hidden_size} L={config.num_layers} "
+            f"D={2 if config.bidirectional else 1} T={T}: P={P:,}, {s:.2f} s CPU, "
+            f"{s / (P * T) * 1e9:.2f} ns per parameter-step "
+            f"(budget: {budget.NS_PER_PARAMETER_STEP})"
+        )
     for config, W, B in STEPS:
         model = build_from_config(config)
         opt = torch.optim.Adam(model.parameters())
@@ -52,10 +61,13 @@ def main() -> None:
             opt.zero_grad()
             model(x).pow(2).mean().backward()
             opt.step()
+
         s = cpu(step)
         model_s = P * W * (budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * B) * 1e-9
-        print(f"train step {config.cell} H={config.hidden_size} L={config.num_layers} window={W} "
-              f"batch={B}: P={P:,}, {s:.3f} s CPU (budget estimates {model_s:.3f} s)")
+        print(
+            f"train step {config.cell} H={config.hidden_size} L={config.num_layers} window={W} "
+            f"batch={B}: P={P:,}, {s:.3f} s CPU (budget estimates {model_s:.3f} s)"
+        )
 
 
 if __name__ == "__main__":

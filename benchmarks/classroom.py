@@ -32,6 +32,7 @@ starting RSS is read once it has stopped moving (the workers import torch after 
 page); it is read again ``--after`` seconds (default 180) after everyone has left. By default the
 script starts its own ``streamlit run`` on a free port and stops it at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,10 +71,21 @@ def free_port() -> int:
 def serve(port: int, python: str = sys.executable) -> subprocess.Popen:
     """``streamlit run streamlit_app.py`` on 127.0.0.1:``port``, once its health check answers."""
     proc = subprocess.Popen(
-        [python, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            python,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(240):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
@@ -185,22 +197,28 @@ async def viewer(base: str, seconds: float, warmup: float) -> dict:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 800})
             await page.goto(f"{base}/step_through?T=400&speed=8", timeout=120_000)
             await page.wait_for_selector(
-                "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+                "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000
+            )
             for _ in range(120):  # a loaded server draws the player late
                 if await read_t(page) is not None:
                     break
                 await asyncio.sleep(0.5)
             else:
-                return {"note": "the page shows no 't = N of M' text within 60 s: "
-                                "cannot measure playback"}
+                return {
+                    "note": "the page shows no 't = N of M' text within 60 s: "
+                    "cannot measure playback"
+                }
             if not await press_play(page):
-                return {"note": "no Play control found on Step through within 60 s: "
-                                "cannot measure playback"}
+                return {
+                    "note": "no Play control found on Step through within 60 s: "
+                    "cannot measure playback"
+                }
             lower_browser_priority()
             await asyncio.sleep(warmup)
             samples = []
@@ -256,9 +274,13 @@ async def press_play(page, wait: float = 60.0) -> bool:
         if await toggle.count():
             await toggle.first.click()
             return True
-        for frame in page.frames:  # the browser-side player: a button named Play (maybe in an iframe)
-            for button in (frame.get_by_role("button", name="Play", exact=True),
-                           frame.get_by_role("button", name=re.compile(r"^\W*play\b", re.I))):
+        for (
+            frame
+        ) in page.frames:  # the browser-side player: a button named Play (maybe in an iframe)
+            for button in (
+                frame.get_by_role("button", name="Play", exact=True),
+                frame.get_by_role("button", name=re.compile(r"^\W*play\b", re.I)),
+            ):
                 if await button.count():
                     await button.first.click()
                     return True
@@ -279,14 +301,23 @@ def playback_rate(samples: list[tuple[float, int, int]]) -> dict:
         if b >= last:
             end = t1
             break
-    return {"steps_per_s": moved / (end - start) if end > start else 0.0,
-            "t": f"{samples[0][1]}..{samples[-1][1]} of {samples[-1][2]}"}
+    return {
+        "steps_per_s": moved / (end - start) if end > start else 0.0,
+        "t": f"{samples[0][1]}..{samples[-1][1]} of {samples[-1][2]}",
+    }
 
 
 async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
     stay = args.warmup + args.seconds
-    students = [Student(f"{base}/train?steps={args.steps}&seed={i}", name=f"s{i}",
-                        press=("train_start",), fetch_page=False) for i in range(n)]
+    students = [
+        Student(
+            f"{base}/train?steps={args.steps}&seed={i}",
+            name=f"s{i}",
+            press=("train_start",),
+            fetch_page=False,
+        )
+        for i in range(n)
+    ]
     rss_before = await meter.settled()
     print(f"  RSS at the start: {meter.split()}", flush=True)
     started = time.monotonic()
@@ -314,7 +345,8 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
             firsts.append(s.first_page)
         cut += s.finished.get("FINISHED_EARLY_FOR_RERUN", 0)
         runs += s.finished.get("FINISHED_EARLY_FOR_RERUN", 0) + s.finished.get(
-            "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", 0)
+            "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", 0
+        )
         why = [s.error] if s.error else []
         if s.reconnects:
             why.append(f"{s.reconnects} reconnect(s)")
@@ -330,13 +362,27 @@ async def one_round(n: int, base: str, meter: ServerMeter, args) -> dict:
             lost.append(f"{s.name}: " + "; ".join(why))
     slow = min(stats, key=lambda s: s.rate(s.started + args.warmup, s.started + stay))
     seen = [step for _, step, _ in slow.steps]
-    print(f"  slowest: {slow.name}, first page {slow.first_page}, pressed at "
-          f"{'-' if slow.pressed is None else f'{slow.pressed - slow.started:.1f}'} s, "
-          f"steps seen {seen[:1]}..{seen[-1:]} ({len(seen)} readings), "
-          f"{len(slow.chart_updates)} chart updates, runs {slow.finished_by}", flush=True)
-    return {"n": n, "rates": rates, "steps": steps, "firsts": firsts, "lost": lost,
-            "cut": cut / runs if runs else 0.0, "cut_by": by, "cpu": cpu, "rss_before": rss_before,
-            "rss_peak": rss_peak, "rss_after": rss_after, "playback": playback}
+    print(
+        f"  slowest: {slow.name}, first page {slow.first_page}, pressed at "
+        f"{'-' if slow.pressed is None else f'{slow.pressed - slow.started:.1f}'} s, "
+        f"steps seen {seen[:1]}..{seen[-1:]} ({len(seen)} readings), "
+        f"{len(slow.chart_updates)} chart updates, runs {slow.finished_by}",
+        flush=True,
+    )
+    return {
+        "n": n,
+        "rates": rates,
+        "steps": steps,
+        "firsts": firsts,
+        "lost": lost,
+        "cut": cut / runs if runs else 0.0,
+        "cut_by": by,
+        "cpu": cpu,
+        "rss_before": rss_before,
+        "rss_peak": rss_peak,
+        "rss_after": rss_after,
+        "playback": playback,
+    }
 
 
 def fmt_mb(b) -> str:
@@ -344,9 +390,11 @@ def fmt_mb(b) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| students | chart updates/s median / min | steps/s median / min | first page "
-            "median / max (s) | cut short | lost | server CPU % | RSS start / peak / after (MB) "
-            "| viewer steps/s |\n|" + "---|" * 9)
+    head = (
+        "| students | chart updates/s median / min | steps/s median / min | first page "
+        "median / max (s) | cut short | lost | server CPU % | RSS start / peak / after (MB) "
+        "| viewer steps/s |\n|" + "---|" * 9
+    )
     lines = [head]
     for r in rows:
         med = lambda xs: statistics.median(xs) if xs else 0.0  # noqa: E731
@@ -359,7 +407,8 @@ def table(rows: list[dict]) -> str:
             f"| {100 * r['cut']:.0f} % | {len(r['lost'])} "
             f"| {r['cpu'] or 0:.0f} "
             f"| {fmt_mb(r['rss_before'])} / {fmt_mb(r['rss_peak'])} / {fmt_mb(r['rss_after'])} "
-            f"| {view} |")
+            f"| {view} |"
+        )
     return "\n".join(lines)
 
 
@@ -381,14 +430,18 @@ async def main_async(args) -> int:
     try:
         # one student first, so that torch's import and the first page's caches are not
         # charged to the first round
-        warm = await Student(f"{base}/train", name="warm", fetch_page=False,
-                             until=lambda s: s.first_page is not None).run(180)
+        warm = await Student(
+            f"{base}/train", name="warm", fetch_page=False, until=lambda s: s.first_page is not None
+        ).run(180)
         if not warm.done:
             raise SystemExit(f"the server drew no first page within 180 s ({warm.error})")
         print(f"warm-up: first page in {warm.first_page:.1f} s", flush=True)
         for n in args.students:
-            print(f"round: {n} students, {args.warmup + args.seconds:.0f} s (machine load "
-                  f"average {psutil.getloadavg()[0]:.1f}) ...", flush=True)
+            print(
+                f"round: {n} students, {args.warmup + args.seconds:.0f} s (machine load "
+                f"average {psutil.getloadavg()[0]:.1f}) ...",
+                flush=True,
+            )
             rows.append(await one_round(n, base, meter, args))
             print(table(rows[-1:]), flush=True)
     finally:
@@ -400,35 +453,52 @@ async def main_async(args) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     print()
-    print(f"{psutil.cpu_count()} cores, load average {psutil.getloadavg()[0]:.1f} at the end; "
-          f"{args.seconds:.0f} s measured per student after {args.warmup:.0f} s")
+    print(
+        f"{psutil.cpu_count()} cores, load average {psutil.getloadavg()[0]:.1f} at the end; "
+        f"{args.seconds:.0f} s measured per student after {args.warmup:.0f} s"
+    )
     print(table(rows))
     for r in rows:
         for line in r["lost"]:
             print(f"  N={r['n']} lost {line}")
         if "note" in r["playback"]:
             print(f"  N={r['n']} viewer: {r['playback']['note']}")
-        runs = {kind: f"{sum(st.values()):,} ({st.get('FINISHED_EARLY_FOR_RERUN', 0) / max(1, sum(st.values())):.0%} cut short)"
-                for kind, st in sorted(r["cut_by"].items())}
+        runs = {
+            kind: f"{sum(st.values()):,} ({st.get('FINISHED_EARLY_FOR_RERUN', 0) / max(1, sum(st.values())):.0%} cut short)"
+            for kind, st in sorted(r["cut_by"].items())
+        }
         print(f"  N={r['n']} runs by kind: " + ", ".join(f"{k} {v}" for k, v in runs.items()))
     return 1 if any(r["lost"] for r in rows) else 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--students", default="1,10,30,50",
-                    help="class sizes, one round each (default 1,10,30,50)")
+    ap.add_argument(
+        "--students", default="1,10,30,50", help="class sizes, one round each (default 1,10,30,50)"
+    )
     ap.add_argument("--seconds", type=float, default=30.0, help="measured seconds per student")
-    ap.add_argument("--warmup", type=float, default=10.0,
-                    help="seconds each student stays before its measured window")
-    ap.add_argument("--after", type=float, default=180.0,
-                    help="seconds after everyone left before RSS is read again (0: skip)")
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds each student stays before its measured window",
+    )
+    ap.add_argument(
+        "--after",
+        type=float,
+        default=180.0,
+        help="seconds after everyone left before RSS is read again (0: skip)",
+    )
     ap.add_argument("--steps", type=int, default=20000, help="each student's step budget")
     ap.add_argument("--stagger", type=float, default=0.05, help="seconds between arrivals")
     ap.add_argument("--url", help="a running server (default: start one on a free port)")
     ap.add_argument("--server-pid", type=int, help="its process id (default: the port's owner)")
-    ap.add_argument("--no-viewer", dest="viewer", action="store_false",
-                    help="no Chromium viewer on Step through")
+    ap.add_argument(
+        "--no-viewer",
+        dest="viewer",
+        action="store_false",
+        help="no Chromium viewer on Step through",
+    )
     args = ap.parse_args()
     args.students = [int(n) for n in args.students.split(",")]
     return asyncio.run(main_async(args))

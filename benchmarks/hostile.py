@@ -34,6 +34,7 @@ counted in each), and its RSS ``--after`` seconds after the session left (the ja
 closed tab's session after 30 s). The scenarios share one server, one after another: what one
 leaves behind shows in the next one's figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,12 @@ def longest_step_through() -> str:
 
     config = CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True)
     P = budget.model_parameters(config)
-    T = min(400, math.floor(budget.TRACE_SECONDS
-                            / ((P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9)))
+    T = min(
+        400,
+        math.floor(
+            budget.TRACE_SECONDS / ((P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9)
+        ),
+    )
     return f"/step_through?{LARGEST}&T={T}"
 
 
@@ -164,8 +169,11 @@ def text_of(page) -> str:
 
 def note(page) -> str:
     """The first warning or error the page shows, cut short."""
-    for sel in ("[data-testid='stAlertContentWarning']", "[data-testid='stAlertContentError']",
-                "[data-testid='stException']"):
+    for sel in (
+        "[data-testid='stAlertContentWarning']",
+        "[data-testid='stAlertContentError']",
+        "[data-testid='stException']",
+    ):
         loc = page.locator(sel)
         if loc.count():
             text = " ".join(loc.first.inner_text().split())
@@ -221,9 +229,15 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     page = ctx.new_page()
     received = [0]
-    page.on("websocket", lambda ws: ws.on(
-        "framereceived", lambda payload: received.__setitem__(
-            0, received[0] + len(payload if isinstance(payload, (bytes, str)) else b""))))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: received.__setitem__(
+                0, received[0] + len(payload if isinstance(payload, (bytes, str)) else b"")
+            ),
+        ),
+    )
     meter.reset_peak()
     cpu0, t0 = meter.cpu(), time.monotonic()
     row = {"scenario": name}
@@ -237,15 +251,19 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
             wait_idle(page)
             page.get_by_role("button", name="Input sequence").first.click()  # the uploader: in here
             page.locator("input[type=file]").first.set_input_files(
-                str(write_csv(tmp / "rows5000.csv", 5000)))
+                str(write_csv(tmp / "rows5000.csv", 5000))
+            )
             page.wait_for_timeout(1000)
             wait_idle(page)
             row["note"] = note(page)
         elif name in ("train", "compare"):
             page.goto(base + f"/{name}?{LARGEST}")
             wait_idle(page)
-            largest = train_and_time(page, 10) if enabled(page, "Start") else {
-                "note": note(page) or "Start disabled"}
+            largest = (
+                train_and_time(page, 10)
+                if enabled(page, "Start")
+                else {"note": note(page) or "Start disabled"}
+            )
             row["note"] = largest.get("note", "")
             row["cpu_largest"] = meter.cpu() - cpu0
             page.goto(base + (TRAIN_LINK if name == "train" else COMPARE_LINK))
@@ -255,13 +273,15 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
             page.goto(base + "/train?task=csv")
             wait_idle(page)
             page.locator("input[type=file]").first.set_input_files(
-                str(write_csv(tmp / "rows1m.csv", 1_000_000)))
+                str(write_csv(tmp / "rows1m.csv", 1_000_000))
+            )
             page.wait_for_timeout(1000)
             wait_idle(page)
             row["note"] = note(page)
             # then the longest file the upload limit lets through (4.5 MB): trained 60 s
             page.locator("input[type=file]").first.set_input_files(
-                str(write_csv(tmp / "rows300k.csv", 300_000)))
+                str(write_csv(tmp / "rows300k.csv", 300_000))
+            )
             page.wait_for_timeout(1000)
             wait_idle(page)
             if enabled(page, "Start"):
@@ -273,7 +293,7 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
             row["note_300k"] = note(page) or "trained 60 s"
         elif name == "ten":
             url = base + longest_step_through()
-            row["url"] = url[len(base):]
+            row["url"] = url[len(base) :]
             for _ in range(10):
                 other = browser.new_context(viewport={"width": 1280, "height": 800})
                 p = other.new_page()
@@ -299,10 +319,24 @@ def scenario(name, browser, base, meter, args, tmp) -> dict:
 def serve(port: int, log: str | None = None) -> subprocess.Popen:
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the server's lifetime
     proc = subprocess.Popen(
-        ["nice", "-n", "19", sys.executable, "-m", "streamlit", "run",
-         str(ROOT / "streamlit_app.py"), "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        [
+            "nice",
+            "-n",
+            "19",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(240):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
@@ -341,7 +375,8 @@ def main() -> int:
         with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
             browser = pw.chromium.launch(
                 executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             warm = browser.new_context()
             page = warm.new_page()
             for path in ("/learn", "/", "/step_through", "/train", "/compare"):
@@ -350,9 +385,11 @@ def main() -> int:
             warm.close()
             time.sleep(50)  # the janitor drops the closed session (30 s, swept every 10 s)
             baseline = meter.rss()
-            print(f"baseline (after a first visit to every page, its session dropped): "
-                  f"page process {mb(baseline[0])}, with workers {mb(baseline[1])}",
-                  flush=True)
+            print(
+                f"baseline (after a first visit to every page, its session dropped): "
+                f"page process {mb(baseline[0])}, with workers {mb(baseline[1])}",
+                flush=True,
+            )
             for name in args.scenarios.split(","):
                 if proc is not None and proc.poll() is not None:
                     print(f"the server exited (code {proc.returncode})", flush=True)
@@ -360,11 +397,15 @@ def main() -> int:
                 row = scenario(name, browser, base, meter, args, Path(tmp))
                 rows.append(row)
                 after = row["after"]
-                print(f"\n{name}: server CPU {row['cpu']:.1f} s in {row['wall']:.0f} s; peak RSS "
-                      f"{mb(row['peak_main'])} (with workers {mb(row['peak_tree'])}); after "
-                      + ", ".join(f"{k} s {mb(v[0])} ({v[0] / baseline[0]:.2f}x)"
-                                  for k, v in after.items())
-                      + f"; websocket {mb(row['ws_bytes'])}", flush=True)
+                print(
+                    f"\n{name}: server CPU {row['cpu']:.1f} s in {row['wall']:.0f} s; peak RSS "
+                    f"{mb(row['peak_main'])} (with workers {mb(row['peak_tree'])}); after "
+                    + ", ".join(
+                        f"{k} s {mb(v[0])} ({v[0] / baseline[0]:.2f}x)" for k, v in after.items()
+                    )
+                    + f"; websocket {mb(row['ws_bytes'])}",
+                    flush=True,
+                )
                 for key in ("url", "note", "note_300k", "allowed", "cpu_largest", "error"):
                     if row.get(key):
                         print(f"  {key}: {row[key]}", flush=True)

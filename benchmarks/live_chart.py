@@ -13,6 +13,7 @@ text at the end (steps per second as the page shows it), and the browser's main-
 long tasks (over 50 ms: rendering). Browser and server share the machine's cores here; on a
 loaded machine the figures drop, so run it a few times.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,20 @@ LONG_TASKS = """() => { window.__long = []; new PerformanceObserver(
 
 def _serve(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
@@ -74,11 +86,15 @@ def measure(browser, url: str, line: str, seconds: float) -> None:
     blank = sum(n < 0 for _, n in samples)
     progress = page.locator("[data-testid='stProgress']").inner_text()
     long = page.evaluate("window.__long")
-    print(f"  {len(changes) / seconds:4.2f} redraws/s (median gap {statistics.median(gaps):.0f} ms, "
-          f"longest {max(gaps):.0f} ms); blank or missing in {blank} of {len(samples)} samples")
+    print(
+        f"  {len(changes) / seconds:4.2f} redraws/s (median gap {statistics.median(gaps):.0f} ms, "
+        f"longest {max(gaps):.0f} ms); blank or missing in {blank} of {len(samples)} samples"
+    )
     print(f"  progress: {progress}")
-    print(f"  browser long tasks: {sum(long) / 1000:.1f} s in {len(long)} "
-          f"(longest {max(long, default=0):.0f} ms)")
+    print(
+        f"  browser long tasks: {sum(long) / 1000:.1f} s in {len(long)} "
+        f"(longest {max(long, default=0):.0f} ms)"
+    )
     page.close()
 
 
@@ -96,8 +112,9 @@ def main(seconds: float = 15.0) -> None:
     proc = _serve(port)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium,
-                                         args=["--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(
+                executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+            )
             for name, line in PAGES.items():
                 print(f"{name} page, {seconds:g} s of training:")
                 measure(browser, f"http://127.0.0.1:{port}/{name}?steps=20000", line, seconds)

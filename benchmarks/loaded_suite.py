@@ -26,13 +26,19 @@ BUSY_LOOP = "while True: pass"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--busy", type=int, default=2,
-                        help="busy-loop processes to run beside the tests (default 2: both "
-                             "cores of the target machine)")
+    parser.add_argument(
+        "--busy",
+        type=int,
+        default=2,
+        help="busy-loop processes to run beside the tests (default 2: both "
+        "cores of the target machine)",
+    )
     args, pytest_args = parser.parse_known_args()
     hogs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(args.busy)]
-    print(f"{len(hogs)} busy loop(s) running: pids {[h.pid for h in hogs]}; "
-          f"{os.cpu_count()} CPU(s)", flush=True)
+    print(
+        f"{len(hogs)} busy loop(s) running: pids {[h.pid for h in hogs]}; {os.cpu_count()} CPU(s)",
+        flush=True,
+    )
     start = time.perf_counter()
     try:
         result = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
@@ -41,8 +47,10 @@ def main() -> int:
             hog.kill()
             hog.wait()
     took = time.perf_counter() - start
-    print(f"\npytest exit status {result.returncode} after {took:,.0f} s "
-          f"({took / 60:.1f} min) beside {len(hogs)} busy loop(s)")
+    print(
+        f"\npytest exit status {result.returncode} after {took:,.0f} s "
+        f"({took / 60:.1f} min) beside {len(hogs)} busy loop(s)"
+    )
     return result.returncode
 
 

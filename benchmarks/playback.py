@@ -13,6 +13,7 @@ viewers play: a player that runs in the browser needs none after the first rende
 All viewers share one Chromium, so with many viewers the browser's own CPU competes with the
 server's on a small machine: the figures are per viewer, measured in that viewer's page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,21 @@ def _free_port() -> int:
 def _serve() -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
         try:
@@ -57,7 +69,9 @@ def _serve() -> tuple[subprocess.Popen, str]:
 
 
 def _measure(browser, url: str, viewers: int, seconds: float, server: psutil.Process) -> None:
-    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(viewers)]
+    contexts = [
+        browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(viewers)
+    ]
     pages = [c.new_page() for c in contexts]
     t0 = time.perf_counter()
     for page in pages:
@@ -79,10 +93,12 @@ def _measure(browser, url: str, viewers: int, seconds: float, server: psutil.Pro
     cpu_span = time.perf_counter() - cpu_start
     end = [(page.evaluate(STEP), time.perf_counter()) for page in pages]
     rates = [(e - s) / (te - ts) for (s, ts), (e, te) in zip(start, end)]
-    print(f"{viewers:>3} viewer(s): steps/s each median {statistics.median(rates):.2f}, "
-          f"min {min(rates):.2f}, max {max(rates):.2f} (speed 8, over {seconds:.0f} s); "
-          f"server CPU while playing {cpu:.0f} % of one core over {cpu_span:.1f} s; "
-          f"all pages drawn after {ready:.1f} s")
+    print(
+        f"{viewers:>3} viewer(s): steps/s each median {statistics.median(rates):.2f}, "
+        f"min {min(rates):.2f}, max {max(rates):.2f} (speed 8, over {seconds:.0f} s); "
+        f"server CPU while playing {cpu:.0f} % of one core over {cpu_span:.1f} s; "
+        f"all pages drawn after {ready:.1f} s"
+    )
     for c in contexts:
         c.close()
 
@@ -99,15 +115,22 @@ def main() -> None:
     proc, url = _serve()
     try:
         server = psutil.Process(proc.pid)
-        print(f"load: {psutil.getloadavg()[0]:.1f} (1-min load average, {psutil.cpu_count()} "
-              f"cores), {args.hogs} busy process(es) added")
+        print(
+            f"load: {psutil.getloadavg()[0]:.1f} (1-min load average, {psutil.cpu_count()} "
+            f"cores), {args.hogs} busy process(es) added"
+        )
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-background-timer-throttling",
-                      "--disable-renderer-backgrounding",
-                      "--disable-backgrounding-occluded-windows"])
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-background-timer-throttling",
+                    "--disable-renderer-backgrounding",
+                    "--disable-backgrounding-occluded-windows",
+                ],
+            )
             for n in args.viewers:
                 _measure(browser, url, n, args.seconds, server)
             browser.close()

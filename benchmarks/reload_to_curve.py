@@ -12,6 +12,7 @@ chart's training line is drawn; beside it, the server's part measured in this pr
 left out. A control opens ``/train`` without a run (the page's own first screen, an empty
 chart): the difference is the store's share. The machine is shared: noisy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import CHROMIUM, IDLE, LINE_POINTS  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -72,12 +74,23 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"], cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k != "RNN_EXPLORER_TRAINING"}
-        | {"PYTHONPATH": str(ROOT), "RNN_EXPLORER_DATA": data})
+        | {"PYTHONPATH": str(ROOT), "RNN_EXPLORER_DATA": data},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -89,9 +102,10 @@ def main() -> None:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM,
-                                         args=["--no-sandbox", "--disable-gpu",
-                                               "--disable-background-networking"])
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             ids["control: /train without a run (empty chart)"] = None
             for label, run_id in ids.items():
                 times = []
@@ -104,16 +118,18 @@ def main() -> None:
                     page.wait_for_function(
                         f"() => {{ const l = ({LINE_POINTS})();"
                         f" return l && Math.max(-1, ...Object.values(l)) > {wanted}; }}",
-                        timeout=120_000)
+                        timeout=120_000,
+                    )
                     elapsed = time.perf_counter() - t0
                     page.wait_for_selector(IDLE, timeout=60_000)
                     if i:  # the first load imports torch on the server
                         times.append(elapsed * 1000)
                     context.close()
-                part = (f"; load + restore {server_ms[label]:.1f} ms" if label in server_ms
-                        else "")
-                print(f"{label}: link to curve {statistics.median(times):.0f} ms (median of "
-                      f"{len(times)}, min {min(times):.0f}){part}")
+                part = f"; load + restore {server_ms[label]:.1f} ms" if label in server_ms else ""
+                print(
+                    f"{label}: link to curve {statistics.median(times):.0f} ms (median of "
+                    f"{len(times)}, min {min(times):.0f}){part}"
+                )
             browser.close()
     finally:
         server.terminate()
@@ -123,8 +139,9 @@ def main() -> None:
 if __name__ == "__main__":
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("benchmarks_runstore",
-                                                  ROOT / "benchmarks" / "runstore.py")
+    spec = importlib.util.spec_from_file_location(
+        "benchmarks_runstore", ROOT / "benchmarks" / "runstore.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["benchmarks_runstore"] = module
     spec.loader.exec_module(module)

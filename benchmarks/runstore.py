@@ -15,6 +15,7 @@ file's growth, ``load`` (all blobs) + ``restore`` (a new Trainer), and ``load(hi
 (what a curve needs). Medians of ``--repeat`` runs, in ms: wall clock and, in brackets, this thread's CPU time. The machine is
 shared by several people: figures are noisy; run it a few times.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,6 +35,7 @@ from explorer.runstore import Limits, SQLiteRunStore, new_owner_token  # noqa: E
 from explorer.tasks import build_task  # noqa: E402
 from explorer.training import TrainConfig, Trainer  # noqa: E402
 
+
 def timed(fn, repeat):
     """``(result, median wall-clock ms, median CPU ms of this thread)``: the CPU time is less
     sensitive to the other processes on the machine."""
@@ -44,6 +46,7 @@ def timed(fn, repeat):
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.thread_time() - c0) * 1000)
     return out, statistics.median(times), statistics.median(cpu)
+
 
 def lengthen(tr: Trainer, steps: int) -> None:
     """Repeat ``tr``'s records up to ``steps`` (see the module docstring)."""
@@ -60,11 +63,15 @@ def lengthen(tr: Trainer, steps: int) -> None:
     tr.hidden_grad_history = [tr.hidden_grad_history[0]] * len(tr.hidden_grad_steps)
     tr.step = steps
 
+
 def measure(label: str, tr: Trainer, config: CellConfig, repeat: int) -> None:
-    print(f"\n{label}: {len(tr.history):,} steps of history, "
-          f"{sum(p.numel() for p in tr.model.parameters()):,} parameters")
+    print(
+        f"\n{label}: {len(tr.history):,} steps of history, "
+        f"{sum(p.numel() for p in tr.model.parameters()):,} parameters"
+    )
     (meta, tensors), ck, ck_cpu = timed(
-        lambda: checkpoint(tr, task_key="forecast", task_settings={}, model=config), repeat)
+        lambda: checkpoint(tr, task_key="forecast", task_settings={}, model=config), repeat
+    )
     print(f"  checkpoint() Trainer -> JSON + tensors: {ck:7.2f} ms (CPU {ck_cpu:.2f})")
     for sync in ("NORMAL", "FULL"):
         with tempfile.TemporaryDirectory() as folder:
@@ -72,31 +79,41 @@ def measure(label: str, tr: Trainer, config: CellConfig, repeat: int) -> None:
             store = SQLiteRunStore(path, Limits(synchronous=sync))
             owner = new_owner_token()
             run_id = store.create("train", owner, meta, tensors)
-            _, w, w_cpu = timed(lambda: store.save_checkpoint(run_id, owner, meta, tensors),
-                                repeat)
+            _, w, w_cpu = timed(lambda: store.save_checkpoint(run_id, owner, meta, tensors), repeat)
             info = store.info(run_id)
             files = sum(p.stat().st_size for p in Path(folder).iterdir())
-            print(f"  save_checkpoint, synchronous={sync:6}: {w:7.2f} ms (CPU "
-                  f"{w_cpu:.2f}); stored {info.bytes:,} bytes per run, files on disk "
-                  f"{files:,} bytes")
+            print(
+                f"  save_checkpoint, synchronous={sync:6}: {w:7.2f} ms (CPU "
+                f"{w_cpu:.2f}); stored {info.bytes:,} bytes per run, files on disk "
+                f"{files:,} bytes"
+            )
             if sync == "NORMAL":
-                history_bytes = sum(t.numel() * t.element_size() for k, t in tensors.items()
-                                    if k.startswith("history/"))
-                print(f"    of which history tensors {history_bytes:,} bytes, JSON meta "
-                      f"{info.bytes - sum(t.numel() * t.element_size() for t in tensors.values()):,}"
-                      f" bytes (with safetensors headers)")
+                history_bytes = sum(
+                    t.numel() * t.element_size()
+                    for k, t in tensors.items()
+                    if k.startswith("history/")
+                )
+                print(
+                    f"    of which history tensors {history_bytes:,} bytes, JSON meta "
+                    f"{info.bytes - sum(t.numel() * t.element_size() for t in tensors.values()):,}"
+                    f" bytes (with safetensors headers)"
+                )
                 fresh = SQLiteRunStore(path)
                 _, lo, lo_cpu = timed(lambda: fresh.load(run_id), repeat)
                 run = fresh.load(run_id)
                 _, re, re_cpu = timed(lambda: restore(run.meta, run.tensors), repeat)
                 _, both, both_cpu = timed(
-                    lambda: restore(*(lambda r: (r.meta, r.tensors))(fresh.load(run_id))),
-                    repeat)
+                    lambda: restore(*(lambda r: (r.meta, r.tensors))(fresh.load(run_id))), repeat
+                )
                 _, hi, hi_cpu = timed(lambda: fresh.load(run_id, history_only=True), repeat)
-                print(f"  load {lo:7.2f} ms + restore {re:7.2f} ms = load-to-Trainer "
-                      f"{both:7.2f} ms (CPU {both_cpu:.2f})")
-                print(f"  load(history_only) (a curve, no weights): {hi:7.2f} ms "
-                      f"(CPU {hi_cpu:.2f})")
+                print(
+                    f"  load {lo:7.2f} ms + restore {re:7.2f} ms = load-to-Trainer "
+                    f"{both:7.2f} ms (CPU {both_cpu:.2f})"
+                )
+                print(
+                    f"  load(history_only) (a curve, no weights): {hi:7.2f} ms (CPU {hi_cpu:.2f})"
+                )
+
 
 def measure_live(task, config: CellConfig, seconds: float) -> None:
     """What the page's :func:`explorer.ui.runs.autosave` costs its thread while the run trains
@@ -120,8 +137,14 @@ def measure_live(task, config: CellConfig, seconds: float) -> None:
             t0, c0 = time.perf_counter(), time.thread_time()
             live.poll(train=False)
             saver.save(tr, task_key="forecast", task_settings={}, model=config, force=True)
-            rows.append((tr.step, (time.perf_counter() - t0) * 1000,
-                         (time.thread_time() - c0) * 1000, store.info(saver.run_id).bytes))
+            rows.append(
+                (
+                    tr.step,
+                    (time.perf_counter() - t0) * 1000,
+                    (time.thread_time() - c0) * 1000,
+                    store.info(saver.run_id).bytes,
+                )
+            )
         live.halt()
         pool.shutdown()
     print(f"\nin the page while training in a worker (merge + checkpoint + save, once a second):")
@@ -133,18 +156,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--train-long", action="store_true")
-    parser.add_argument("--live", type=float, default=20.0,
-                        help="seconds of saving while a worker trains (0: skip)")
+    parser.add_argument(
+        "--live", type=float, default=20.0, help="seconds of saving while a worker trains (0: skip)"
+    )
     args = parser.parse_args()
     import torch
+
     torch.set_num_threads(1)  # this process only: a tiny model trains faster on a shared machine
     task = build_task("forecast")
     config = CellConfig(input_size=task.input_size, output_size=task.output_size)
     tr = Trainer(build_from_config(config), task, TrainConfig())
     t0 = time.perf_counter()
     tr.run()
-    print(f"trained the default run: {tr.step} steps in {time.perf_counter() - t0:.1f} s "
-          f"({tr.status})")
+    print(
+        f"trained the default run: {tr.step} steps in {time.perf_counter() - t0:.1f} s "
+        f"({tr.status})"
+    )
     measure("default Train run after 300 steps", tr, config, args.repeat)
     if args.train_long:
         long = Trainer(build_from_config(config), task, TrainConfig(steps=20_000))
@@ -152,10 +179,16 @@ def main() -> None:
     else:
         long = tr
         lengthen(long, 20_000)
-    measure("the same run with 20,000 steps of history"
-            + ("" if args.train_long else " (records repeated)"), long, config, args.repeat)
+    measure(
+        "the same run with 20,000 steps of history"
+        + ("" if args.train_long else " (records repeated)"),
+        long,
+        config,
+        args.repeat,
+    )
     if args.live:
         measure_live(task, config, args.live)
+
 
 if __name__ == "__main__":
     main()

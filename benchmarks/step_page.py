@@ -6,6 +6,7 @@ and the median over the repeats is printed (target: under 0.3 s). torch is impor
 run once, before timing, so the import is excluded. This is the cost of a step button, a slider
 move or a pause; playing costs the server nothing per frame (``benchmarks/playback.py``).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -33,9 +34,11 @@ def main(repeats: int = 9) -> None:
         at.run()
         times.append(time.perf_counter() - t0)
         assert not at.exception, at.exception
-    print(f"Step-through rerun after a step change (LSTM, hidden 64, T = 200): median "
-          f"{statistics.median(times):.3f} s over {repeats} (min {min(times):.3f}, max {max(times):.3f}); "
-          f"target < 0.3 s")
+    print(
+        f"Step-through rerun after a step change (LSTM, hidden 64, T = 200): median "
+        f"{statistics.median(times):.3f} s over {repeats} (min {min(times):.3f}, max {max(times):.3f}); "
+        f"target < 0.3 s"
+    )
 
 
 if __name__ == "__main__":

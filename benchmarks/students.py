@@ -30,6 +30,7 @@ The protocol (Streamlit 1.67, read from ``streamlit/web/server/starlette/starlet
 A browser whose socket drops reconnects with its session id as the third subprotocol entry;
 a ``Student`` does the same (up to ``max_reconnects`` times) and counts it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -103,15 +104,26 @@ class Student:
     ``stats.error`` says what happened.
     """
 
-    def __init__(self, url: str, *, name: str = "student", press: tuple[str, ...] = (),
-                 chart_alt: str = "loss", headers: dict | None = None,
-                 max_reconnects: int = 3, fetch_page: bool = True, until=None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str = "student",
+        press: tuple[str, ...] = (),
+        chart_alt: str = "loss",
+        headers: dict | None = None,
+        max_reconnects: int = 3,
+        fetch_page: bool = True,
+        until=None,
+    ):
         parts = urllib.parse.urlsplit(url)
         self.url = url
         self.base = f"{parts.scheme}://{parts.netloc}"
         self.page_name = parts.path.strip("/")
         self.query = parts.query
-        self.ws_url = ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}/_stcore/stream"
+        self.ws_url = (
+            "wss" if parts.scheme == "https" else "ws"
+        ) + f"://{parts.netloc}/_stcore/stream"
         self.press = list(press)
         self.chart_alt = chart_alt.lower()
         self.headers = dict(headers or {})
@@ -174,17 +186,20 @@ class Student:
                     self._chart_fragments = self._run_fragments
                 chart = element.vega_lite_chart
                 digest = hashlib.blake2b(
-                    chart.spec.encode() + chart.data.SerializeToString()
+                    chart.spec.encode()
+                    + chart.data.SerializeToString()
                     + b"".join(d.SerializeToString() for d in chart.datasets),
-                    digest_size=16).hexdigest()
+                    digest_size=16,
+                ).hexdigest()
                 if digest != self._chart_digest:
                     self._chart_digest = digest
                     self.stats.chart_updates.append(now)
         elif kind == "progress":
             m = PROGRESS.search(element.progress.text)
             if m:
-                self.stats.steps.append((now, int(m[1].replace(",", "")),
-                                         int(m[2].replace(",", ""))))
+                self.stats.steps.append(
+                    (now, int(m[1].replace(",", "")), int(m[2].replace(",", "")))
+                )
         elif kind == "exception":
             self.stats.exceptions.append(f"{element.exception.type}: {element.exception.message}")
 
@@ -222,7 +237,8 @@ class Student:
             self.stats.finished[status] = self.stats.finished.get(status, 0) + 1
             fids = tuple(msg.metadata.run.fragment_ids)
             by = self.stats.finished_by.setdefault(
-                "full" if not fids else "chart" if fids == self._chart_fragments else "other", {})
+                "full" if not fids else "chart" if fids == self._chart_fragments else "other", {}
+            )
             by[status] = by.get(status, 0) + 1
             if not self._first_done and not msg.metadata.run.fragment_ids:
                 self._first_done = True
@@ -279,8 +295,14 @@ class Student:
             if self.stats.cookies:
                 headers["Cookie"] = self.stats.cookies
             try:
-                async with connect(self.ws_url, subprotocols=protocols, additional_headers=headers,
-                                   max_size=None, open_timeout=60, ping_interval=None) as ws:
+                async with connect(
+                    self.ws_url,
+                    subprotocols=protocols,
+                    additional_headers=headers,
+                    max_size=None,
+                    open_timeout=60,
+                    ping_interval=None,
+                ) as ws:
                     self._ws = ws
                     await ws.send(self._rerun())
                     async for frame in ws:
@@ -309,10 +331,14 @@ class Student:
             await asyncio.sleep(1.0)
 
 
-async def run_students(students: list[Student], stay: float, *, stagger: float = 0.0) -> list[Stats]:
+async def run_students(
+    students: list[Student], stay: float, *, stagger: float = 0.0
+) -> list[Stats]:
     """Run the students together, each staying ``stay`` seconds; ``stagger`` seconds between
     two students' arrivals. Returns their stats in order; never raises for one student."""
+
     async def one(i: int, s: Student) -> Stats:
         await asyncio.sleep(i * stagger)
         return await s.run(stay)
+
     return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(students))))

@@ -5,6 +5,7 @@ median of the paired ratios trace / fused (target: at most 1.5 for one layer, 2.
 2-layer bidirectional LSTM). The two are timed alternately, 31 pairs after a warm-up, single
 process, CPU, float32, no autograd.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -44,14 +45,17 @@ def paired_ms(fused, ours, repeats: int) -> tuple[float, float, float]:
 
 def main(T: int = 1000, hidden: int = 256, input_size: int = 32, repeats: int = 31) -> None:
     torch.manual_seed(0)
-    print(f"T={T}, hidden_size={hidden}, input_size={input_size}, threads={torch.get_num_threads()}")
+    print(
+        f"T={T}, hidden_size={hidden}, input_size={input_size}, threads={torch.get_num_threads()}"
+    )
     print(f"{'case':30s} {'fused ms':>9s} {'trace ms':>9s} {'ratio':>6s}")
     for name, cls, kwargs in CASES:
         rnn = cls(input_size, hidden, **kwargs).eval()
         x = torch.randn(T, input_size)
         with torch.no_grad():
-            fused, ours, ratio = paired_ms(lambda: rnn(x.unsqueeze(1)), lambda: trace(rnn, x),
-                                           repeats)
+            fused, ours, ratio = paired_ms(
+                lambda: rnn(x.unsqueeze(1)), lambda: trace(rnn, x), repeats
+            )
         print(f"{name:30s} {fused:9.2f} {ours:9.2f} {ratio:6.2f}")
 
 

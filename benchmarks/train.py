@@ -39,6 +39,7 @@ With two threads on two cores that other processes also use, OpenMP's threads wa
 other and single rounds slow down 10-50x at random: ``--threads 2`` is then noise (the page
 trains small models on one thread).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,10 @@ class BareLoop:
             else:  # truncated BPTT written out: chunks of k, state detached between them
                 state, W = None, x.shape[0]
                 for s in range(0, W, k):
-                    out, state = self.model.rnn(x[s:s + k], state)
-                    (self.loss_fn(self.model.head(out), y[s:s + k]) * (out.shape[0] / W)).backward()
+                    out, state = self.model.rnn(x[s : s + k], state)
+                    (
+                        self.loss_fn(self.model.head(out), y[s : s + k]) * (out.shape[0] / W)
+                    ).backward()
                     state = tuple(t.detach() for t in state)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
             self.optimizer.step()
@@ -122,9 +125,12 @@ def _timed(f) -> tuple[float, float]:
 def _medians(rb, rt, bare_times, our_times) -> dict:
     """Median steps/s of each side (wall clock) and the median paired ratios, by wall clock
     and by CPU time."""
-    return dict(bare=statistics.median(rb), ours=statistics.median(rt),
-                ratio=statistics.median(b[0] / t[0] for b, t in zip(bare_times, our_times)),
-                cpu=statistics.median(b[1] / t[1] for b, t in zip(bare_times, our_times)))
+    return dict(
+        bare=statistics.median(rb),
+        ours=statistics.median(rt),
+        ratio=statistics.median(b[0] / t[0] for b, t in zip(bare_times, our_times)),
+        cpu=statistics.median(b[1] / t[1] for b, t in zip(bare_times, our_times)),
+    )
 
 
 def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> dict:
@@ -143,8 +149,10 @@ def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> dict:
         rt.append(chunk / tt[0])
         tbs.append(tb)
         tts.append(tt)
-    diff = max((p - q).abs().max().item()
-               for p, q in zip(bare.model.parameters(), trainer.model.parameters()))
+    diff = max(
+        (p - q).abs().max().item()
+        for p, q in zip(bare.model.parameters(), trainer.model.parameters())
+    )
     return dict(_medians(rb, rt, tbs, tts), diff=diff)
 
 
@@ -152,10 +160,12 @@ def redraw_loss(trainer: Trainer) -> None:
     """The live loss curve as the page draws it after each slice (``ui.training.loss_chart``:
     the curve with the naive forecast's loss as a dashed baseline)."""
     result = trainer.last_eval or {}
-    baselines = ((f"baseline: {result['baseline_label']}", result["baseline"]),) \
-        if "baseline" in result else ()
-    show_loss_curves({"model": trainer.history}, log_y=True, references=baselines,
-                     alt="loss")
+    baselines = (
+        ((f"baseline: {result['baseline_label']}", result["baseline"]),)
+        if "baseline" in result
+        else ()
+    )
+    show_loss_curves({"model": trainer.history}, log_y=True, references=baselines, alt="loss")
 
 
 def redraw_all(trainer: Trainer) -> None:
@@ -163,14 +173,21 @@ def redraw_all(trainer: Trainer) -> None:
     redraw_loss(trainer)
     result = trainer.last_eval or trainer.evaluate()
     dates = load_series("co2").index[result["index"]]
-    show_chart(charts.forecast(dates, result["truth"], result["prediction"], result["naive"],
-                               unit="ppm"), key="forecast_chart")
+    show_chart(
+        charts.forecast(dates, result["truth"], result["prediction"], result["naive"], unit="ppm"),
+        key="forecast_chart",
+    )
     show_chart(charts.grad_norm_history(trainer.eval_steps, trainer.grad_norms), key="grad_chart")
     if trainer.hidden_grads is not None:
-        show_chart(charts.hidden_grad_profile(
-            trainer.hidden_grads, latest_step=trainer.hidden_grad_steps[-1],
-            first=trainer.hidden_grad_history[0], first_step=trainer.hidden_grad_steps[0]),
-            key="hidden_chart")
+        show_chart(
+            charts.hidden_grad_profile(
+                trainer.hidden_grads,
+                latest_step=trainer.hidden_grad_steps[-1],
+                first=trainer.hidden_grad_history[0],
+                first_step=trainer.hidden_grad_steps[0],
+            ),
+            key="hidden_chart",
+        )
 
 
 def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss) -> dict:
@@ -208,8 +225,12 @@ def page_rhythm(pool, task, config: TrainConfig, rounds: int, redraw=redraw_loss
         tbs.append(tb)
         tts.append((tt[0], tt[0]))  # the workers' CPU is not this process's: wall clock only
     r = _medians(rb, rt, tbs, tts)
-    r.update(cpu=float("nan"), draw_ms=1000 * statistics.median(draws), steps=trainer.step,
-             slices=run.slices)
+    r.update(
+        cpu=float("nan"),
+        draw_ms=1000 * statistics.median(draws),
+        steps=trainer.step,
+        slices=run.slices,
+    )
     return r
 
 
@@ -247,80 +268,120 @@ def costs(task) -> None:
     trainer.model.eval()
     val = median_ms(lambda: task.evaluate(trainer.model))
     trainer.model.train()
-    diag = median_ms(lambda: hidden_grad_norms(trainer.model, *trainer._diag_batch,
-                                               trainer.loss_fn))
-    print(f"\ncost of each piece: a training step {step:.2f} ms; a validation (whole series) "
-          f"{val:.2f} ms = {val / step:.2f} steps; hidden_grad_norms {diag:.2f} ms = "
-          f"{diag / step:.2f} steps")
+    diag = median_ms(
+        lambda: hidden_grad_norms(trainer.model, *trainer._diag_batch, trainer.loss_fn)
+    )
+    print(
+        f"\ncost of each piece: a training step {step:.2f} ms; a validation (whole series) "
+        f"{val:.2f} ms = {val / step:.2f} steps; hidden_grad_norms {diag:.2f} ms = "
+        f"{diag / step:.2f} steps"
+    )
     print("loss chart redraw (loss_curves + st.vega_lite_chart), by history length:")
     for n in (300, 2_000, 20_000):
-        history = [{"step": i + 1, "train_loss": 1.0 / (i + 1), "grad_norm": 1.0,
-                    **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {})}
-                   for i in range(n)]
+        history = [
+            {
+                "step": i + 1,
+                "train_loss": 1.0 / (i + 1),
+                "grad_norm": 1.0,
+                **({"val_loss": 1.1 / (i + 1)} if (i + 1) % 10 == 0 else {}),
+            }
+            for i in range(n)
+        ]
+
         def grown(history=history):  # one more step each time, as while training (a
-            n = len(history) + 1         # history that did not grow is not drawn again)
+            n = len(history) + 1  # history that did not grow is not drawn again)
             history.append({"step": n, "train_loss": 1.0 / n, "grad_norm": 1.0})
             show_loss_curves({"model": history}, alt="loss")
 
         ms = median_ms(grown, 7)
-        print(f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * TICK):4.1f} % of the page "
-              f"process's time at one redraw per {TICK:g} s")
+        print(
+            f"  {n:6,d} steps: {ms:6.1f} ms per redraw = {ms / (10 * TICK):4.1f} % of the page "
+            f"process's time at one redraw per {TICK:g} s"
+        )
 
 
 def _row(name: str, r: dict, note: str = "") -> None:
-    print(f"  {name:56s} {r['bare']:7.0f} {r['ours']:7.0f} {r['ratio']:6.2f} {r['cpu']:6.2f}"
-          + (f"   ({note})" if note else ""))
+    print(
+        f"  {name:56s} {r['bare']:7.0f} {r['ours']:7.0f} {r['ratio']:6.2f} {r['cpu']:6.2f}"
+        + (f"   ({note})" if note else "")
+    )
 
 
 def main(chunk: int = 50, rounds: int = 15, page_rounds: int = 8) -> None:
     task = ForecastTask(load_series("co2").to_numpy())
-    print(f"LSTM hidden 16, CO2 windows of 48, batch 32, Adam 1e-2, clip 1.0; "
-          f"threads={torch.get_num_threads()}.")
-    print("ratio = trainer steps/s / bare-loop steps/s, median of paired rounds, by wall clock "
-          "and by CPU time\n(the CPU-time ratio is the steadier one when other processes share "
-          "the machine)")
-    print(f"\n{'chunks of ' + str(chunk) + ' steps, ' + str(rounds) + ' rounds':58s} "
-          f"{'bare/s':>7s} {'ours/s':>7s} {'ratio':>6s} {'cpu':>6s}")
+    print(
+        f"LSTM hidden 16, CO2 windows of 48, batch 32, Adam 1e-2, clip 1.0; "
+        f"threads={torch.get_num_threads()}."
+    )
+    print(
+        "ratio = trainer steps/s / bare-loop steps/s, median of paired rounds, by wall clock "
+        "and by CPU time\n(the CPU-time ratio is the steadier one when other processes share "
+        "the machine)"
+    )
+    print(
+        f"\n{'chunks of ' + str(chunk) + ' steps, ' + str(rounds) + ' rounds':58s} "
+        f"{'bare/s':>7s} {'ours/s':>7s} {'ratio':>6s} {'cpu':>6s}"
+    )
     cases = [
         ("evaluation at the end only", TrainConfig(steps=BUDGET, eval_every=BUDGET)),
         ("eval every 10, no diagnostics", TrainConfig(steps=BUDGET, diagnostics=False)),
-        ("eval every 10, diagnostics at every evaluation (old)",
-         TrainConfig(steps=BUDGET, diagnostics_every=None)),
+        (
+            "eval every 10, diagnostics at every evaluation (old)",
+            TrainConfig(steps=BUDGET, diagnostics_every=None),
+        ),
         ("eval every 10, diagnostics every 0.25 s (default)", TrainConfig(steps=BUDGET)),
-        ("evaluation at the end, tbptt 12", TrainConfig(steps=BUDGET, eval_every=BUDGET,
-                                                        tbptt=12)),
+        ("evaluation at the end, tbptt 12", TrainConfig(steps=BUDGET, eval_every=BUDGET, tbptt=12)),
     ]
     for name, config in cases:
         r = paired_ratio(task, config, chunk, rounds)
-        _row(name, r, "the same weights as the bare loop" if r["diff"] == 0 else
-             f"weights within {r['diff']:.1g} of the bare loop's")
+        _row(
+            name,
+            r,
+            "the same weights as the bare loop"
+            if r["diff"] == 0
+            else f"weights within {r['diff']:.1g} of the bare loop's",
+        )
 
     pool = TrainingPool(1)  # one run trains in one worker at a time, whatever the pool
-    print(f"\npage rhythm: the run trained in a worker process in chained slices, this process "
-          f"merging and redrawing every {TICK:g} s; {page_rounds - 1} rounds of {ROUND:g} s "
-          "after one warm-up round (wall clock only: the work is in another process)")
+    print(
+        f"\npage rhythm: the run trained in a worker process in chained slices, this process "
+        f"merging and redrawing every {TICK:g} s; {page_rounds - 1} rounds of {ROUND:g} s "
+        "after one warm-up round (wall clock only: the work is in another process)"
+    )
     headline = None
     for name, config, redraw in [
         ("page default with the live chart", TrainConfig(steps=BUDGET), redraw_loss),
-        ("page default, every chart (loss, forecast, norms, h_t)", TrainConfig(steps=BUDGET),
-         redraw_all),
+        (
+            "page default, every chart (loss, forecast, norms, h_t)",
+            TrainConfig(steps=BUDGET),
+            redraw_all,
+        ),
     ]:
         r = page_rhythm(pool, task, config, page_rounds, redraw)
-        _row(name, r, f"redraw {r['draw_ms']:.1f} ms, {r['slices']} slices, history "
-                      f"{r['steps']:,} steps")
+        _row(
+            name,
+            r,
+            f"redraw {r['draw_ms']:.1f} ms, {r['slices']} slices, history {r['steps']:,} steps",
+        )
         headline = headline or r
     r = default_run(pool, task, max(5, rounds // 2))
     _row("the default 300-step run, start to finish", r, f"{r['seconds']:.2f} s")
     pool.shutdown()
-    print(f"\nHEADLINE page default with the live chart: {headline['ratio']:.2f} of a bare loop "
-          "by the wall clock (target >= 0.9)")
+    print(
+        f"\nHEADLINE page default with the live chart: {headline['ratio']:.2f} of a bare loop "
+        "by the wall clock (target >= 0.9)"
+    )
     costs(task)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads of this process (default 1, as the workers train)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of this process (default 1, as the workers train)",
+    )
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     if args.threads:

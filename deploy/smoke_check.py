@@ -16,6 +16,7 @@ Checks:
   it) gets the affinity cookie, draws the app through the balancer and its websocket goes to
   one replica.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,12 +81,14 @@ async def real_browser(url: str) -> tuple[str | None, str | None]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = await browser.new_page()
             await page.goto(url, timeout=120_000)
             await page.wait_for_selector(
-                "[data-testid='stApp'][data-test-script-state='notRunning'] h1", timeout=120_000)
+                "[data-testid='stApp'][data-test-script-state='notRunning'] h1", timeout=120_000
+            )
             cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
             if "rnnx_affinity" not in cookies:
                 return None, "Chromium got no affinity cookie"
@@ -104,19 +107,35 @@ async def main_async(args) -> int:
     wait_healthy(args.url)
     # one student straight to each replica first: torch's import and the first page's caches
     # are a replica's start-up, not the class's
-    warm = [Student(f"http://{addr}/train", name=f"warm {addr}", fetch_page=False,
-                    until=lambda s: s.first_page is not None) for addr in replicas]
+    warm = [
+        Student(
+            f"http://{addr}/train",
+            name=f"warm {addr}",
+            fetch_page=False,
+            until=lambda s: s.first_page is not None,
+        )
+        for addr in replicas
+    ]
     for s in await run_students(warm, 180):
         if not s.done:
             print(f"smoke: FAIL: {s.name}: no first page within 180 s ({s.error})")
             return 1
-    def rerun_done(s) -> bool:
-        return (time.monotonic() - s.started >= args.seconds
-                and sum(s.finished.values()) >= 2)  # the page, then at least one rerun
 
-    students = [Student(f"{args.url}/train?steps=20000&seed={i}", name=f"s{i}",
-                        press=("train_start",), max_reconnects=3, until=rerun_done)
-                for i in range(args.students)]
+    def rerun_done(s) -> bool:
+        return (
+            time.monotonic() - s.started >= args.seconds and sum(s.finished.values()) >= 2
+        )  # the page, then at least one rerun
+
+    students = [
+        Student(
+            f"{args.url}/train?steps=20000&seed={i}",
+            name=f"s{i}",
+            press=("train_start",),
+            max_reconnects=3,
+            until=rerun_done,
+        )
+        for i in range(args.students)
+    ]
     sockets: dict[str, int] = {}
     counter = asyncio.create_task(count_sockets(replicas, args.seconds / 2, sockets))
     stats = await run_students(students, 4 * args.seconds, stagger=0.1)
@@ -179,24 +198,32 @@ async def main_async(args) -> int:
             problems.append(f"Chromium's websockets in nginx's log: {got or 'none'}")
         else:
             print(f"Chromium: affinity cookie set, app drawn, its websocket went to {got[0][1]}")
-    print(f"{'replica':<18} {'pages':>6} {'websockets (nginx log)':>23} {'open at the replica':>20}")
+    print(
+        f"{'replica':<18} {'pages':>6} {'websockets (nginx log)':>23} {'open at the replica':>20}"
+    )
     for addr in replicas:
-        print(f"{addr:<18} {by_page.get(addr, 0):>6} {by_stream.get(addr, 0):>23} "
-              f"{sockets.get(addr, 0):>20}")
+        print(
+            f"{addr:<18} {by_page.get(addr, 0):>6} {by_stream.get(addr, 0):>23} "
+            f"{sockets.get(addr, 0):>20}"
+        )
     steps = sorted(s.steps[-1][1] for s in stats if s.steps)
     runs = sorted(sum(s.finished.values()) for s in stats)
-    print(f"{len(stats)} students, {len(set(ids))} session ids, "
-          f"{sum(s.reconnects for s in stats)} reconnects; runs per student (page, Start, live "
-          f"fragment) {runs[0]}..{runs[-1]}; steps trained {steps[0] if steps else 0}.."
-          f"{steps[-1] if steps else 0}")
+    print(
+        f"{len(stats)} students, {len(set(ids))} session ids, "
+        f"{sum(s.reconnects for s in stats)} reconnects; runs per student (page, Start, live "
+        f"fragment) {runs[0]}..{runs[-1]}; steps trained {steps[0] if steps else 0}.."
+        f"{steps[-1] if steps else 0}"
+    )
     for addr in replicas:
         if not by_page.get(addr):
             problems.append(f"replica {addr} served no student's page")
         if not sockets.get(addr):
             problems.append(f"replica {addr} held no websocket while the students were on")
     if sum(sockets.values()) < len(stats):
-        problems.append(f"the replicas held {sum(sockets.values())} websockets at most, "
-                        f"for {len(stats)} students")
+        problems.append(
+            f"the replicas held {sum(sockets.values())} websockets at most, "
+            f"for {len(stats)} students"
+        )
     if problems:
         print("smoke: FAIL", *problems, sep="\n  ")
         return 1
@@ -207,12 +234,17 @@ async def main_async(args) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", required=True, help="the balancer, http://127.0.0.1:PORT")
-    ap.add_argument("--replica", action="append", required=True,
-                    help="HOST:PORT=PID of one replica (twice or more)")
+    ap.add_argument(
+        "--replica",
+        action="append",
+        required=True,
+        help="HOST:PORT=PID of one replica (twice or more)",
+    )
     ap.add_argument("--access-log", required=True, help="nginx's access log (app.conf's format)")
     ap.add_argument("--students", type=int, default=20)
-    ap.add_argument("--no-browser", dest="browser", action="store_false",
-                    help="skip the real-browser check")
+    ap.add_argument(
+        "--no-browser", dest="browser", action="store_false", help="skip the real-browser check"
+    )
     ap.add_argument("--seconds", type=float, default=30.0, help="how long each student stays")
     return asyncio.run(main_async(ap.parse_args()))
 

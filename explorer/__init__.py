@@ -8,6 +8,7 @@ Importable without Streamlit (only :mod:`explorer.ui` imports it)::
     tr.hidden.shape, tr.gates["f"].shape        # (1, 1, 20, 8), (1, 1, 20, 8)
     explorer.count_parameters("lstm", 1, 8).total  # 352
 """
+
 from .config import CELLS, LIMITS, CellConfig
 from .models import SequenceModel, build_from_config, build_model
 from .params import ParamCount, ParamRow, count_parameters
@@ -15,6 +16,16 @@ from .readers import read_series
 from .trace import Trace, trace
 
 __all__ = [
-    "CELLS", "LIMITS", "CellConfig", "SequenceModel", "build_model", "build_from_config",
-    "ParamCount", "ParamRow", "count_parameters", "Trace", "trace", "read_series",
+    "CELLS",
+    "LIMITS",
+    "CellConfig",
+    "SequenceModel",
+    "build_model",
+    "build_from_config",
+    "ParamCount",
+    "ParamRow",
+    "count_parameters",
+    "Trace",
+    "trace",
+    "read_series",
 ]

@@ -1,4 +1,5 @@
 """Summaries of a trace for the teaching views: PCA trajectory, gate saturation, downsampling."""
+
 from __future__ import annotations
 
 import math
@@ -29,12 +30,13 @@ def pca_2d(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for j in range(k):
         if coords[0, j] > 0:
             coords[:, j] *= -1
-    explained[:k] = S[:k] ** 2 / np.sum(S ** 2)
+    explained[:k] = S[:k] ** 2 / np.sum(S**2)
     return coords, explained
 
 
-def saturation(gates: dict[str, np.ndarray], low: float = 0.1,
-               high: float = 0.9) -> dict[str, tuple[float, float]]:
+def saturation(
+    gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9
+) -> dict[str, tuple[float, float]]:
     """For each sigmoid gate (any shape), the share of values below ``low`` (closed) and above
     ``high`` (open): ``{gate: (share_low, share_high)}``, shares in 0…1.
 
@@ -58,8 +60,9 @@ def display_stride(T: int, max_steps: int = MAX_DISPLAY_STEPS) -> int:
 SATURATION_EDGES = (0.1, 0.3, 0.7, 0.9)  # closed < 0.1 … 0.3–0.7 undecided … > 0.9 open
 
 
-def gate_bands(gates: dict[str, np.ndarray],
-               edges: tuple[float, ...] = SATURATION_EDGES) -> dict[str, list[float]]:
+def gate_bands(
+    gates: dict[str, np.ndarray], edges: tuple[float, ...] = SATURATION_EDGES
+) -> dict[str, list[float]]:
     """For each sigmoid gate (any shape), the share of its values in each band between
     ``edges`` (0 … e1, e1 … e2, …, e_last … 1): ``{gate: [share, …]}``, ``len(edges) + 1``
     shares in 0…1 that sum to 1 (a value on an edge counts in the band above it).

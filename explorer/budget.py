@@ -18,6 +18,7 @@ they were taken while other work shared the machine, so they lean slow, i.e. saf
 
 No torch or Streamlit here; parameter counts come from :func:`explorer.params.count_parameters`.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,9 +71,15 @@ def model_parameters(config) -> int:
     anything with its fields): the recurrent layers and the linear head, counted, not built."""
     from .params import count_parameters
 
-    rnn = count_parameters(config.cell, config.input_size, config.hidden_size,
-                           num_layers=config.num_layers, bidirectional=config.bidirectional,
-                           bias=config.bias, proj_size=config.proj_size).total
+    rnn = count_parameters(
+        config.cell,
+        config.input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        bias=config.bias,
+        proj_size=config.proj_size,
+    ).total
     h_out = (config.proj_size or config.hidden_size) * (2 if config.bidirectional else 1)
     return rnn + config.output_size * (h_out + 1)  # the head always has a bias
 
@@ -107,17 +114,21 @@ def check_trace(config, T: int) -> None:
     layers, per_step = _units(config)
     seconds = T * (P * NS_PER_PARAMETER_STEP + NS_PER_STEP) * 1e-9
     if seconds > TRACE_SECONDS:
-        longest = max(1, math.floor(TRACE_SECONDS / ((P * NS_PER_PARAMETER_STEP + NS_PER_STEP)
-                                                     * 1e-9)))
+        longest = max(
+            1, math.floor(TRACE_SECONDS / ((P * NS_PER_PARAMETER_STEP + NS_PER_STEP) * 1e-9))
+        )
         raise ValueError(
             f"stepping a model of {P:,} parameters through T = {T:,} steps would take about "
             f"{seconds:,.0f} s of the server's CPU; the limit is {TRACE_SECONDS:g} s: lower T "
             f"to {longest:,} or less, or choose a smaller model (hidden_size, num_layers, "
-            f"bidirectional)")
+            f"bidirectional)"
+        )
     nbytes = BYTES_PER_FLOAT * (P + T * layers * per_step)
     if nbytes > EXTRA_BYTES:
-        raise ValueError(f"this view needs about {_mb(nbytes)} of memory, over the "
-                         f"{_mb(EXTRA_BYTES)} one request may use: lower T or the model's size")
+        raise ValueError(
+            f"this view needs about {_mb(nbytes)} of memory, over the "
+            f"{_mb(EXTRA_BYTES)} one request may use: lower T or the model's size"
+        )
 
 
 def check_training_step(config, window: int, batch_size: int) -> None:
@@ -150,20 +161,28 @@ def check_training(configs, window: int, batch_size: int) -> None:
     """
     configs = list(configs)
     P = sum(model_parameters(c) for c in configs)
-    what = (f"a model of {P:,} parameters" if len(configs) == 1 else
-            f"{len(configs)} models of {P:,} parameters in all")
+    what = (
+        f"a model of {P:,} parameters"
+        if len(configs) == 1
+        else f"{len(configs)} models of {P:,} parameters in all"
+    )
     per_window = P * window * 1e-9  # seconds per ns of rate
     seconds = per_window * (NS_PER_TRAINING_STEP + NS_PER_TRAINING_SAMPLE * batch_size)
     if seconds > STEP_SECONDS:
-        fits = math.floor((STEP_SECONDS / per_window - NS_PER_TRAINING_STEP)
-                          / NS_PER_TRAINING_SAMPLE)
+        fits = math.floor(
+            (STEP_SECONDS / per_window - NS_PER_TRAINING_STEP) / NS_PER_TRAINING_SAMPLE
+        )
         raise ValueError(
             f"one training step of {what} on {batch_size:,} sequences of "
             f"{window:,} steps would take about {seconds:,.1f} s of the server's CPU; the limit "
             f"is {STEP_SECONDS:g} s a step (so Pause and Stop answer at once): "
-            + (f"lower the batch size to {fits:,}, the window, or " if fits >= 1 else
-               "even one sequence is too much: lower the window or ")
-            + "the model's size (hidden_size, num_layers, bidirectional)")
+            + (
+                f"lower the batch size to {fits:,}, the window, or "
+                if fits >= 1
+                else "even one sequence is too much: lower the window or "
+            )
+            + "the model's size (hidden_size, num_layers, bidirectional)"
+        )
     state = STATE_BYTES_PER_PARAMETER * P
     if state > MAX_STATE_BYTES:
         raise ValueError(
@@ -171,16 +190,19 @@ def check_training(configs, window: int, batch_size: int) -> None:
             f"the page and its training worker several times a second; the limit is "
             f"{_mb(MAX_STATE_BYTES)} ({MAX_STATE_BYTES // STATE_BYTES_PER_PARAMETER:,} "
             f"parameters): lower hidden_size, num_layers or bidirectional (Cell & parameters "
-            f"and Step through show larger models untrained)")
+            f"and Step through show larger models untrained)"
+        )
     nbytes = BYTES_PER_FLOAT * 4 * P + sum(
         BYTES_PER_FLOAT * 2 * batch_size * window * layers * per_step
-        for layers, per_step in map(_units, configs))
+        for layers, per_step in map(_units, configs)
+    )
     if nbytes > EXTRA_BYTES:
         raise ValueError(
             f"training {what} (weights, gradients and Adam's two moments) "
             f"on batches of {batch_size:,} × {window:,} steps needs about {_mb(nbytes)} of "
             f"memory, over the {_mb(EXTRA_BYTES)} one request may use: lower the model's size, "
-            f"the batch size or the window")
+            f"the batch size or the window"
+        )
 
 
 def check_csv(rows: int, columns: int) -> None:
@@ -191,17 +213,23 @@ def check_csv(rows: int, columns: int) -> None:
             ``MAX_CSV_CELLS`` cells; the message gives the count, the cap and what to do.
     """
     if columns > MAX_CSV_COLUMNS:
-        raise ValueError(f"a line of the file has {columns:,} fields; the limit is "
-                         f"{MAX_CSV_COLUMNS:,} columns: keep the time column and the columns "
-                         f"you want to use")
+        raise ValueError(
+            f"a line of the file has {columns:,} fields; the limit is "
+            f"{MAX_CSV_COLUMNS:,} columns: keep the time column and the columns "
+            f"you want to use"
+        )
     if rows > MAX_CSV_ROWS:
-        raise ValueError(f"the file has {rows:,} lines; the limit is {MAX_CSV_ROWS:,}: "
-                         f"use a shorter stretch of the series, or one row per day instead "
-                         f"of per minute")
+        raise ValueError(
+            f"the file has {rows:,} lines; the limit is {MAX_CSV_ROWS:,}: "
+            f"use a shorter stretch of the series, or one row per day instead "
+            f"of per minute"
+        )
     if rows * columns > MAX_CSV_CELLS:
-        raise ValueError(f"the file has {rows:,} lines × {columns:,} columns = "
-                         f"{rows * columns:,} cells; the limit is {MAX_CSV_CELLS:,}: keep "
-                         f"fewer columns or fewer lines")
+        raise ValueError(
+            f"the file has {rows:,} lines × {columns:,} columns = "
+            f"{rows * columns:,} cells; the limit is {MAX_CSV_CELLS:,}: keep "
+            f"fewer columns or fewer lines"
+        )
 
 
 def thin(n: int, *lines, cap: int = MAX_CHART_POINTS) -> np.ndarray:

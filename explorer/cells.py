@@ -12,6 +12,7 @@ The tutorial this project grew from writes the vanilla RNN with one bias and row
 (PyTorch's rows are stacked i, f, g, o and r, z, n). Every ``from_torch`` gives a cell whose
 ``forward`` equals the torch module's output to float32 rounding (tests/test_lesson.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -127,8 +128,9 @@ class TextbookLSTM:
         b = _blocks(b_ih + b_hh, 4)  # per gate: the two biases summed, (H,)
         return cls(*(p for gate in zip(W_x, W_h, b) for p in gate))  # W_xi, W_hi, b_i, W_xf …
 
-    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None,
-                c0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, h0: torch.Tensor | None = None, c0: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the loop over ``x`` ``(T, input_size)``; every h_t and c_t, ``(T, H)`` each."""
         H = self.W_hi.shape[0]
         h = torch.zeros(H) if h0 is None else h0  # h_0 (H,)
@@ -189,8 +191,9 @@ class TextbookGRU:
         for x_t in x:  # x_t: (input_size,)
             r = torch.sigmoid(x_t @ self.W_xr + h @ self.W_hr + self.b_r)  # reset gate
             z = torch.sigmoid(x_t @ self.W_xz + h @ self.W_hz + self.b_z)  # update gate
-            n = torch.tanh(x_t @ self.W_xn + self.b_xn
-                           + r * (h @ self.W_hn + self.b_hn))  # new gate: reset after W_hn
+            n = torch.tanh(
+                x_t @ self.W_xn + self.b_xn + r * (h @ self.W_hn + self.b_hn)
+            )  # new gate: reset after W_hn
             h = (1 - z) * n + z * h  # keep z of the old state, take 1 - z of the new
             hs.append(h)
         return torch.stack(hs)

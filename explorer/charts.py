@@ -166,8 +166,12 @@ def heatmap(
     if labels is not None:
         every = max(stride, -(-len(labels) // 32))
         ticks = list(range(0, len(labels), every))
-        xaxis = dict(tickmode="array", tickvals=[first_step + i for i in ticks], tickangle=0,
-                     ticktext=[labels[i].replace(" ", "␣").replace("\n", "↵") for i in ticks])
+        xaxis = dict(
+            tickmode="array",
+            tickvals=[first_step + i for i in ticks],
+            tickangle=0,
+            ticktext=[labels[i].replace(" ", "␣").replace("\n", "↵") for i in ticks],
+        )
     return _figure(
         [heat],
         style.label,
@@ -435,7 +439,9 @@ def sum_scatter(truth: np.ndarray, prediction: np.ndarray, *, height: int = 380)
     )
 
 
-def recall_accuracy(position_accuracy: np.ndarray, chance: float, *, height: int = 340) -> go.Figure:
+def recall_accuracy(
+    position_accuracy: np.ndarray, chance: float, *, height: int = 340
+) -> go.Figure:
     """Copy task: the share of validation sequences whose i-th symbol was recalled right
     (``(seq_len,)``), in %, with the chance level ``1 / n_symbols`` dashed."""
     acc = 100 * np.asarray(position_accuracy, dtype=np.float64)
@@ -492,8 +498,13 @@ def targets_vs_predictions(
         ),
     ]
     return _figure(
-        lines, title, "time step t", "value", height,
-        xaxis=dict(dtick=1), legend=dict(orientation="h", y=1.14),
+        lines,
+        title,
+        "time step t",
+        "value",
+        height,
+        xaxis=dict(dtick=1),
+        legend=dict(orientation="h", y=1.14),
     )
 
 
@@ -586,7 +597,11 @@ def layer_stack(
 
 
 def trajectory(
-    coords: np.ndarray, explained: np.ndarray, *, step: int | None = None, height: int = 420,
+    coords: np.ndarray,
+    explained: np.ndarray,
+    *,
+    step: int | None = None,
+    height: int = 420,
     first_step: int = 1,
 ) -> go.Figure:
     """The hidden state's path in its first two principal components, coloured by time (row k
@@ -638,8 +653,11 @@ def trajectory(
     )
 
 
-def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0.1, 0.3, 0.7, 0.9),
-                    height: int = 320) -> go.Figure:
+def saturation_bars(
+    bands: dict[str, list[float]],
+    edges: tuple[float, ...] = (0.1, 0.3, 0.7, 0.9),
+    height: int = 320,
+) -> go.Figure:
     """Where each gate's values fall over the sequence: one stacked bar per gate, one segment
     per band between ``edges`` (``bands`` from :func:`explorer.analysis.gate_bands`, shares
     0…1, drawn in per cent), coloured as the gate heatmaps colour those values (Viridis 0…1):
@@ -652,16 +670,23 @@ def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0
     bars = []
     for k in range(len(cuts) - 1):
         lo, hi = cuts[k], cuts[k + 1]
-        name = (f"below {hi:g} (closed)" if k == 0 else f"above {lo:g} (open)"
-                if k == len(cuts) - 2 else f"{lo:g}–{hi:g}")
-        bars.append(go.Bar(
-            x=labels,
-            y=[100 * bands[n][k] for n in names],
-            name=name,
-            marker_color=sample_colorscale("Viridis", [(lo + hi) / 2])[0],
-            marker_line=dict(color="#888", width=1),
-            hovertemplate=f"%{{x}}: %{{y:.1f}} % {name}<extra></extra>",
-        ))
+        name = (
+            f"below {hi:g} (closed)"
+            if k == 0
+            else f"above {lo:g} (open)"
+            if k == len(cuts) - 2
+            else f"{lo:g}–{hi:g}"
+        )
+        bars.append(
+            go.Bar(
+                x=labels,
+                y=[100 * bands[n][k] for n in names],
+                name=name,
+                marker_color=sample_colorscale("Viridis", [(lo + hi) / 2])[0],
+                marker_line=dict(color="#888", width=1),
+                hovertemplate=f"%{{x}}: %{{y:.1f}} % {name}<extra></extra>",
+            )
+        )
     return _figure(
         bars,
         "Gate saturation over the sequence",
@@ -676,7 +701,12 @@ def saturation_bars(bands: dict[str, list[float]], edges: tuple[float, ...] = (0
 
 
 def compare_runs(
-    normal: np.ndarray, clamped: np.ndarray, *, label: str, from_step: int, height: int = 340,
+    normal: np.ndarray,
+    clamped: np.ndarray,
+    *,
+    label: str,
+    from_step: int,
+    height: int = 340,
     first_step: int = 1,
 ) -> go.Figure:
     """One unit's quantity over time in the normal and the clamped run (``(T,)`` each; entry k
@@ -772,25 +802,36 @@ def loss_curves(
 
     rows, last = [], 1
     for key, history in histories.items():
-        rows += [(r["step"], r["train_loss"], labels[key], "train (batch)", "train")
-                 for r in thinned(history)]
-        rows += [(r["step"], r["val_loss"], labels[key], "validation", "validation")
-                 for r in thinned([r for r in history if "val_loss" in r])]
+        rows += [
+            (r["step"], r["train_loss"], labels[key], "train (batch)", "train")
+            for r in thinned(history)
+        ]
+        rows += [
+            (r["step"], r["val_loss"], labels[key], "validation", "validation")
+            for r in thinned([r for r in history if "val_loss" in r])
+        ]
         last = max(last, history[-1]["step"] if history else 1)
     for label, losses in extra:
         rows += [(step, loss, "", label, "extra") for step, loss in enumerate(losses, 1)]
         last = max(last, len(losses))
-    refs = [(label, value) for label, value in references
-            if value is not None and np.isfinite(value)]
+    refs = [
+        (label, value) for label, value in references if value is not None and np.isfinite(value)
+    ]
     for label, value in refs:
         rows += [(0, value, "", label, "reference"), (last, value, "", label, "reference")]
     # typed columns built at once (typed even with no rows yet, before Start); the few labels
     # repeated on every row as categories, which convert to Arrow quickly
     steps, losses, cells, curves, kinds = zip(*rows) if rows else ((),) * 5
     loss = np.asarray(losses, dtype=np.float64)
-    data = pd.DataFrame({"step": np.asarray(steps, dtype=np.int64), "loss": loss,
-                         "cell": pd.Categorical(cells), "curve": pd.Categorical(curves),
-                         "kind": pd.Categorical(kinds)})
+    data = pd.DataFrame(
+        {
+            "step": np.asarray(steps, dtype=np.int64),
+            "loss": loss,
+            "cell": pd.Categorical(cells),
+            "curve": pd.Categorical(curves),
+            "kind": pd.Categorical(kinds),
+        }
+    )
     data = data[np.isfinite(loss) & ((loss > 0) | (not log_y))]
 
     def size(points: float) -> int:
@@ -799,29 +840,55 @@ def loss_curves(
     # sizes on the axes and legends themselves: Streamlit's chart theme overrides ``config``
     axis = {"labelFontSize": size(14), "titleFontSize": size(15), "titleFontWeight": "normal"}
     # legends under the plot, in rows: the plot keeps the full width on a 1024-px projector
-    legend = {"orient": "bottom", "direction": "horizontal", "labelFontSize": size(14),
-              "titleFontSize": size(14), "labelLimit": 0, "columnPadding": 16}  # 0: never cut
+    legend = {
+        "orient": "bottom",
+        "direction": "horizontal",
+        "labelFontSize": size(14),
+        "titleFontSize": size(14),
+        "labelLimit": 0,
+        "columnPadding": 16,
+    }  # 0: never cut
     positive = data["loss"][data["loss"] > 0]
     # over a decade or more: labels at 1, 2 and 5 times a power of ten only (log paper's other
     # lines stay unlabelled); within one, Vega's own ticks are already round numbers (2.2, 2.4)
     decades = bool(len(positive)) and positive.max() >= 10 * positive.min()
-    y = {"field": "loss", "type": "quantitative", "title": y_title, "axis": axis | ({
-        # plain numbers down to 0.001, then 1e-4, 2e-5 ... (never 0.000001)
-        "labelExpr": "!test(/^[125]e/, format(datum.value, '.0e')) ? '' : datum.value >= 0.001"
-                     " ? format(datum.value, '~g') : format(datum.value, '.0e')"}
-        if log_y and decades else {}),
-         "scale": {"type": "log", "nice": False} if log_y else {"zero": False}}
-    x = {"field": "step", "type": "quantitative", "title": "optimiser step",
-         "scale": {"nice": False, "domainMin": 0},
-         "axis": axis | {"format": "d", "tickMinStep": 1, "tickCount": 8}}
-    tooltip = [{"field": "cell"}, {"field": "curve"}, {"field": "step"},
-               {"field": "loss", "format": ".4g"}]
+    y = {
+        "field": "loss",
+        "type": "quantitative",
+        "title": y_title,
+        "axis": axis
+        | (
+            {
+                # plain numbers down to 0.001, then 1e-4, 2e-5 ... (never 0.000001)
+                "labelExpr": "!test(/^[125]e/, format(datum.value, '.0e')) ? '' : datum.value >= 0.001"
+                " ? format(datum.value, '~g') : format(datum.value, '.0e')"
+            }
+            if log_y and decades
+            else {}
+        ),
+        "scale": {"type": "log", "nice": False} if log_y else {"zero": False},
+    }
+    x = {
+        "field": "step",
+        "type": "quantitative",
+        "title": "optimiser step",
+        "scale": {"nice": False, "domainMin": 0},
+        "axis": axis | {"format": "d", "tickMinStep": 1, "tickCount": 8},
+    }
+    tooltip = [
+        {"field": "cell"},
+        {"field": "curve"},
+        {"field": "step"},
+        {"field": "loss", "format": ".4g"},
+    ]
     one = len(histories) == 1
 
     def layer(kind: str, mark: dict, **encoding) -> dict:
-        return {"transform": [{"filter": f"datum.kind === '{kind}'"}],
-                "mark": mark | {"clip": True},
-                "encoding": {"x": x, "y": y, "tooltip": tooltip, **encoding}}
+        return {
+            "transform": [{"filter": f"datum.kind === '{kind}'"}],
+            "mark": mark | {"clip": True},
+            "encoding": {"x": x, "y": y, "tooltip": tooltip, **encoding},
+        }
 
     dashes = [[6, 4], [2, 3], [8, 3, 2, 3], [1, 1]]
     extra_names, ref_names = [label for label, _ in extra], [label for label, _ in refs]
@@ -831,70 +898,145 @@ def loss_curves(
         # dash on the same field and domain merge into one)
         names = ["train (batch)", "validation", *extra_names, *ref_names]
         by_curve = {
-            "field": "curve", "type": "nominal", "title": None,
+            "field": "curve",
+            "type": "nominal",
+            "title": None,
             # one entry a row: the Train page's half-width column can be 320 px on a projector
-            "legend": legend | {"orient": "top", "symbolType": "stroke", "symbolSize": 400,
-                                "symbolStrokeWidth": 2.5, "direction": "vertical", "columns": 1}}
-        colour = by_curve | {"scale": {"domain": names, "range": [
-            "#1f77b4", "#d62728", *extra_colours[:len(extra)],
-            *["#333333", "#777777", "#333333", "#777777"][:len(refs)]]}}
-        dash = by_curve | {"scale": {"domain": names, "range": [
-            [1, 0], [1, 0], *dashes[:len(extra)], *dashes[:len(refs)]]}}
+            "legend": legend
+            | {
+                "orient": "top",
+                "symbolType": "stroke",
+                "symbolSize": 400,
+                "symbolStrokeWidth": 2.5,
+                "direction": "vertical",
+                "columns": 1,
+            },
+        }
+        colour = by_curve | {
+            "scale": {
+                "domain": names,
+                "range": [
+                    "#1f77b4",
+                    "#d62728",
+                    *extra_colours[: len(extra)],
+                    *["#333333", "#777777", "#333333", "#777777"][: len(refs)],
+                ],
+            }
+        }
+        dash = by_curve | {
+            "scale": {
+                "domain": names,
+                "range": [[1, 0], [1, 0], *dashes[: len(extra)], *dashes[: len(refs)]],
+            }
+        }
         tooltip = tooltip[1:]
         layers = [
-            layer("train", {"type": "line", "strokeWidth": 1.5, "opacity": 0.9},
-                  color=colour, strokeDash=dash),
-            layer("validation", {"type": "line", "strokeWidth": 2.5,
-                                 "point": {"size": size(18), "filled": True}},
-                  color=colour, strokeDash=dash),
+            layer(
+                "train",
+                {"type": "line", "strokeWidth": 1.5, "opacity": 0.9},
+                color=colour,
+                strokeDash=dash,
+            ),
+            layer(
+                "validation",
+                {"type": "line", "strokeWidth": 2.5, "point": {"size": size(18), "filled": True}},
+                color=colour,
+                strokeDash=dash,
+            ),
         ]
         if extra:
-            layers.append(layer("extra", {"type": "line", "strokeWidth": 2.5},
-                                color=colour, strokeDash=dash))
+            layers.append(
+                layer("extra", {"type": "line", "strokeWidth": 2.5}, color=colour, strokeDash=dash)
+            )
         if refs:
-            layers.append(layer("reference", {"type": "line", "strokeWidth": 1.5},
-                                color=colour, strokeDash=dash))
+            layers.append(
+                layer(
+                    "reference", {"type": "line", "strokeWidth": 1.5}, color=colour, strokeDash=dash
+                )
+            )
         resolve = {}
     else:
         # several models: the colour tells them apart (one legend, the validation layer's; the
         # faded training layer shares its domain), a dash each rule that needs no training
-        colour = {"field": "cell", "type": "nominal", "title": "cell",
-                  "scale": {"domain": list(labels.values()),
-                            "range": [CELL_COLOURS.get(c, "#555555") for c in labels]},
-                  "legend": legend | {"symbolStrokeWidth": 3}}
+        colour = {
+            "field": "cell",
+            "type": "nominal",
+            "title": "cell",
+            "scale": {
+                "domain": list(labels.values()),
+                "range": [CELL_COLOURS.get(c, "#555555") for c in labels],
+            },
+            "legend": legend | {"symbolStrokeWidth": 3},
+        }
 
         def dashed(domain: list[str], title: str) -> dict:
-            return {"field": "curve", "type": "nominal", "title": title,
-                    "scale": {"domain": domain, "range": dashes[:len(domain)]},
-                    "legend": legend | {"symbolType": "stroke", "symbolSize": 500,
-                                        "symbolStrokeWidth": 2, "direction": "vertical",
-                                        "columns": 1}}
+            return {
+                "field": "curve",
+                "type": "nominal",
+                "title": title,
+                "scale": {"domain": domain, "range": dashes[: len(domain)]},
+                "legend": legend
+                | {
+                    "symbolType": "stroke",
+                    "symbolSize": 500,
+                    "symbolStrokeWidth": 2,
+                    "direction": "vertical",
+                    "columns": 1,
+                },
+            }
 
         layers = [
-            layer("train", {"type": "line", "strokeWidth": 1, "opacity": 0.35},
-                  color=colour | {"legend": None}, detail={"field": "cell"}),
-            layer("validation", {"type": "line", "strokeWidth": 3,
-                                 "point": {"size": size(18), "filled": True}},
-                  color=colour, detail={"field": "cell"}),
+            layer(
+                "train",
+                {"type": "line", "strokeWidth": 1, "opacity": 0.35},
+                color=colour | {"legend": None},
+                detail={"field": "cell"},
+            ),
+            layer(
+                "validation",
+                {"type": "line", "strokeWidth": 3, "point": {"size": size(18), "filled": True}},
+                color=colour,
+                detail={"field": "cell"},
+            ),
         ]
         if extra:
-            layers.append(layer(
-                "extra", {"type": "line", "strokeWidth": 2.5},
-                color={"field": "curve", "type": "nominal", "legend": None,
-                       "scale": {"domain": extra_names,
-                                 "range": extra_colours[:len(extra)]}},
-                strokeDash=dashed(extra_names, "for comparison")))
+            layers.append(
+                layer(
+                    "extra",
+                    {"type": "line", "strokeWidth": 2.5},
+                    color={
+                        "field": "curve",
+                        "type": "nominal",
+                        "legend": None,
+                        "scale": {"domain": extra_names, "range": extra_colours[: len(extra)]},
+                    },
+                    strokeDash=dashed(extra_names, "for comparison"),
+                )
+            )
         if refs:
-            layers.append(layer(
-                "reference", {"type": "line", "strokeWidth": 1.5, "color": "#333333"},
-                strokeDash=dashed(ref_names, "no training")))
-        resolve = {"resolve": {"scale": {"color": "independent", "strokeDash": "independent"},
-                               "legend": {"color": "independent",
-                                          "strokeDash": "independent"}}}
+            layers.append(
+                layer(
+                    "reference",
+                    {"type": "line", "strokeWidth": 1.5, "color": "#333333"},
+                    strokeDash=dashed(ref_names, "no training"),
+                )
+            )
+        resolve = {
+            "resolve": {
+                "scale": {"color": "independent", "strokeDash": "independent"},
+                "legend": {"color": "independent", "strokeDash": "independent"},
+            }
+        }
     spec = {
-        "title": {"text": title, "fontSize": size(17), "anchor": "start"} | ({} if one else {
-            "subtitle": "thin: each training batch · bold: validation",
-            "subtitleFontSize": size(14)}),
+        "title": {"text": title, "fontSize": size(17), "anchor": "start"}
+        | (
+            {}
+            if one
+            else {
+                "subtitle": "thin: each training batch · bold: validation",
+                "subtitleFontSize": size(14),
+            }
+        ),
         # Streamlit fits legends and axes into the height: one model's legend rows get their own
         "height": size(height + (20 * len(names) if one else 0)),
         # room for the title's ascent and the rotated y-axis title (in presenter mode they

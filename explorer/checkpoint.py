@@ -30,6 +30,7 @@ schedule (in seconds of training) are kept, so *when* the next hidden-gradient d
 taken follows the old run; as in an uninterrupted run, that depends on the clock and not the
 weights or losses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,6 +58,7 @@ class CheckpointError(ValueError):
 
 
 # --------------------------------------------------------------------------- JSON values
+
 
 def _json_float(x: float):
     """A float as strict JSON: non-finite ones as the strings "inf", "-inf", "nan"."""
@@ -98,8 +100,7 @@ def _split_index(name: str, index: pd.Index, arrays: dict) -> dict:
     """A pandas index (a CSV's time stamps) as a tensor and a marker saying how to rebuild it."""
     label = None if index.name is None else str(index.name)
     if isinstance(index, pd.RangeIndex):
-        return {"$index": "range", "range": [index.start, index.stop, index.step],
-                "name": label}
+        return {"$index": "range", "range": [index.start, index.stop, index.step], "name": label}
     if isinstance(index, pd.DatetimeIndex):
         if index.tz is not None:
             raise CheckpointError(f"{name}: time stamps with a time zone are not supported")
@@ -142,6 +143,7 @@ def _tensor(arrays: Mapping[str, torch.Tensor], name: str) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- history columns
+
 
 def _history_columns(records: list[dict], prefix: str, arrays: dict) -> dict:
     """The per-step records as one column per key, in ``arrays`` under ``prefix + key``.
@@ -197,8 +199,9 @@ def _history_records(spec: dict, prefix: str, arrays: Mapping[str, torch.Tensor]
         else:
             values = _tensor(arrays, prefix + key).tolist()  # Python floats/ints, exact
         if len(values) != len(rows):
-            raise CheckpointError(f"the history column {key!r} has {len(values)} values for "
-                                  f"{len(rows)} rows")
+            raise CheckpointError(
+                f"the history column {key!r} has {len(values)} values for {len(rows)} rows"
+            )
         for i, v in zip(rows, values):
             records[i][key] = v
     return records
@@ -206,11 +209,14 @@ def _history_records(spec: dict, prefix: str, arrays: Mapping[str, torch.Tensor]
 
 # --------------------------------------------------------------------------- one trainer
 
+
 def _trainer_state(tr: Trainer, prefix: str, arrays: dict) -> dict:
     """Everything of ``tr`` that the next step reads or a page shows, as JSON + ``arrays``."""
     if tr._run_start is not None:
-        raise CheckpointError("the trainer is inside run(): checkpoint it between two slices "
-                              "of training, at a step boundary")
+        raise CheckpointError(
+            "the trainer is inside run(): checkpoint it between two slices "
+            "of training, at a step boundary"
+        )
     hist = HISTORY + prefix
     for name, t in tr.model.state_dict().items():
         arrays[f"{prefix}model.{name}"] = t.detach().cpu().clone().contiguous()
@@ -225,22 +231,27 @@ def _trainer_state(tr: Trainer, prefix: str, arrays: dict) -> dict:
                 arrays[f"{prefix}optim.{index}.{key}"] = value.detach().cpu().clone().contiguous()
             else:
                 other.setdefault(str(index), {})[key] = _split_value(
-                    f"{prefix}optim.{index}.{key}", value, arrays)
-    groups = [{k: _split_value(f"{prefix}optim.group.{k}", v, arrays) for k, v in g.items()}
-              for g in opt["param_groups"]]
+                    f"{prefix}optim.{index}.{key}", value, arrays
+                )
+    groups = [
+        {k: _split_value(f"{prefix}optim.group.{k}", v, arrays) for k, v in g.items()}
+        for g in opt["param_groups"]
+    ]
     if tr.hidden_grad_history:
         shapes = {h.shape for h in tr.hidden_grad_history}
         if len(shapes) == 1:
             arrays[hist + "hidden_grad_history"] = torch.from_numpy(
-                np.stack(tr.hidden_grad_history))  # (n, W) float32
+                np.stack(tr.hidden_grad_history)
+            )  # (n, W) float32
         else:
             for i, h in enumerate(tr.hidden_grad_history):
                 arrays[f"{hist}hidden_grad_history.{i}"] = torch.from_numpy(np.array(h))
     grad_norms = np.array([tr.grad_norms[n] for n in tr._names], dtype=np.float64).T
     narrow = grad_norms.astype(np.float32)  # (evaluations, tensors): float32 numbers, exactly
     exact = np.array_equal(narrow.astype(np.float64), grad_norms, equal_nan=True)
-    arrays[hist + "grad_norms"] = torch.from_numpy(np.ascontiguousarray(
-        narrow if exact else grad_norms))
+    arrays[hist + "grad_norms"] = torch.from_numpy(
+        np.ascontiguousarray(narrow if exact else grad_norms)
+    )
     arrays[hist + "eval_steps"] = torch.tensor(tr.eval_steps, dtype=torch.int64)
     arrays[hist + "hidden_grad_steps"] = torch.tensor(tr.hidden_grad_steps, dtype=torch.int64)
     return {
@@ -256,24 +267,33 @@ def _trainer_state(tr: Trainer, prefix: str, arrays: dict) -> dict:
         "parameters": list(tr._names),
         "optimizer": {"param_groups": groups, "state": other},
         "history": _history_columns(tr.history, hist, arrays),
-        "hidden_grad_history": ("stacked" if len({h.shape for h in tr.hidden_grad_history}) <= 1
-                                else len(tr.hidden_grad_history)),
+        "hidden_grad_history": (
+            "stacked"
+            if len({h.shape for h in tr.hidden_grad_history}) <= 1
+            else len(tr.hidden_grad_history)
+        ),
         "hidden_grads": _split_value(f"{prefix}hidden_grads", tr.hidden_grads, arrays),
         "last_eval": _split_value(f"{prefix}last_eval", tr.last_eval, arrays),
         "train": dataclasses.asdict(tr.config),
     }
 
 
-def _load_trainer_state(tr: Trainer, state: dict, prefix: str,
-                        arrays: Mapping[str, torch.Tensor]) -> None:
+def _load_trainer_state(
+    tr: Trainer, state: dict, prefix: str, arrays: Mapping[str, torch.Tensor]
+) -> None:
     """Put a state from :func:`_trainer_state` into a freshly built ``tr`` (same model config,
     task and TrainConfig)."""
     hist = HISTORY + prefix
     if list(tr._names) != state["parameters"]:
-        raise CheckpointError(f"the checkpoint's parameters {state['parameters']} are not those "
-                              f"of the model it describes {list(tr._names)}")
-    weights = {name[len(prefix) + 6:]: t for name, t in arrays.items()
-               if name.startswith(prefix + "model.")}
+        raise CheckpointError(
+            f"the checkpoint's parameters {state['parameters']} are not those "
+            f"of the model it describes {list(tr._names)}"
+        )
+    weights = {
+        name[len(prefix) + 6 :]: t
+        for name, t in arrays.items()
+        if name.startswith(prefix + "model.")
+    }
     try:
         tr.model.load_state_dict(weights, strict=True)
     except RuntimeError as err:
@@ -286,7 +306,7 @@ def _load_trainer_state(tr: Trainer, state: dict, prefix: str,
     opt_state: dict = {}
     for name, t in arrays.items():
         if name.startswith(prefix + "optim.") and not name.startswith(prefix + "optim.group."):
-            index, key = name[len(prefix) + 6:].split(".", 1)
+            index, key = name[len(prefix) + 6 :].split(".", 1)
             opt_state.setdefault(int(index), {})[key] = t.clone()
     for index, extra in state["optimizer"]["state"].items():
         for key, value in extra.items():
@@ -316,35 +336,43 @@ def _load_trainer_state(tr: Trainer, state: dict, prefix: str,
     tr.eval_steps = _tensor(arrays, hist + "eval_steps").tolist()
     tr.hidden_grad_steps = _tensor(arrays, hist + "hidden_grad_steps").tolist()
     norms = _tensor(arrays, hist + "grad_norms").numpy()  # (evaluations, tensors)
-    tr.grad_norms = {name: norms[:, i].tolist() if len(norms) else []
-                     for i, name in enumerate(tr._names)}
+    tr.grad_norms = {
+        name: norms[:, i].tolist() if len(norms) else [] for i, name in enumerate(tr._names)
+    }
     if state["hidden_grad_history"] == "stacked":
         stacked = arrays.get(hist + "hidden_grad_history")
         tr.hidden_grad_history = [] if stacked is None else list(stacked.numpy().copy())
     else:
-        tr.hidden_grad_history = [_tensor(arrays, f"{hist}hidden_grad_history.{i}").numpy()
-                                  for i in range(state["hidden_grad_history"])]
+        tr.hidden_grad_history = [
+            _tensor(arrays, f"{hist}hidden_grad_history.{i}").numpy()
+            for i in range(state["hidden_grad_history"])
+        ]
     tr.hidden_grads = _join_value(state["hidden_grads"], arrays)
     tr.last_eval = _join_value(state["last_eval"], arrays)
     if len(tr.history) != tr.step:
-        raise CheckpointError(f"the checkpoint is at step {tr.step} but holds "
-                              f"{len(tr.history)} steps of history")
+        raise CheckpointError(
+            f"the checkpoint is at step {tr.step} but holds {len(tr.history)} steps of history"
+        )
 
 
 # --------------------------------------------------------------------------- public
 
+
 def _task_config(task_key: str, task_settings: Mapping, arrays: dict) -> dict:
-    return {"key": task_key,
-            "settings": {name: _split_value(f"task.{name}", value, arrays)
-                         for name, value in task_settings.items()}}
+    return {
+        "key": task_key,
+        "settings": {
+            name: _split_value(f"task.{name}", value, arrays)
+            for name, value in task_settings.items()
+        },
+    }
 
 
 def task_settings(meta: dict, tensors: Mapping[str, torch.Tensor]) -> tuple[str, dict]:
     """``(task key, settings)`` of a checkpoint, as :func:`checkpoint` was given them (arrays
     as numpy arrays, time stamps as a pandas index): what a page's task widgets showed."""
     config = meta["config"]["task"]
-    return config["key"], {name: _join_value(v, tensors)
-                           for name, v in config["settings"].items()}
+    return config["key"], {name: _join_value(v, tensors) for name, v in config["settings"].items()}
 
 
 def _build_task(config: dict, arrays: Mapping[str, torch.Tensor]):
@@ -355,8 +383,13 @@ def _build_task(config: dict, arrays: Mapping[str, torch.Tensor]):
         raise CheckpointError(f"the run's task cannot be rebuilt: {err}") from None
 
 
-def checkpoint(run: Trainer | Comparison, *, task_key: str, task_settings: Mapping,
-               model: CellConfig | None = None) -> tuple[dict, dict[str, torch.Tensor]]:
+def checkpoint(
+    run: Trainer | Comparison,
+    *,
+    task_key: str,
+    task_settings: Mapping,
+    model: CellConfig | None = None,
+) -> tuple[dict, dict[str, torch.Tensor]]:
     """Take a checkpoint of ``run`` between two slices of training.
 
     Args:
@@ -382,25 +415,39 @@ def checkpoint(run: Trainer | Comparison, *, task_key: str, task_settings: Mappi
         if model is None:
             raise CheckpointError("a Train checkpoint needs the model's CellConfig")
         state = _trainer_state(run, "", arrays)
-        meta = {"kind": "train", "status": run.status, "step": run.step,
-                "config": {"model": model.as_dict(), "train": state.pop("train"), "task": task},
-                "trainer": state}
+        meta = {
+            "kind": "train",
+            "status": run.status,
+            "step": run.step,
+            "config": {"model": model.as_dict(), "train": state.pop("train"), "task": task},
+            "trainer": state,
+        }
     elif isinstance(run, Comparison):
-        trainers = {cell: _trainer_state(tr, f"{cell}/", arrays)
-                    for cell, tr in run.trainers.items()}
+        trainers = {
+            cell: _trainer_state(tr, f"{cell}/", arrays) for cell, tr in run.trainers.items()
+        }
         for state in trainers.values():
             state.pop("train")
-        meta = {"kind": "compare", "status": run.status, "step": run.step,
-                "config": {"configs": {c: cfg.as_dict() for c, cfg in run.configs.items()},
-                           "train": dataclasses.asdict(run.train), "task": task},
-                "comparison_status": run._status, "trainers": trainers}
+        meta = {
+            "kind": "compare",
+            "status": run.status,
+            "step": run.step,
+            "config": {
+                "configs": {c: cfg.as_dict() for c, cfg in run.configs.items()},
+                "train": dataclasses.asdict(run.train),
+                "task": task,
+            },
+            "comparison_status": run._status,
+            "trainers": trainers,
+        }
     else:
         raise CheckpointError(f"expected a Trainer or a Comparison, got {type(run).__name__}")
     return {"format": FORMAT, "version": VERSION} | meta, arrays
 
 
-def restore(meta: dict, tensors: Mapping[str, torch.Tensor], task=None, *,
-            pause: bool = True) -> Trainer | Comparison:
+def restore(
+    meta: dict, tensors: Mapping[str, torch.Tensor], task=None, *, pause: bool = True
+) -> Trainer | Comparison:
     """A new Trainer (or Comparison) in the state :func:`checkpoint` saw.
 
     Args:
@@ -417,8 +464,9 @@ def restore(meta: dict, tensors: Mapping[str, torch.Tensor], task=None, *,
     if not isinstance(meta, Mapping) or meta.get("format") != FORMAT:
         raise CheckpointError("this is not an RNN Explorer run checkpoint")
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"the checkpoint is version {meta.get('version')!r}; this app "
-                              f"reads version {VERSION}")
+        raise CheckpointError(
+            f"the checkpoint is version {meta.get('version')!r}; this app reads version {VERSION}"
+        )
     cfg = meta["config"]
     try:
         train = TrainConfig(**cfg["train"])

@@ -27,6 +27,7 @@ constant before it is used::
 How it stays fast: the input projections ``x W_ih^T + b_ih`` of every step are one matmul per
 layer and direction; only the recurrent part ``W_hh h_{t-1}`` runs in the Python loop over time.
 """
+
 from __future__ import annotations
 
 from numbers import Integral, Real
@@ -50,16 +51,19 @@ def _check_clamps(kind: str, clamps: dict[str, float]) -> dict[str, float]:
     for name, value in clamps.items():
         if name not in valid:
             if valid:
-                raise ValueError(f"{kind.upper()} has gates {', '.join(valid)}; "
-                                 f"cannot clamp {name!r}")
+                raise ValueError(
+                    f"{kind.upper()} has gates {', '.join(valid)}; cannot clamp {name!r}"
+                )
             raise ValueError(f"a vanilla RNN has no gates to clamp (got {name!r})")
         if isinstance(value, bool) or not isinstance(value, Real):
             raise ValueError(f"clamp value for {name!r} must be a number, got {value!r}")
         lo, hi = (-1.0, 1.0) if name in TANH_GATES else (0.0, 1.0)
         kind_name = "tanh" if name in TANH_GATES else "sigmoid"
         if not lo <= float(value) <= hi:  # also rejects NaN
-            raise ValueError(f"{name!r} is a {kind_name} gate: clamp value must be in "
-                             f"[{lo:g}, {hi:g}], got {value!r}")
+            raise ValueError(
+                f"{name!r} is a {kind_name} gate: clamp value must be in "
+                f"[{lo:g}, {hi:g}], got {value!r}"
+            )
         out[name] = float(value)
     return out
 
@@ -70,14 +74,22 @@ def _check_state(name: str, state, shape: tuple[int, int], like: torch.Tensor) -
         return like.new_zeros(shape)
     state = torch.as_tensor(state)
     if tuple(state.shape) != shape:
-        raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
-                         f"got {tuple(state.shape)}")
+        raise ValueError(
+            f"{name} must have shape (num_layers·D, size) = {shape}, got {tuple(state.shape)}"
+        )
     return state.to(like.dtype)
 
 
 @torch.no_grad()
-def clamped_trace(rnn: nn.Module, x: torch.Tensor, clamps: dict[str, float], from_step: int = 0,
-                  *, h0: torch.Tensor | None = None, c0: torch.Tensor | None = None) -> Trace:
+def clamped_trace(
+    rnn: nn.Module,
+    x: torch.Tensor,
+    clamps: dict[str, float],
+    from_step: int = 0,
+    *,
+    h0: torch.Tensor | None = None,
+    c0: torch.Tensor | None = None,
+) -> Trace:
     """Trace ``rnn`` over ``x`` with the gates in ``clamps`` forced to constants from ``from_step``.
 
     Each gate named in ``clamps`` takes its constant at every input position ``t >= from_step``,
@@ -111,13 +123,17 @@ def clamped_trace(rnn: nn.Module, x: torch.Tensor, clamps: dict[str, float], fro
     clamps = _check_clamps(kind, clamps)
     x = torch.as_tensor(x)
     if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
-        raise ValueError(f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}"
+        )
     T = x.shape[0]
     if isinstance(from_step, bool) or not isinstance(from_step, Integral) or not 0 <= from_step < T:
         raise ValueError(f"from_step must be an int in 0..{T - 1} (T = {T}), got {from_step!r}")
     from_step = int(from_step)  # numpy ints are fine
     if kind != "lstm" and c0 is not None:
-        raise ValueError(f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none")
+        raise ValueError(
+            f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
+        )
 
     L, D, H = rnn.num_layers, (2 if rnn.bidirectional else 1), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
@@ -161,7 +177,9 @@ def clamped_trace(rnn: nn.Module, x: torch.Tensor, clamps: dict[str, float], fro
                 state = (h, c)
             for g_idx, k in enumerate(names):
                 gates[k][layer, d] = act[:, g_idx]
-        layer_in = hidden[layer].transpose(0, 1).reshape(T, D * H_out)  # (T, D·H_out), torch's output
+        layer_in = (
+            hidden[layer].transpose(0, 1).reshape(T, D * H_out)
+        )  # (T, D·H_out), torch's output
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
 
 
@@ -209,4 +227,3 @@ def _gru_step(xw_t, w_hh, b_hh, h, act_t, rows, values, clamp_now: bool):
         act_t[rows] = values
     n = act_t[2]
     return (1 - z) * n + z * h  # (H,)
-

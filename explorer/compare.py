@@ -24,6 +24,7 @@ reads the trainers' histories and :meth:`Comparison.results`, and draws. Everyth
 object, so it can sit in ``st.session_state`` across reruns, and pausing between slices gives the
 same weights as one uninterrupted run.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,8 +56,9 @@ TASK_METRICS: dict[str, str] = {
 BASELINE_COLUMNS = ("baseline", "naive RMSE", "seasonal-naive RMSE")
 
 
-def cell_configs(config: CellConfig, task, cells: tuple[str, ...] = CELL_KEYS
-                 ) -> dict[str, CellConfig]:
+def cell_configs(
+    config: CellConfig, task, cells: tuple[str, ...] = CELL_KEYS
+) -> dict[str, CellConfig]:
     """The three models' configurations: ``config``'s sizes and seed with each cell type.
 
     ``input_size`` and ``output_size`` are the task's; ``proj_size`` is dropped (0), since only
@@ -70,8 +72,12 @@ def cell_configs(config: CellConfig, task, cells: tuple[str, ...] = CELL_KEYS
     unknown = [c for c in cells if c not in CELLS]
     if unknown or not cells:
         raise ValueError(f"cells must be some of {list(CELLS)}, got {list(cells)}")
-    return {c: dataclasses.replace(config, cell=c, proj_size=0, input_size=task.input_size,
-                                   output_size=task.output_size) for c in cells}
+    return {
+        c: dataclasses.replace(
+            config, cell=c, proj_size=0, input_size=task.input_size, output_size=task.output_size
+        )
+        for c in cells
+    }
 
 
 def parameter_count(config: CellConfig) -> int:
@@ -79,9 +85,15 @@ def parameter_count(config: CellConfig) -> int:
     the recurrent layer (:func:`explorer.count_parameters`) plus the linear head
     ``torch.nn.Linear(D·H_out, output_size)`` (always with a bias). Equals
     ``sum(p.numel() for p in model.parameters())``."""
-    rnn = count_parameters(config.cell, config.input_size, config.hidden_size,
-                           num_layers=config.num_layers, bidirectional=config.bidirectional,
-                           bias=config.bias, proj_size=config.proj_size)
+    rnn = count_parameters(
+        config.cell,
+        config.input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        bias=config.bias,
+        proj_size=config.proj_size,
+    )
     head = count_head(config.D * config.H_out, config.output_size)
     return rnn.total + sum(r.count for r in head)
 
@@ -100,8 +112,10 @@ def reference_losses(task, evaluation: dict) -> list[tuple[str, float]]:
     rules = []
     if isinstance(evaluation.get("baseline"), (int, float)):
         rules.append((f"{evaluation.get('baseline_label', 'baseline')}", evaluation["baseline"]))
-    for key, label in (("seasonal_naive_loss", "seasonal-naive forecast"),
-                       ("unigram_loss", "letter frequencies")):
+    for key, label in (
+        ("seasonal_naive_loss", "seasonal-naive forecast"),
+        ("unigram_loss", "letter frequencies"),
+    ):
         if isinstance(evaluation.get(key), (int, float)):
             rules.append((label, evaluation[key]))
     # by name, not isinstance: a dev server reloads explorer.tasks when any source file
@@ -135,12 +149,18 @@ class Comparison:
             with a bidirectional model).
     """
 
-    def __init__(self, task, config: CellConfig, train: TrainConfig = TrainConfig(),
-                 cells: tuple[str, ...] = CELL_KEYS):
+    def __init__(
+        self,
+        task,
+        config: CellConfig,
+        train: TrainConfig = TrainConfig(),
+        cells: tuple[str, ...] = CELL_KEYS,
+    ):
         self.task, self.train = task, train
         self.configs = cell_configs(config, task, cells)
         self.trainers: dict[str, Trainer] = {
-            c: Trainer(build_from_config(cfg), task, train) for c, cfg in self.configs.items()}
+            c: Trainer(build_from_config(cfg), task, train) for c, cfg in self.configs.items()
+        }
         self._status = "ready"
 
     # ------------------------------------------------------------------ state

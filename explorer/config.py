@@ -4,6 +4,7 @@ One place says what a cell is (``CELLS``) and how big a model may get (``LIMITS`
 option is one registry entry and every page refuses the same out-of-range sizes with the same
 message.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -74,7 +75,7 @@ def cell_spec(cell: str) -> CellSpec:
 def _short(value: object, width: int = 60) -> str:
     """``repr(value)`` cut to ``width`` characters, for a message quoting what was given."""
     text = repr(value)
-    return text if len(text) <= width else f"{text[:width - 1]}…"
+    return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
 def check_sizes(cell: str, *, limits: bool = True, **sizes) -> None:

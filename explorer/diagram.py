@@ -14,6 +14,7 @@ Equations (PyTorch docs for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``; Hochreiter &
     GRU   r, z = σ(W_i* x + b_i* + W_h* h_prev + b_h*)
           n = tanh(W_in x + b_in + r ⊙ (W_hn h_prev + b_hn)),   h = (1 − z) ⊙ n + z ⊙ h_prev
 """
+
 from __future__ import annotations
 
 import math
@@ -33,23 +34,44 @@ DIAGRAM_QUANTITIES: dict[str, tuple[str, ...]] = {
 
 # Which fixed colour range each quantity uses. x_t has no fixed range, so it is never coloured;
 # c_t is unbounded and is clipped to −1…1 for its colour only.
-_SCALE = {"i": SIGMOID, "f": SIGMOID, "o": SIGMOID, "r": SIGMOID, "z": SIGMOID,
-          "g": TANH, "n": TANH, "h": TANH, "c": TANH, "h_prev": TANH, "c_prev": TANH}
+_SCALE = {
+    "i": SIGMOID,
+    "f": SIGMOID,
+    "o": SIGMOID,
+    "r": SIGMOID,
+    "z": SIGMOID,
+    "g": TANH,
+    "n": TANH,
+    "h": TANH,
+    "c": TANH,
+    "h_prev": TANH,
+    "c_prev": TANH,
+}
 SIGMOID_TITLE = "sigmoid gates 0…1"
 TANH_TITLE = "tanh −1…1"
 
 SYMBOL = {  # HTML that Plotly renders, subscripts included
-    "x": "x<sub>t</sub>", "h_prev": "h<sub>t−1</sub>", "c_prev": "c<sub>t−1</sub>",
-    "h": "h<sub>t</sub>", "c": "c<sub>t</sub>", "i": "i<sub>t</sub>", "f": "f<sub>t</sub>",
-    "g": "g<sub>t</sub>", "o": "o<sub>t</sub>", "r": "r<sub>t</sub>", "z": "z<sub>t</sub>",
+    "x": "x<sub>t</sub>",
+    "h_prev": "h<sub>t−1</sub>",
+    "c_prev": "c<sub>t−1</sub>",
+    "h": "h<sub>t</sub>",
+    "c": "c<sub>t</sub>",
+    "i": "i<sub>t</sub>",
+    "f": "f<sub>t</sub>",
+    "g": "g<sub>t</sub>",
+    "o": "o<sub>t</sub>",
+    "r": "r<sub>t</sub>",
+    "z": "z<sub>t</sub>",
     "n": "n<sub>t</sub>",
 }
 
 
 def _affine(s: str) -> str:
     """``W_is x_t + b_is + W_hs h_{t-1} + b_hs`` in Plotly's HTML, for gate suffix ``s``."""
-    return (f"W<sub>i{s}</sub>x<sub>t</sub> + b<sub>i{s}</sub> + "
-            f"W<sub>h{s}</sub>h<sub>t−1</sub> + b<sub>h{s}</sub>")
+    return (
+        f"W<sub>i{s}</sub>x<sub>t</sub> + b<sub>i{s}</sub> + "
+        f"W<sub>h{s}</sub>h<sub>t−1</sub> + b<sub>h{s}</sub>"
+    )
 
 
 _HOVER = {  # the equation shown when hovering over a box (PyTorch's names)
@@ -59,8 +81,10 @@ _HOVER = {  # the equation shown when hovering over a box (PyTorch's names)
     "o": f"output gate o<sub>t</sub> = σ({_affine('o')})",
     "r": f"reset gate r<sub>t</sub> = σ({_affine('r')})",
     "z": f"update gate z<sub>t</sub> = σ({_affine('z')})",
-    "n": ("new gate n<sub>t</sub> = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + "
-          "r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>))"),
+    "n": (
+        "new gate n<sub>t</sub> = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + "
+        "r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>))"
+    ),
     "h_rnn": "h<sub>t</sub> = {act}(" + _affine("h") + ")",  # W_ih x + b_ih + W_hh h + b_hh
 }
 
@@ -136,11 +160,21 @@ class _Sketch:
         self.hover.append((x, y, html if value is None else f"{html}<br>= {value:.4f}"))
 
     def cell(self, x0: float, y0: float, x1: float, y1: float, r: float = 0.6) -> None:
-        path = (f"M {x0 + r},{y0} L {x1 - r},{y0} Q {x1},{y0} {x1},{y0 + r} L {x1},{y1 - r} "
-                f"Q {x1},{y1} {x1 - r},{y1} L {x0 + r},{y1} Q {x0},{y1} {x0},{y1 - r} "
-                f"L {x0},{y0 + r} Q {x0},{y0} {x0 + r},{y0} Z")
-        self.back.append(dict(type="path", path=path, name="cell", fillcolor=CELL_FILL,
-                              line=dict(color=CELL_LINE, width=2), layer="below"))
+        path = (
+            f"M {x0 + r},{y0} L {x1 - r},{y0} Q {x1},{y0} {x1},{y0 + r} L {x1},{y1 - r} "
+            f"Q {x1},{y1} {x1 - r},{y1} L {x0 + r},{y1} Q {x0},{y1} {x0},{y1 - r} "
+            f"L {x0},{y0 + r} Q {x0},{y0} {x0 + r},{y0} Z"
+        )
+        self.back.append(
+            dict(
+                type="path",
+                path=path,
+                name="cell",
+                fillcolor=CELL_FILL,
+                line=dict(color=CELL_LINE, width=2),
+                layer="below",
+            )
+        )
 
     def wire(self, *points: tuple[float, float], arrow: bool = True, over: bool = False) -> None:
         """A polyline through ``points``, an arrowhead at the last one. ``over``: draw a white
@@ -153,85 +187,206 @@ class _Sketch:
             (xa, ya), (xb, yb) = points[-2], points[-1]
             length = math.hypot(xb - xa, yb - ya)
             k = min(0.35, length) / length  # a short arrow on the last segment's end
-            self.notes.append(dict(x=xb, y=yb, ax=xb - k * (xb - xa), ay=yb - k * (yb - ya),
-                                   xref="x", yref="y", axref="x", ayref="y", text="",
-                                   showarrow=True, arrowhead=2, arrowsize=1.1,
-                                   arrowwidth=LINE_WIDTH, arrowcolor=INK, standoff=0))
+            self.notes.append(
+                dict(
+                    x=xb,
+                    y=yb,
+                    ax=xb - k * (xb - xa),
+                    ay=yb - k * (yb - ya),
+                    xref="x",
+                    yref="y",
+                    axref="x",
+                    ayref="y",
+                    text="",
+                    showarrow=True,
+                    arrowhead=2,
+                    arrowsize=1.1,
+                    arrowwidth=LINE_WIDTH,
+                    arrowcolor=INK,
+                    standoff=0,
+                )
+            )
 
     def dot(self, x: float, y: float) -> None:
         """A junction: the wire splits and carries the same vector both ways."""
         r = 0.08  # plus its 2 px outline
-        self.bodies.append(dict(type="circle", x0=x - r, x1=x + r, y0=y - r, y1=y + r,
-                                fillcolor=INK, line=dict(color=INK, width=2)))
+        self.bodies.append(
+            dict(
+                type="circle",
+                x0=x - r,
+                x1=x + r,
+                y0=y - r,
+                y1=y + r,
+                fillcolor=INK,
+                line=dict(color=INK, width=2),
+            )
+        )
 
-    def text(self, x: float, y: float, text: str, *, name: str | None = None, size: int = LABEL_FONT,
-             color: str = INK, xanchor: str = "center", yanchor: str = "middle") -> None:
-        note = dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False,
-                    font=dict(size=size, color=color), xanchor=xanchor, yanchor=yanchor)
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        name: str | None = None,
+        size: int = LABEL_FONT,
+        color: str = INK,
+        xanchor: str = "center",
+        yanchor: str = "middle",
+    ) -> None:
+        note = dict(
+            x=x,
+            y=y,
+            xref="x",
+            yref="y",
+            text=text,
+            showarrow=False,
+            font=dict(size=size, color=color),
+            xanchor=xanchor,
+            yanchor=yanchor,
+        )
         if name:
             note["name"] = name
         self.notes.append(note)
 
-    def gate(self, key: str, x: float, y: float, activation: str, *, w: float = BLOCK_W,
-             h: float = BLOCK_H, show_value: bool = True) -> None:
+    def gate(
+        self,
+        key: str,
+        x: float,
+        y: float,
+        activation: str,
+        *,
+        w: float = BLOCK_W,
+        h: float = BLOCK_H,
+        show_value: bool = True,
+    ) -> None:
         """A learned layer: box named ``key``, its activation on top and ``key = value`` below."""
         value = self.value(key)
         fill = colour_for(key, value)
         ink = _text_colour(fill)
-        self.bodies.append(dict(type="rect", name=key, x0=x - w / 2, x1=x + w / 2, y0=y - h / 2,
-                                y1=y + h / 2, fillcolor=fill, line=dict(color=INK, width=LINE_WIDTH)))
+        self.bodies.append(
+            dict(
+                type="rect",
+                name=key,
+                x0=x - w / 2,
+                x1=x + w / 2,
+                y0=y - h / 2,
+                y1=y + h / 2,
+                fillcolor=fill,
+                line=dict(color=INK, width=LINE_WIDTH),
+            )
+        )
         if show_value:
             self.text(x, y + 0.26, activation, name=f"symbol_{key}", size=18, color=ink)
-            self.text(x, y - 0.3, _label(key, value), name=f"label_{key}", size=VALUE_FONT,
-                      color=ink)
+            self.text(
+                x, y - 0.3, _label(key, value), name=f"label_{key}", size=VALUE_FONT, color=ink
+            )
         else:
             self.text(x, y, activation, name=f"symbol_{key}", size=18, color=ink)
 
-    def linear(self, x: float, y: float, html: str, name: str, *, w: float = BLOCK_W,
-               h: float = 1.3) -> None:
+    def linear(
+        self, x: float, y: float, html: str, name: str, *, w: float = BLOCK_W, h: float = 1.3
+    ) -> None:
         """A matmul plus bias with no activation (the GRU's two halves of n_t)."""
-        self.bodies.append(dict(type="rect", name=name, x0=x - w / 2, x1=x + w / 2, y0=y - h / 2,
-                                y1=y + h / 2, fillcolor="#ffffff",
-                                line=dict(color=INK, width=2, dash="dot")))
+        self.bodies.append(
+            dict(
+                type="rect",
+                name=name,
+                x0=x - w / 2,
+                x1=x + w / 2,
+                y0=y - h / 2,
+                y1=y + h / 2,
+                fillcolor="#ffffff",
+                line=dict(color=INK, width=2, dash="dot"),
+            )
+        )
         self.text(x, y, html, name=f"symbol_{name}", size=VALUE_FONT)
 
     def op(self, x: float, y: float, symbol: str, name: str) -> None:
         """An elementwise operation: × is ⊙, +, 1−."""
         r = OP_RADIUS
-        self.bodies.append(dict(type="circle", name=name, x0=x - r, x1=x + r, y0=y - r, y1=y + r,
-                                fillcolor=OP_FILL, line=dict(color=INK, width=LINE_WIDTH)))
+        self.bodies.append(
+            dict(
+                type="circle",
+                name=name,
+                x0=x - r,
+                x1=x + r,
+                y0=y - r,
+                y1=y + r,
+                fillcolor=OP_FILL,
+                line=dict(color=INK, width=LINE_WIDTH),
+            )
+        )
         self.text(x, y, symbol, name=f"symbol_{name}", size=20 if symbol != "1−" else 16)
 
-    def pill(self, x: float, y: float, text: str, name: str, w: float = 1.5, h: float = 0.7) -> None:
+    def pill(
+        self, x: float, y: float, text: str, name: str, w: float = 1.5, h: float = 0.7
+    ) -> None:
         """An elementwise activation with no weights (the LSTM's tanh(c_t))."""
         r = h / 2
-        path = (f"M {x - w / 2 + r},{y - r} L {x + w / 2 - r},{y - r} Q {x + w / 2},{y - r} "
-                f"{x + w / 2},{y} Q {x + w / 2},{y + r} {x + w / 2 - r},{y + r} L {x - w / 2 + r},"
-                f"{y + r} Q {x - w / 2},{y + r} {x - w / 2},{y} Q {x - w / 2},{y - r} "
-                f"{x - w / 2 + r},{y - r} Z")
-        self.bodies.append(dict(type="path", name=name, path=path, fillcolor=OP_FILL,
-                                line=dict(color=INK, width=LINE_WIDTH)))
+        path = (
+            f"M {x - w / 2 + r},{y - r} L {x + w / 2 - r},{y - r} Q {x + w / 2},{y - r} "
+            f"{x + w / 2},{y} Q {x + w / 2},{y + r} {x + w / 2 - r},{y + r} L {x - w / 2 + r},"
+            f"{y + r} Q {x - w / 2},{y + r} {x - w / 2},{y} Q {x - w / 2},{y - r} "
+            f"{x - w / 2 + r},{y - r} Z"
+        )
+        self.bodies.append(
+            dict(
+                type="path",
+                name=name,
+                path=path,
+                fillcolor=OP_FILL,
+                line=dict(color=INK, width=LINE_WIDTH),
+            )
+        )
         self.text(x, y, text, name=f"symbol_{name}", size=15)
 
-    def terminal(self, key: str, x: float, y: float, side: str, *, name: str | None = None,
-                 caption: str | None = None) -> None:
+    def terminal(
+        self,
+        key: str,
+        x: float,
+        y: float,
+        side: str,
+        *,
+        name: str | None = None,
+        caption: str | None = None,
+    ) -> None:
         """Where a state enters or leaves: a small circle filled with its colour, its label on
         ``side`` ("left", "right", "above", "below")."""
         value = self.value(key)
         r = TERMINAL_RADIUS
         fill = colour_for(key, value) if key in _SCALE and value is not None else "#ffffff"
-        self.bodies.append(dict(type="circle", name=name or f"state_{key}", x0=x - r, x1=x + r,
-                                y0=y - r, y1=y + r, fillcolor=fill,
-                                line=dict(color=INK, width=LINE_WIDTH)))
+        self.bodies.append(
+            dict(
+                type="circle",
+                name=name or f"state_{key}",
+                x0=x - r,
+                x1=x + r,
+                y0=y - r,
+                y1=y + r,
+                fillcolor=fill,
+                line=dict(color=INK, width=LINE_WIDTH),
+            )
+        )
         text = _label(key, value) if name is None else SYMBOL[key]
         if caption:
             text = f"{text}<br><span style='font-size:14px;color:#555'>{caption}</span>"
         gap = r + 0.15
-        at = {"left": (x - gap, y, "right", "middle"), "right": (x + gap, y, "left", "middle"),
-              "above": (x, y + gap, "center", "bottom"), "below": (x, y - gap, "center", "top")}
+        at = {
+            "left": (x - gap, y, "right", "middle"),
+            "right": (x + gap, y, "left", "middle"),
+            "above": (x, y + gap, "center", "bottom"),
+            "below": (x, y - gap, "center", "top"),
+        }
         tx, ty, xa, ya = at[side]
-        self.text(tx, ty, text, name=f"label_{key}" if name is None else f"label_{name}",
-                  xanchor=xa, yanchor=ya)
+        self.text(
+            tx,
+            ty,
+            text,
+            name=f"label_{key}" if name is None else f"label_{name}",
+            xanchor=xa,
+            yanchor=ya,
+        )
 
 
 def _draw_rnn(s: _Sketch, nonlinearity: str) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -365,17 +520,43 @@ def _colourbar(scale: tuple, title: str, x: float) -> go.Scatter:
     horizontally under the drawing, centred at ``x`` (paper units), so that the figure stays as
     narrow as the drawing: a projector's 1024-px screen has no room beside it."""
     lo, hi, name = scale
-    return go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
-                      marker=dict(color=[lo, hi], cmin=lo, cmax=hi, colorscale=name, showscale=True,
-                                  colorbar=dict(title=dict(text=title, side="right", font=dict(size=14)),
-                                                orientation="h", thickness=14, len=0.3, x=x,
-                                                xanchor="center", y=0, yanchor="top",
-                                                ypad=10, tickfont=dict(size=14))))
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        hoverinfo="skip",
+        showlegend=False,
+        marker=dict(
+            color=[lo, hi],
+            cmin=lo,
+            cmax=hi,
+            colorscale=name,
+            showscale=True,
+            colorbar=dict(
+                title=dict(text=title, side="right", font=dict(size=14)),
+                orientation="h",
+                thickness=14,
+                len=0.3,
+                x=x,
+                xanchor="center",
+                y=0,
+                yanchor="top",
+                ypad=10,
+                tickfont=dict(size=14),
+            ),
+        ),
+    )
 
 
-def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int | None = None,
-                 step: int | None = None, height: int = 460,
-                 nonlinearity: str = "tanh") -> go.Figure:
+def cell_diagram(
+    kind: str,
+    values: dict[str, float] | None = None,
+    *,
+    unit: int | None = None,
+    step: int | None = None,
+    height: int = 460,
+    nonlinearity: str = "tanh",
+) -> go.Figure:
     """The gate diagram of one RNN, LSTM or GRU cell, drawn with Plotly shapes and annotations.
 
     - RNN: ``x_t`` and ``h_{t-1}`` join and feed one tanh (or ReLU, ``nonlinearity="relu"``)
@@ -427,26 +608,49 @@ def cell_diagram(kind: str, values: dict[str, float] | None = None, *, unit: int
     if step is not None:
         title += f", step t = {step}"
     xs, ys, texts = zip(*sketch.hover)
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers", hovertext=texts, hoverinfo="text",
-                               marker=dict(size=44, symbol="square", color="rgba(0,0,0,0)"),
-                               showlegend=False))
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            hovertext=texts,
+            hoverinfo="text",
+            marker=dict(size=44, symbol="square", color="rgba(0,0,0,0)"),
+            showlegend=False,
+        )
+    )
     if values is not None and kind == "rnn":  # no sigmoid gates: one bar
-        fig.add_trace(_colourbar(TANH, TANH_TITLE if nonlinearity == "tanh"
-                                 else "ReLU h, −1…1 clipped", 0.3))
+        fig.add_trace(
+            _colourbar(TANH, TANH_TITLE if nonlinearity == "tanh" else "ReLU h, −1…1 clipped", 0.3)
+        )
     elif values is not None:
         fig.add_trace(_colourbar(SIGMOID, SIGMOID_TITLE, 0.2))
         fig.add_trace(_colourbar(TANH, TANH_TITLE, 0.65))
     margin = dict(l=10, r=10, t=50, b=COLOURBAR_SPACE if values is not None else 10)
     scale = (height - margin["t"] - margin["b"]) / (y1 - y0)  # pixels per diagram unit
     fig.update_layout(
-        title=dict(text=title, font=dict(size=17)), height=height, font=dict(size=LABEL_FONT),
+        title=dict(text=title, font=dict(size=17)),
+        height=height,
+        font=dict(size=LABEL_FONT),
         width=round(scale * (x1 - x0)) + margin["l"] + margin["r"],  # the width text fits in
-        shapes=sketch.back + sketch.wires + sketch.bodies, annotations=sketch.notes,
-        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", margin=margin,
-        dragmode=False, hoverlabel=dict(font=dict(size=14)))
+        shapes=sketch.back + sketch.wires + sketch.bodies,
+        annotations=sketch.notes,
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        margin=margin,
+        dragmode=False,
+        hoverlabel=dict(font=dict(size=14)),
+    )
     fig.update_xaxes(range=[x0, x1], visible=False, showgrid=False, zeroline=False, fixedrange=True)
-    fig.update_yaxes(range=[y0, y1], visible=False, showgrid=False, zeroline=False, fixedrange=True,
-                     scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(
+        range=[y0, y1],
+        visible=False,
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
+        scaleanchor="x",
+        scaleratio=1,
+    )
     return fig
 
 
@@ -473,8 +677,10 @@ def diagram_animation(kind: str, values: dict[str, list]) -> dict:
     """
     if kind not in _DRAW:
         raise ValueError(f"kind must be one of {sorted(_DRAW)}, got {kind!r}")
-    scales = {name: [lo, hi, [[float(p), _rgb(c)] for p, c in get_colorscale(scale)]]
-              for name, (lo, hi, scale) in (("sigmoid", SIGMOID), ("tanh", TANH))}
+    scales = {
+        name: [lo, hi, [[float(p), _rgb(c)] for p, c in get_colorscale(scale)]]
+        for name, (lo, hi, scale) in (("sigmoid", SIGMOID), ("tanh", TANH))
+    }
     keys = DIAGRAM_QUANTITIES[kind]
     scale_of = {k: ("sigmoid" if _SCALE[k] is SIGMOID else "tanh") for k in keys if k in _SCALE}
     shapes = {f"state_{k}": k for k in ("h_prev", "c_prev", "h", "c") if k in scale_of}
@@ -484,6 +690,10 @@ def diagram_animation(kind: str, values: dict[str, list]) -> dict:
     inside = {f"symbol_{k}": k for k in boxes}
     if kind != "rnn":  # the RNN's value label sits outside its box
         inside.update({f"label_{k}": k for k in boxes})
-    return {"values": values, "scale_of": scale_of, "scales": scales, "shapes": shapes,
-            "inside": inside}
-
+    return {
+        "values": values,
+        "scale_of": scale_of,
+        "scales": scales,
+        "shapes": shapes,
+        "inside": inside,
+    }

@@ -19,6 +19,7 @@ Cho et al. 2014 with PyTorch's placement of the reset gate, after the matmul)::
           n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
           h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
 """
+
 from __future__ import annotations
 
 import math
@@ -81,8 +82,9 @@ def _initial(state, name: str, shape: tuple[int, int]) -> torch.Tensor:
         return torch.zeros(shape, dtype=torch.float64)
     state = torch.as_tensor(state)
     if tuple(state.shape) != shape:
-        raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
-                         f"got {tuple(state.shape)}")
+        raise ValueError(
+            f"{name} must have shape (num_layers·D, size) = {shape}, got {tuple(state.shape)}"
+        )
     return state.to(torch.float64)
 
 
@@ -99,8 +101,17 @@ def _previous(states: torch.Tensor, start: torch.Tensor, direction: int, t: int)
 
 
 @torch.no_grad()
-def unit_terms(rnn: nn.Module, tr: Trace, *, layer: int, direction: int, t: int, unit: int,
-               h0: torch.Tensor | None = None, c0: torch.Tensor | None = None) -> dict:
+def unit_terms(
+    rnn: nn.Module,
+    tr: Trace,
+    *,
+    layer: int,
+    direction: int,
+    t: int,
+    unit: int,
+    h0: torch.Tensor | None = None,
+    c0: torch.Tensor | None = None,
+) -> dict:
     """Every number in the equations of unit ``unit`` at input position ``t``, recomputed.
 
     The gates are recomputed from ``rnn``'s weights, the layer's input ``x_t`` and the previous
@@ -146,8 +157,10 @@ def unit_terms(rnn: nn.Module, tr: Trace, *, layer: int, direction: int, t: int,
     if tr.kind != kind:
         raise ValueError(f"trace is of {_a(tr.kind)}, module is {_a(kind)}")
     if tr.hidden.dim() != 4 or tuple(tr.hidden.shape[:2]) != (L, D) or tr.hidden.shape[3] != H_out:
-        raise ValueError(f"trace hidden must be (L={L}, D={D}, T, H_out={H_out}) for this module, "
-                         f"got {tuple(tr.hidden.shape)}")
+        raise ValueError(
+            f"trace hidden must be (L={L}, D={D}, T, H_out={H_out}) for this module, "
+            f"got {tuple(tr.hidden.shape)}"
+        )
     if tr.x is None:
         raise ValueError("trace has no input x; make it with explorer.trace(rnn, x)")
     T = tr.T
@@ -187,8 +200,15 @@ def unit_terms(rnn: nn.Module, tr: Trace, *, layer: int, direction: int, t: int,
             pre = xp + bi + hp + bh
         gates[name] = GateTerms(name, xp, bi, hp, bh, pre, _activate(kind, name, pre, rnn))
 
-    out = {"kind": kind, "layer": int(layer), "direction": int(direction), "t": int(t),
-           "unit": int(unit), "bias": bool(rnn.bias), "gates": gates}
+    out = {
+        "kind": kind,
+        "layer": int(layer),
+        "direction": int(direction),
+        "t": int(t),
+        "unit": int(unit),
+        "bias": bool(rnn.bias),
+        "gates": gates,
+    }
     if kind == "lstm":
         c_prev_all = _previous(tr.cell[layer, direction], c0[start], direction, t)  # (H,)
         c_prev = float(c_prev_all[unit])
@@ -240,6 +260,7 @@ def _sigmoid(v: float) -> float:
 
 # ---------------------------------------------------------------- LaTeX
 
+
 def _num(v: float, digits: int) -> str:
     """``v`` rounded to ``digits`` decimals, without a ``-0.000``."""
     s = f"{v:.{digits}f}"
@@ -261,8 +282,11 @@ def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: 
     """One gate's line (not the GRU's n): numbers under their terms, the pre-activation, the value."""
     k = gt.name
     # PyTorch's symbols: W_{ii} (input->i), W_{hi}; the vanilla RNN has W_{ih}, W_{hh}
-    wx, wh, bx, bh = ((r"W_{ih}x_t", r"W_{hh}h_{t-1}", "b_{ih}", "b_{hh}") if kind == "rnn" else
-                      (rf"W_{{i{k}}}x_t", rf"W_{{h{k}}}h_{{t-1}}", rf"b_{{i{k}}}", rf"b_{{h{k}}}"))
+    wx, wh, bx, bh = (
+        (r"W_{ih}x_t", r"W_{hh}h_{t-1}", "b_{ih}", "b_{hh}")
+        if kind == "rnn"
+        else (rf"W_{{i{k}}}x_t", rf"W_{{h{k}}}h_{{t-1}}", rf"b_{{i{k}}}", rf"b_{{h{k}}}")
+    )
     if kind == "rnn":
         act = r"\tanh" if nonlinearity == "tanh" else r"\operatorname{ReLU}"
     else:
@@ -275,7 +299,9 @@ def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: 
     return f"{k}_t = {act}({x_side}{h_side}) = {act}({_num(gt.pre, digits)}) = {_num(gt.value, digits)}"
 
 
-def equation_latex(kind: str, terms: dict, *, nonlinearity: str = "tanh", digits: int = 3) -> list[str]:
+def equation_latex(
+    kind: str, terms: dict, *, nonlinearity: str = "tanh", digits: int = 3
+) -> list[str]:
     """LaTeX lines of the cell's equations with one unit's numbers (from :func:`unit_terms`).
 
     One line per gate (PyTorch's form, each number under an ``\\underbrace`` naming its term) and
@@ -311,9 +337,14 @@ def equation_latex(kind: str, terms: dict, *, nonlinearity: str = "tanh", digits
     if terms.get("kind", kind) != kind:
         raise ValueError(f"terms are for {_a(terms['kind'])}, not {_a(kind)}")
     gates = terms.get("gates", {})
-    needed = {"rnn": ("h_prev", "h"), "lstm": ("c_prev", "c", "h_pre_proj", "h"),
-              "gru": ("h_prev", "h")}[kind]
-    missing = [k for k in GATE_NAMES[kind] if k not in gates] + [k for k in needed if k not in terms]
+    needed = {
+        "rnn": ("h_prev", "h"),
+        "lstm": ("c_prev", "c", "h_pre_proj", "h"),
+        "gru": ("h_prev", "h"),
+    }[kind]
+    missing = [k for k in GATE_NAMES[kind] if k not in gates] + [
+        k for k in needed if k not in terms
+    ]
     if missing:
         raise ValueError(f"terms for {_a(kind)} lack {', '.join(missing)}; use unit_terms()")
 
@@ -330,9 +361,11 @@ def equation_latex(kind: str, terms: dict, *, nonlinearity: str = "tanh", digits
     if kind == "lstm":
         return lines + _lstm_state_lines(terms, digits)
     z, n = gates["z"].value, gates["n"].value
-    return lines + [rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {_num(z, digits)}) \cdot "
-                    rf"{_term(n, digits)} + {_num(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
-                    rf" = {_num(terms['h'], digits)}"]
+    return lines + [
+        rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {_num(z, digits)}) \cdot "
+        rf"{_term(n, digits)} + {_num(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
+        rf" = {_num(terms['h'], digits)}"
+    ]
 
 
 def _lstm_state_lines(terms: dict, digits: int) -> list[str]:
@@ -340,17 +373,23 @@ def _lstm_state_lines(terms: dict, digits: int) -> list[str]:
     n = lambda v: _num(v, digits)  # noqa: E731 - a short local formatter
     i, f, g, o = (terms["gates"][k].value for k in "ifgo")
     c, unit = terms["c"], terms.get("unit", "j")
-    lines = [rf"c_t = f_t c_{{t-1}} + i_t g_t = {n(f)} \cdot {_term(terms['c_prev'], digits)}"
-             rf" + {n(i)} \cdot {_term(g, digits)} = {n(c)}"]
+    lines = [
+        rf"c_t = f_t c_{{t-1}} + i_t g_t = {n(f)} \cdot {_term(terms['c_prev'], digits)}"
+        rf" + {n(i)} \cdot {_term(g, digits)} = {n(c)}"
+    ]
     if not terms.get("proj_size"):
         return lines + [rf"h_t = o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h'])}"]
     lines.append(rf"o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h_pre_proj'])}")
     if terms["h"] is None:  # this unit index is past H_out: the projected h_t has no such unit
         H_out = terms.get("H_out", terms["proj_size"])
-        lines.append(rf"h_t = W_{{hr}}\,(o_t \odot \tanh(c_t)) \text{{ has }} H_{{out}} = {H_out}"
-                     rf" \text{{ units; unit }} {unit} \text{{ has no }} h_t")
+        lines.append(
+            rf"h_t = W_{{hr}}\,(o_t \odot \tanh(c_t)) \text{{ has }} H_{{out}} = {H_out}"
+            rf" \text{{ units; unit }} {unit} \text{{ has no }} h_t"
+        )
     else:
-        lines.append(rf"h_t = \big(W_{{hr}}\,(o_t \odot \tanh(c_t))\big)_{{{unit}}} = {n(terms['h'])}")
+        lines.append(
+            rf"h_t = \big(W_{{hr}}\,(o_t \odot \tanh(c_t))\big)_{{{unit}}} = {n(terms['h'])}"
+        )
     return lines
 
 
@@ -364,17 +403,27 @@ def _gru_n_line(gt: GateTerms, r: float, bias: bool, digits: int) -> str:
         h_side += " + " + _brace(gt.b_h, "b_{hn}", digits, first=False)
         x_num += " + " + _term(gt.b_i, digits)
         h_num += " + " + _term(gt.b_h, digits)
-    return (rf"n_t = \tanh({x_side} + r_t \odot ({h_side})) = "
-            rf"\tanh({x_num} + {_num(r, digits)} \cdot ({h_num})) = "
-            rf"\tanh({_num(gt.pre, digits)}) = {_num(gt.value, digits)}")
+    return (
+        rf"n_t = \tanh({x_side} + r_t \odot ({h_side})) = "
+        rf"\tanh({x_num} + {_num(r, digits)} \cdot ({h_num})) = "
+        rf"\tanh({_num(gt.pre, digits)}) = {_num(gt.value, digits)}"
+    )
 
 
 # ---------------------------------------------------------------- every step at once
 
+
 @torch.no_grad()
-def unit_terms_over_time(rnn: nn.Module, tr: Trace, *, layer: int, direction: int, unit: int,
-                         h0: torch.Tensor | None = None,
-                         c0: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def unit_terms_over_time(
+    rnn: nn.Module,
+    tr: Trace,
+    *,
+    layer: int,
+    direction: int,
+    unit: int,
+    h0: torch.Tensor | None = None,
+    c0: torch.Tensor | None = None,
+) -> dict[str, torch.Tensor]:
     """:func:`unit_terms` for every input position ``t`` at once, in a few batched matmuls.
 
     The step player sends these to the browser, which shows the equations of any step without
@@ -439,16 +488,27 @@ def unit_terms_over_time(rnn: nn.Module, tr: Trace, *, layer: int, direction: in
         else:
             value = torch.tanh(pre) if name in "gn" else torch.sigmoid(pre)
         values[name] = value
-        out.update({f"{name}.x": xp, f"{name}.bi": bi, f"{name}.h": hp, f"{name}.bh": bh,
-                    f"{name}.pre": pre, f"{name}.val": value})
+        out.update(
+            {
+                f"{name}.x": xp,
+                f"{name}.bi": bi,
+                f"{name}.h": hp,
+                f"{name}.bh": bh,
+                f"{name}.pre": pre,
+                f"{name}.val": value,
+            }
+        )
     if kind == "lstm":
         c0 = _initial(c0, "c0", (L * D, H))
         C_prev = before(tr.cell[layer, direction], c0[start])  # (T, H)
         i, f, g, o = (values[k] for k in "ifgo")
         c = f * C_prev[:, unit] + i * g
-        out.update(c_prev=C_prev[:, unit], c=c, h_pre_proj=o * torch.tanh(c),
-                   h_prev=H_prev[:, unit] if unit < H_out else torch.full((T,), math.nan,
-                                                                          dtype=f64))
+        out.update(
+            c_prev=C_prev[:, unit],
+            c=c,
+            h_pre_proj=o * torch.tanh(c),
+            h_prev=H_prev[:, unit] if unit < H_out else torch.full((T,), math.nan, dtype=f64),
+        )
         if not proj:
             out["h"] = out["h_pre_proj"]
         elif unit < H_out:
@@ -470,6 +530,7 @@ def unit_terms_over_time(rnn: nn.Module, tr: Trace, *, layer: int, direction: in
 
 # ---------------------------------------------------------------- HTML, numbers filled in later
 
+
 def _sym(name: str, sub: str = "t") -> str:
     return f"<i>{name}</i><sub>{sub}</sub>"
 
@@ -482,12 +543,21 @@ def _slot(key: str, form: str = "num") -> str:
 
 def _under(key: str, label: str, form: str) -> str:
     """A number over the name of the term it comes from (LaTeX's ``\\underbrace``)."""
-    return (f'<span class="eq-u"><span class="eq-ub">{_slot(key, form)}</span>'
-            f'<span class="eq-ul">{label}</span></span>')
+    return (
+        f'<span class="eq-u"><span class="eq-ub">{_slot(key, form)}</span>'
+        f'<span class="eq-ul">{label}</span></span>'
+    )
 
 
-def equation_html(kind: str, *, bias: bool = True, nonlinearity: str = "tanh",
-                  proj_size: int = 0, unit: int = 0, H_out: int | None = None) -> list[str]:
+def equation_html(
+    kind: str,
+    *,
+    bias: bool = True,
+    nonlinearity: str = "tanh",
+    proj_size: int = 0,
+    unit: int = 0,
+    H_out: int | None = None,
+) -> list[str]:
     """The lines of :func:`equation_latex` as HTML whose numbers are empty slots
     (``<span data-v="f.x" data-f="term">``) named as :func:`unit_terms_over_time`'s keys, so
     that a browser can show any step's numbers without asking the server (the step player).
@@ -504,45 +574,76 @@ def equation_html(kind: str, *, bias: bool = True, nonlinearity: str = "tanh",
     for k in GATE_NAMES[kind]:
         if kind == "rnn":
             act = "tanh" if nonlinearity == "tanh" else "ReLU"
-            wx, wh, bx, bh = (f"<i>W</i><sub>ih</sub>{_sym('x')}", f"<i>W</i><sub>hh</sub>{h_prev}",
-                              "<i>b</i><sub>ih</sub>", "<i>b</i><sub>hh</sub>")
+            wx, wh, bx, bh = (
+                f"<i>W</i><sub>ih</sub>{_sym('x')}",
+                f"<i>W</i><sub>hh</sub>{h_prev}",
+                "<i>b</i><sub>ih</sub>",
+                "<i>b</i><sub>hh</sub>",
+            )
         else:
             act = "tanh" if k in "gn" else "σ"
             wx, wh = f"<i>W</i><sub>i{k}</sub>{_sym('x')}", f"<i>W</i><sub>h{k}</sub>{h_prev}"
             bx, bh = f"<i>b</i><sub>i{k}</sub>", f"<i>b</i><sub>h{k}</sub>"
-        x_side = _under(f"{k}.x", wx, "num") + (f" + {_under(f'{k}.bi', bx, 'term')}" if bias else "")
+        x_side = _under(f"{k}.x", wx, "num") + (
+            f" + {_under(f'{k}.bi', bx, 'term')}" if bias else ""
+        )
         if kind == "gru" and k == "n":
             h_side = _under("n.h", wh, "num") + (f" + {_under('n.bh', bh, 'term')}" if bias else "")
-            nums = (_slot("n.x") + (f" + {_slot('n.bi', 'term')}" if bias else "") + " + "
-                    + _slot("r.val") + " · (" + _slot("n.h")
-                    + (f" + {_slot('n.bh', 'term')}" if bias else "") + ")")
-            lines.append(f"{_sym('n')} = tanh({x_side} + {_sym('r')} ⊙ ({h_side})) = "
-                         f"tanh({nums}) = tanh({_slot('n.pre')}) = {_slot('n.val')}")
+            nums = (
+                _slot("n.x")
+                + (f" + {_slot('n.bi', 'term')}" if bias else "")
+                + " + "
+                + _slot("r.val")
+                + " · ("
+                + _slot("n.h")
+                + (f" + {_slot('n.bh', 'term')}" if bias else "")
+                + ")"
+            )
+            lines.append(
+                f"{_sym('n')} = tanh({x_side} + {_sym('r')} ⊙ ({h_side})) = "
+                f"tanh({nums}) = tanh({_slot('n.pre')}) = {_slot('n.val')}"
+            )
             continue
-        h_side = _under(f"{k}.h", wh, "term") + (f" + {_under(f'{k}.bh', bh, 'term')}" if bias else "")
-        lines.append(f"{_sym(k)} = {act}({x_side} + {h_side}) = {act}({_slot(f'{k}.pre')}) = "
-                     f"{_slot(f'{k}.val')}")
+        h_side = _under(f"{k}.h", wh, "term") + (
+            f" + {_under(f'{k}.bh', bh, 'term')}" if bias else ""
+        )
+        lines.append(
+            f"{_sym(k)} = {act}({x_side} + {h_side}) = {act}({_slot(f'{k}.pre')}) = "
+            f"{_slot(f'{k}.val')}"
+        )
     if kind == "lstm":
-        lines.append(f"{_sym('c')} = {_sym('f')} {_sym('c', 't−1')} + {_sym('i')} {_sym('g')} = "
-                     f"{_slot('f.val')} · {_slot('c_prev', 'term')} + {_slot('i.val')} · "
-                     f"{_slot('g.val', 'term')} = {_slot('c')}")
+        lines.append(
+            f"{_sym('c')} = {_sym('f')} {_sym('c', 't−1')} + {_sym('i')} {_sym('g')} = "
+            f"{_slot('f.val')} · {_slot('c_prev', 'term')} + {_slot('i.val')} · "
+            f"{_slot('g.val', 'term')} = {_slot('c')}"
+        )
         if not proj_size:
-            lines.append(f"{_sym('h')} = {_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · "
-                         f"tanh({_slot('c')}) = {_slot('h')}")
+            lines.append(
+                f"{_sym('h')} = {_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · "
+                f"tanh({_slot('c')}) = {_slot('h')}"
+            )
         else:
-            lines.append(f"{_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · tanh({_slot('c')})"
-                         f" = {_slot('h_pre_proj')}")
+            lines.append(
+                f"{_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · tanh({_slot('c')})"
+                f" = {_slot('h_pre_proj')}"
+            )
             if unit >= (H_out or proj_size):
-                lines.append(f"{_sym('h')} = <i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
-                             f"{_sym('c')}) has H<sub>out</sub> = {H_out or proj_size} units; "
-                             f"unit {unit} has no {_sym('h')}")
+                lines.append(
+                    f"{_sym('h')} = <i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
+                    f"{_sym('c')}) has H<sub>out</sub> = {H_out or proj_size} units; "
+                    f"unit {unit} has no {_sym('h')}"
+                )
             else:
-                lines.append(f"{_sym('h')} = (<i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
-                             f"{_sym('c')}))<sub>{unit}</sub> = {_slot('h')}")
+                lines.append(
+                    f"{_sym('h')} = (<i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
+                    f"{_sym('c')}))<sub>{unit}</sub> = {_slot('h')}"
+                )
     elif kind == "gru":
-        lines.append(f"{_sym('h')} = (1 − {_sym('z')}) {_sym('n')} + {_sym('z')} {h_prev} = "
-                     f"(1 − {_slot('z.val')}) · {_slot('n.val', 'term')} + {_slot('z.val')} · "
-                     f"{_slot('h_prev', 'term')} = {_slot('h')}")
+        lines.append(
+            f"{_sym('h')} = (1 − {_sym('z')}) {_sym('n')} + {_sym('z')} {h_prev} = "
+            f"(1 − {_slot('z.val')}) · {_slot('n.val', 'term')} + {_slot('z.val')} · "
+            f"{_slot('h_prev', 'term')} = {_slot('h')}"
+        )
     return lines
 
 

@@ -6,6 +6,7 @@ Each signal builder returns a 1-D ``(T,)`` float32 signal; :func:`to_features` t
 directly, one feature per character of the text's alphabet. Every builder takes a ``seed``
 where it draws random numbers, so the same arguments give the same sequence.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,15 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍", "\u00a0": "⍽"}
 
 
-def wave(kind: str, T: int, *, cycles: float = 2.0, amplitude: float = 1.0, noise: float = 0.0,
-         seed: int = 0) -> np.ndarray:
+def wave(
+    kind: str,
+    T: int,
+    *,
+    cycles: float = 2.0,
+    amplitude: float = 1.0,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
     """``(T,)`` samples of a periodic wave with ``cycles`` periods over the ``T`` steps, plus
     Gaussian noise of standard deviation ``noise`` (seeded).
 
@@ -61,8 +69,9 @@ def wave(kind: str, T: int, *, cycles: float = 2.0, amplitude: float = 1.0, nois
     return signal.astype(np.float32)
 
 
-def sine(T: int, *, cycles: float = 2.0, amplitude: float = 1.0, noise: float = 0.0,
-         seed: int = 0) -> np.ndarray:
+def sine(
+    T: int, *, cycles: float = 2.0, amplitude: float = 1.0, noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
     """``(T,)`` samples of ``amplitude · sin(2π · cycles · t / T)`` plus Gaussian noise of
     standard deviation ``noise`` (seeded). Same as ``wave("sine", ...)``.
 
@@ -113,8 +122,9 @@ def parse_numbers(text: str) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def text_one_hot(text: str, *, max_length: int = MAX_TYPED_LENGTH
-                 ) -> tuple[torch.Tensor, list[str]]:
+def text_one_hot(
+    text: str, *, max_length: int = MAX_TYPED_LENGTH
+) -> tuple[torch.Tensor, list[str]]:
     """One-hot encode ``text`` character by character over its own alphabet.
 
     The alphabet is the sorted list of the distinct characters of ``text`` (code-point order,
@@ -138,8 +148,9 @@ def text_one_hot(text: str, *, max_length: int = MAX_TYPED_LENGTH
     alphabet = sorted(set(text))
     max_v = LIMITS["input_size"][1]
     if len(alphabet) > max_v:
-        raise ValueError(f"at most {max_v} distinct characters (the largest input_size), "
-                         f"got {len(alphabet)}")
+        raise ValueError(
+            f"at most {max_v} distinct characters (the largest input_size), got {len(alphabet)}"
+        )
     position = {c: k for k, c in enumerate(alphabet)}
     index = torch.tensor([position[c] for c in text])  # (T,)
     x = torch.nn.functional.one_hot(index, len(alphabet)).to(torch.float32)  # (T, V)
@@ -168,8 +179,9 @@ def describe_char(c: str) -> str:
     return c
 
 
-def initial_state(kind: str, shape: tuple[int, ...], *, seed: int = 0,
-                  text: str = "") -> torch.Tensor:
+def initial_state(
+    kind: str, shape: tuple[int, ...], *, seed: int = 0, text: str = ""
+) -> torch.Tensor:
     """The initial state ``h_0`` (or ``c_0``) of a recurrent module, a float32 tensor of
     ``shape``, typically ``(num_layers · D, H_out)`` (``D`` directions) or with a batch
     dimension ``(num_layers · D, B, H_out)``.
@@ -198,8 +210,10 @@ def initial_state(kind: str, shape: tuple[int, ...], *, seed: int = 0,
     if len(values) == 1:
         return torch.full(shape, float(values[0]))
     if len(values) != shape[-1]:
-        raise ValueError(f"type 1 number (for every unit) or {shape[-1]} numbers (one per "
-                         f"unit), got {len(values)}")
+        raise ValueError(
+            f"type 1 number (for every unit) or {shape[-1]} numbers (one per "
+            f"unit), got {len(values)}"
+        )
     return values.expand(shape).clone()  # (..., H) the same row for every layer / direction
 
 
@@ -216,8 +230,9 @@ def series_window(key: str, start: int, length: int, *, standardise: bool = True
     if start < 0 or start + length > len(values):
         raise ValueError(
             f"the window {start}…{start + length - 1} does not fit in the series "
-            f"(positions 0…{len(values) - 1})")
-    w = values[start:start + length].copy()
+            f"(positions 0…{len(values) - 1})"
+        )
+    w = values[start : start + length].copy()
     if standardise:
         w = (w - w.mean()) / (w.std() or 1.0)
     return w

@@ -1,5 +1,6 @@
 """Giving freed memory back to the system, for long-lived processes (the server, its training
 workers) whose peaks come and go with the class."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 The explorer never re-implements the recurrent layer: ``model.rnn`` is PyTorch's own module, so
 what the pages show is what PyTorch computes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -68,8 +69,18 @@ def build_model(
         ValueError: an unknown cell, a size outside ``explorer.config.LIMITS``, or
             ``proj_size`` set for a non-LSTM cell or not smaller than ``hidden_size``.
     """
-    CellConfig(cell, input_size, hidden_size, num_layers, bidirectional, bias, nonlinearity,
-               proj_size, output_size, seed)  # raises ValueError on a bad size
+    CellConfig(
+        cell,
+        input_size,
+        hidden_size,
+        num_layers,
+        bidirectional,
+        bias,
+        nonlinearity,
+        proj_size,
+        output_size,
+        seed,
+    )  # raises ValueError on a bad size
     spec = cell_spec(cell)
     kwargs = dict(num_layers=num_layers, bidirectional=bidirectional, bias=bias)
     if cell == "rnn":
@@ -151,9 +162,9 @@ def set_forget_bias(rnn: nn.Module, value: float = 1.0) -> None:
     with torch.no_grad():
         for name, p in rnn.named_parameters():
             if name.startswith("bias_ih"):
-                p[H:2 * H] = value
+                p[H : 2 * H] = value
             elif name.startswith("bias_hh"):
-                p[H:2 * H] = 0.0
+                p[H : 2 * H] = 0.0
 
 
 def forget_bias(rnn: nn.LSTM) -> dict[str, torch.Tensor]:
@@ -162,6 +173,6 @@ def forget_bias(rnn: nn.LSTM) -> dict[str, torch.Tensor]:
     out = {}
     for name, p in rnn.named_parameters():
         if name.startswith("bias_ih"):
-            suffix = name[len("bias_ih_"):]
-            out[suffix] = (p[H:2 * H] + getattr(rnn, "bias_hh_" + suffix)[H:2 * H]).detach()
+            suffix = name[len("bias_ih_") :]
+            out[suffix] = (p[H : 2 * H] + getattr(rnn, "bias_hh_" + suffix)[H : 2 * H]).detach()
     return out

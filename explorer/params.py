@@ -15,6 +15,7 @@ direction's tensors carry the suffix ``_reverse``. The textbook cell has one bia
 and the GRU needs ``b_hn`` apart because the reset gate multiplies ``W_hn h + b_hn``), so it has
 G·H more numbers per layer and direction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -86,11 +87,21 @@ def count_parameters(
             ``LIMITS`` (the rows grow with the layers). No upper limit on the sizes: counting
             allocates nothing.
     """
-    check_sizes(cell, limits=False, input_size=input_size, hidden_size=hidden_size,
-                num_layers=num_layers, proj_size=proj_size, bidirectional=bidirectional, bias=bias)
+    check_sizes(
+        cell,
+        limits=False,
+        input_size=input_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        proj_size=proj_size,
+        bidirectional=bidirectional,
+        bias=bias,
+    )
     if num_layers > LIMITS["num_layers"][1]:  # one row per layer: 10**6 layers took 62 s, 1.9 GB
-        raise ValueError(f"num_layers must be between {LIMITS['num_layers'][0]} and "
-                         f"{LIMITS['num_layers'][1]} (explorer.config.LIMITS), got {num_layers}")
+        raise ValueError(
+            f"num_layers must be between {LIMITS['num_layers'][0]} and "
+            f"{LIMITS['num_layers'][1]} (explorer.config.LIMITS), got {num_layers}"
+        )
     G = cell_spec(cell).G
     H = hidden_size
     H_out = proj_size or H
@@ -132,8 +143,17 @@ def count_parameters(
 def count_head(in_features: int, output_size: int, bias: bool = True) -> list[ParamRow]:
     """Rows of the linear output head ``y_t = W_hy h_t + b_y`` (``torch.nn.Linear``):
     ``head.weight`` (output_size, in_features) and ``head.bias`` (output_size,)."""
-    rows = [ParamRow("head.weight", (output_size, in_features), "output_size × D·H_out",
-                     output_size * in_features, 0, 0, True)]
+    rows = [
+        ParamRow(
+            "head.weight",
+            (output_size, in_features),
+            "output_size × D·H_out",
+            output_size * in_features,
+            0,
+            0,
+            True,
+        )
+    ]
     if bias:
         rows.append(ParamRow("head.bias", (output_size,), "output_size", output_size, 0, 0, True))
     return rows

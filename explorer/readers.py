@@ -11,6 +11,7 @@ comment and title lines dropped) -> separator (sniffed) -> a table of strings (`
 -> header row? -> numbers per column (decimal point or comma, thousands separators) -> time
 axis (a date column, year/month/day columns, or a wide Year × Jan … Dec table) -> clean rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,23 +34,63 @@ MAX_MAGNITUDE = float(np.finfo(np.float32).max)
 DATE_SHARE = 0.8  # a column is the time axis if this share of its cells read as dates
 ENCODINGS = "UTF-8, UTF-16, UTF-32 (with a byte-order mark), Windows-1252 and Latin-1"
 
-MISSING = frozenset({"", "na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "—", "?", ".",
-                     "..", "#n/a", "missing", "***", "****"})
-MONTHS = {name: k for k, names in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-     ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-     ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-     ("dec", "december")], start=1) for name in names}
-TIME_WORDS = frozenset({"date", "time", "datetime", "timestamp", "month", "year", "day",
-                        "week", "period"})
+MISSING = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "null",
+        "none",
+        "-",
+        "--",
+        "—",
+        "?",
+        ".",
+        "..",
+        "#n/a",
+        "missing",
+        "***",
+        "****",
+    }
+)
+MONTHS = {
+    name: k
+    for k, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+TIME_WORDS = frozenset(
+    {"date", "time", "datetime", "timestamp", "month", "year", "day", "week", "period"}
+)
 
 # Numbers as text. "point": 3.14, 1e-3, 1,234,567.8 (strict groups of three after a comma);
 # "comma": 3,14, 1.234.567,8. An integer such as 42 reads the same both ways.
 # [0-9] rather than \d: ASCII digits only, and pyarrow runs it vectorised (no re flags).
-_POINT = (r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-          r"|[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
-_COMMA = (r"[+-]?(?:[0-9]+,?[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?"
-          r"|[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?")
+_POINT = (
+    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?"
+)
+_COMMA = (
+    r"[+-]?(?:[0-9]+,?[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?"
+)
 _INF = r"[+-]?inf(?:inity)?"
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # not tab, newline, \v, \f, \r
 _DELIMITERS = ("\t", ";", ",", "|")  # on a tie in consistency, the earlier one wins
@@ -133,8 +174,11 @@ def _read_series(source, max_bytes: int) -> pd.DataFrame:
     if table.empty:
         raise _Problem(f"only 0 rows of data below the header; need at least {MIN_ROWS}")
     numbers = {j: _numbers(table[j], sep) for j in table.columns}
-    info = {"encoding": encoding, "separator": None if sep == ONE_COLUMN else sep,
-            "header": header is not None}
+    info = {
+        "encoding": encoding,
+        "separator": None if sep == ONE_COLUMN else sep,
+        "header": header is not None,
+    }
 
     wide = _wide_table(table, names, numbers, where) if header is not None else None
     if wide is not None:
@@ -155,19 +199,24 @@ def _read_series(source, max_bytes: int) -> pd.DataFrame:
             k = int(np.flatnonzero(num.bad)[0])
             raise _Problem(
                 f"column {names[j]!r} mixes numbers with text: {where[k]} has "
-                f"{table[j].iloc[k]!r} (leave the cell empty or write NA for a missing value)")
+                f"{table[j].iloc[k]!r} (leave the cell empty or write NA for a missing value)"
+            )
         elif num.kind == "text":
             ignored.append(names[j])
     if not values:
         found = ", ".join(repr(names[j]) for j in table.columns) or "none"
         raise _Problem(f"no numeric column found (columns: {found})")
-    info.update(layout="long", ignored_columns=ignored,
-                time_column=", ".join(names[j] for j in time_col) or None)
+    info.update(
+        layout="long",
+        ignored_columns=ignored,
+        time_column=", ".join(names[j] for j in time_col) or None,
+    )
     index_name = names[time_col[0]] if len(time_col) == 1 else "date"
     return _finish(values, index, where, info, index_name=index_name)
 
 
 # ---- bytes and text -------------------------------------------------------------------------
+
 
 def _read_source(source, max_bytes: int) -> bytes | str:
     """The file's content, at most ``max_bytes`` (bytes, or str from a text stream)."""
@@ -179,8 +228,7 @@ def _read_source(source, max_bytes: int) -> bytes | str:
         path = Path(source)
         if not path.is_file():
             shown = str(path) if len(str(path)) <= 200 else str(path)[:200] + "…"
-            raise _Problem(f"no file at {shown!r} (a str is a path; pass text as "
-                           f"io.StringIO)")
+            raise _Problem(f"no file at {shown!r} (a str is a path; pass text as io.StringIO)")
         _check_size(path.stat().st_size, max_bytes)
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)
@@ -202,8 +250,9 @@ def _read_source(source, max_bytes: int) -> bytes | str:
         _check_size(len(data.encode("utf-8", "surrogatepass")), max_bytes)
         return data
     if not isinstance(data, (bytes, bytearray)):
-        raise _Problem(f"the file object's read() gave {type(data).__name__}, "
-                       f"expected bytes or str")
+        raise _Problem(
+            f"the file object's read() gave {type(data).__name__}, expected bytes or str"
+        )
     if len(data) > max_bytes:
         end = source.seek(0, io.SEEK_END) if seekable else None
         if isinstance(end, int) and end > max_bytes:
@@ -236,15 +285,22 @@ def _decode(data: bytes | str) -> tuple[str, str]:
 
 
 def _decode_bytes(data: bytes) -> tuple[str, str]:
-    boms = [(b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-            (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")]
+    boms = [
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ]
     for bom, encoding in boms:
         if data.startswith(bom):
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError:
-                raise _Problem(f"the file starts with a {encoding.upper()} byte-order mark "
-                               f"but is not valid {encoding.upper()}") from None
+                raise _Problem(
+                    f"the file starts with a {encoding.upper()} byte-order mark "
+                    f"but is not valid {encoding.upper()}"
+                ) from None
     candidates = ["utf-8", "cp1252", "latin-1"]
     if len(data) % 2 == 0 and data.count(0) > len(data) // 4:  # ASCII as UTF-16, no BOM
         odd_zeros = data[1::2].count(0) > data[0::2].count(0)
@@ -267,11 +323,15 @@ def _control_share(text: str) -> float:
 def _data_lines(text: str) -> list[tuple[int, str]]:
     """Non-blank lines that are not ``#`` comments, with their 1-based line numbers."""
     lines = re.split(r"\r\n|\r|\n", text)
-    return [(k, line) for k, line in enumerate(lines, start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        (k, line)
+        for k, line in enumerate(lines, start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 # ---- separator and table --------------------------------------------------------------------
+
 
 def _sniff_separator(sample: list[str]) -> str:
     """The delimiter that splits the sample lines into the same number (≥ 2) of fields most
@@ -279,15 +339,19 @@ def _sniff_separator(sample: list[str]) -> str:
     (``r"\\s+"``) if no delimiter splits the lines; ``","`` for a single column, or
     ``ONE_COLUMN`` for a single column of decimal-comma numbers below a header (``Wert``,
     ``1,5``, ``2,25`` …: a header without a comma says the commas are decimal)."""
-    if (len(sample) >= 2 and not re.search(r"[,;\t|]", sample[0])
-            and all(_DECIMAL_COMMA.fullmatch(line.strip()) for line in sample[1:])
-            and any("," in line for line in sample[1:])):
+    if (
+        len(sample) >= 2
+        and not re.search(r"[,;\t|]", sample[0])
+        and all(_DECIMAL_COMMA.fullmatch(line.strip()) for line in sample[1:])
+        and any("," in line for line in sample[1:])
+    ):
         return ONE_COLUMN
     best, best_score = None, None
     for priority, sep in enumerate(_DELIMITERS):
         try:
-            counts = [_width(row) for row in csv.reader(sample, delimiter=sep,
-                                                         skipinitialspace=True)]
+            counts = [
+                _width(row) for row in csv.reader(sample, delimiter=sep, skipinitialspace=True)
+            ]
         except csv.Error:
             continue
         width, share = _mode_share(counts)
@@ -324,7 +388,7 @@ def _drop_title_lines(lines: list[tuple[int, str]], sep: str) -> list[tuple[int,
         has_sep = [(sep in line) for _, line in lines]
     if sum(has_sep) < len(lines) / 2:  # a single-column file: no title lines to tell apart
         return lines
-    return lines[has_sep.index(True):]
+    return lines[has_sep.index(True) :]
 
 
 def _parse_table(lines: list[tuple[int, str]], sep: str) -> tuple[pd.DataFrame, list[str]]:
@@ -343,16 +407,28 @@ def _parse_table(lines: list[tuple[int, str]], sep: str) -> tuple[pd.DataFrame, 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=range(width),
-                                index_col=False, dtype=str, na_filter=False,
-                                skipinitialspace=True, skip_blank_lines=True, engine="c")
+            table = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                header=None,
+                names=range(width),
+                index_col=False,
+                dtype=str,
+                na_filter=False,
+                skipinitialspace=True,
+                skip_blank_lines=True,
+                engine="c",
+            )
     except Exception as err:
         unclosed = re.search(r"EOF inside string starting at row (\d+)", str(err))
         if unclosed and int(unclosed[1]) < len(lines):
-            raise _Problem(f"a quoted field opened on line {lines[int(unclosed[1])][0]} is "
-                           f"never closed (a \" without its partner)") from None
-        raise _Problem(f"could not split the lines into columns at {_sep_name(sep)}: "
-                       f"{err}".strip()) from None
+            raise _Problem(
+                f"a quoted field opened on line {lines[int(unclosed[1])][0]} is "
+                f'never closed (a " without its partner)'
+            ) from None
+        raise _Problem(
+            f"could not split the lines into columns at {_sep_name(sep)}: {err}".strip()
+        ) from None
     table = table.fillna("").astype(object)
     table = table.apply(lambda col: col.astype(str).str.strip())
     if len(table) == len(lines):
@@ -377,11 +453,18 @@ def _check_budget(rows: int, columns: int) -> None:
 
 
 def _sep_name(sep: str) -> str:
-    return {"\t": "tabs", ";": "semicolons", ",": "commas", "|": "bars",
-            r"\s+": "spaces", ONE_COLUMN: "line ends"}.get(sep, repr(sep))
+    return {
+        "\t": "tabs",
+        ";": "semicolons",
+        ",": "commas",
+        "|": "bars",
+        r"\s+": "spaces",
+        ONE_COLUMN: "line ends",
+    }.get(sep, repr(sep))
 
 
 # ---- numbers and header ---------------------------------------------------------------------
+
 
 class _Numbers:
     """One column read as numbers: ``values`` (N,) float64 (NaN where missing or not a
@@ -408,8 +491,11 @@ def _numbers(cells: pd.Series, sep: str) -> _Numbers:
     point = cells.str.fullmatch(_POINT).to_numpy(bool) & ~missing
     comma = cells.str.fullmatch(_COMMA).to_numpy(bool) & ~missing
     use_comma = comma.sum() > point.sum() or (
-        comma.sum() == point.sum() and sep != "," and cells.str.contains(",").any()
-        and not cells.str.contains(r"\.").any())
+        comma.sum() == point.sum()
+        and sep != ","
+        and cells.str.contains(",").any()
+        and not cells.str.contains(r"\.").any()
+    )
     if use_comma:
         text = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         ok = comma
@@ -437,8 +523,7 @@ def _split_header(table: pd.DataFrame, sep: str) -> tuple[int, list[str] | None]
         k = 1
     if k == 0 and len(table) >= 2:
         first = _numbers(table.iloc[0].reset_index(drop=True), sep)
-        numeric_below = [_numbers(table[j].iloc[1:], sep).kind == "numeric"
-                         for j in table.columns]
+        numeric_below = [_numbers(table[j].iloc[1:], sep).kind == "numeric" for j in table.columns]
         if any(first.bad & np.array(numeric_below)):
             k = 1
     return k, (list(table.iloc[k - 1]) if k else None)
@@ -464,6 +549,7 @@ def _column_names(header: list[str] | None, width: int) -> dict[int, str]:
 
 # ---- time axis ------------------------------------------------------------------------------
 
+
 def _words(name: str) -> set[str]:
     return set(re.findall(r"[a-z]+", name.lower()))
 
@@ -481,9 +567,12 @@ def _dates(cells: pd.Series) -> tuple[pd.Series, int]:
     for kwargs in tries:
         parsed = _to_datetime(cells[candidate], **kwargs)
         n = int(parsed.notna().sum())
-        better = n > best[1] or (n == best[1] and n > 0
-                                 and parsed.dropna().is_monotonic_increasing
-                                 and not best[0].dropna().is_monotonic_increasing)
+        better = n > best[1] or (
+            n == best[1]
+            and n > 0
+            and parsed.dropna().is_monotonic_increasing
+            and not best[0].dropna().is_monotonic_increasing
+        )
         if better:
             best = parsed.reindex(cells.index), n
     if best[1] < DATE_SHARE * candidate.sum():  # mixed formats: parse cell by cell
@@ -534,20 +623,29 @@ def _time_axis(table, names, numbers, where) -> tuple[list[int], pd.Series | Non
         return ymd
     if misnamed is not None:
         j, n, present, k = misnamed
-        raise _Problem(f"column {names[j]!r} looks like dates by its name, but only {n} of "
-                       f"its {present} cells read as dates ({where[k]} has "
-                       f"{table[j].iloc[k]!r})")
+        raise _Problem(
+            f"column {names[j]!r} looks like dates by its name, but only {n} of "
+            f"its {present} cells read as dates ({where[k]} has "
+            f"{table[j].iloc[k]!r})"
+        )
     return [], None
 
 
 def _integer_column(num: _Numbers, lo: int, hi: int) -> bool:
     v = num.values[~np.isnan(num.values)]
-    return (num.kind == "numeric" and len(v) > 0 and bool(np.all(np.isfinite(v)))
-            and bool(np.all(v == np.round(v))) and lo <= v.min() and v.max() <= hi)
+    return (
+        num.kind == "numeric"
+        and len(v) > 0
+        and bool(np.all(np.isfinite(v)))
+        and bool(np.all(v == np.round(v)))
+        and lo <= v.min()
+        and v.max() <= hi
+    )
 
 
 def _year_month_day(table, names, numbers):
     """Integer year (+ month, as a number or a name (+ day)) columns as datetimes."""
+
     def find(words, lo, hi, allow_names=False):
         for j in table.columns:
             if _words(names[j]) & words:
@@ -574,8 +672,9 @@ def _dates_from_parts(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> p
     date does not exist)."""
     ok = ~(np.isnan(year) | np.isnan(month) | np.isnan(day))
     text = np.full(len(year), "", dtype=object)
-    text[ok] = [f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
-                for y, m, d in zip(year[ok], month[ok], day[ok])]
+    text[ok] = [
+        f"{int(y):04d}-{int(m):02d}-{int(d):02d}" for y, m, d in zip(year[ok], month[ok], day[ok])
+    ]
     return _to_datetime(pd.Series(text), format="%Y-%m-%d")
 
 
@@ -588,11 +687,17 @@ def _wide_table(table, names, numbers, where):
             months[m] = j
     if len(months) != 12:
         return None
-    year_cols = [j for j in table.columns if _words(names[j]) & {"year", "yr"}
-                 and _integer_column(numbers[j], 1000, 9999)]
+    year_cols = [
+        j
+        for j in table.columns
+        if _words(names[j]) & {"year", "yr"} and _integer_column(numbers[j], 1000, 9999)
+    ]
     first = table.columns[0]
-    if (not year_cols and first not in months.values()
-            and _integer_column(numbers[first], 1000, 9999)):
+    if (
+        not year_cols
+        and first not in months.values()
+        and _integer_column(numbers[first], 1000, 9999)
+    ):
         year_cols = [first]
     if not year_cols:
         return None
@@ -600,24 +705,36 @@ def _wide_table(table, names, numbers, where):
         num = numbers[months[m]]
         if num.kind == "mixed" or num.kind == "text":
             k = int(np.flatnonzero(num.bad)[0])
-            raise _Problem(f"month column {names[months[m]]!r} holds text: {where[k]} has "
-                           f"{table[months[m]].iloc[k]!r} (leave the cell empty or write NA)")
+            raise _Problem(
+                f"month column {names[months[m]]!r} holds text: {where[k]} has "
+                f"{table[months[m]].iloc[k]!r} (leave the cell empty or write NA)"
+            )
     years = numbers[year_cols[0]].values  # (N,)
     values = np.stack([numbers[months[m]].values for m in range(1, 13)], axis=1)  # (N, 12)
     n = len(table)
-    index = _dates_from_parts(np.repeat(years, 12), np.tile(np.arange(1.0, 13.0), n),
-                              np.ones(12 * n))
+    index = _dates_from_parts(
+        np.repeat(years, 12), np.tile(np.arange(1.0, 13.0), n), np.ones(12 * n)
+    )
     month_names = [k.title() for k, v in MONTHS.items() if len(k) == 3]
     labels = [f"{w}, {month_names[m]}" for w in where for m in range(12)]
-    ignored = [names[j] for j in table.columns
-               if j not in months.values() and j != year_cols[0] and numbers[j].kind != "empty"]
+    ignored = [
+        names[j]
+        for j in table.columns
+        if j not in months.values() and j != year_cols[0] and numbers[j].kind != "empty"
+    ]
     return {"value": values.reshape(-1)}, index, labels, ignored
 
 
 # ---- clean rows -----------------------------------------------------------------------------
 
-def _finish(values: dict[str, np.ndarray], index: pd.Series | None, where: list[str],
-            info: dict, index_name: str = "date") -> pd.DataFrame:
+
+def _finish(
+    values: dict[str, np.ndarray],
+    index: pd.Series | None,
+    where: list[str],
+    info: dict,
+    index_name: str = "date",
+) -> pd.DataFrame:
     """Drop empty rows and rows without a time stamp, check what is left, sort by time."""
     frame = pd.DataFrame(values)  # (N, C)
     keep = frame.notna().any(axis=1).to_numpy()
@@ -630,8 +747,10 @@ def _finish(values: dict[str, np.ndarray], index: pd.Series | None, where: list[
         index = index[keep]
     if len(frame) < MIN_ROWS:
         what = "with numbers" if index is None else "with numbers and a readable time stamp"
-        raise _Problem(f"only {len(frame)} row{'s' * (len(frame) != 1)} {what} after "
-                       f"cleaning; need at least {MIN_ROWS}")
+        raise _Problem(
+            f"only {len(frame)} row{'s' * (len(frame) != 1)} {what} after "
+            f"cleaning; need at least {MIN_ROWS}"
+        )
     finite = np.isfinite(frame.to_numpy())  # (N, C)
     if not finite.all():
         r, c = np.argwhere(~finite)[0]
@@ -639,14 +758,18 @@ def _finish(values: dict[str, np.ndarray], index: pd.Series | None, where: list[
         if index is not None:
             label += f" ({index.iloc[r].isoformat(sep=' ')})".replace(" 00:00:00)", ")")
         what = "a missing value" if np.isnan(value) else f"a non-finite value ({value})"
-        raise _Problem(f"column {frame.columns[c]!r} has {what} at {label}; every value "
-                       f"must be a finite number where other columns have numbers")
+        raise _Problem(
+            f"column {frame.columns[c]!r} has {what} at {label}; every value "
+            f"must be a finite number where other columns have numbers"
+        )
     large = np.abs(frame.to_numpy()) > MAX_MAGNITUDE  # (N, C)
     if large.any():
         r, c = np.argwhere(large)[0]
-        raise _Problem(f"column {frame.columns[c]!r} has {frame.iat[r, c]:g} at {where[r]}, "
-                       f"beyond ±{MAX_MAGNITUDE:.1e}, the range of the float32 numbers the "
-                       f"models compute in: rescale the column (e.g. to thousands)")
+        raise _Problem(
+            f"column {frame.columns[c]!r} has {frame.iat[r, c]:g} at {where[r]}, "
+            f"beyond ±{MAX_MAGNITUDE:.1e}, the range of the float32 numbers the "
+            f"models compute in: rescale the column (e.g. to thousands)"
+        )
     if index is None:
         frame = frame.reset_index(drop=True)
     else:

@@ -44,6 +44,7 @@ columns, ``SELECT … FOR UPDATE`` in place of ``BEGIN IMMEDIATE``, migrations k
 ``RNN_EXPLORER_DATA`` is a ``postgresql://`` URL. A SQLite file on a network file system is
 not a substitute (its locking is unreliable there).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,7 +75,7 @@ OFF = ("off", "none", "0", "false")
 RUN_ID_BYTES = 18  # 144 random bits; secrets.token_urlsafe gives 24 characters
 RUN_ID_RE = re.compile(r"[A-Za-z0-9_-]{22,86}")
 DAY = 24 * 3600.0
-JOURNAL_LIMIT = 64 * 1024 ** 2  # bytes the WAL file keeps after a checkpoint of the WAL
+JOURNAL_LIMIT = 64 * 1024**2  # bytes the WAL file keeps after a checkpoint of the WAL
 
 MIGRATIONS: list[str] = [
     # 1: runs and tombstones
@@ -108,6 +109,7 @@ MIGRATIONS: list[str] = [
 
 
 # --------------------------------------------------------------------------- errors
+
 
 class RunStoreError(Exception):
     """Anything the run store refuses or cannot do; ``str(err)`` is a message for the page."""
@@ -171,6 +173,7 @@ class RunCorrupt(RunStoreError):
 
 # --------------------------------------------------------------------------- values
 
+
 @dataclass(frozen=True)
 class Limits:
     """What the store accepts. Defaults suit one classroom server: 30 students with a few runs
@@ -190,9 +193,9 @@ class Limits:
     """
 
     ttl: float = 7 * DAY
-    max_total_bytes: int = 2 * 1024 ** 3
+    max_total_bytes: int = 2 * 1024**3
     max_runs_per_owner: int = 20
-    max_bytes_per_owner: int = 256 * 1024 ** 2
+    max_bytes_per_owner: int = 256 * 1024**2
     max_file_bytes: int | None = None
     busy_timeout: float = 2.0
     synchronous: str = "NORMAL"
@@ -226,8 +229,7 @@ class StoredRun:
 
     def owned_by(self, owner_token: str | None) -> bool:
         """Whether ``owner_token`` is this run's owner (constant-time comparison)."""
-        return bool(owner_token) and hmac.compare_digest(owner_hash(owner_token),
-                                                         self.owner_hash)
+        return bool(owner_token) and hmac.compare_digest(owner_hash(owner_token), self.owner_hash)
 
 
 @dataclass(frozen=True)
@@ -264,8 +266,10 @@ def check_run_id(run_id) -> str:
     """``run_id`` if it has the form of a run id, else :class:`BadRunId`."""
     if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
         shown = repr(run_id)[:40]
-        raise BadRunId(f"The link's run id {shown} is not a valid run id (expected 22 or more "
-                       f"letters, digits, '-' or '_'). The page opens with its defaults.")
+        raise BadRunId(
+            f"The link's run id {shown} is not a valid run id (expected 22 or more "
+            f"letters, digits, '-' or '_'). The page opens with its defaults."
+        )
     return run_id
 
 
@@ -276,17 +280,25 @@ def _days(seconds: float) -> str:
 
 # --------------------------------------------------------------------------- the interface
 
+
 class RunStore(Protocol):
     """What pages use. :class:`SQLiteRunStore` is the implementation; a shared database server
     for replicas would be another (see the module docstring)."""
 
     limits: Limits
 
-    def create(self, kind: str, owner_token: str, meta: dict,
-               tensors: Mapping[str, torch.Tensor], parent: str | None = None) -> str: ...
+    def create(
+        self,
+        kind: str,
+        owner_token: str,
+        meta: dict,
+        tensors: Mapping[str, torch.Tensor],
+        parent: str | None = None,
+    ) -> str: ...
 
-    def save_checkpoint(self, run_id: str, owner_token: str, meta: dict,
-                        tensors: Mapping[str, torch.Tensor]) -> RunInfo: ...
+    def save_checkpoint(
+        self, run_id: str, owner_token: str, meta: dict, tensors: Mapping[str, torch.Tensor]
+    ) -> RunInfo: ...
 
     def load(self, run_id: str, history_only: bool = False) -> StoredRun: ...
 
@@ -315,8 +327,9 @@ def data_dir() -> Path | None:
     return Path(base) / "rnn-explorer"
 
 
-def open_store(folder: str | os.PathLike | None = None, limits: Limits = Limits(),
-               clock=time.time) -> SQLiteRunStore | None:
+def open_store(
+    folder: str | os.PathLike | None = None, limits: Limits = Limits(), clock=time.time
+) -> SQLiteRunStore | None:
     """The store in ``folder`` (default :func:`data_dir`), created and migrated if needed; None
     when persistence is off.
 
@@ -330,8 +343,10 @@ def open_store(folder: str | os.PathLike | None = None, limits: Limits = Limits(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise StoreUnavailable(f"The run store's folder {folder} cannot be created "
-                               f"({err.strerror}). Runs are kept in this tab only.") from None
+        raise StoreUnavailable(
+            f"The run store's folder {folder} cannot be created "
+            f"({err.strerror}). Runs are kept in this tab only."
+        ) from None
     return SQLiteRunStore(folder / DB_FILE, limits, clock)
 
 
@@ -369,8 +384,10 @@ def _fault(err: sqlite3.Error, path: Path, timeout: float) -> StoreUnavailable:
         else:
             cls, what = StoreUnavailable, "failed ({e})"
     what = what.format(t=timeout, e=err)
-    return cls(f"The run store {path} {what}: runs are not being saved, and training goes on "
-               f"in this tab only.")
+    return cls(
+        f"The run store {path} {what}: runs are not being saved, and training goes on "
+        f"in this tab only."
+    )
 
 
 class SQLiteRunStore:
@@ -389,8 +406,13 @@ class SQLiteRunStore:
             a run store or was written by a newer version of the app.
     """
 
-    def __init__(self, path: str | os.PathLike, limits: Limits = Limits(), clock=time.time,
-                 read_only: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        limits: Limits = Limits(),
+        clock=time.time,
+        read_only: bool = False,
+    ):
         self.path, self.limits, self.clock, self.read_only = Path(path), limits, clock, read_only
         if limits.synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {limits.synchronous!r}")
@@ -405,11 +427,16 @@ class SQLiteRunStore:
         conn = None
         try:
             if self.read_only:
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                       timeout=self.limits.busy_timeout, isolation_level=None)
+                conn = sqlite3.connect(
+                    self.path.resolve().as_uri() + "?mode=ro",
+                    uri=True,
+                    timeout=self.limits.busy_timeout,
+                    isolation_level=None,
+                )
             else:
-                conn = sqlite3.connect(self.path, timeout=self.limits.busy_timeout,
-                                       isolation_level=None)
+                conn = sqlite3.connect(
+                    self.path, timeout=self.limits.busy_timeout, isolation_level=None
+                )
             conn.execute(f"PRAGMA synchronous={self.limits.synchronous}")
             conn.execute(f"PRAGMA journal_size_limit={JOURNAL_LIMIT}")
             if self.limits.max_file_bytes is not None:
@@ -441,21 +468,31 @@ class SQLiteRunStore:
         with self._connect() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
-                raise StoreCorrupt(f"The run store {self.path} was written by a newer version "
-                                   f"of the app (schema {version}, this one knows "
-                                   f"{len(MIGRATIONS)}): runs are not being saved.")
-            if version and not conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
-                raise StoreCorrupt(f"The run store {self.path} is a database of something "
-                                   f"else (no runs table): runs are not being saved.")
+                raise StoreCorrupt(
+                    f"The run store {self.path} was written by a newer version "
+                    f"of the app (schema {version}, this one knows "
+                    f"{len(MIGRATIONS)}): runs are not being saved."
+                )
+            if (
+                version
+                and not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
+            ):
+                raise StoreCorrupt(
+                    f"The run store {self.path} is a database of something "
+                    f"else (no runs table): runs are not being saved."
+                )
             if version == len(MIGRATIONS):
                 return
             if self.read_only:
-                raise StoreReadOnly(f"The run store {self.path} is read-only and needs its "
-                                    f"schema created or updated.")
+                raise StoreReadOnly(
+                    f"The run store {self.path} is read-only and needs its "
+                    f"schema created or updated."
+                )
             if not version and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise StoreCorrupt(f"{self.path} is a database of something else, not a run "
-                                   f"store: runs are not being saved.")
+                raise StoreCorrupt(
+                    f"{self.path} is a database of something else, not a run "
+                    f"store: runs are not being saved."
+                )
             if not version:  # before the first table: freed pages can be given back
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: a property of the file
@@ -471,65 +508,81 @@ class SQLiteRunStore:
 
     def _gone(self, conn: sqlite3.Connection, run_id: str) -> RunStoreError:
         """The error for an id with no live row: expired (with when), deleted, or unknown."""
-        grave = conn.execute("SELECT ended, reason FROM tombstones WHERE id = ?",
-                             (run_id,)).fetchone()
+        grave = conn.execute(
+            "SELECT ended, reason FROM tombstones WHERE id = ?", (run_id,)
+        ).fetchone()
         if grave is None:
-            return RunNotFound(f"No run has the id {run_id} (it may have been mistyped). The "
-                               f"page opens with its defaults.")
+            return RunNotFound(
+                f"No run has the id {run_id} (it may have been mistyped). The "
+                f"page opens with its defaults."
+            )
         ended, reason = grave
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ended))
         if reason == "expired":
-            return RunExpired(f"Run {run_id} expired on {when}: runs are kept for "
-                              f"{_days(self.limits.ttl)} after their last change. The page "
-                              f"opens with its defaults.")
-        return RunNotFound(f"Run {run_id} was deleted by its owner on {when}. The page opens "
-                           f"with its defaults.")
+            return RunExpired(
+                f"Run {run_id} expired on {when}: runs are kept for "
+                f"{_days(self.limits.ttl)} after their last change. The page "
+                f"opens with its defaults."
+            )
+        return RunNotFound(
+            f"Run {run_id} was deleted by its owner on {when}. The page opens with its defaults."
+        )
 
     def _live(self, conn: sqlite3.Connection, run_id: str, columns: str):
         """The run's row (``columns``), or the error saying why there is none; a row past its
         expiry counts as expired (the next :meth:`expire` removes it)."""
         check_run_id(run_id)
-        row = conn.execute(f"SELECT expires, {columns} FROM runs WHERE id = ?",
-                           (run_id,)).fetchone()
+        row = conn.execute(
+            f"SELECT expires, {columns} FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
         if row is None:
             raise self._gone(conn, run_id)
         if row[0] <= self.clock():
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(row[0]))
-            raise RunExpired(f"Run {run_id} expired on {when}: runs are kept for "
-                             f"{_days(self.limits.ttl)} after their last change. The page opens "
-                             f"with its defaults.")
+            raise RunExpired(
+                f"Run {run_id} expired on {when}: runs are kept for "
+                f"{_days(self.limits.ttl)} after their last change. The page opens "
+                f"with its defaults."
+            )
         return row[1:]
 
     def _sweep(self, conn: sqlite3.Connection, now: float) -> int:
         """Inside a write transaction: expired runs become tombstones; old tombstones go."""
-        conn.execute("INSERT OR REPLACE INTO tombstones (id, created, ended, reason) "
-                     "SELECT id, created, expires, 'expired' FROM runs WHERE expires <= ?",
-                     (now,))
+        conn.execute(
+            "INSERT OR REPLACE INTO tombstones (id, created, ended, reason) "
+            "SELECT id, created, expires, 'expired' FROM runs WHERE expires <= ?",
+            (now,),
+        )
         gone = conn.execute("DELETE FROM runs WHERE expires <= ?", (now,)).rowcount
         conn.execute("DELETE FROM tombstones WHERE ended <= ?", (now - self.limits.tombstone_ttl,))
         return gone
 
-    def _check_limits(self, conn, owner: bytes, new_bytes: int, old_bytes: int,
-                      new_run: bool) -> None:
+    def _check_limits(
+        self, conn, owner: bytes, new_bytes: int, old_bytes: int, new_run: bool
+    ) -> None:
         lim = self.limits
-        runs, used = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM runs "
-                                  "WHERE owner_hash = ?", (owner,)).fetchone()
+        runs, used = conn.execute(
+            "SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE owner_hash = ?", (owner,)
+        ).fetchone()
         if new_run and runs + 1 > lim.max_runs_per_owner:
             raise RunQuotaExceeded(
                 f"This session already keeps {runs} runs, the most allowed "
                 f"({lim.max_runs_per_owner}): delete one to save another. This run trains on "
-                f"in this tab but is not saved.")
+                f"in this tab but is not saved."
+            )
         if used - old_bytes + new_bytes > lim.max_bytes_per_owner:
             raise ByteQuotaExceeded(
                 f"Saving this run ({_mb(new_bytes)}) would bring this session's runs to "
                 f"{_mb(used - old_bytes + new_bytes)}, above its quota of "
                 f"{_mb(lim.max_bytes_per_owner)}: delete a run or train a smaller model. It "
-                f"trains on in this tab but is not saved.")
+                f"trains on in this tab but is not saved."
+            )
         total = conn.execute("SELECT coalesce(sum(bytes), 0) FROM runs").fetchone()[0]
         if total - old_bytes + new_bytes > lim.max_total_bytes:
             raise StoreFull(
                 f"The run store is full ({_mb(total)} of {_mb(lim.max_total_bytes)}): this "
-                f"run ({_mb(new_bytes)}) trains on in this tab but is not saved.")
+                f"run ({_mb(new_bytes)}) trains on in this tab but is not saved."
+            )
 
     @staticmethod
     def _encode(meta: dict, tensors: Mapping[str, torch.Tensor]) -> tuple:
@@ -537,11 +590,16 @@ class SQLiteRunStore:
         try:
             kind, status, step = meta["kind"], meta["status"], int(meta["step"])
             config = json.dumps(meta["config"], allow_nan=False, separators=(",", ":"))
-            metrics = json.dumps({k: v for k, v in meta.items() if k != "config"},
-                                 allow_nan=False, separators=(",", ":"))
+            metrics = json.dumps(
+                {k: v for k, v in meta.items() if k != "config"},
+                allow_nan=False,
+                separators=(",", ":"),
+            )
         except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"a run's meta needs kind, status, step and config, all JSON "
-                             f"(strict: no NaN): {err}") from None
+            raise ValueError(
+                f"a run's meta needs kind, status, step and config, all JSON "
+                f"(strict: no NaN): {err}"
+            ) from None
         if kind not in KINDS:
             raise ValueError(f"a run's kind must be one of {KINDS}, got {kind!r}")
         history = {k: v for k, v in tensors.items() if k.startswith(HISTORY)}
@@ -549,8 +607,14 @@ class SQLiteRunStore:
         return (kind, status, step, config, metrics, st_save(history), st_save(state))
 
     # ------------------------------------------------------------------ the interface
-    def create(self, kind: str, owner_token: str, meta: dict,
-               tensors: Mapping[str, torch.Tensor], parent: str | None = None) -> str:
+    def create(
+        self,
+        kind: str,
+        owner_token: str,
+        meta: dict,
+        tensors: Mapping[str, torch.Tensor],
+        parent: str | None = None,
+    ) -> str:
         """Store a new run with its first checkpoint; returns its id.
 
         Raises:
@@ -568,14 +632,17 @@ class SQLiteRunStore:
             now = self.clock()
             self._sweep(conn, now)
             self._check_limits(conn, owner, size, 0, new_run=True)
-            conn.execute("INSERT INTO runs (id, kind, status, step, config, metrics, history, "
-                         "state, owner_hash, created, updated, expires, bytes, parent) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (run_id, *row, owner, now, now, now + self.limits.ttl, size, parent))
+            conn.execute(
+                "INSERT INTO runs (id, kind, status, step, config, metrics, history, "
+                "state, owner_hash, created, updated, expires, bytes, parent) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, *row, owner, now, now, now + self.limits.ttl, size, parent),
+            )
         return run_id
 
-    def save_checkpoint(self, run_id: str, owner_token: str, meta: dict,
-                        tensors: Mapping[str, torch.Tensor]) -> RunInfo:
+    def save_checkpoint(
+        self, run_id: str, owner_token: str, meta: dict, tensors: Mapping[str, torch.Tensor]
+    ) -> RunInfo:
         """Replace a run's checkpoint with a newer one, in one transaction, and push its expiry
         to ``ttl`` from now.
 
@@ -591,18 +658,21 @@ class SQLiteRunStore:
         with self._connect(write=True) as conn:
             kind, stored_owner, old = self._live(conn, run_id, "kind, owner_hash, bytes")
             if not hmac.compare_digest(stored_owner, owner):
-                raise NotOwner(f"Run {run_id} belongs to another session: this one can watch "
-                               f"it or fork it, not change it.")
+                raise NotOwner(
+                    f"Run {run_id} belongs to another session: this one can watch "
+                    f"it or fork it, not change it."
+                )
             if row[0] != kind:
                 raise ValueError(f"run {run_id} is a {kind} run, not {row[0]}")
             self._check_limits(conn, owner, size, old, new_run=False)
             now = self.clock()
-            conn.execute("UPDATE runs SET status = ?, step = ?, config = ?, metrics = ?, "
-                         "history = ?, state = ?, updated = ?, expires = ?, bytes = ? "
-                         "WHERE id = ?",
-                         (*row[1:], now, now + self.limits.ttl, size, run_id))
-            info = conn.execute(f"SELECT {self._INFO} FROM runs WHERE id = ?",
-                                (run_id,)).fetchone()
+            conn.execute(
+                "UPDATE runs SET status = ?, step = ?, config = ?, metrics = ?, "
+                "history = ?, state = ?, updated = ?, expires = ?, bytes = ? "
+                "WHERE id = ?",
+                (*row[1:], now, now + self.limits.ttl, size, run_id),
+            )
+            info = conn.execute(f"SELECT {self._INFO} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return RunInfo(*info)
 
     def load(self, run_id: str, history_only: bool = False) -> StoredRun:
@@ -624,8 +694,9 @@ class SQLiteRunStore:
             for blob in data:
                 tensors.update(st_load(bytes(blob)))
         except (ValueError, SafetensorError, OverflowError) as err:
-            raise RunCorrupt(f"Run {run_id}'s stored data cannot be read ({err}); it cannot be "
-                             f"brought back.") from None
+            raise RunCorrupt(
+                f"Run {run_id}'s stored data cannot be read ({err}); it cannot be brought back."
+            ) from None
         return StoredRun(info, meta, tensors, owner)
 
     def info(self, run_id: str) -> RunInfo:
@@ -647,21 +718,25 @@ class SQLiteRunStore:
             now = self.clock()
             self._sweep(conn, now)
             self._check_limits(conn, owner, size, 0, new_run=True)
-            conn.execute("INSERT INTO runs (id, kind, status, step, config, metrics, history, "
-                         "state, owner_hash, created, updated, expires, bytes, parent) "
-                         "SELECT ?, kind, CASE status WHEN 'running' THEN 'paused' "
-                         "ELSE status END, step, config, metrics, history, state, ?, ?, ?, ?, "
-                         "bytes, id FROM runs WHERE id = ?",
-                         (new_id, owner, now, now, now + self.limits.ttl, run_id))
+            conn.execute(
+                "INSERT INTO runs (id, kind, status, step, config, metrics, history, "
+                "state, owner_hash, created, updated, expires, bytes, parent) "
+                "SELECT ?, kind, CASE status WHEN 'running' THEN 'paused' "
+                "ELSE status END, step, config, metrics, history, state, ?, ?, ?, ?, "
+                "bytes, id FROM runs WHERE id = ?",
+                (new_id, owner, now, now, now + self.limits.ttl, run_id),
+            )
         return new_id
 
     def list_for_owner(self, owner_token: str) -> list[RunInfo]:
         """The owner's live runs, the latest change first."""
         owner = owner_hash(owner_token)
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT {self._INFO} FROM runs WHERE owner_hash = ? AND "
-                                f"expires > ? ORDER BY updated DESC",
-                                (owner, self.clock())).fetchall()
+            rows = conn.execute(
+                f"SELECT {self._INFO} FROM runs WHERE owner_hash = ? AND "
+                f"expires > ? ORDER BY updated DESC",
+                (owner, self.clock()),
+            ).fetchall()
         return [RunInfo(*r) for r in rows]
 
     def delete(self, run_id: str, owner_token: str) -> None:
@@ -674,11 +749,14 @@ class SQLiteRunStore:
         with self._connect(write=True) as conn:
             stored_owner, created = self._live(conn, run_id, "owner_hash, created")
             if not hmac.compare_digest(stored_owner, owner):
-                raise NotOwner(f"Run {run_id} belongs to another session: only its owner can "
-                               f"delete it.")
+                raise NotOwner(
+                    f"Run {run_id} belongs to another session: only its owner can delete it."
+                )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            conn.execute("INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, 'deleted')",
-                         (run_id, created, self.clock()))
+            conn.execute(
+                "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, 'deleted')",
+                (run_id, created, self.clock()),
+            )
 
     def expire(self, now: float | None = None) -> int:
         """Remove the runs past their expiry (leaving tombstones) and give the freed pages back
@@ -694,17 +772,21 @@ class SQLiteRunStore:
         """Live runs and stored bytes, in all and for ``owner_token``."""
         with self._connect() as conn:
             now = self.clock()
-            runs, total = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM runs "
-                                       "WHERE expires > ?", (now,)).fetchone()
+            runs, total = conn.execute(
+                "SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE expires > ?", (now,)
+            ).fetchone()
             mine = (0, 0)
             if owner_token is not None:
-                mine = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE "
-                                    "owner_hash = ? AND expires > ?",
-                                    (owner_hash(owner_token), now)).fetchone()
+                mine = conn.execute(
+                    "SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE "
+                    "owner_hash = ? AND expires > ?",
+                    (owner_hash(owner_token), now),
+                ).fetchone()
         return Usage(runs, total, mine[0], mine[1], self.limits)
 
 
 # --------------------------------------------------------------------------- saving as it trains
+
 
 class RunSaver:
     """When and where a page saves its run: at most every ``every`` seconds while the step
@@ -726,8 +808,14 @@ class RunSaver:
         saved_step, saved_status: what the last good save held.
     """
 
-    def __init__(self, store: RunStore | None, owner_token: str, run_id: str | None = None,
-                 every: float = 5.0, clock=time.monotonic):
+    def __init__(
+        self,
+        store: RunStore | None,
+        owner_token: str,
+        run_id: str | None = None,
+        every: float = 5.0,
+        clock=time.monotonic,
+    ):
         self.store, self.owner_token, self.run_id = store, owner_token, run_id
         self.every, self.clock = every, clock
         self.error: str | None = None
@@ -744,8 +832,9 @@ class RunSaver:
             return True
         return run.step != self.saved_step and self.clock() - self._last >= self.every
 
-    def save(self, run, *, task_key: str, task_settings: Mapping, model=None,
-             force: bool = False) -> bool:
+    def save(
+        self, run, *, task_key: str, task_settings: Mapping, model=None, force: bool = False
+    ) -> bool:
         """Save ``run`` (a Trainer or a Comparison, between two slices) if :meth:`due` or
         ``force``; returns whether it was written. A limit or a fault sets :attr:`error` and
         returns False: the run goes on in memory, and the next due save tries again.
@@ -756,8 +845,7 @@ class RunSaver:
         """
         if self.store is None or not (force or self.due(run)):
             return False
-        meta, tensors = checkpoint(run, task_key=task_key, task_settings=task_settings,
-                                   model=model)
+        meta, tensors = checkpoint(run, task_key=task_key, task_settings=task_settings, model=model)
         self._last = self.clock()  # a refused or failed save also waits its turn
         try:
             if self.run_id is not None:
@@ -780,4 +868,4 @@ def _statements(script: str) -> list[str]:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1024 ** 2:.1f} MB" if n >= 100 * 1024 else f"{math.ceil(n / 1024)} kB"
+    return f"{n / 1024**2:.1f} MB" if n >= 100 * 1024 else f"{math.ceil(n / 1024)} kB"

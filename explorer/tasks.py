@@ -25,6 +25,7 @@ Real data ships in ``explorer/data`` (see ``PROVENANCE.md``): adding a series is
 in ``PROVENANCE.md`` and one entry in ``SERIES``; adding a task is a class speaking the protocol
 and one entry in ``TASKS``.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,6 +49,7 @@ IGNORE_INDEX = -100  # a "ce" target that is not scored (cross_entropy's default
 
 # --------------------------------------------------------------------------- shipped data
 
+
 @dataclass(frozen=True)
 class SeriesSpec:
     """A shipped real series: file, value column, what it measures and in which unit."""
@@ -65,18 +67,28 @@ class SeriesSpec:
 
 SERIES: dict[str, SeriesSpec] = {
     "co2": SeriesSpec(
-        "co2", "Atmospheric CO2, Mauna Loa (monthly, 1958–2001)", "co2_mauna_loa_monthly.csv",
-        "co2_ppm", "ppm", "month",
+        "co2",
+        "Atmospheric CO2, Mauna Loa (monthly, 1958–2001)",
+        "co2_mauna_loa_monthly.csv",
+        "co2_ppm",
+        "ppm",
+        "month",
         "A rising trend with a yearly cycle: plants in the northern hemisphere take up CO2 each "
         "summer. Keeling & Whorf (2004), public domain.",
-        difference=True, season=12,
+        difference=True,
+        season=12,
     ),
     "seattle_temp_max": SeriesSpec(
-        "seattle_temp_max", "Daily maximum temperature, Seattle (2012–2015)",
-        "seattle_weather_daily.csv", "temp_max_c", "°C", "day",
+        "seattle_temp_max",
+        "Daily maximum temperature, Seattle (2012–2015)",
+        "seattle_weather_daily.csv",
+        "temp_max_c",
+        "°C",
+        "day",
         "Four summers and winters of daily highs: a yearly cycle under day-to-day weather noise. "
         "NOAA, public domain.",
-        difference=False, season=365,
+        difference=False,
+        season=365,
     ),
 }
 
@@ -99,8 +111,9 @@ def load_series(key: str) -> pd.Series:
     return pd.Series(frame[spec.column].to_numpy(float), index=frame["date"], name=spec.label)
 
 
-def synthetic_sine(n: int = 1000, period: float = 50, noise: float = 0.1, seed: int = 0
-                   ) -> np.ndarray:
+def synthetic_sine(
+    n: int = 1000, period: float = 50, noise: float = 0.1, seed: int = 0
+) -> np.ndarray:
     """``(n,)`` float64: ``sin(2π t / period) + noise · ε_t`` with ``ε_t ~ N(0, 1)`` drawn from
     ``numpy.random.default_rng(seed)``; a series for :class:`ForecastTask` whose answer is known.
 
@@ -130,7 +143,9 @@ class TextSpec:
 
 TEXTS: dict[str, TextSpec] = {
     "sonnets": TextSpec(
-        "sonnets", "Shakespeare, Sonnets I–L (1609)", "shakespeare_sonnets_1-50.txt",
+        "sonnets",
+        "Shakespeare, Sonnets I–L (1609)",
+        "shakespeare_sonnets_1-50.txt",
         "The first fifty of Shakespeare's 154 sonnets: 31,355 characters of fourteen-line "
         "poems, 60 distinct characters. Public domain.",
     ),
@@ -150,6 +165,7 @@ def load_text(key: str = "sonnets") -> str:
 
 # --------------------------------------------------------------------------- the protocol
 
+
 class Task(Protocol):
     """What every task offers a trainer and a page (see the module docstring for the rules)."""
 
@@ -159,8 +175,9 @@ class Task(Protocol):
     output_size: int
     baseline_label: str
 
-    def train_batch(self, batch_size: int, generator: torch.Generator
-                    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def train_batch(
+        self, batch_size: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
     def evaluate(self, model: torch.nn.Module) -> dict: ...
 
@@ -177,8 +194,9 @@ def task_loss(task: Task, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     if task.target_steps == "last":
         output = output[-1:]  # (1, B, output_size)
     if task.loss == "ce":
-        return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1),
-                               ignore_index=IGNORE_INDEX)
+        return F.cross_entropy(
+            output.reshape(-1, output.shape[-1]), y.reshape(-1), ignore_index=IGNORE_INDEX
+        )
     return F.mse_loss(output, y)
 
 
@@ -198,6 +216,7 @@ def _check_fraction(value: float) -> float:
 
 
 # --------------------------------------------------------------------------- forecasting
+
 
 @dataclass
 class ForecastTask:
@@ -253,27 +272,30 @@ class ForecastTask:
         if self.values.ndim != 1 or not np.isfinite(self.values).all():
             raise ValueError("the series must be one column of finite numbers")
         if self.index is not None and len(self.index) != len(self.values):
-            raise ValueError(f"index has {len(self.index)} time stamps for {len(self.values)} "
-                             f"values")
+            raise ValueError(
+                f"index has {len(self.index)} time stamps for {len(self.values)} values"
+            )
         self.window = _check_int("window", self.window, 1)
         self.k = _check_int("k (the forecast horizon)", self.k, 1)
         if len(self.values) < 2 * self.window + 2:
             raise ValueError(
                 f"the series needs at least {2 * self.window + 2} values for windows of "
-                f"{self.window}, got {len(self.values)}")
+                f"{self.window}, got {len(self.values)}"
+            )
         z = np.diff(self.values) if self.difference else self.values.copy()  # (N-1,) or (N,)
         self.n_train = int(round(len(z) * (1 - self.val_fraction)))
         if self.n_train < self.window + self.k or len(z) - self.n_train < 2:
             raise ValueError(
                 f"the split leaves too little data for training or validation (training part "
-                f"{self.n_train} steps, window {self.window}, horizon k = {self.k})")
+                f"{self.n_train} steps, window {self.window}, horizon k = {self.k})"
+            )
         self.mean = float(z[: self.n_train].mean())
         self.std = float(z[: self.n_train].std()) or 1.0
         self.z = torch.tensor((z - self.mean) / self.std, dtype=torch.float32)  # (M,)
         self.offset = 1 if self.difference else 0  # z[t] belongs to values[t + offset]
         M, k = len(self.z), self.k
         if self.difference:  # target[t] = z[t+1] + … + z[t+k]; k = 1 is exactly z[t+1]
-            self.target = torch.stack([self.z[j: M - k + j] for j in range(1, k + 1)]).sum(0)
+            self.target = torch.stack([self.z[j : M - k + j] for j in range(1, k + 1)]).sum(0)
         else:
             self.target = self.z[k:].clone()  # (M-k,)
         if self.season is not None:
@@ -282,7 +304,8 @@ class ForecastTask:
                 raise ValueError(
                     f"a season of {self.season} steps (horizon {k}) reaches before the start "
                     f"of the series: only {self.n_train + self.offset} values precede the "
-                    f"validation part")
+                    f"validation part"
+                )
 
     @property
     def _season_lag(self) -> int:
@@ -292,8 +315,9 @@ class ForecastTask:
         """``(x, y)``, each float32 ``(window, batch_size, 1)``: windows starting at random
         positions inside the training part; ``y[t]`` is the target k steps after ``x[t]`` (for
         ``k = 1``, ``x`` shifted one step ahead)."""
-        starts = torch.randint(0, self.n_train - self.window - self.k + 1, (batch_size,),
-                               generator=generator)
+        starts = torch.randint(
+            0, self.n_train - self.window - self.k + 1, (batch_size,), generator=generator
+        )
         idx = starts[None, :] + torch.arange(self.window)[:, None]  # (W, B)
         return self.z[idx].unsqueeze(-1), self.target[idx].unsqueeze(-1)  # (W, B, 1) each
 
@@ -330,7 +354,7 @@ class ForecastTask:
             "truth": truth,
             "prediction": prediction,
             "naive": naive,
-            "baseline": naive_mse / self.std ** 2,
+            "baseline": naive_mse / self.std**2,
             "baseline_label": self.baseline_label,
             "seasonal_naive_rmse": None,
             "seasonal_naive_loss": None,
@@ -339,12 +363,16 @@ class ForecastTask:
         if self.season is not None:
             seasonal = self.values[level_idx - self._season_lag]
             seasonal_mse = float(np.mean((seasonal - truth) ** 2))
-            result.update(seasonal_naive=seasonal, seasonal_naive_rmse=math.sqrt(seasonal_mse),
-                          seasonal_naive_loss=seasonal_mse / self.std ** 2)
+            result.update(
+                seasonal_naive=seasonal,
+                seasonal_naive_rmse=math.sqrt(seasonal_mse),
+                seasonal_naive_loss=seasonal_mse / self.std**2,
+            )
         return result
 
 
 # --------------------------------------------------------------------------- memory
+
 
 def _fixed_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(_check_int("seed", seed, 0, LIMITS["seed"][1]))
@@ -463,8 +491,9 @@ class CopyTask:
         self.seq_len = _check_int("seq_len", self.seq_len, 1, MAX_SEQUENCE_LENGTH)
         self.val_size = _check_int("val_size", self.val_size, 1, 100_000)
         if self.length > MAX_SEQUENCE_LENGTH:
-            raise ValueError(f"2 * seq_len + lag must be at most {MAX_SEQUENCE_LENGTH} steps, "
-                             f"got {self.length}")
+            raise ValueError(
+                f"2 * seq_len + lag must be at most {MAX_SEQUENCE_LENGTH} steps, got {self.length}"
+            )
         self.input_size = self.n_symbols + 1
         self.output_size = self.n_symbols
         self.val_x, self.val_y = self._draw(self.val_size, _fixed_generator(self.seed))
@@ -479,9 +508,9 @@ class CopyTask:
         symbols = torch.randint(0, n, (L, batch), generator=generator)  # (L, B)
         x = torch.zeros(self.length, batch, n + 1)  # (T, B, n+1)
         x[:L, :, :n] = F.one_hot(symbols, n).to(torch.float32)
-        x[L + self.lag:, :, n] = 1.0  # the recall marker
+        x[L + self.lag :, :, n] = 1.0  # the recall marker
         y = torch.full((self.length, batch), IGNORE_INDEX)  # (T, B)
-        y[L + self.lag:] = symbols
+        y[L + self.lag :] = symbols
         return x, y
 
     def train_batch(self, batch_size: int, generator: torch.Generator):
@@ -516,6 +545,7 @@ class CopyTask:
 
 
 # --------------------------------------------------------------------------- text
+
 
 @dataclass
 class CharTask:
@@ -555,13 +585,16 @@ class CharTask:
         self.window = _check_int("window", self.window, 1, MAX_SEQUENCE_LENGTH)
         self.val_fraction = _check_fraction(self.val_fraction)
         if len(self.text) > MAX_TEXT_LENGTH:
-            raise ValueError(f"text must have at most {MAX_TEXT_LENGTH:,} characters, "
-                             f"got {len(self.text):,}")
+            raise ValueError(
+                f"text must have at most {MAX_TEXT_LENGTH:,} characters, got {len(self.text):,}"
+            )
         self.alphabet = sorted(set(self.text))
         V = len(self.alphabet)
         if not 2 <= V <= LIMITS["input_size"][1]:
-            raise ValueError(f"text must use between 2 and {LIMITS['input_size'][1]} distinct "
-                             f"characters, got {V}")
+            raise ValueError(
+                f"text must use between 2 and {LIMITS['input_size'][1]} distinct "
+                f"characters, got {V}"
+            )
         self.input_size = self.output_size = V
         self._position = {c: i for i, c in enumerate(self.alphabet)}
         self.n_train = round(len(self.text) * (1 - self.val_fraction))
@@ -570,11 +603,15 @@ class CharTask:
             raise ValueError(
                 f"text too short: {len(self.text)} characters split {self.n_train} / {n_val} "
                 f"(val_fraction {self.val_fraction:g}), and each part needs at least "
-                f"window + 1 = {self.window + 1}; use a longer text or a smaller window")
+                f"window + 1 = {self.window + 1}; use a longer text or a smaller window"
+            )
         self.indices = self.encode(self.text)  # (N,)
         n_windows = (n_val - 1) // self.window
-        idx = (self.n_train + torch.arange(n_windows)[None, :] * self.window
-               + torch.arange(self.window + 1)[:, None])  # (W+1, n_windows)
+        idx = (
+            self.n_train
+            + torch.arange(n_windows)[None, :] * self.window
+            + torch.arange(self.window + 1)[:, None]
+        )  # (W+1, n_windows)
         seq = self.indices[idx]
         self.val_x, self.val_y = self.one_hot(seq[:-1]), seq[1:]  # (W, N, V), (W, N)
 
@@ -621,8 +658,14 @@ class CharTask:
         }
 
     @torch.no_grad()
-    def sample(self, model: torch.nn.Module, length: int = 200, temperature: float = 1.0,
-               seed: int = 0, prime: str | None = None) -> str:
+    def sample(
+        self,
+        model: torch.nn.Module,
+        length: int = 200,
+        temperature: float = 1.0,
+        seed: int = 0,
+        prime: str | None = None,
+    ) -> str:
         """Generate ``length`` characters after ``prime`` and return them (without ``prime``).
 
         The model reads ``prime`` (default: the text's first character), then repeatedly draws
@@ -641,8 +684,9 @@ class CharTask:
                 positive finite number, an empty ``prime`` or one with unknown characters.
         """
         length = _check_int("length", length, 1, MAX_SEQUENCE_LENGTH)
-        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
-                and temperature > 0):
+        if not (
+            isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0
+        ):
             raise ValueError(f"temperature must be a positive number, got {temperature!r}")
         prime = self.text[0] if prime is None else prime
         if not prime:
@@ -657,7 +701,7 @@ class CharTask:
             if stateful:
                 out, state = model.rnn(self.one_hot(new)[:, None], state)  # (n, 1, H)
                 return model.head(out[-1, 0])  # (V,)
-            return model(self.one_hot(history[-self.window:])[:, None])[-1, 0]  # (V,)
+            return model(self.one_hot(history[-self.window :])[:, None])[-1, 0]  # (V,)
 
         logits = next_logits(context, context)
         drawn = []
@@ -671,6 +715,7 @@ class CharTask:
 
 
 # --------------------------------------------------------------------------- tutorial
+
 
 @dataclass
 class TutorialTask:
@@ -717,6 +762,7 @@ class TutorialTask:
 
 # --------------------------------------------------------------------------- one example
 
+
 @dataclass(frozen=True)
 class Example:
     """One sequence of a task's own input, as its trained model reads it.
@@ -745,24 +791,35 @@ def example_input(task) -> Example:
     """
     if hasattr(task, "alphabet"):  # CharTask
         x = task.val_x[:, 0]  # (W, V)
-        return Example(x, list(task.decode(x.argmax(-1))),
-                       f"the first {len(x)} characters of the held-out text, one-hot over the "
-                       f"task's alphabet of {task.input_size}")
+        return Example(
+            x,
+            list(task.decode(x.argmax(-1))),
+            f"the first {len(x)} characters of the held-out text, one-hot over the "
+            f"task's alphabet of {task.input_size}",
+        )
     if hasattr(task, "z") and hasattr(task, "n_train"):  # ForecastTask (series, sine, csv)
-        x = task.z[task.n_train: task.n_train + task.window].unsqueeze(-1)  # (W, 1)
+        x = task.z[task.n_train : task.n_train + task.window].unsqueeze(-1)  # (W, 1)
         what = "changes" if task.difference else "values"
-        return Example(x, None, f"the first {len(x)} steps of the validation part of the series "
-                                f"({what}, normalised as in training)")
+        return Example(
+            x,
+            None,
+            f"the first {len(x)} steps of the validation part of the series "
+            f"({what}, normalised as in training)",
+        )
     if hasattr(task, "val_x"):  # AddingTask, CopyTask: (T, N, input_size)
-        return Example(task.val_x[:, 0], None,
-                       f"the first validation sequence of the task ({task.val_x.shape[0]} "
-                       f"steps, {task.input_size} inputs per step)")
+        return Example(
+            task.val_x[:, 0],
+            None,
+            f"the first validation sequence of the task ({task.val_x.shape[0]} "
+            f"steps, {task.input_size} inputs per step)",
+        )
     if hasattr(task, "x"):  # TutorialTask: (5, 1, 10)
         return Example(task.x[:, 0], None, "the tutorial's one sequence (5 steps, 10 inputs)")
     raise TypeError(f"no example input for a {type(task).__name__}")
 
 
 # --------------------------------------------------------------------------- the registry
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -806,20 +863,37 @@ class TaskSpec:
         return self.factory(**{name: s.default for name, s in self.settings.items()} | settings)
 
 
-def _forecast(series: str = "co2", k: int = 1, window: int = 48,
-              difference: bool | None = None, val_fraction: float = 0.2) -> ForecastTask:
+def _forecast(
+    series: str = "co2",
+    k: int = 1,
+    window: int = 48,
+    difference: bool | None = None,
+    val_fraction: float = 0.2,
+) -> ForecastTask:
     """A shipped series (``SERIES``); ``difference=None`` takes the series' own choice."""
     values = load_series(series)  # raises ValueError on an unknown key
     spec = SERIES[series]
-    return ForecastTask(values.to_numpy(), val_fraction, window,
-                        spec.difference if difference is None else difference, k, spec.season,
-                        index=values.index)
+    return ForecastTask(
+        values.to_numpy(),
+        val_fraction,
+        window,
+        spec.difference if difference is None else difference,
+        k,
+        spec.season,
+        index=values.index,
+    )
 
 
-def _sine(period: int = 50, noise: float = 0.1, n: int = 1000, k: int = 1, window: int = 48,
-          seed: int = 0) -> ForecastTask:
-    return ForecastTask(synthetic_sine(n, period, noise, seed), window=window, difference=False,
-                        k=k, season=_check_int("period", period, 1))
+def _sine(
+    period: int = 50, noise: float = 0.1, n: int = 1000, k: int = 1, window: int = 48, seed: int = 0
+) -> ForecastTask:
+    return ForecastTask(
+        synthetic_sine(n, period, noise, seed),
+        window=window,
+        difference=False,
+        k=k,
+        season=_check_int("period", period, 1),
+    )
 
 
 def _char(text: str | None = None, window: int = 64, val_fraction: float = 0.1) -> CharTask:
@@ -833,7 +907,8 @@ _SEED = Setting(0, 0, LIMITS["seed"][1], help="draws the fixed validation set")
 
 TASKS: dict[str, TaskSpec] = {
     "forecast": TaskSpec(
-        "forecast", "Forecast a real series",
+        "forecast",
+        "Forecast a real series",
         "The network reads a real series one value at a time and, at every step, predicts the "
         "value k steps ahead. It trains on the first 80 % of the series and is scored on the "
         "last 20 %, which it never sees in training; the series is normalised with the "
@@ -842,17 +917,26 @@ TASKS: dict[str, TaskSpec] = {
         "value) and the seasonal-naive forecast (the value one season earlier: 12 months for "
         "CO2, 365 days for temperatures). A model worth having beats both; watch how the "
         "naive rule gets worse as k grows while the seasonal one does not.",
-        "mse", "all", 1, 1,
-        {"series": Setting("co2", choices=tuple(SERIES), help="which shipped series"),
-         "k": _K, "window": _WINDOW,
-         "difference": Setting(None, choices=(None, True, False),
-                               help="model changes rather than levels (None: the series' "
-                                    "default)"),
-         "val_fraction": Setting(0.2, 0.05, 0.5, help="last share held out for validation")},
+        "mse",
+        "all",
+        1,
+        1,
+        {
+            "series": Setting("co2", choices=tuple(SERIES), help="which shipped series"),
+            "k": _K,
+            "window": _WINDOW,
+            "difference": Setting(
+                None,
+                choices=(None, True, False),
+                help="model changes rather than levels (None: the series' default)",
+            ),
+            "val_fraction": Setting(0.2, 0.05, 0.5, help="last share held out for validation"),
+        },
         _forecast,
     ),
     "sine": TaskSpec(
-        "sine", "Forecast a noisy sine wave",
+        "sine",
+        "Forecast a noisy sine wave",
         "A synthetic signal whose answer is known: a sine wave of the chosen period plus "
         "Gaussian noise of the chosen size. The network predicts the value k steps ahead; the "
         "best any model can do is the clean sine, whose error is the noise itself (an RMSE "
@@ -860,16 +944,23 @@ TASKS: dict[str, TaskSpec] = {
         "and for the noise twice; the seasonal-naive forecast (one period earlier) pays for "
         "the noise twice. Raise the noise to see the network learn to smooth rather than "
         "copy.",
-        "mse", "all", 1, 1,
-        {"period": Setting(50, 4, 500, help="steps per cycle (also the season)"),
-         "noise": Setting(0.1, 0.0, 2.0, help="standard deviation of the added noise"),
-         "n": Setting(1000, 200, 5000, help="length of the series"),
-         "k": _K, "window": _WINDOW,
-         "seed": Setting(0, 0, LIMITS["seed"][1], help="draws the noise")},
+        "mse",
+        "all",
+        1,
+        1,
+        {
+            "period": Setting(50, 4, 500, help="steps per cycle (also the season)"),
+            "noise": Setting(0.1, 0.0, 2.0, help="standard deviation of the added noise"),
+            "n": Setting(1000, 200, 5000, help="length of the series"),
+            "k": _K,
+            "window": _WINDOW,
+            "seed": Setting(0, 0, LIMITS["seed"][1], help="draws the noise"),
+        },
         _sine,
     ),
     "char": TaskSpec(
-        "char", "Character-level language model",
+        "char",
+        "Character-level language model",
         "The network reads a text one character at a time (each a one-hot vector over the "
         "text's alphabet) and predicts the next character: a classifier over the V characters, "
         "trained with cross-entropy. The shipped text is the first fifty of Shakespeare's "
@@ -878,14 +969,20 @@ TASKS: dict[str, TaskSpec] = {
         "has learnt spelling, spaces and line breaks goes well below that. Sample from it at "
         "a low temperature for safe, repetitive text and at a high one for adventurous "
         "misspellings.",
-        "ce", "all", None, None,
-        {"text": Setting(None, help="the training text; empty for the shipped sonnets"),
-         "window": Setting(64, 8, 400, help="characters per training sample"),
-         "val_fraction": Setting(0.1, 0.05, 0.5, help="last share held out for validation")},
+        "ce",
+        "all",
+        None,
+        None,
+        {
+            "text": Setting(None, help="the training text; empty for the shipped sonnets"),
+            "window": Setting(64, 8, 400, help="characters per training sample"),
+            "val_fraction": Setting(0.1, 0.05, 0.5, help="last share held out for validation"),
+        },
         _char,
     ),
     "adding": TaskSpec(
-        "adding", "Memory: the adding problem",
+        "adding",
+        "Memory: the adding problem",
         "Each sequence is lag random numbers between 0 and 1, two of them marked, one in each "
         "half; at the last step the network must output the sum of the two marked numbers. It "
         "has to notice the first mark and hold that number across up to lag steps of "
@@ -897,13 +994,19 @@ TASKS: dict[str, TaskSpec] = {
         "within 300 steps, an LSTM had not after 300 but had after 1,000, and the vanilla "
         "RNN was still on the baseline after 1,000. At lag 10 an LSTM solves it in 300 "
         "steps.",
-        "mse", "last", 2, 1,
-        {"lag": Setting(50, 2, 400, help="sequence length: how far apart the marks can be"),
-         "seed": _SEED},
+        "mse",
+        "last",
+        2,
+        1,
+        {
+            "lag": Setting(50, 2, 400, help="sequence length: how far apart the marks can be"),
+            "seed": _SEED,
+        },
         AddingTask,
     ),
     "copy": TaskSpec(
-        "copy", "Memory: delayed recall",
+        "copy",
+        "Memory: delayed recall",
         "The network is shown a few symbols, waits lag blank steps, and when the recall "
         "marker comes on must output the same symbols in the same order: each symbol has to "
         "survive seq_len + lag steps. It is a classifier over the symbols, trained with "
@@ -912,21 +1015,30 @@ TASKS: dict[str, TaskSpec] = {
         "out of 4, hidden 32, Adam 0.01, batches of 64) every cell recalled perfectly at lag "
         "5; at lag 10, after 1,000 steps, the GRU was perfect, the LSTM right 94 % of the time "
         "and the vanilla RNN 77 %; at lag 20 only the GRU left chance within 1,500 steps.",
-        "ce", "all", None, None,
-        {"lag": Setting(10, 1, 400, help="blank steps between showing and recalling"),
-         "n_symbols": Setting(4, 2, 32, help="how many different symbols"),
-         "seq_len": Setting(3, 1, 20, help="symbols to remember"),
-         "seed": _SEED},
+        "ce",
+        "all",
+        None,
+        None,
+        {
+            "lag": Setting(10, 1, 400, help="blank steps between showing and recalling"),
+            "n_symbols": Setting(4, 2, 32, help="how many different symbols"),
+            "seq_len": Setting(3, 1, 20, help="symbols to remember"),
+            "seed": _SEED,
+        },
         CopyTask,
     ),
     "tutorial": TaskSpec(
-        "tutorial", "The tutorial's example",
+        "tutorial",
+        "The tutorial's example",
         "The classic first PyTorch RNN example: one sequence of five time steps, each a vector "
         "of ten random numbers, with one random target number per step, and mean-squared "
         "error. There is nothing to generalise: the network (input 10, output 1) learns this "
         "sequence by heart, and the loss can go to zero. The baseline is answering the mean "
         "of the five targets at every step.",
-        "mse", "all", 10, 1,
+        "mse",
+        "all",
+        10,
+        1,
         {"seed": Setting(0, 0, LIMITS["seed"][1], help="torch.manual_seed of the example")},
         TutorialTask,
     ),
@@ -982,34 +1094,56 @@ def series_from_frame(frame: pd.DataFrame, time: str, value: str) -> pd.Series:
     return pd.Series(values[order], index=frame.index[order], name=value)
 
 
-def _csv(values=None, k: int = 1, window: int = 24, difference: bool = False,
-         val_fraction: float = 0.2, index=None) -> ForecastTask:
+def _csv(
+    values=None,
+    k: int = 1,
+    window: int = 24,
+    difference: bool = False,
+    val_fraction: float = 0.2,
+    index=None,
+) -> ForecastTask:
     """A user's series (``(N,)`` numbers, e.g. :func:`series_from_frame`), forecast like a
     shipped one but with no seasonal-naive baseline (its season is unknown)."""
     if values is None:
         raise ValueError("no series given: upload a file and choose its value column")
-    return ForecastTask(np.asarray(values, dtype=np.float64), _check_fraction(val_fraction),
-                        window, bool(difference), k, index=index)
+    return ForecastTask(
+        np.asarray(values, dtype=np.float64),
+        _check_fraction(val_fraction),
+        window,
+        bool(difference),
+        k,
+        index=index,
+    )
 
 
 # Not in TASKS (it needs the user's file, so it has no default to build, compare or test with);
 # build_task("csv", values=...) builds it like the others.
 USER_SERIES = TaskSpec(
-    "csv", "Your own data (CSV)",
+    "csv",
+    "Your own data (CSV)",
     "Upload a table of numbers (comma, semicolon or tab separated; decimal commas, a title "
     "line or one column per month are fine), pick the column that orders it in time and the "
     "column to forecast. The network reads the series one value at a time and predicts the "
     "value k steps ahead; it trains on the first part and is scored on the last, which it "
     "never sees in training, beside the naive forecast (the last known value). Choose "
-    "\"changes\" for a series that trends, so the forecasts can leave the range seen in "
+    '"changes" for a series that trends, so the forecasts can leave the range seen in '
     "training.",
-    "mse", "all", 1, 1,
-    {"values": Setting(None, help="the series, in time order"),
-     "k": _K, "window": Setting(24, 4, 200, help="time steps per training sample"),
-     "difference": Setting(False, choices=(False, True),
-                           help="model changes rather than levels (for a trending series)"),
-     "val_fraction": Setting(0.2, 0.05, 0.5, help="last share held out for validation"),
-     "index": Setting(None, help="time stamps, for plotting only")},
+    "mse",
+    "all",
+    1,
+    1,
+    {
+        "values": Setting(None, help="the series, in time order"),
+        "k": _K,
+        "window": Setting(24, 4, 200, help="time steps per training sample"),
+        "difference": Setting(
+            False,
+            choices=(False, True),
+            help="model changes rather than levels (for a trending series)",
+        ),
+        "val_fraction": Setting(0.2, 0.05, 0.5, help="last share held out for validation"),
+        "index": Setting(None, help="time stamps, for plotting only"),
+    },
     _csv,
 )
 

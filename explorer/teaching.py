@@ -5,6 +5,7 @@ order i f g o and r z n); Hochreiter & Schmidhuber (1997) and Gers et al. (2000)
 a forget gate; Cho et al. (2014) for the GRU, whose reset gate PyTorch applies after the
 matmul ``W_hn h + b_hn``.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,14 +53,17 @@ EQUATIONS: dict[str, list[str]] = {
     ],
 }
 
+
 def equations(cell: str, *, textbook: bool = False, bias: bool = True) -> list[str]:
     """The LaTeX lines of ``cell``'s equations, textbook (one bias) or PyTorch (two biases);
     with ``bias=False`` the recurrent layer's bias terms are dropped (the head keeps ``b_y``)."""
     lines = (TEXTBOOK_EQUATIONS if textbook else EQUATIONS)[cell]
     if bias:
         return list(lines)
-    return [line if line.startswith("y_t") else re.sub(r"\s*\+\s*b_\{?\w+\}?", "", line)
-            for line in lines]
+    return [
+        line if line.startswith("y_t") else re.sub(r"\s*\+\s*b_\{?\w+\}?", "", line)
+        for line in lines
+    ]
 
 
 PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\_size} > 0)"

@@ -21,6 +21,7 @@ Cho et al. 2014 with PyTorch's placement of the reset gate)::
           o = σ(W_io x + b_io + W_ho h + b_ho)          h' = (1 - z) ⊙ n + z ⊙ h
           c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')  (then h' = W_hr h' with proj_size)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,11 +91,15 @@ def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     Kept per module while the module lives (a weak reference: nothing leaks) and rebuilt when
     a parameter object of that layer was replaced.
     """
-    params = tuple(p for name, p in rnn.named_parameters()
-                   if re.fullmatch(rf"\w+_l{layer}(_reverse)?", name))
+    params = tuple(
+        p for name, p in rnn.named_parameters() if re.fullmatch(rf"\w+_l{layer}(_reverse)?", name)
+    )
     cached = _LAYER_CACHE.setdefault(rnn, {}).get(layer)
-    if cached is not None and len(cached[0]) == len(params) and all(
-            a is b for a, b in zip(cached[0], params)):
+    if (
+        cached is not None
+        and len(cached[0]) == len(params)
+        and all(a is b for a, b in zip(cached[0], params))
+    ):
         return cached[1]
     one = _build_layer_module(rnn, layer)
     _LAYER_CACHE[rnn][layer] = (params, one)
@@ -126,8 +131,9 @@ def _initial(state, name: str, shape: tuple[int, int], like: torch.Tensor) -> to
         return like.new_zeros(shape)
     state = _real_tensor(state, name, like.dtype)
     if tuple(state.shape) != shape:
-        raise ValueError(f"{name} must have shape (num_layers·D, size) = {shape}, "
-                         f"got {tuple(state.shape)}")
+        raise ValueError(
+            f"{name} must have shape (num_layers·D, size) = {shape}, got {tuple(state.shape)}"
+        )
     return state
 
 
@@ -138,15 +144,21 @@ def _real_tensor(value, name: str, dtype: torch.dtype) -> torch.Tensor:
     try:
         tensor = torch.as_tensor(value)
     except (TypeError, RuntimeError, ValueError, OverflowError) as err:
-        raise ValueError(f"{name} must be a tensor of real numbers, got "
-                         f"{type(value).__name__} ({err})") from None
+        raise ValueError(
+            f"{name} must be a tensor of real numbers, got {type(value).__name__} ({err})"
+        ) from None
     if tensor.is_complex():
-        raise ValueError(f"{name} must be real, got a {tensor.dtype} tensor (its imaginary part "
-                         f"would be dropped)")
+        raise ValueError(
+            f"{name} must be real, got a {tensor.dtype} tensor (its imaginary part "
+            f"would be dropped)"
+        )
     if tensor.device.type != "cpu":
         raise ValueError(f"{name} must be on the CPU, got a tensor on {tensor.device}")
-    if not (tensor.is_floating_point() or tensor.dtype in (torch.bool, torch.uint8, torch.int8,
-                                                          torch.int16, torch.int32, torch.int64)):
+    if not (
+        tensor.is_floating_point()
+        or tensor.dtype
+        in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+    ):
         raise ValueError(f"{name} must hold numbers, got {tensor.dtype}")
     return tensor.to(dtype)
 
@@ -195,10 +207,10 @@ def linear_scan(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Ten
 def _gates_lstm(pre: torch.Tensor, H: int):
     """``pre``: ``(T, 4H)`` pre-activations in PyTorch's row order i, f, g, o, turned into the
     activations in place; returns views of its four blocks."""
-    pre[:, :2 * H].sigmoid_()  # i, f
-    pre[:, 2 * H:3 * H].tanh_()  # g
-    pre[:, 3 * H:].sigmoid_()  # o
-    return pre[:, :H], pre[:, H:2 * H], pre[:, 2 * H:3 * H], pre[:, 3 * H:]
+    pre[:, : 2 * H].sigmoid_()  # i, f
+    pre[:, 2 * H : 3 * H].tanh_()  # g
+    pre[:, 3 * H :].sigmoid_()  # o
+    return pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H : 3 * H], pre[:, 3 * H :]
 
 
 def _gates_gru(xw: torch.Tensor, hw: torch.Tensor, H: int):
@@ -211,8 +223,9 @@ def _gates_gru(xw: torch.Tensor, hw: torch.Tensor, H: int):
 
 
 @torch.no_grad()
-def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
-          c0: torch.Tensor | None = None) -> Trace:
+def trace(
+    rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None, c0: torch.Tensor | None = None
+) -> Trace:
     """Trace ``rnn`` over one sequence ``x``: every h_t, c_t and gate of every layer/direction.
 
     Args:
@@ -239,10 +252,14 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
     dtype = rnn.weight_ih_l0.dtype
     x = _real_tensor(x, "x", dtype)
     if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
-        raise ValueError(f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}"
+        )
     if x.shape[0] > MAX_SEQUENCE_LENGTH:
-        raise ValueError(f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
-                         f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window")
+        raise ValueError(
+            f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
+            f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window"
+        )
     L, D, H = rnn.num_layers, _directions(rnn), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
@@ -258,20 +275,20 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
     # every gate of every layer and direction lives in one buffer, written in place; the
     # returned gates are views of its blocks (PyTorch's row order), so nothing is copied
     acts = x.new_empty(L, D, T, len(names) * H)
-    gates = {k: acts[..., j * H:(j + 1) * H] for j, k in enumerate(names)}
+    gates = {k: acts[..., j * H : (j + 1) * H] for j, k in enumerate(names)}
 
     layer_in = x  # (T, in_l)
     for layer in range(L):
         one = _layer_module(rnn, layer)
-        h0_l = h0[layer * D:(layer + 1) * D].unsqueeze(1)  # (D, 1, H_out)
+        h0_l = h0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H_out)
         if kind == "lstm":
-            c0_l = c0[layer * D:(layer + 1) * D].unsqueeze(1)  # (D, 1, H)
+            c0_l = c0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H)
             out, _ = one(layer_in.unsqueeze(1), (h0_l, c0_l))
         else:
             out, _ = one(layer_in.unsqueeze(1), h0_l)
         out = out.squeeze(1)  # (T, D*H_out)
         for d in range(D):
-            h = out[:, d * H_out:(d + 1) * H_out]  # (T, H_out)
+            h = out[:, d * H_out : (d + 1) * H_out]  # (T, H_out)
             hidden[layer, d] = h
             if not names:
                 continue
@@ -301,6 +318,6 @@ def trace(rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None,
                     xw += b_ih
                     hw += b_hh
                 for j, v in enumerate(_gates_gru(xw, hw, H)):
-                    act[:, j * H:(j + 1) * H] = v
+                    act[:, j * H : (j + 1) * H] = v
         layer_in = out
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)

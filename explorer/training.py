@@ -20,6 +20,7 @@ A task is anything with ``train_batch(batch_size, generator) -> (x, y)`` and
     ``"all"`` (default): every output step is scored. ``"last"``: only the model's last output
     step; ``y`` is then ``(1, B, O)`` (mse) or ``(1, B)`` (ce).
 """
+
 from __future__ import annotations
 
 import math
@@ -49,8 +50,9 @@ TARGET_STEPS = ("all", "last")
 DIAGNOSTICS_SHARE = 0.05  # the hidden-gradient diagnostics take at most this share of training time
 
 
-def _optional(value, name: str, *, integer: bool = False, low: float = 0.0,
-              inclusive: bool = False) -> None:
+def _optional(
+    value, name: str, *, integer: bool = False, low: float = 0.0, inclusive: bool = False
+) -> None:
     """Raise ValueError unless ``value`` is None or a finite number above ``low`` (or equal to
     it with ``inclusive``), an integer when ``integer``."""
     if value is None:
@@ -131,8 +133,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, "
-                             f"got {self.optimizer!r}")
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
         for name in ("steps", "batch_size", "eval_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -142,8 +145,9 @@ class TrainConfig:
         if not (0.0 <= self.momentum < 1.0):
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
-            raise ValueError(f"weight_decay must be a number of at least 0, "
-                             f"got {self.weight_decay}")
+            raise ValueError(
+                f"weight_decay must be a number of at least 0, got {self.weight_decay}"
+            )
         if not (self.min_delta >= 0 and math.isfinite(self.min_delta)):
             raise ValueError(f"min_delta must be a number of at least 0, got {self.min_delta}")
         _optional(self.clip_norm, "clip_norm")
@@ -183,8 +187,9 @@ class SequenceLoss:
         if kind not in LOSSES:
             raise ValueError(f"the task's loss must be one of {LOSSES}, got {kind!r}")
         if target_steps not in TARGET_STEPS:
-            raise ValueError(f"the task's target_steps must be one of {TARGET_STEPS}, "
-                             f"got {target_steps!r}")
+            raise ValueError(
+                f"the task's target_steps must be one of {TARGET_STEPS}, got {target_steps!r}"
+            )
         self.kind, self.target_steps = kind, target_steps
 
     @classmethod
@@ -195,11 +200,15 @@ class SequenceLoss:
         if self.target_steps == "last":
             output = output[-1:]  # (1, B, O) or (1, B, V)
         if self.kind == "mse" and output.shape != y.shape:
-            raise ValueError(f"mse needs targets shaped like the scored outputs "
-                             f"{tuple(output.shape)}, got {tuple(y.shape)}")
+            raise ValueError(
+                f"mse needs targets shaped like the scored outputs "
+                f"{tuple(output.shape)}, got {tuple(y.shape)}"
+            )
         if self.kind == "ce" and (output.shape[:-1] != y.shape or y.dtype != torch.long):
-            raise ValueError(f"ce needs long class indices of shape {tuple(output.shape[:-1])}, "
-                             f"got {y.dtype} {tuple(y.shape)}")
+            raise ValueError(
+                f"ce needs long class indices of shape {tuple(output.shape[:-1])}, "
+                f"got {y.dtype} {tuple(y.shape)}"
+            )
         return output
 
     def __call__(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -210,16 +219,21 @@ class SequenceLoss:
         output = self._scored(output, y)
         if self.kind == "mse":
             return F.mse_loss(output, y, reduction=reduction)
-        return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1),
-                               ignore_index=IGNORE_INDEX, reduction=reduction)
+        return F.cross_entropy(
+            output.reshape(-1, output.shape[-1]),
+            y.reshape(-1),
+            ignore_index=IGNORE_INDEX,
+            reduction=reduction,
+        )
 
     def count(self, y: torch.Tensor) -> int:
         """How many terms the mean over targets ``y`` divides by."""
         return y.numel() if self.kind == "mse" else int((y != IGNORE_INDEX).sum())
 
 
-def _meta_like(rnn: torch.nn.RNNBase, input_size: int, num_layers: int,
-               cache: dict | None = None) -> torch.nn.RNNBase:
+def _meta_like(
+    rnn: torch.nn.RNNBase, input_size: int, num_layers: int, cache: dict | None = None
+) -> torch.nn.RNNBase:
     """An empty module of ``rnn``'s kind and sizes (on the meta device: nothing allocated), to
     be run with real tensors through ``torch.func.functional_call``. Building one costs about
     0.6 ms (its initialisation runs even on the meta device), so a caller that asks again for
@@ -228,8 +242,9 @@ def _meta_like(rnn: torch.nn.RNNBase, input_size: int, num_layers: int,
     key = (id(rnn), input_size, num_layers)
     if cache is not None and key in cache:
         return cache[key]
-    kwargs = dict(num_layers=num_layers, bias=rnn.bias, bidirectional=rnn.bidirectional,
-                  device="meta")
+    kwargs = dict(
+        num_layers=num_layers, bias=rnn.bias, bidirectional=rnn.bidirectional, device="meta"
+    )
     if isinstance(rnn, torch.nn.LSTM) and rnn.proj_size:
         kwargs["proj_size"] = rnn.proj_size
     if type(rnn) is torch.nn.RNN:
@@ -244,8 +259,9 @@ def _detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
-def hidden_grad_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
-                      tbptt: int | None = None) -> np.ndarray:
+def hidden_grad_norms(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, tbptt: int | None = None
+) -> np.ndarray:
     """``||dL/dh_t||`` for every time step t of the last layer's output: how much the loss on
     the batch ``(x, y)`` still feels each step's state (vanishing / exploding gradients).
 
@@ -285,8 +301,13 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
         raise ValueError(f"x must be time-first (T, B, input_size), got shape {tuple(x.shape)}")
     if tbptt is not None and rnn.bidirectional:
         raise ValueError("tbptt applies to unidirectional models only")
-    kind = ("lstm" if isinstance(rnn, torch.nn.LSTM) else
-            "gru" if isinstance(rnn, torch.nn.GRU) else "rnn")
+    kind = (
+        "lstm"
+        if isinstance(rnn, torch.nn.LSTM)
+        else "gru"
+        if isinstance(rnn, torch.nn.GRU)
+        else "rnn"
+    )
     L, D, H = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     GH = {"lstm": 4, "gru": 3, "rnn": 1}[kind] * H
@@ -296,14 +317,13 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
     if L > 1:  # lower layers: fused, no gradient needed through them
         lower = {n: p for n, p in params.items() if int(n.split("_l")[1].split("_")[0]) < L - 1}
         with torch.no_grad():
-            inp = functional_call(_meta_like(rnn, rnn.input_size, L - 1, cache), lower,
-                                  (inp,))[0]
+            inp = functional_call(_meta_like(rnn, rnn.input_size, L - 1, cache), lower, (inp,))[0]
     sfx = [f"_l{L - 1}", f"_l{L - 1}_reverse"][:D]
     weights = {}
     for d, s in enumerate(sfx):
         w_ih = params["weight_ih" + s].detach()
         eye = w_ih.new_zeros(GH, D * GH)
-        eye[:, d * GH:(d + 1) * GH] = torch.eye(GH)
+        eye[:, d * GH : (d + 1) * GH] = torch.eye(GH)
         dst = s.replace(f"_l{L - 1}", "_l0")
         weights["weight_ih" + dst] = torch.cat([w_ih, eye], 1)  # (GH, in + D·GH)
         for name in ("weight_hh", "bias_ih", "bias_hh", "weight_hr"):
@@ -316,7 +336,7 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
         k = tbptt or T
         outs, state = [], None
         for s in range(0, T, k):
-            out, state = functional_call(last, weights, (xa[s:s + k], state))
+            out, state = functional_call(last, weights, (xa[s : s + k], state))
             outs.append(out)  # (k, B, D·H_out)
             state = _detach(state)
         out = torch.cat(outs)  # (T, B, D·H_out)
@@ -324,17 +344,17 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
         g_out, g_a = torch.autograd.grad(loss, [out, e], allow_unused=True, materialize_grads=True)
     sq = torch.zeros(T, dtype=torch.float64)
     cut = torch.zeros(T, dtype=torch.bool)  # cut[t]: h_t was detached before the next step
-    cut[k - 1::k] = True
+    cut[k - 1 :: k] = True
     with torch.no_grad():
         for d, s in enumerate(sfx):
             w_hh = weights["weight_hh" + s.replace(f"_l{L - 1}", "_l0")]  # (GH, H_out)
-            direct = g_out[..., d * H_out:(d + 1) * H_out]  # (T, B, H_out) ∂L/∂h_t via the head
-            ga = g_a[..., d * GH:(d + 1) * GH]  # (T, B, GH) dL/da_t
-            h = out[..., d * H_out:(d + 1) * H_out]  # (T, B, H_out)
+            direct = g_out[..., d * H_out : (d + 1) * H_out]  # (T, B, H_out) ∂L/∂h_t via the head
+            ga = g_a[..., d * GH : (d + 1) * GH]  # (T, B, GH) dL/da_t
+            h = out[..., d * H_out : (d + 1) * H_out]  # (T, B, H_out)
             z = None
             if kind == "gru":
                 r, z = _gru_gates(inp, h, weights, s.replace(f"_l{L - 1}", "_l0"), reverse=bool(d))
-                ga = torch.cat([ga[..., :2 * H], r * ga[..., 2 * H:]], -1)  # dL/d(W_hh h + b_hh)
+                ga = torch.cat([ga[..., : 2 * H], r * ga[..., 2 * H :]], -1)  # dL/d(W_hh h + b_hh)
             into_prev = ga @ w_hh  # (T, B, H_out): what step t sends back to the state it read
             total = _accumulate(direct, into_prev, z, cut, reverse=bool(d))
             sq += total.double().pow(2).sum((1, 2))
@@ -346,12 +366,12 @@ def _gru_gates(inp, h, weights, sfx, reverse):
     one batch from the inputs and the states the fused run produced."""
     zeros = torch.zeros_like(h[:1])
     prev = torch.cat([h[1:], zeros]) if reverse else torch.cat([zeros, h[:-1]])  # state read at t
-    gi = inp @ weights["weight_ih" + sfx][:, :inp.shape[-1]].T  # (T, B, 3H)
+    gi = inp @ weights["weight_ih" + sfx][:, : inp.shape[-1]].T  # (T, B, 3H)
     gh = prev @ weights["weight_hh" + sfx].T
     if "bias_ih" + sfx in weights:
         gi, gh = gi + weights["bias_ih" + sfx], gh + weights["bias_hh" + sfx]
     H = h.shape[-1]
-    rz = torch.sigmoid(gi[..., :2 * H] + gh[..., :2 * H])
+    rz = torch.sigmoid(gi[..., : 2 * H] + gh[..., : 2 * H])
     return rz[..., :H], rz[..., H:]
 
 
@@ -412,18 +432,23 @@ class Trainer:
         if config.tbptt is not None and not sequence_model:
             raise ValueError("tbptt needs a model with .rnn and .head (a SequenceModel)")
         if config.tbptt is not None and model.rnn.bidirectional:
-            raise ValueError("tbptt needs a unidirectional model: a reverse direction reads the "
-                             "window from its end and cannot be carried forward chunk by chunk")
+            raise ValueError(
+                "tbptt needs a unidirectional model: a reverse direction reads the "
+                "window from its end and cannot be carried forward chunk by chunk"
+            )
         self.optimizer = make_optimizer(model.parameters(), config)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self._names, self._params = zip(*[(n, p) for n, p in model.named_parameters()
-                                          if p.requires_grad])
+        self._names, self._params = zip(
+            *[(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        )
         self._finite = [p.detach().clone() for p in self._params]  # last weights with a finite loss
         # diagnostics read one fixed batch, drawn from its own generator so that the training
         # batches are exactly those of a bare loop seeded with config.seed
-        self._diag_batch = (task.train_batch(config.batch_size,
-                                             torch.Generator().manual_seed(config.seed + 1))
-                            if sequence_model and config.diagnostics else None)
+        self._diag_batch = (
+            task.train_batch(config.batch_size, torch.Generator().manual_seed(config.seed + 1))
+            if sequence_model and config.diagnostics
+            else None
+        )
         self.step = 0
         self.history: list[dict] = []
         self.status = "ready"
@@ -497,12 +522,16 @@ class Trainer:
         if not math.isfinite(value):
             with torch.no_grad():
                 torch._foreach_copy_(list(self._params), self._finite)
-            last = (f"those that gave step {self.step} its loss of "
-                    f"{self.history[-1]['train_loss']:.4g}, the last finite one" if self.history
-                    else "the initial ones")
+            last = (
+                f"those that gave step {self.step} its loss of "
+                f"{self.history[-1]['train_loss']:.4g}, the last finite one"
+                if self.history
+                else "the initial ones"
+            )
             return self._diverge(
                 f"The training loss became {value} at step {n}, so training stopped and the "
-                f"weights were rolled back to {last}.")
+                f"weights were rolled back to {last}."
+            )
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]
         norms = torch._foreach_norm(grads)  # one per parameter tensor
         total = torch.linalg.vector_norm(torch.stack(norms))  # the global norm clipping uses
@@ -511,7 +540,8 @@ class Trainer:
             return self._diverge(
                 f"The gradient norm became {grad_norm} at step {n} (its loss, {value:.4g}, was "
                 f"finite), so training stopped before that update: the weights are still "
-                f"those of step {self.step}, nothing to roll back.")
+                f"those of step {self.step}, nothing to roll back."
+            )
         with torch.no_grad():
             torch._foreach_copy_(self._finite, list(self._params))  # the weights of a finite loss
         if self.config.clip_norm:
@@ -558,8 +588,9 @@ class Trainer:
         self._early_stop(val, record["step"])  # first: a run that ends here is diagnosed
         if self._diag_batch is not None and self._diagnostics_due(record["step"]):
             start = self._clock()
-            self.hidden_grads = _hidden_grad_norms(self.model, *self._diag_batch, self.loss_fn,
-                                                   self.config.tbptt, self._meta_cache)
+            self.hidden_grads = _hidden_grad_norms(
+                self.model, *self._diag_batch, self.loss_fn, self.config.tbptt, self._meta_cache
+            )
             end = self._clock()
             self.hidden_grad_history.append(self.hidden_grads.astype(np.float32))
             self.hidden_grad_steps.append(record["step"])
@@ -577,13 +608,17 @@ class Trainer:
             self.best_val = val
         if cfg.target_loss is not None and val <= cfg.target_loss:
             self.status = "done"
-            self.message = (f"Reached the target: validation loss {val:.4g} ≤ "
-                            f"{cfg.target_loss:g} at step {step}.")
+            self.message = (
+                f"Reached the target: validation loss {val:.4g} ≤ "
+                f"{cfg.target_loss:g} at step {step}."
+            )
         elif cfg.patience is not None and self._stale >= cfg.patience:
             self.status = "done"
-            self.message = (f"Stopped on a plateau at step {step}: the validation loss has not "
-                            f"improved by {cfg.min_delta * 100:g} % for {cfg.patience} evaluations in "
-                            f"a row (best {self.best_val:.4g}).")
+            self.message = (
+                f"Stopped on a plateau at step {step}: the validation loss has not "
+                f"improved by {cfg.min_delta * 100:g} % for {cfg.patience} evaluations in "
+                f"a row (best {self.best_val:.4g})."
+            )
 
     # ------------------------------------------------------------------ public
     def run(self, max_steps: int | None = None, seconds: float | None = None) -> int:
@@ -625,8 +660,9 @@ class Trainer:
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}")
         if self.status == "diverged":
-            raise ValueError("this run diverged and cannot go on: Reset it (perhaps with a "
-                             "lower learning rate)")
+            raise ValueError(
+                "this run diverged and cannot go on: Reset it (perhaps with a lower learning rate)"
+            )
         self.config = replace(self.config, steps=self.config.steps + steps)  # validates
         if self.status == "done":
             self.status, self.message = "paused", ""

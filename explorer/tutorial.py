@@ -20,6 +20,7 @@ its bias; :attr:`TutorialRun.torch_two_biases` shows that curve drifting away.
 
 Shapes: ``T`` = 5 time steps, one sequence (no batch dimension, as in the tutorial).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,8 +61,11 @@ def textbook_parameters(seed: int = 0, scale: float = 0.1) -> dict[str, torch.Te
     ``W_xh`` (10, 20), ``W_hh`` (20, 20), ``b_h`` (20,), ``W_hy`` (20, 1), ``b_y`` (1,).
     """
     g = torch.Generator().manual_seed(seed + 1)  # not the data's stream
-    shapes = {"W_xh": (INPUT_SIZE, HIDDEN_SIZE), "W_hh": (HIDDEN_SIZE, HIDDEN_SIZE),
-              "W_hy": (HIDDEN_SIZE, OUTPUT_SIZE)}
+    shapes = {
+        "W_xh": (INPUT_SIZE, HIDDEN_SIZE),
+        "W_hh": (HIDDEN_SIZE, HIDDEN_SIZE),
+        "W_hy": (HIDDEN_SIZE, OUTPUT_SIZE),
+    }
     params = {name: (torch.randn(shape, generator=g) * scale) for name, shape in shapes.items()}
     params["b_h"] = torch.zeros(HIDDEN_SIZE)
     params["b_y"] = torch.zeros(OUTPUT_SIZE)
@@ -78,8 +82,14 @@ def scratch_forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor
     return torch.stack(outputs)  # (T, 1)
 
 
-def train_scratch(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, *,
-                  epochs: int = 100, lr: float = 0.01) -> list[float]:
+def train_scratch(
+    p: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int = 100,
+    lr: float = 0.01,
+) -> list[float]:
     """Plain SGD by hand on the leaf tensors ``p`` (updated in place); the loss per epoch."""
     losses = []
     for _ in range(epochs):
@@ -143,8 +153,15 @@ def original_error(seed: int = 0) -> str:
     raise AssertionError("torch.mm accepted a 1-D tensor; the tutorial's bug is gone")
 
 
-def train_torch(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, *,
-                epochs: int = 100, lr: float = 0.01, train_bias_hh: bool = False) -> list[float]:
+def train_torch(
+    p: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int = 100,
+    lr: float = 0.01,
+    train_bias_hh: bool = False,
+) -> list[float]:
     """The same training with ``torch.nn`` modules and ``torch.optim.SGD``, started from ``p``
     (not modified); the loss per epoch."""
     rnn, head = torch_modules(p)
@@ -163,8 +180,9 @@ def train_torch(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, *,
     return losses
 
 
-def run_tutorial(seed: int = 0, *, epochs: int = 100, lr: float = 0.01, log_every: int = 10,
-                 print_fn=None) -> TutorialRun:
+def run_tutorial(
+    seed: int = 0, *, epochs: int = 100, lr: float = 0.01, log_every: int = 10, print_fn=None
+) -> TutorialRun:
     """Run the tutorial's example from scratch and with ``torch.nn``; ``print_fn`` (e.g.
     ``print``) receives the tutorial's lines as they come."""
     x, y = tutorial_data(seed)
@@ -173,8 +191,11 @@ def run_tutorial(seed: int = 0, *, epochs: int = 100, lr: float = 0.01, log_ever
     scratch = train_scratch(start, x, y, epochs=epochs, lr=lr)
     concise = train_torch(initial, x, y, epochs=epochs, lr=lr)
     two = train_torch(initial, x, y, epochs=epochs, lr=lr, train_bias_hh=True)
-    log = [f"Epoch {e:3d}/{epochs}, loss {scratch[e - 1]:.6f} (from scratch), "
-           f"{concise[e - 1]:.6f} (nn.RNN)" for e in range(log_every, epochs + 1, log_every)]
+    log = [
+        f"Epoch {e:3d}/{epochs}, loss {scratch[e - 1]:.6f} (from scratch), "
+        f"{concise[e - 1]:.6f} (nn.RNN)"
+        for e in range(log_every, epochs + 1, log_every)
+    ]
     for line in log:
         if print_fn is not None:
             print_fn(line)

@@ -10,6 +10,7 @@ a JSON header; no code, so loading one never unpickles anything) with the
 Everything a file says is checked before it is used: the config must build a model within the
 app's limits, and the tensors must be exactly that model's, name for name and shape for shape.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,9 @@ def load_weights(data: bytes) -> tuple[SequenceModel, CellConfig]:
     try:
         tensors = load(data)  # validates the header, offsets and sizes
     except (SafetensorError, ValueError, OSError, OverflowError) as err:
-        raise ValueError(f"this is not a weights file (safetensors could not read it: "
-                         f"{err})") from None
+        raise ValueError(
+            f"this is not a weights file (safetensors could not read it: {err})"
+        ) from None
     config = _config_from(_metadata(data))
     model = build_from_config(config)
     _check_tensors(tensors, model, config)
@@ -66,16 +68,20 @@ def _metadata(data: bytes) -> dict:
     """The header's ``__metadata__`` (safetensors' own layout: an 8-byte little-endian length,
     then that many bytes of JSON). Called only after safetensors accepted the file."""
     n = int.from_bytes(data[:8], "little")
-    header = _json(data[8:8 + n], "the file's header")
+    header = _json(data[8 : 8 + n], "the file's header")
     metadata = header.get("__metadata__") or {} if isinstance(header, dict) else {}
     if not isinstance(metadata, dict):
         raise ValueError("the file's metadata is not a JSON object")
     if metadata.get("format") != FORMAT:
-        raise ValueError("this safetensors file was not written by RNN Explorer: its metadata has "
-                         f"no format {FORMAT!r} (found {sorted(metadata) or 'no metadata'})")
+        raise ValueError(
+            "this safetensors file was not written by RNN Explorer: its metadata has "
+            f"no format {FORMAT!r} (found {sorted(metadata) or 'no metadata'})"
+        )
     if metadata.get("version") != VERSION:
-        raise ValueError(f"this weights file is version {metadata.get('version')!r}; this app "
-                         f"reads version {VERSION!r}")
+        raise ValueError(
+            f"this weights file is version {metadata.get('version')!r}; this app "
+            f"reads version {VERSION!r}"
+        )
     return metadata
 
 
@@ -94,8 +100,10 @@ def _json(text: str | bytes, what: str) -> object:
 def _config_from(metadata: dict) -> CellConfig:
     text = metadata.get("config")
     if text is None:
-        raise ValueError("the file's metadata has no model config: it cannot say which model "
-                         "these weights belong to")
+        raise ValueError(
+            "the file's metadata has no model config: it cannot say which model "
+            "these weights belong to"
+        )
     raw = _json(text, "the model config in the file")
     if not isinstance(raw, dict):
         raise ValueError(f"the model config must be a JSON object, got {type(raw).__name__}")
@@ -109,19 +117,22 @@ def _config_from(metadata: dict) -> CellConfig:
         raise ValueError(f"the model config in the file is not valid: {err}") from None
 
 
-def _check_tensors(tensors: dict[str, torch.Tensor], model: torch.nn.Module,
-                   config: CellConfig) -> None:
+def _check_tensors(
+    tensors: dict[str, torch.Tensor], model: torch.nn.Module, config: CellConfig
+) -> None:
     expected = model.state_dict()
     what = _describe(config)
     missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
     if missing or extra:
-        raise ValueError(f"the tensors are not those of {what}: missing {missing}, "
-                         f"unexpected {extra}")
+        raise ValueError(
+            f"the tensors are not those of {what}: missing {missing}, unexpected {extra}"
+        )
     for name, want in expected.items():
         got = tensors[name]
         if tuple(got.shape) != tuple(want.shape):
-            raise ValueError(f"{name} has shape {tuple(got.shape)}, but {what} needs "
-                             f"{tuple(want.shape)}")
+            raise ValueError(
+                f"{name} has shape {tuple(got.shape)}, but {what} needs {tuple(want.shape)}"
+            )
         if got.dtype != want.dtype:
             raise ValueError(f"{name} is {got.dtype}, expected {want.dtype}")
         if not bool(torch.isfinite(got).all()):

@@ -41,6 +41,7 @@ its own page; the others go on.
 for Streamlit's AppTest, where no fragment reruns on its own (set ``RNN_EXPLORER_TRAINING=inline``
 to have the app's pool made that way).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -101,9 +102,13 @@ def _light(trainer):
 def pack_static(job) -> bytes:
     """The parts of ``job`` that do not change while it trains (the task, each trainer's fixed
     diagnostics batch), pickled once per run."""
-    return pickle.dumps({"task": getattr(job, "task", None),
-                         "parts": [{n: getattr(t, n) for n in STATIC} for t in trainers(job)]},
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(
+        {
+            "task": getattr(job, "task", None),
+            "parts": [{n: getattr(t, n) for n in STATIC} for t in trainers(job)],
+        },
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
 
 
 def pack_state(job) -> bytes:
@@ -138,8 +143,10 @@ def _slice(job, seconds: float | None, max_steps: int | None) -> tuple[bytes, by
     :func:`pack_state` would (a worker keeps its runs between slices without their logs)."""
     start = [{n: len(getattr(t, n)) for n in LOGS} for t in trainers(job)]
     taken = job.run(seconds=seconds, max_steps=max_steps)
-    log = [{**{n: getattr(t, n)[s[n]:] for n in LOGS}, "grad_norms": t.grad_norms}
-           for t, s in zip(trainers(job), start)]
+    log = [
+        {**{n: getattr(t, n)[s[n] :] for n in LOGS}, "grad_norms": t.grad_norms}
+        for t, s in zip(trainers(job), start)
+    ]
     log_bytes = pickle.dumps(log, protocol=pickle.HIGHEST_PROTOCOL)
     state = pack_state(job)
     for t in trainers(job):
@@ -149,8 +156,9 @@ def _slice(job, seconds: float | None, max_steps: int | None) -> tuple[bytes, by
     return state, log_bytes, {"status": job.status, "step": job.step, "steps": taken}
 
 
-def train_slice(static: bytes, state: bytes, seconds: float | None,
-                max_steps: int | None = None) -> tuple[bytes, bytes, dict]:
+def train_slice(
+    static: bytes, state: bytes, seconds: float | None, max_steps: int | None = None
+) -> tuple[bytes, bytes, dict]:
     """Take steps on the run packed in ``static`` and ``state`` (see :func:`pack_state`) for
     ``seconds`` or ``max_steps`` steps (rounds, for a comparison).
 
@@ -334,8 +342,9 @@ def _serve(commands, results) -> None:
             steps = min(steps or 10**9, max(1, int(round(slot.rate * TARGET_GAP))))
         began = time.perf_counter()
         try:
-            state, log, info = _slice(slot.job, None if slot.limit else seconds,
-                                      slot.limit or steps)
+            state, log, info = _slice(
+                slot.job, None if slot.limit else seconds, slot.limit or steps
+            )
         except Exception as err:  # noqa: BLE001 - reported on the run's page
             outbox.put(("error", key, f"{type(err).__name__}: {err}"))
             outbox.put(("halted", key))
@@ -363,8 +372,12 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")  # never fork a server that has threads
         self.commands, their_commands = ctx.Pipe(duplex=False)[::-1]
         their_results, self.results = ctx.Pipe(duplex=False)[::-1]
-        self.process = ctx.Process(target=_serve, args=(their_commands, their_results),
-                                   name=f"rnn-explorer-training-{index}", daemon=True)
+        self.process = ctx.Process(
+            target=_serve,
+            args=(their_commands, their_results),
+            name=f"rnn-explorer-training-{index}",
+            daemon=True,
+        )
         with _without_main():
             self.process.start()
         their_commands.close()
@@ -404,8 +417,13 @@ class TrainingPool:
 
     inline_steps: int | None = None  # inline: steps per slice instead of seconds (tests)
 
-    def __init__(self, workers: int | None = None, *, inline: bool = False,
-                 recycle_after: float | None = RECYCLE_AFTER):
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        inline: bool = False,
+        recycle_after: float | None = RECYCLE_AFTER,
+    ):
         self.inline = inline
         self.recycle_after = recycle_after
         self.workers = workers or _cores()
@@ -424,8 +442,9 @@ class TrainingPool:
             for index in range(self.workers):
                 self._add_worker(index)
             if recycle_after is not None:
-                threading.Thread(target=self._recycle_loop, daemon=True,
-                                 name="TrainingPool.recycle").start()
+                threading.Thread(
+                    target=self._recycle_loop, daemon=True, name="TrainingPool.recycle"
+                ).start()
 
     def _add_worker(self, index: int) -> None:
         worker = _Worker(index)
@@ -437,15 +456,19 @@ class TrainingPool:
         self._listen(worker, index)
 
     def _listen(self, worker: _Worker, index: int) -> None:
-        threading.Thread(target=self._read, args=(worker, index), daemon=True,
-                         name=f"TrainingPool.read-{index}").start()
+        threading.Thread(
+            target=self._read, args=(worker, index), daemon=True, name=f"TrainingPool.read-{index}"
+        ).start()
 
     def _idle_workers(self) -> list[int]:
         """Indices of the workers that have trained and had no run for ``recycle_after`` s
         (call with the lock held)."""
         now = time.monotonic()
-        return [i for i, w in enumerate(self._workers)
-                if w.trained and not w.runs and now - w.idle_since >= self.recycle_after]
+        return [
+            i
+            for i, w in enumerate(self._workers)
+            if w.trained and not w.runs and now - w.idle_since >= self.recycle_after
+        ]
 
     def _recycle_loop(self) -> None:
         """Replace each idle worker by a fresh process. The fresh one is started first and
@@ -534,8 +557,9 @@ class TrainingPool:
         self._retries.put((fn, args, done))
         with self._lock:
             if self._retrier is None:
-                self._retrier = threading.Thread(target=self._retry_loop, daemon=True,
-                                                 name="TrainingPool.retry")
+                self._retrier = threading.Thread(
+                    target=self._retry_loop, daemon=True, name="TrainingPool.retry"
+                )
                 self._retrier.start()
 
     def _retry_loop(self) -> None:
@@ -543,8 +567,9 @@ class TrainingPool:
         while True:
             fn, args, done = self._retries.get()
             if executor is None:
-                executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=_init_worker)
+                executor = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                )
                 with _without_main():
                     executor.submit(_warm).result()
             try:
@@ -755,14 +780,19 @@ class LiveRun:
                 return  # from before a restart of this run: superseded
             if kind == "result":
                 self._keep(message[2:])
-                if self._wanted and not self._ended and \
-                        time.monotonic() - self._last_poll > ORPHAN_AFTER:
+                if (
+                    self._wanted
+                    and not self._ended
+                    and time.monotonic() - self._last_poll > ORPHAN_AFTER
+                ):
                     self._orphaned, self._wanted = True, False  # its page is gone: stop here
                     self.pool.running(id(self), False)
                     self.pool.command(key, "halt")
             elif kind == "error":
-                self._fail(f"Training stopped: {message[2]}. Nothing before that is lost: "
-                           "press Resume to try again, or Reset.")
+                self._fail(
+                    f"Training stopped: {message[2]}. Nothing before that is lost: "
+                    "press Resume to try again, or Reset."
+                )
             elif kind == "halted":
                 self._key = None
                 if self._wanted and not self._ended and self.failure is None:
@@ -783,8 +813,10 @@ class LiveRun:
             result = fut.result()
         except BaseException as err:  # noqa: BLE001 - shown on the student's page, not raised
             with self._lock:
-                self._fail(f"Training stopped: {type(err).__name__}: {err}. Nothing before "
-                           "that is lost: press Resume to try again, or Reset.")
+                self._fail(
+                    f"Training stopped: {type(err).__name__}: {err}. Nothing before "
+                    "that is lost: press Resume to try again, or Reset."
+                )
             return
         with self._lock:
             self._keep(result)
@@ -803,19 +835,25 @@ class LiveRun:
     def _retried(self, result, err) -> None:
         with self._lock:
             if err is None:
-                self.note = ("A training worker stopped unexpectedly and was replaced; this run "
-                             "went on from where it was.")
+                self.note = (
+                    "A training worker stopped unexpectedly and was replaced; this run "
+                    "went on from where it was."
+                )
                 self._keep(result)
                 if self._wanted and not self._ended:
                     self._dispatch(self._sent)
                     return
             elif isinstance(err, BrokenProcessPool):
-                self._fail("The worker process training this run stopped unexpectedly while "
-                           "training it, twice (out of memory, or killed). Nothing before that "
-                           "is lost: press Resume to try again, or Reset.")
+                self._fail(
+                    "The worker process training this run stopped unexpectedly while "
+                    "training it, twice (out of memory, or killed). Nothing before that "
+                    "is lost: press Resume to try again, or Reset."
+                )
             else:
-                self._fail(f"Training stopped: {type(err).__name__}: {err}. Nothing before "
-                           "that is lost: press Resume to try again, or Reset.")
+                self._fail(
+                    f"Training stopped: {type(err).__name__}: {err}. Nothing before "
+                    "that is lost: press Resume to try again, or Reset."
+                )
             self._idle.set()
 
     def _fail(self, message: str) -> None:

@@ -6,6 +6,7 @@ for the whole session. A browser test module does ``from browser import *`` and 
 on PATH, unless ``RNN_EXPLORER_REQUIRE_BROWSER=1`` (set by ``.ci/run``), in which case a missing
 browser fails the run.
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -19,8 +20,9 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 if CHROMIUM is None:
     if os.environ.get("RNN_EXPLORER_REQUIRE_BROWSER") == "1":
         raise RuntimeError("chromium is required (RNN_EXPLORER_REQUIRE_BROWSER=1) but not on PATH")
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True
+    )
 
 
 def wait_idle(page):

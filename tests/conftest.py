@@ -1,6 +1,7 @@
 """Session fixtures for the real-browser tests (see ``browser.py``): one ``streamlit run`` on a
 free port and one Chromium tab, shared by every browser test module. Only requested by browser
 tests, which skip themselves when Chromium is missing."""
+
 import atexit
 import os
 import shutil
@@ -40,8 +41,15 @@ def browser_page():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         pg = browser.new_page(viewport={"width": 1600, "height": 1000})
         yield pg
         browser.close()
@@ -51,8 +59,6 @@ def browser_page():
 def page(browser_page):
     """The session's browser tab (one tab, reused: each test navigates first)."""
     return browser_page
-
-
 
 
 SLICE_STEPS = 5  # optimiser steps per live slice under AppTest (see ``slices_by_steps``)

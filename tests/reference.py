@@ -4,6 +4,7 @@ Written independently of ``explorer.trace`` (a Python loop over time, one layer 
 a time) and itself checked against torch's fused forward in the tests, so it can serve as the
 oracle for the gates, which torch does not return.
 """
+
 import torch
 
 
@@ -13,7 +14,13 @@ def reference(rnn, x, h0=None, c0=None):
     proj = getattr(rnn, "proj_size", 0)
     H_out = proj or H
     T = x.shape[0]
-    kind = "lstm" if isinstance(rnn, torch.nn.LSTM) else "gru" if isinstance(rnn, torch.nn.GRU) else "rnn"
+    kind = (
+        "lstm"
+        if isinstance(rnn, torch.nn.LSTM)
+        else "gru"
+        if isinstance(rnn, torch.nn.GRU)
+        else "rnn"
+    )
     names = {"lstm": "ifgo", "gru": "rzn", "rnn": ""}[kind]
     hidden = torch.zeros(L, D, T, H_out)
     cell = torch.zeros(L, D, T, H) if kind == "lstm" else None
@@ -40,7 +47,12 @@ def reference(rnn, x, h0=None, c0=None):
                         h = act(gi + gh)
                     elif kind == "lstm":
                         i, f, g, o = (gi + gh).chunk(4)
-                        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+                        i, f, g, o = (
+                            torch.sigmoid(i),
+                            torch.sigmoid(f),
+                            torch.tanh(g),
+                            torch.sigmoid(o),
+                        )
                         c = f * c + i * g
                         h = o * torch.tanh(c)
                         if proj:

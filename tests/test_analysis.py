@@ -1,4 +1,5 @@
 """PCA trajectory, gate saturation, display stride, the textbook RNN and the forget-bias trick."""
+
 import numpy as np
 import pytest
 import torch
@@ -11,12 +12,16 @@ from explorer.models import forget_bias, set_forget_bias
 
 def test_pca_recovers_a_planar_path():
     t = np.linspace(0, 2 * np.pi, 50)
-    basis = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 2)))[0].T  # (2, 6) orthonormal
+    basis = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 2)))[
+        0
+    ].T  # (2, 6) orthonormal
     states = np.c_[3 * np.cos(t), np.sin(t)] @ basis + 5.0  # an ellipse inside 6-D, offset
     coords, explained = pca_2d(states)
     assert explained.sum() == pytest.approx(1.0)
     assert explained[0] == pytest.approx(9 / 10, abs=0.02)  # variance 9/2 vs 1/2
-    np.testing.assert_allclose(np.abs(coords[:, 0]), np.abs(3 * np.cos(t) - (3 * np.cos(t)).mean()), atol=1e-6)
+    np.testing.assert_allclose(
+        np.abs(coords[:, 0]), np.abs(3 * np.cos(t) - (3 * np.cos(t)).mean()), atol=1e-6
+    )
 
 
 def test_pca_degenerate_inputs():
@@ -27,7 +32,11 @@ def test_pca_degenerate_inputs():
 
 
 def test_saturation_counts_and_skips_tanh_quantities():
-    gates = {"f": np.array([0.95, 0.99, 0.5, 0.05]), "g": np.array([-1.0, 1.0]), "i": np.array([0.1, 0.9])}
+    gates = {
+        "f": np.array([0.95, 0.99, 0.5, 0.05]),
+        "g": np.array([-1.0, 1.0]),
+        "i": np.array([0.1, 0.9]),
+    }
     stats = saturation(gates)
     assert stats["f"] == (0.25, 0.5)
     assert stats["i"] == (0.0, 0.0)  # 0.1 is not below 0.1, 0.9 is not above 0.9
@@ -69,8 +78,12 @@ def test_forget_bias_trick_sets_every_layer_and_direction():
             assert torch.equal(p, before[n])
     # with zero input and state the forget gate is σ(1) everywhere
     tr = trace(model.rnn, torch.zeros(1, 2))
-    torch.testing.assert_close(tr.gates["f"][0, :, 0], torch.full((2, 5), float(torch.sigmoid(torch.tensor(1.0)))),
-                               atol=1e-6, rtol=0)
+    torch.testing.assert_close(
+        tr.gates["f"][0, :, 0],
+        torch.full((2, 5), float(torch.sigmoid(torch.tensor(1.0)))),
+        atol=1e-6,
+        rtol=0,
+    )
     with pytest.raises(TypeError):
         set_forget_bias(torch.nn.GRU(1, 2))
     with pytest.raises(ValueError):

@@ -1,5 +1,6 @@
 """Headless app tests with streamlit.testing.v1.AppTest: every page, cell changes, bad input,
 and live training."""
+
 import dataclasses
 import itertools
 import json
@@ -39,6 +40,7 @@ def _array(value):
 
 def _figures(at):
     import json
+
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
@@ -82,8 +84,14 @@ def test_parameter_page_follows_sizes_and_torch():
     assert at.metric[1].value == "231"  # one bias per gate
     assert "= 252" in at.success[0].value and "matches" in at.success[0].value
     table = at.dataframe[0].value
-    assert list(table["tensor"]) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                                     "head.weight", "head.bias"]
+    assert list(table["tensor"]) == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+        "head.weight",
+        "head.bias",
+    ]
     assert list(table["shape"][:2]) == ["21 × 3", "21 × 7"]
     # the GRU's b_hn sits inside r_t ⊙ (W_hn h + b_hn): it cannot be folded into b_in
     hh = table.set_index("tensor")["in textbook form"]["bias_hh_l0"]
@@ -91,8 +99,10 @@ def test_parameter_page_follows_sizes_and_torch():
     assert at.metric[1].delta == "21 fewer (one bias per gate)"  # 3·7, no "↓ -21"
     at.sidebar.selectbox(key="cell").set_value("lstm").run()
     assert at.metric[1].delta == "28 fewer (one bias per gate)"  # 4·7
-    assert at.dataframe[0].value.set_index("tensor")["in textbook form"]["bias_hh_l0"] == \
-        "no: folded into b_ih"
+    assert (
+        at.dataframe[0].value.set_index("tensor")["in textbook form"]["bias_hh_l0"]
+        == "no: folded into b_ih"
+    )
 
 
 def test_sidebar_state_survives_page_switches():
@@ -101,8 +111,14 @@ def test_sidebar_state_survives_page_switches():
     at.switch_page(PAGES[1]).run()
     assert at.sidebar.number_input(key="hidden_size").value == 9
     heatmap = next(f for f in _figures(at) if f["data"][0]["type"] == "heatmap")
-    assert len(heatmap["data"][0]["y"]["bdata"] if isinstance(heatmap["data"][0]["y"], dict)
-               else heatmap["data"][0]["y"]) > 0
+    assert (
+        len(
+            heatmap["data"][0]["y"]["bdata"]
+            if isinstance(heatmap["data"][0]["y"], dict)
+            else heatmap["data"][0]["y"]
+        )
+        > 0
+    )
 
 
 def test_invalid_sizes_show_message_and_keep_state():
@@ -139,8 +155,13 @@ def test_step_through_marks_the_chosen_step():
     at.slider(key="step_t").set_value(12).run()
     heatmaps = [f for f in _figures(at) if f["data"][0]["type"] == "heatmap"]
     assert {f["layout"]["title"]["text"] for f in heatmaps} == {
-        "hidden state h_t", "cell state c_t", "input gate i_t", "forget gate f_t",
-        "cell candidate g_t", "output gate o_t"}
+        "hidden state h_t",
+        "cell state c_t",
+        "input gate i_t",
+        "forget gate f_t",
+        "cell candidate g_t",
+        "output gate o_t",
+    }
     heatmaps.sort(key=lambda f: "hcifgo".index(f["layout"]["title"]["text"].split()[-1][0]))
     for fig in heatmaps:
         shape = fig["layout"]["shapes"][0]
@@ -241,7 +262,9 @@ def test_equations_show_live_numbers_of_the_selected_unit():
     at.slider(key="step_t").set_value(5).run()
     assert not at.exception
     lines = _player(at, "step_equations")["lines"]
-    assert any(l.startswith("<i>f</i>") for l in lines) and any(l.startswith("<i>c</i>") for l in lines)
+    assert any(l.startswith("<i>f</i>") for l in lines) and any(
+        l.startswith("<i>c</i>") for l in lines
+    )
     assert "Unit 3, layer 0, step t = {t}" in _player(at, "step_equations")["head"]
     heat = next(f for f in _figures(at) if f["layout"]["title"]["text"] == "forget gate f_t")
     assert heat["layout"]["shapes"][1]["y0"] == 2.5  # the selected unit is outlined
@@ -249,7 +272,8 @@ def test_equations_show_live_numbers_of_the_selected_unit():
     for t in (1, 5, 60):  # the equation's f_t at every step is the heatmap's number
         assert _equation(at, "f.val", t) == pytest.approx(float(z[3, t - 1]), abs=6e-5)  # 4 dp sent
     c = _equation(at, "f.val", 5) * _equation(at, "c_prev", 5) + _equation(
-        at, "i.val", 5) * _equation(at, "g.val", 5)
+        at, "i.val", 5
+    ) * _equation(at, "g.val", 5)
     assert _equation(at, "c", 5) == pytest.approx(c, abs=3e-4)  # c_t = f c_{t-1} + i g
 
 
@@ -259,11 +283,14 @@ def test_clamps_show_the_comparison():
     at.selectbox(key="clamp_i").set_value(0.0).run()
     at.number_input(key="clamp_from").set_value(10).run()  # from t = 10: position 9
     assert not at.exception
-    fig = next(f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped"))
+    fig = next(
+        f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped")
+    )
     normal, clamped = _array(fig["data"][0]["y"]), _array(fig["data"][1]["y"])
     assert fig["data"][1]["name"] == "clamped run"
     assert (clamped[9:] == clamped[8]).all()  # forget = 1, input = 0: c_t frozen from t = 10
     import numpy as np
+
     np.testing.assert_allclose(normal[:9], clamped[:9], atol=1e-5)  # same run before the clamp
     assert np.abs(normal[9:] - clamped[8]).max() > 1e-3  # the free run keeps moving
     assert list(_array(fig["data"][0]["x"])[:2]) == [1, 2]  # the time axis counts t = 1…T
@@ -383,8 +410,9 @@ def test_one_step_then_train_more_continue_the_same_run_bit_for_bit():
     assert not at.exception
     assert trainer.status == "done" and trainer.step == 50
     config = at.session_state["trainer_signature"][0]
-    solo = Trainer(build_from_config(config), trainer.task,
-                   dataclasses.replace(trainer.config, steps=50))
+    solo = Trainer(
+        build_from_config(config), trainer.task, dataclasses.replace(trainer.config, steps=50)
+    )
     solo.run()
     assert [r["train_loss"] for r in trainer.history] == [r["train_loss"] for r in solo.history]
     for p, q in zip(trainer.model.state_dict().values(), solo.model.state_dict().values()):

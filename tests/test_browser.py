@@ -3,6 +3,7 @@
 Skipped when no ``chromium`` is on PATH, unless ``RNN_EXPLORER_REQUIRE_BROWSER=1`` (set by
 ``.ci/run``), in which case a missing browser fails the run.
 """
+
 import os
 
 import pytest

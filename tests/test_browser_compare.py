@@ -1,4 +1,5 @@
 """Real browser: the Compare page trains three cells live and their curves grow together."""
+
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
 from browser import LINE_POINTS, wait_idle
 
@@ -25,7 +26,9 @@ def test_compare_run_draws_three_growing_curves(server, page):
     # all three curves grow (a loaded machine can make the first steps slow)
     page.wait_for_function(
         f"() => {{ const n = ({POINTS})(); return {list(COLOURS.values())}.every("
-        f"(c, i) => (n[c] || 0) > {list(first.values())}[i]); }}", timeout=60_000)
+        f"(c, i) => (n[c] || 0) > {list(first.values())}[i]); }}",
+        timeout=60_000,
+    )
     points = _points(page)
     assert len(set(points.values())) == 1, points  # lockstep: the three at the same step
     # redrawn twice a second without a blank frame: sampled every 50 ms for 4 s, the chart

@@ -5,6 +5,7 @@ fold, and no chart's titles, legends and axis titles overlap, run off the chart 
 Boxes come from the drawn SVG: Plotly's ``.infolayer`` (``g-gtitle``, ``legend``,
 ``g-xtitle`` / ``g-ytitle`` …) and Vega-Lite's scenegraph (``role-title``, ``role-legend``,
 ``role-axis-title``)."""
+
 import pytest
 
 from browser import *  # noqa: F401,F403  (fixtures: server, page, wait_idle)
@@ -76,9 +77,12 @@ def _overlap(a: dict, b: dict) -> float:
 
 
 def _inside(part: dict, chart: dict, slack: float = 2.0) -> bool:
-    return (part["x"] >= chart["x"] - slack and part["y"] >= chart["y"] - slack
-            and part["x"] + part["w"] <= chart["x"] + chart["w"] + slack
-            and part["y"] + part["h"] <= chart["y"] + chart["h"] + slack)
+    return (
+        part["x"] >= chart["x"] - slack
+        and part["y"] >= chart["y"] - slack
+        and part["x"] + part["w"] <= chart["x"] + chart["w"] + slack
+        and part["y"] + part["h"] <= chart["y"] + chart["h"] + slack
+    )
 
 
 def problems(charts: list[dict]) -> list[str]:
@@ -88,10 +92,11 @@ def problems(charts: list[dict]) -> list[str]:
         parts = [p for p in chart["parts"] if p["w"] > 0 and p["h"] > 0]
         name = f"{chart['lib']} chart {chart['name']!r}"
         for i, a in enumerate(parts):
-            for b in parts[i + 1:]:
+            for b in parts[i + 1 :]:
                 if _overlap(a, b) > 4.0:  # more than a 2 x 2 px corner
-                    found.append(f"{name}: {a['kind']} {a['text']!r} overlaps "
-                                 f"{b['kind']} {b['text']!r}")
+                    found.append(
+                        f"{name}: {a['kind']} {a['text']!r} overlaps {b['kind']} {b['text']!r}"
+                    )
             if not _inside(a, chart):
                 found.append(f"{name}: {a['kind']} {a['text']!r} runs off the chart")
         found += [f"{name}: cut short: {t!r}" for t in chart["cut"]]
@@ -99,10 +104,20 @@ def problems(charts: list[dict]) -> list[str]:
 
 
 def test_problems_finds_an_overlap_a_box_off_the_chart_and_a_cut_label():
-    chart = {"lib": "plotly", "name": "c", "x": 0, "y": 0, "w": 100, "h": 100, "cut": ["last…"],
-             "parts": [{"kind": "title", "text": "t", "x": 0, "y": 0, "w": 50, "h": 10},
-                       {"kind": "legend", "text": "l", "x": 40, "y": 5, "w": 30, "h": 10},
-                       {"kind": "axis title", "text": "y", "x": -8, "y": 40, "w": 10, "h": 30}]}
+    chart = {
+        "lib": "plotly",
+        "name": "c",
+        "x": 0,
+        "y": 0,
+        "w": 100,
+        "h": 100,
+        "cut": ["last…"],
+        "parts": [
+            {"kind": "title", "text": "t", "x": 0, "y": 0, "w": 50, "h": 10},
+            {"kind": "legend", "text": "l", "x": 40, "y": 5, "w": 30, "h": 10},
+            {"kind": "axis title", "text": "y", "x": -8, "y": 40, "w": 10, "h": 30},
+        ],
+    }
     found = problems([chart])
     assert len(found) == 3 and "title 't' overlaps legend 'l'" in found[0]
     assert "axis title 'y' runs off" in found[1] and "cut short" in found[2]
@@ -117,11 +132,15 @@ def _open(page, server, path: str, presenter: bool) -> None:
     # every chart drawn (Plotly and Vega draw after Streamlit's run has ended)
     page.wait_for_function(
         f"""() => [...document.querySelectorAll("{CHARTS}")].every(
-            c => c.querySelector('.main-svg, svg'))""", timeout=30_000)
+            c => c.querySelector('.main-svg, svg'))""",
+        timeout=30_000,
+    )
     page.wait_for_timeout(1000)
-    page.evaluate("() => { window.scrollTo(0, 0); "
-                  "const m = document.querySelector(\"[data-testid='stMain']\"); "
-                  "if (m) m.scrollTop = 0; }")
+    page.evaluate(
+        "() => { window.scrollTo(0, 0); "
+        "const m = document.querySelector(\"[data-testid='stMain']\"); "
+        "if (m) m.scrollTop = 0; }"
+    )
 
 
 @pytest.fixture
@@ -132,14 +151,16 @@ def restore_viewport(page):
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
 @pytest.mark.parametrize("path", PAGES)
-def test_first_screen_shows_a_chart_and_nothing_overlaps(server, page, restore_viewport, path,
-                                                         presenter):
+def test_first_screen_shows_a_chart_and_nothing_overlaps(
+    server, page, restore_viewport, path, presenter
+):
     _open(page, server, path, presenter)
     selectors = CHARTS + (", " + TABLES if path == "" else "")
     shown = page.evaluate(ABOVE_FOLD, selectors)
     assert shown and max(shown) >= MIN_CHART_PX, (
         f"/{path} (presenter={presenter}): the most of a chart above the fold is "
-        f"{max(shown, default=0):.0f} px")
+        f"{max(shown, default=0):.0f} px"
+    )
     # the geometry once it stops moving: on a loaded machine Plotly may still be placing a
     # legend's items a second after the chart appeared (two items were read as one, over the
     # axis title)
@@ -156,8 +177,7 @@ def test_streamlits_deploy_and_stop_are_hidden(server, page, restore_viewport):
     page.get_by_role("button", name="Start").click()
     page.wait_for_timeout(1500)
     # while the run trains, the only Stop on the page is the page's own
-    stops = [b for b in page.get_by_role("button", name="Stop", exact=True).all()
-             if b.is_visible()]
+    stops = [b for b in page.get_by_role("button", name="Stop", exact=True).all() if b.is_visible()]
     assert len(stops) == 1
     stops[0].click()
     wait_idle(page)

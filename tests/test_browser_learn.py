@@ -1,13 +1,20 @@
 """The Learn page in a real browser: every section's chart and equations are drawn, a widget
 writes the URL, and that URL reproduces the view."""
+
 import os
 from pathlib import Path
 
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
 from browser import wait_idle
 
-SECTIONS = ["structure", "how-it-runs", "three-kinds", "counting-parameters",
-            "where-rnns-are-used", "the-code"]
+SECTIONS = [
+    "structure",
+    "how-it-runs",
+    "three-kinds",
+    "counting-parameters",
+    "where-rnns-are-used",
+    "the-code",
+]
 CHARTS = 9  # two drawings of the network, gradients, three traces, memory, counts, code
 
 
@@ -40,7 +47,8 @@ def test_every_section_is_drawn(server, page):
     assert page.locator(".katex-error").count() == 0  # no LaTeX KaTeX could not parse
     # the presets open on their pages
     hrefs = page.locator("a[data-testid='stPageLink-NavLink']").evaluate_all(
-        "links => links.map(a => a.getAttribute('href'))")
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     assert "step_through?preset=forget_gate" in hrefs and "train?preset=temperature" in hrefs
     _no_exception(page)
     shots = os.environ.get("RNN_EXPLORER_SCREENSHOTS")
@@ -54,8 +62,7 @@ def test_a_widget_writes_the_url_and_the_url_reproduces_the_view(server, page):
     group = page.locator("[data-testid='stButtonGroup']").filter(has_text="GRU")
     group.scroll_into_view_if_needed()
     group.get_by_text("LSTM", exact=True).click()
-    page.wait_for_function("() => location.search.includes('learn_code_cell=LSTM')",
-                           timeout=30_000)
+    page.wait_for_function("() => location.search.includes('learn_code_cell=LSTM')", timeout=30_000)
     wait_idle(page)
     assert page.get_by_text("def torch_lstm").count() > 0
     link = page.url

@@ -1,6 +1,7 @@
 """Real browser: a link copied from one browser reproduces the view in a second one (a fresh
 browser context is a new Streamlit session), bad links show their note, playing does not fill
 the Back button's history, presets open in one click, presenter mode enlarges the page."""
+
 import re
 
 from browser import *  # noqa: F403  (skips without chromium; fixtures server, page: conftest.py)
@@ -78,9 +79,11 @@ def test_step_through_link_reproduces_in_a_second_browser(server, page):
         assert _step_heading(other) == heading
         assert other.get_by_text("Unit 3, layer 0, step t = 13").count() > 0
         other.get_by_role("button", name="Input sequence").click()  # its settings' popover
-        selected = other.locator("[data-testid='stButtonGroup'] button[aria-checked='true'],"
-                                 "[data-testid='stButtonGroup'] [aria-pressed='true'],"
-                                 "[data-testid='stButtonGroup'] [kind$='Active']")
+        selected = other.locator(
+            "[data-testid='stButtonGroup'] button[aria-checked='true'],"
+            "[data-testid='stButtonGroup'] [aria-pressed='true'],"
+            "[data-testid='stButtonGroup'] [kind$='Active']"
+        )
         assert "Typed numbers" in selected.first.inner_text()
         assert other.locator("[data-testid='stTextInput'] input").input_value() == NUMBERS
     finally:
@@ -94,7 +97,9 @@ def test_playing_does_not_fill_the_history(server, page):
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('h4')].some(h => /t = ([5-9]|[1-5][0-9])\\b/"
-        ".test(h.innerText))", timeout=30_000)
+        ".test(h.innerText))",
+        timeout=30_000,
+    )
     assert page.evaluate("history.length") == before  # no entry per frame …
     assert page.url.endswith("?t=2")  # … and the address is not rewritten while playing
     page.get_by_role("button", name="Pause").click()

@@ -1,5 +1,6 @@
 """Real browser: a nested unknown path opens its first segment's page (or Streamlit's "Page not
 found"), never a blank page (Streamlit's scripts resolved relative to the nested path)."""
+
 from browser import *  # noqa: F403  (skips without chromium; fixtures server, page: conftest.py)
 from browser import wait_idle
 

@@ -2,6 +2,7 @@
 cell diagram, the heatmap cursors and the equations move together with no server rerun; a
 stop reaches the server once; the player writes numbers and colours as Python does.
 Everything is asserted on step counts, never on elapsed time."""
+
 import re
 
 import pytest
@@ -62,8 +63,11 @@ def test_speed_8_plays_in_the_browser_and_everything_follows(server, page):
     page.goto(f"{server}/step_through?speed=8")
     wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=30_000)
-    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
-                           ".filter(g => g.layout && g.layout.meta).length >= 8", timeout=30_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(g => g.layout && g.layout.meta).length >= 8",
+        timeout=30_000,
+    )
     page.evaluate(COUNT_RUNS)
     page.get_by_role("button", name="Play").click()
     seen = []
@@ -75,7 +79,9 @@ def test_speed_8_plays_in_the_browser_and_everything_follows(server, page):
         assert state["head"].startswith(f"t = {t} of 60")
         assert state["diagram"].endswith(f"step t = {t}")
         assert f"step t = {t}" in state["equations"]
-        assert _cursor_steps(state) == pytest.approx([t] * len(state["cursors"]), abs=0.05)  # sub-pixel rounding
+        assert _cursor_steps(state) == pytest.approx(
+            [t] * len(state["cursors"]), abs=0.05
+        )  # sub-pixel rounding
         assert len(state["cursors"]) == 7  # x_t, h, c, i, f, g, o
         # the diagram's f_t (2 decimals) is the equations' f_t (3 decimals) rounded
         diagram_f = float(state["diagramF"].split("=")[1].replace("−", "-"))
@@ -111,8 +117,10 @@ def test_playback_stops_at_the_end_and_plays_again_from_t_1(server, page):
     page.get_by_role("button", name="Play").click()
     first = _t(page.evaluate(STATE)["head"])
     assert first < 12  # started over
-    page.wait_for_function("() => /t = ([3-9]|1[0-2]) of 12/.test("
-                           "document.querySelector('h4.rnn-step').textContent)", timeout=60_000)
+    page.wait_for_function(
+        "() => /t = ([3-9]|1[0-2]) of 12/.test(document.querySelector('h4.rnn-step').textContent)",
+        timeout=60_000,
+    )
 
 
 def test_player_writes_numbers_and_colours_as_python(server, page):
@@ -121,12 +129,16 @@ def test_player_writes_numbers_and_colours_as_python(server, page):
     page.wait_for_function("() => window.rnnStepPlayer !== undefined", timeout=30_000)
     for v in (-0.0512, 0.0004, -0.0004, 0.5, 12.3456, -3.0):
         for form in ("num", "term"):
-            assert page.evaluate(f"window.rnnStepPlayer.formatNumber({v}, '{form}', 3)") == \
-                format_number(v, form)
+            assert page.evaluate(
+                f"window.rnnStepPlayer.formatNumber({v}, '{form}', 3)"
+            ) == format_number(v, form)
     from explorer.diagram import diagram_animation
 
     animation = diagram_animation("lstm", {})
-    for key, values in (("f", (0.0, 0.13, 0.5, 0.77, 1.0, 1.4)), ("g", (-1.2, -0.3, 0.0, 0.61, 1.0))):
+    for key, values in (
+        ("f", (0.0, 0.13, 0.5, 0.77, 1.0, 1.4)),
+        ("g", (-1.2, -0.3, 0.0, 0.61, 1.0)),
+    ):
         scale = animation["scales"][animation["scale_of"][key]]
         for v in values:
             js = page.evaluate("([s, v]) => window.rnnStepPlayer.colour(s, v)", [scale, v])

@@ -1,5 +1,6 @@
 """The owner cookie in Chromium: written by the page's script, read back by the next session
 (a reload) through st.context.cookies; another browser context is another owner."""
+
 import hashlib
 import os
 import time

@@ -1,6 +1,7 @@
 """Saved runs in Chromium: a reload during training brings the same run back with at least the
 steps seen before; another browser gets a read-only view (no Pause) and a fork with the same
 history; a server restart between two page loads brings the run back paused."""
+
 import os
 import re
 from urllib.parse import parse_qs, urlparse
@@ -32,7 +33,9 @@ def _train_until(page, steps: int) -> int:
     page.wait_for_function(
         f"""() => {{ const p = document.querySelector("{PROGRESS}");
         const m = p && p.innerText.match(/step ([\\d,]+) \\//);
-        return m && parseInt(m[1].replace(/,/g, '')) >= {steps}; }}""", timeout=90_000)
+        return m && parseInt(m[1].replace(/,/g, '')) >= {steps}; }}""",
+        timeout=90_000,
+    )
     page.wait_for_function("() => location.search.includes('run=')", timeout=30_000)
     return _progress(page)[0]
 
@@ -63,7 +66,8 @@ def test_reload_during_training_brings_back_the_same_run(server, browser_page):
         page.wait_for_function(
             f"""() => {{ const m = document.querySelector("{PROGRESS}").innerText
             .match(/step ([\\d,]+) \\//); return m && parseInt(m[1].replace(/,/g, '')) > {step}; }}""",
-            timeout=60_000)
+            timeout=60_000,
+        )
         page.get_by_role("button", name="Pause").click()
         wait_idle(page)
     finally:
@@ -92,7 +96,9 @@ def test_another_browser_watches_read_only_and_forks(server, browser_page):
         # the view follows the owner's saves (a teacher's projector): Pause's save shows
         other.wait_for_function(
             f"""() => {{ const p = document.querySelector("{PROGRESS}");
-            return p && p.innerText.includes("step {owner_step:,} /"); }}""", timeout=60_000)
+            return p && p.innerText.includes("step {owner_step:,} /"); }}""",
+            timeout=60_000,
+        )
         assert other.get_by_text("as its owner last saved it").count() == 1
         assert other.get_by_text("Watching a run of another browser, read-only").count() == 1
         for name in ("Start", "Pause", "Resume", "Stop", "Reset", "One step"):
@@ -113,7 +119,8 @@ def test_another_browser_watches_read_only_and_forks(server, browser_page):
         other.wait_for_function(
             f"""() => {{ const m = document.querySelector("{PROGRESS}").innerText
             .match(/step ([\\d,]+) \\//); return m && parseInt(m[1].replace(/,/g, '')) > {owner_step}; }}""",
-            timeout=60_000)
+            timeout=60_000,
+        )
         other.get_by_role("button", name="Pause").click()
         wait_idle(other)
         other.wait_for_timeout(1000)

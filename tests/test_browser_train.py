@@ -1,5 +1,6 @@
 """The Train page in a real browser: the loss curve grows live, pausing holds it, a page switch
 keeps it; a CSV upload forecasts the file's column and a bad file says why."""
+
 from browser import *  # noqa: F401,F403  (fixtures: server, page, wait_idle)
 from browser import LINE_POINTS
 
@@ -19,7 +20,9 @@ def _wait_points_above(page, n: int, timeout: int = 60_000) -> int:
 
 
 def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
-    page.goto(f"{server}/train?task=sine&steps=20000")  # runs long enough to pause on a fast machine
+    page.goto(
+        f"{server}/train?task=sine&steps=20000"
+    )  # runs long enough to pause on a fast machine
     wait_idle(page)
     page.wait_for_function(f"() => ({LOSS_POINTS})() >= 0", timeout=30_000)
     assert _loss_points(page) == 0  # the chart is there, empty, before Start
@@ -62,9 +65,9 @@ def test_loss_curve_grows_pauses_and_survives_a_page_switch(server, page):
 def test_csv_upload_forecasts_the_column_and_a_bad_file_says_why(server, page, tmp_path):
     # a German spreadsheet export: BOM, semicolons, day-first dates, decimal commas
     rows = ["Datum;Temperatur;Regen"] + [
-        f"{d + 1:02d}.{m + 1:02d}.2021;" + f"{10 + (d % 7) / 2:.1f}".replace(".", ",")
-        + f";{d % 3}"
-        for m in range(4) for d in range(28)
+        f"{d + 1:02d}.{m + 1:02d}.2021;" + f"{10 + (d % 7) / 2:.1f}".replace(".", ",") + f";{d % 3}"
+        for m in range(4)
+        for d in range(28)
     ]
     good = tmp_path / "wetter.csv"
     good.write_text("\n".join(rows), encoding="utf-8-sig")
@@ -79,7 +82,8 @@ def test_csv_upload_forecasts_the_column_and_a_bad_file_says_why(server, page, t
     wait_idle(page)
     chosen = page.evaluate(
         "[...document.querySelectorAll('[data-testid=stSelectbox]')].map(s => s.innerText + ' '"
-        " + [...s.querySelectorAll('input')].map(i => i.value).join(' '))")
+        " + [...s.querySelectorAll('input')].map(i => i.value).join(' '))"
+    )
     assert any("time column" in c and "Datum" in c for c in chosen), chosen
     assert any("value column" in c and "Temperatur" in c for c in chosen), chosen
     assert page.get_by_text("Model RMSE").count() == 1

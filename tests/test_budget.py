@@ -1,6 +1,7 @@
 """explorer.budget: the caps are checked against independent counts (torch's own parameter
 count, a hand-computed estimate), the messages say what was asked, the cap and what to lower,
 and thinning keeps the extremes of every line."""
+
 import re
 
 import numpy as np
@@ -13,10 +14,15 @@ from explorer.config import CellConfig
 LARGEST = CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True)
 
 
-@pytest.mark.parametrize("config", [CellConfig(), CellConfig("gru", 3, 7, output_size=2),
-                                    CellConfig("lstm", 2, 6, num_layers=2, bidirectional=True,
-                                               proj_size=3, bias=False),
-                                    CellConfig("rnn", 1, 5, num_layers=3)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        CellConfig(),
+        CellConfig("gru", 3, 7, output_size=2),
+        CellConfig("lstm", 2, 6, num_layers=2, bidirectional=True, proj_size=3, bias=False),
+        CellConfig("rnn", 1, 5, num_layers=3),
+    ],
+)
 def test_model_parameters_equals_torchs_count(config):
     model = build_from_config(config)
     assert budget.model_parameters(config) == sum(p.numel() for p in model.parameters())
@@ -28,8 +34,9 @@ def test_the_largest_model_is_refused_at_t_400_with_the_longest_t_it_may_have():
     text = str(err.value)
     P = budget.model_parameters(LARGEST)
     seconds = 400 * (P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9
-    longest = int(budget.TRACE_SECONDS / ((P * budget.NS_PER_PARAMETER_STEP
-                                           + budget.NS_PER_STEP) * 1e-9))
+    longest = int(
+        budget.TRACE_SECONDS / ((P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9)
+    )
     assert f"{P:,} parameters through T = 400 steps" in text
     assert f"about {seconds:,.0f} s" in text and f"lower T to {longest:,} or less" in text
     budget.check_trace(LARGEST, longest)  # the T it names is allowed
@@ -48,8 +55,10 @@ def test_training_step_is_refused_with_the_batch_that_fits():
     with pytest.raises(ValueError, match="lower the batch size to") as err:
         budget.check_training_step(config, 200, 256)
     fits = int(re.search(r"lower the batch size to (\d+)", str(err.value)).group(1))
-    assert P * 200 * (budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * fits) \
+    assert (
+        P * 200 * (budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * fits)
         <= budget.STEP_SECONDS * 1e9
+    )
     budget.check_training_step(config, 200, fits)
     with pytest.raises(ValueError, match="even one sequence is too much"):
         budget.check_training_step(LARGEST, 200, 256)
@@ -65,11 +74,14 @@ def test_training_memory_counts_weights_gradients_and_adam():
         budget.check_training_step(config, 100, 64)
 
 
-@pytest.mark.parametrize("rows, columns, match", [
-    (10, 201, "has 201 fields; the limit is 200"),
-    (1_000_001, 1, "1,000,001 lines; the limit is 1,000,000"),
-    (20_000, 101, "2,020,000 cells; the limit is 2,000,000"),
-])
+@pytest.mark.parametrize(
+    "rows, columns, match",
+    [
+        (10, 201, "has 201 fields; the limit is 200"),
+        (1_000_001, 1, "1,000,001 lines; the limit is 1,000,000"),
+        (20_000, 101, "2,020,000 cells; the limit is 2,000,000"),
+    ],
+)
 def test_csv_caps(rows, columns, match):
     with pytest.raises(ValueError, match=match):
         budget.check_csv(rows, columns)
@@ -99,8 +111,9 @@ def test_forecast_chart_sends_at_most_the_cap():
     x = np.arange(n)
     truth = np.sin(x / 100.0)
     truth[77_777] = 9.0
-    fig = charts.forecast(x, truth, truth * 0.9, np.roll(truth, 1), unit="ppm",
-                          seasonal_naive=np.roll(truth, 12))
+    fig = charts.forecast(
+        x, truth, truth * 0.9, np.roll(truth, 1), unit="ppm", seasonal_naive=np.roll(truth, 12)
+    )
     sizes = [len(t.y) for t in fig.data]
     assert max(sizes) <= budget.MAX_CHART_POINTS and min(sizes) > 1000
     truth_trace = next(t for t in fig.data if t.name == "truth")
@@ -128,8 +141,11 @@ def test_compare_adds_its_cells_costs():
         budget.check_training([config, config, config], 4, 1)  # 2.4 M together
     small = CellConfig("gru", 1, 128)
     window, batch = 1000, 16  # one cell's step fits, a round of three does not
-    alone = budget.model_parameters(small) * window * (
-        budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * batch)
+    alone = (
+        budget.model_parameters(small)
+        * window
+        * (budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * batch)
+    )
     assert alone <= budget.STEP_SECONDS * 1e9 < 3 * alone
     budget.check_training([small], window, batch)
     with pytest.raises(ValueError, match="s of the server's CPU"):

@@ -1,4 +1,5 @@
 """Figures read back from their Plotly spec: values, axis titles, colour ranges, markers."""
+
 import numpy as np
 
 from explorer import charts
@@ -65,7 +66,9 @@ def test_layer_stack_one_row_per_layer():
 def test_parameter_bars_and_forecast_labels():
     fig = charts.parameter_bars(["weight_ih_l0", "bias_ih_l0"], [64, 64])
     assert list(fig.data[0].text) == ["64", "64"]
-    fig = charts.forecast([1, 2], np.array([1.0, 2.0]), np.array([1.1, 2.1]), np.array([0.9, 1.0]), unit="ppm")
+    fig = charts.forecast(
+        [1, 2], np.array([1.0, 2.0]), np.array([1.1, 2.1]), np.array([0.9, 1.0]), unit="ppm"
+    )
     assert fig.layout.yaxis.title.text == "ppm"
     assert [d.name for d in fig.data] == ["truth", "naive: next = last", "model forecast"]
 
@@ -91,9 +94,11 @@ def test_long_loss_curve_is_thinned_but_keeps_validation_and_last_step():
 
 def test_loss_curve_baselines_extra_curves_unit_and_presenter_scale():
     history = [{"step": 1, "train_loss": 1.0}, {"step": 2, "train_loss": 0.5, "val_loss": 0.7}]
-    options = dict(y_title="cross-entropy (nats per step)",
-                   references=(("baseline: uniform", 1.6), ("broken", float("nan"))),
-                   extra=(("tutorial", [0.9, 0.8, 0.7]),))
+    options = dict(
+        y_title="cross-entropy (nats per step)",
+        references=(("baseline: uniform", 1.6), ("broken", float("nan"))),
+        extra=(("tutorial", [0.9, 0.8, 0.7]),),
+    )
     data, spec = charts.loss_curves({"model": history}, **options)
     assert spec["layer"][0]["encoding"]["y"]["title"] == "cross-entropy (nats per step)"
     tutorial = data[data["curve"] == "tutorial"]
@@ -102,7 +107,8 @@ def test_loss_curve_baselines_extra_curves_unit_and_presenter_scale():
     assert ref["curve"].tolist() == ["baseline: uniform"] * 2  # the NaN one is left out
     assert ref["step"].tolist() == [0, 3] and ref["loss"].tolist() == [1.6, 1.6]  # longest curve
     assert [layer["transform"][0]["filter"] for layer in spec["layer"]] == [
-        f"datum.kind === '{k}'" for k in ("train", "validation", "extra", "reference")]
+        f"datum.kind === '{k}'" for k in ("train", "validation", "extra", "reference")
+    ]
     _, big = charts.loss_curves({"model": history}, scale=1.5, **options)
     assert big["height"] == round(1.5 * spec["height"])
     assert big["title"]["fontSize"] == round(1.5 * spec["title"]["fontSize"])
@@ -118,12 +124,14 @@ def test_log_ticks_stay_readable_over_many_decades():
 
 
 def test_gradient_charts_draw_one_line_per_tensor_and_gap_zeros():
-    fig = charts.grad_norm_history([10, 20], {"rnn.weight_hh_l0": [0.5, 0.0],
-                                             "head.bias": [0.1, 0.2]})
+    fig = charts.grad_norm_history(
+        [10, 20], {"rnn.weight_hh_l0": [0.5, 0.0], "head.bias": [0.1, 0.2]}
+    )
     assert [d.name for d in fig.data] == ["weight_hh_l0", "head.bias"]
     assert fig.data[0].y[0] == 0.5 and np.isnan(fig.data[0].y[1])  # 0 has no log: a gap
-    prof = charts.hidden_grad_profile(np.array([1e-3, 1e-2, 1e-1]), latest_step=20,
-                                      first=np.ones(3), first_step=10)
+    prof = charts.hidden_grad_profile(
+        np.array([1e-3, 1e-2, 1e-1]), latest_step=20, first=np.ones(3), first_step=10
+    )
     assert [d.name for d in prof.data] == ["step 10", "step 20"]
     assert prof.layout.xaxis.title.text == "time step t"
 
@@ -134,8 +142,13 @@ def test_task_prediction_charts():
     bars = charts.recall_accuracy(np.array([1.0, 0.5]), 0.25)
     assert list(bars.data[0].y) == [100.0, 50.0] and list(bars.data[1].y) == [25.0, 25.0]
     assert bars.data[1].name == "chance: 1/4"
-    fc = charts.forecast([1, 2], np.ones(2), np.ones(2), np.ones(2), unit="°C",
-                         seasonal_naive=np.zeros(2), k=3)
-    assert [d.name for d in fc.data] == ["truth", "naive: x(t+3) = x(t)",
-                                         "seasonal naive: one season earlier", "model forecast"]
+    fc = charts.forecast(
+        [1, 2], np.ones(2), np.ones(2), np.ones(2), unit="°C", seasonal_naive=np.zeros(2), k=3
+    )
+    assert [d.name for d in fc.data] == [
+        "truth",
+        "naive: x(t+3) = x(t)",
+        "seasonal naive: one season earlier",
+        "model forecast",
+    ]
     assert fc.layout.title.text == "Validation forecasts, 3 steps ahead"

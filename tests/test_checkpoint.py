@@ -1,5 +1,6 @@
 """Checkpoints: a run interrupted at step k, stored, reopened from a new store object and
 trained on to step n equals, bit for bit, a run of n steps that was never interrupted."""
+
 import json
 import math
 
@@ -22,10 +23,17 @@ N, K = 24, 11  # steps in all; the checkpoint after K (not a multiple of eval_ev
 def _train(cell="lstm", optimizer="adam", task_key="sine", settings=None, steps=N, **train):
     settings = {"n": 200, "window": 12} if settings is None else settings
     task = build_task(task_key, **settings)
-    config = CellConfig(cell=cell, hidden_size=6, input_size=task.input_size,
-                        output_size=task.output_size, seed=3)
-    tc = TrainConfig(steps=steps, optimizer=optimizer, eval_every=5, diagnostics_every=None,
-                     batch_size=8, **train)
+    config = CellConfig(
+        cell=cell, hidden_size=6, input_size=task.input_size, output_size=task.output_size, seed=3
+    )
+    tc = TrainConfig(
+        steps=steps,
+        optimizer=optimizer,
+        eval_every=5,
+        diagnostics_every=None,
+        batch_size=8,
+        **train,
+    )
     return Trainer(build_from_config(config), task, tc), config, task_key, settings
 
 
@@ -53,8 +61,7 @@ def _assert_same(a: Trainer, b: Trainer):
     assert torch.equal(a.generator.get_state(), b.generator.get_state())
     assert a.eval_steps == b.eval_steps and a.grad_norms == b.grad_norms
     assert a.hidden_grad_steps == b.hidden_grad_steps
-    assert all(np.array_equal(x, y) for x, y in zip(a.hidden_grad_history,
-                                                    b.hidden_grad_history))
+    assert all(np.array_equal(x, y) for x, y in zip(a.hidden_grad_history, b.hidden_grad_history))
     assert len(a.hidden_grad_history) == len(b.hidden_grad_history)
     assert (a.best_val == b.best_val) or (math.isnan(a.best_val) and math.isnan(b.best_val))
     assert a._stale == b._stale
@@ -73,13 +80,16 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, cell, optimizer):
     _assert_same(whole, resumed)
 
 
-@pytest.mark.parametrize("task_key, settings, train", [
-    ("adding", {"lag": 12}, {}),  # target_steps "last"
-    ("char", {"text": "to be or not to be, that is the question. " * 6, "window": 16}, {}),
-    ("copy", {"lag": 3}, {"tbptt": 4}),  # ce with ignored steps, truncated BPTT
-    ("forecast", {"k": 3}, {"weight_decay": 1e-3, "clip_norm": None}),
-    ("tutorial", {}, {"patience": 1, "min_delta": 0.5}),  # stops early on a plateau
-])
+@pytest.mark.parametrize(
+    "task_key, settings, train",
+    [
+        ("adding", {"lag": 12}, {}),  # target_steps "last"
+        ("char", {"text": "to be or not to be, that is the question. " * 6, "window": 16}, {}),
+        ("copy", {"lag": 3}, {"tbptt": 4}),  # ce with ignored steps, truncated BPTT
+        ("forecast", {"k": 3}, {"weight_decay": 1e-3, "clip_norm": None}),
+        ("tutorial", {}, {"patience": 1, "min_delta": 0.5}),  # stops early on a plateau
+    ],
+)
 def test_tasks_and_options_resume_exactly(tmp_path, task_key, settings, train):
     whole, *_ = _train(task_key=task_key, settings=settings, **train)
     whole.run()
@@ -139,9 +149,12 @@ def test_user_csv_series_is_stored_with_its_dates(tmp_path):
 def test_comparison_resumes_exactly(tmp_path):
     def make():
         task = build_task("adding", lag=8, seed=1)
-        return Comparison(task, CellConfig(hidden_size=5, seed=2),
-                          TrainConfig(steps=20, eval_every=5, batch_size=8,
-                                      diagnostics_every=None))
+        return Comparison(
+            task,
+            CellConfig(hidden_size=5, seed=2),
+            TrainConfig(steps=20, eval_every=5, batch_size=8, diagnostics_every=None),
+        )
+
     whole = make()
     whole.run()
     part = make()
@@ -214,19 +227,26 @@ from hypothesis import strategies as st  # noqa: E402
 
 from explorer.checkpoint import _history_columns, _history_records  # noqa: E402
 
-_numbers = st.one_of(st.integers(-2**62, 2**62), st.floats(allow_nan=True, allow_infinity=True),
-                     st.floats(width=32))
-_records = st.lists(st.dictionaries(st.sampled_from(["step", "train_loss", "grad_norm",
-                                                      "val_loss", "lr"]), _numbers, max_size=5),
-                    max_size=30)
+_numbers = st.one_of(
+    st.integers(-(2**62), 2**62),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(width=32),
+)
+_records = st.lists(
+    st.dictionaries(
+        st.sampled_from(["step", "train_loss", "grad_norm", "val_loss", "lr"]), _numbers, max_size=5
+    ),
+    max_size=30,
+)
 
 
 def _same(a, b):
     """Records equal value for value and type, NaN equal to NaN."""
     if a.keys() != b.keys():
         return False
-    return all(type(a[k]) is type(b[k]) and (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]))
-               for k in a)
+    return all(
+        type(a[k]) is type(b[k]) and (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k])) for k in a
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,6 +1,7 @@
 """explorer.clamps.clamped_trace: no clamp == explorer.trace; clamps checked by their algebra and
 by weight surgery (a gate whose weights are zero and whose bias is act^{-1}(v) *is* clamped to v).
 """
+
 import math
 
 import pytest
@@ -31,7 +32,9 @@ def _states(rnn, seed=0):
     L, D = rnn.num_layers, 2 if rnn.bidirectional else 1
     H_out = getattr(rnn, "proj_size", 0) or rnn.hidden_size
     h0 = 0.5 * torch.randn(L * D, H_out, generator=g)
-    c0 = torch.randn(L * D, rnn.hidden_size, generator=g) if isinstance(rnn, torch.nn.LSTM) else None
+    c0 = (
+        torch.randn(L * D, rnn.hidden_size, generator=g) if isinstance(rnn, torch.nn.LSTM) else None
+    )
     return h0, c0
 
 
@@ -60,7 +63,9 @@ def test_no_clamp_equals_trace(cls, kwargs, T, from_step):
 
 
 @pytest.mark.parametrize("s", [0, 1, 4, 9])
-@pytest.mark.parametrize("kwargs", [dict(), dict(num_layers=2, proj_size=2), dict(bias=False, num_layers=2)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(num_layers=2, proj_size=2), dict(bias=False, num_layers=2)]
+)
 def test_lstm_f1_i0_freezes_cell(s, kwargs):
     torch.manual_seed(s)
     rnn = torch.nn.LSTM(2, 4, **kwargs)
@@ -101,7 +106,9 @@ def test_lstm_reverse_direction_reads_clamped_positions_first():
 
 
 @pytest.mark.parametrize("s", [0, 3, 7])
-@pytest.mark.parametrize("kwargs", [dict(), dict(num_layers=2), dict(bias=False, bidirectional=True)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(), dict(num_layers=2), dict(bias=False, bidirectional=True)]
+)
 def test_gru_z1_freezes_hidden(s, kwargs):
     torch.manual_seed(s)
     rnn = torch.nn.GRU(2, 4, **kwargs)
@@ -117,8 +124,9 @@ def test_gru_z1_freezes_hidden(s, kwargs):
             assert torch.equal(tr.hidden[layer, 1, s:], h0[layer * D + 1].expand_as(h[s:]))
 
 
-@pytest.mark.parametrize("cls,clamps", [(torch.nn.LSTM, {"f": 0.3, "o": 1.0}),
-                                        (torch.nn.GRU, {"r": 0.0, "n": -0.5})])
+@pytest.mark.parametrize(
+    "cls,clamps", [(torch.nn.LSTM, {"f": 0.3, "o": 1.0}), (torch.nn.GRU, {"r": 0.0, "n": -0.5})]
+)
 @pytest.mark.parametrize("num_layers", [1, 3])
 def test_prefix_before_from_step_is_unclamped(cls, clamps, num_layers):
     torch.manual_seed(num_layers)
@@ -130,7 +138,9 @@ def test_prefix_before_from_step_is_unclamped(cls, clamps, num_layers):
     assert torch.equal(tr.hidden[:, :, :s], loop.hidden[:, :, :s])  # same loop: bit for bit
     torch.testing.assert_close(tr.hidden[:, :, :s], free.hidden[:, :, :s], atol=1e-6, rtol=0)
     for k in free.gates:
-        torch.testing.assert_close(tr.gates[k][:, :, :s], free.gates[k][:, :, :s], atol=1e-6, rtol=0)
+        torch.testing.assert_close(
+            tr.gates[k][:, :, :s], free.gates[k][:, :, :s], atol=1e-6, rtol=0
+        )
     assert not torch.allclose(tr.hidden[:, :, s:], free.hidden[:, :, s:])
     for k, v in clamps.items():
         assert torch.all(tr.gates[k][:, :, s:] == v)
@@ -150,8 +160,9 @@ def test_lstm_f0_forgets(kwargs):
 
 def _surgery(rnn, clamps):
     """A copy of ``rnn`` whose clamped gates have zero weights and bias act^{-1}(value)."""
-    mod = type(rnn)(rnn.input_size, rnn.hidden_size, num_layers=rnn.num_layers,
-                    bidirectional=rnn.bidirectional)
+    mod = type(rnn)(
+        rnn.input_size, rnn.hidden_size, num_layers=rnn.num_layers, bidirectional=rnn.bidirectional
+    )
     mod.load_state_dict(rnn.state_dict())
     order = "ifgo" if isinstance(rnn, torch.nn.LSTM) else "rzn"
     H = rnn.hidden_size
@@ -168,11 +179,17 @@ def _surgery(rnn, clamps):
     return mod
 
 
-@pytest.mark.parametrize("cls,clamps", [
-    (torch.nn.LSTM, {"f": 0.9}), (torch.nn.LSTM, {"i": 0.2, "g": -0.6}),
-    (torch.nn.LSTM, {"o": 0.7}), (torch.nn.GRU, {"r": 0.25}), (torch.nn.GRU, {"z": 0.8}),
-    (torch.nn.GRU, {"n": 0.4, "r": 0.6}),
-])
+@pytest.mark.parametrize(
+    "cls,clamps",
+    [
+        (torch.nn.LSTM, {"f": 0.9}),
+        (torch.nn.LSTM, {"i": 0.2, "g": -0.6}),
+        (torch.nn.LSTM, {"o": 0.7}),
+        (torch.nn.GRU, {"r": 0.25}),
+        (torch.nn.GRU, {"z": 0.8}),
+        (torch.nn.GRU, {"n": 0.4, "r": 0.6}),
+    ],
+)
 @pytest.mark.parametrize("s", [0, 4])
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_clamp_equals_weight_surgery(cls, clamps, s, num_layers):
@@ -187,14 +204,23 @@ def test_clamp_equals_weight_surgery(cls, clamps, s, num_layers):
         _assert_traces_close(got, trace(mod, x, h0, c0))
         return
     head = trace(rnn, x[:s], h0, c0)
-    tail = trace(mod, x[s:], head.hidden[:, 0, -1],  # start from the states at s-1
-                 head.cell[:, 0, -1] if head.cell is not None else None)
-    torch.testing.assert_close(got.hidden, torch.cat([head.hidden, tail.hidden], 2), atol=1e-5, rtol=0)
+    tail = trace(
+        mod,
+        x[s:],
+        head.hidden[:, 0, -1],  # start from the states at s-1
+        head.cell[:, 0, -1] if head.cell is not None else None,
+    )
+    torch.testing.assert_close(
+        got.hidden, torch.cat([head.hidden, tail.hidden], 2), atol=1e-5, rtol=0
+    )
     if got.cell is not None:
-        torch.testing.assert_close(got.cell, torch.cat([head.cell, tail.cell], 2), atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            got.cell, torch.cat([head.cell, tail.cell], 2), atol=1e-5, rtol=0
+        )
     for k in got.gates:
-        torch.testing.assert_close(got.gates[k], torch.cat([head.gates[k], tail.gates[k]], 2),
-                                   atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            got.gates[k], torch.cat([head.gates[k], tail.gates[k]], 2), atol=1e-5, rtol=0
+        )
 
 
 def test_double_precision_module():
@@ -206,17 +232,20 @@ def test_double_precision_module():
     _assert_traces_close(tr, trace(rnn, x), atol=1e-12)
 
 
-@pytest.mark.parametrize("cls,clamps,match", [
-    (torch.nn.LSTM, {"r": 0.5}, "i, f, g, o"),
-    (torch.nn.GRU, {"f": 0.5}, "r, z, n"),
-    (torch.nn.RNN, {"h": 0.5}, "no gates"),
-    (torch.nn.LSTM, {"f": 1.5}, r"\[0, 1\]"),
-    (torch.nn.LSTM, {"i": -0.1}, r"\[0, 1\]"),
-    (torch.nn.GRU, {"z": float("nan")}, r"\[0, 1\]"),
-    (torch.nn.LSTM, {"g": -1.01}, r"\[-1, 1\]"),
-    (torch.nn.GRU, {"n": 2}, r"\[-1, 1\]"),
-    (torch.nn.GRU, {"n": "0.5"}, "number"),
-])
+@pytest.mark.parametrize(
+    "cls,clamps,match",
+    [
+        (torch.nn.LSTM, {"r": 0.5}, "i, f, g, o"),
+        (torch.nn.GRU, {"f": 0.5}, "r, z, n"),
+        (torch.nn.RNN, {"h": 0.5}, "no gates"),
+        (torch.nn.LSTM, {"f": 1.5}, r"\[0, 1\]"),
+        (torch.nn.LSTM, {"i": -0.1}, r"\[0, 1\]"),
+        (torch.nn.GRU, {"z": float("nan")}, r"\[0, 1\]"),
+        (torch.nn.LSTM, {"g": -1.01}, r"\[-1, 1\]"),
+        (torch.nn.GRU, {"n": 2}, r"\[-1, 1\]"),
+        (torch.nn.GRU, {"n": "0.5"}, "number"),
+    ],
+)
 def test_bad_clamps_raise(cls, clamps, match):
     rnn = cls(2, 3)
     with pytest.raises(ValueError, match=match):
@@ -253,5 +282,7 @@ def test_array_like_inputs():
     """x, h0 and c0 may be lists or numpy arrays, as explorer.trace accepts them."""
     rnn = torch.nn.LSTM(1, 2)
     x, h0, c0 = [[0.1], [-0.3], [0.7]], [[0.5, -0.5]], [[1.0, 2.0]]
-    _assert_traces_close(clamped_trace(rnn, x, {}, h0=h0, c0=c0),
-                         trace(rnn, torch.tensor(x), torch.tensor(h0), torch.tensor(c0)))
+    _assert_traces_close(
+        clamped_trace(rnn, x, {}, h0=h0, c0=c0),
+        trace(rnn, torch.tensor(x), torch.tensor(h0), torch.tensor(c0)),
+    )

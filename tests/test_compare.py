@@ -1,5 +1,6 @@
 """RNN vs LSTM vs GRU (explorer.compare) against torch: parameter counts, seeds, batches,
 pause/resume, a small run that learns, the adding problem's lesson, and the results table."""
+
 import math
 
 import pytest
@@ -29,7 +30,11 @@ def test_parameter_counts_equal_torch_modules_and_known_values():
     comp = _comparison()  # adding problem: input_size 2, output_size 1, hidden 16
     table = comp.results()
     # built here from torch alone: the recurrent layer plus Linear(16, 1)
-    expected = {"rnn": torch.nn.RNN(2, 16), "lstm": torch.nn.LSTM(2, 16), "gru": torch.nn.GRU(2, 16)}
+    expected = {
+        "rnn": torch.nn.RNN(2, 16),
+        "lstm": torch.nn.LSTM(2, 16),
+        "gru": torch.nn.GRU(2, 16),
+    }
     for cell, label in zip(CELL_KEYS, ["Vanilla RNN", "LSTM", "GRU"]):
         torch_count = _numel(expected[cell]) + _numel(torch.nn.Linear(16, 1))
         assert table.loc[label, "parameters"] == torch_count
@@ -37,12 +42,15 @@ def test_parameter_counts_equal_torch_modules_and_known_values():
     assert list(table["parameters"]) == [337, 1297, 977]  # G·(16·2 + 16·16 + 2·16) + 17
 
 
-@pytest.mark.parametrize("sizes", [
-    dict(hidden_size=7, num_layers=2),
-    dict(hidden_size=5, bidirectional=True, num_layers=3),
-    dict(hidden_size=9, bias=False),
-    dict(hidden_size=8, proj_size=3, cell="lstm"),  # proj_size is dropped for the comparison
-])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        dict(hidden_size=7, num_layers=2),
+        dict(hidden_size=5, bidirectional=True, num_layers=3),
+        dict(hidden_size=9, bias=False),
+        dict(hidden_size=8, proj_size=3, cell="lstm"),  # proj_size is dropped for the comparison
+    ],
+)
 @pytest.mark.parametrize("task", ["copy", "sine"])
 def test_parameter_count_matches_model_for_other_sizes_and_tasks(sizes, task):
     comp = _comparison(task, CellConfig(**sizes))
@@ -108,8 +116,11 @@ def test_lockstep_and_a_finished_cell_drops_out():
     assert [t.step for t in comp.trainers.values()] == [3, 7, 7]
     assert comp.step == 7 and comp.status == "ready"
     comp.run()
-    assert comp.status == "done" and comp.results()["status"].tolist() == ["diverged", "done",
-                                                                           "done"]
+    assert comp.status == "done" and comp.results()["status"].tolist() == [
+        "diverged",
+        "done",
+        "done",
+    ]
 
 
 def test_status_is_shared_and_checked():
@@ -131,8 +142,11 @@ def test_a_pause_from_another_thread_stops_the_run_between_rounds():
 
 def test_small_seeded_run_lowers_every_cells_validation_loss():
     task = build_task("sine", period=20, noise=0.05, n=400, window=24)
-    comp = Comparison(task, CellConfig(hidden_size=8),
-                      TrainConfig(steps=60, batch_size=16, eval_every=10, diagnostics=False))
+    comp = Comparison(
+        task,
+        CellConfig(hidden_size=8),
+        TrainConfig(steps=60, batch_size=16, eval_every=10, diagnostics=False),
+    )
     comp.run()
     table = comp.results()
     for cell, tr in comp.trainers.items():
@@ -183,9 +197,12 @@ def test_bad_settings_raise_value_error():
 def test_the_adding_problem_at_lag_50_separates_gru_from_rnn():
     """The page's lesson, seeded (hidden 16, Adam 1e-2, batches of 64): after 300 steps the
     GRU has solved the adding problem, the vanilla RNN is still at the trivial baseline."""
-    comp = Comparison(build_task("adding", lag=50), CellConfig(),
-                      TrainConfig(steps=300, batch_size=64, lr=1e-2, diagnostics=False),
-                      cells=("rnn", "gru"))
+    comp = Comparison(
+        build_task("adding", lag=50),
+        CellConfig(),
+        TrainConfig(steps=300, batch_size=64, lr=1e-2, diagnostics=False),
+        cells=("rnn", "gru"),
+    )
     comp.run()
     table = comp.results()
     assert table.loc["GRU", "validation loss"] < 0.1 * table.loc["GRU", "baseline"]
@@ -193,6 +210,7 @@ def test_the_adding_problem_at_lag_50_separates_gru_from_rnn():
 
 
 # --------------------------------------------------------------------------- the page (AppTest)
+
 
 def _page():
     """The Compare page under AppTest, and a function returning its loss chart's rows (the
@@ -203,8 +221,9 @@ def _page():
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"),
-                           default_timeout=60).run()
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=60
+    ).run()
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception, at.exception
 
@@ -229,8 +248,9 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     comp = at.session_state["compare"]
     assert type(comp.task).__name__ == "AddingTask" and comp.task.lag == 50
     assert comp.status == "ready" and comp.train.steps == 1500 and comp.train.batch_size == 64
-    assert [m.label for m in at.metric] == [f"{c}: validation MSE" for c in
-                                            ("Vanilla RNN", "LSTM", "GRU")]
+    assert [m.label for m in at.metric] == [
+        f"{c}: validation MSE" for c in ("Vanilla RNN", "LSTM", "GRU")
+    ]
     assert list(at.dataframe[0].value["parameters"]) == [337, 1297, 977]
     # not evaluated yet: the table's empty cells show a dash, not Python's None
     assert at.dataframe[0].value["validation loss"].isna().all()
@@ -239,8 +259,9 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     # the chart's place before Start: the rules' lines (the baseline to beat), no curve yet
     before = chart()
     assert set(before["kind"]) == {"reference"}
-    assert before["loss"].iloc[0] == pytest.approx(comp.task.evaluate(
-        comp.trainers["rnn"].model)["baseline"])
+    assert before["loss"].iloc[0] == pytest.approx(
+        comp.task.evaluate(comp.trainers["rnn"].model)["baseline"]
+    )
 
 
 @pytest.mark.usefixtures("slices_by_steps")  # rounds per slice, not time
@@ -292,23 +313,32 @@ def test_page_changed_settings_wait_for_reset():
     at.button(key="compare_reset").click().run()
     assert at.session_state["compare"].configs["lstm"].hidden_size == 8
     assert list(at.dataframe[0].value["parameters"]) == [
-        8 * (2 + 8 + 2) + 9, 4 * 8 * (2 + 8 + 2) + 9, 3 * 8 * (2 + 8 + 2) + 9]
+        8 * (2 + 8 + 2) + 9,
+        4 * 8 * (2 + 8 + 2) + 9,
+        3 * 8 * (2 + 8 + 2) + 9,
+    ]
 
 
 # --------------------------------------------------------------------------- chart and rules
+
 
 def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
     from explorer.charts import loss_curves
 
     def history(n, scale):
-        return [{"step": s, "train_loss": scale / s, **({"val_loss": scale} if s % 10 == 0
-                                                        else {})} for s in range(1, n + 1)]
+        return [
+            {"step": s, "train_loss": scale / s, **({"val_loss": scale} if s % 10 == 0 else {})}
+            for s in range(1, n + 1)
+        ]
 
     labels = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
     refs = (("always 1.0", 0.16), ("nearer number", 0.08), ("broken", float("nan")))
-    data, spec = loss_curves({"rnn": history(30, 1.0), "lstm": history(30, 2.0),
-                              "gru": history(30, 3.0)}, labels=labels, references=refs,
-                             max_points=1000)  # as the Compare page draws it
+    data, spec = loss_curves(
+        {"rnn": history(30, 1.0), "lstm": history(30, 2.0), "gru": history(30, 3.0)},
+        labels=labels,
+        references=refs,
+        max_points=1000,
+    )  # as the Compare page draws it
     train = data[data["kind"] == "train"]
     assert train.groupby("cell").size().to_dict() == {"Vanilla RNN": 30, "LSTM": 30, "GRU": 30}
     gru_val = data[(data["kind"] == "validation") & (data["cell"] == "GRU")]
@@ -317,8 +347,9 @@ def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
     assert ref["curve"].tolist() == ["always 1.0"] * 2 + ["nearer number"] * 2  # NaN left out
     assert ref["step"].tolist() == [0, 30, 0, 30]
     # a longer run: new rows, the same spec (so the browser updates the chart in place)
-    data2, spec2 = loss_curves({c: history(5000, 1.0) for c in labels}, labels=labels,
-                               references=refs, max_points=1000)
+    data2, spec2 = loss_curves(
+        {c: history(5000, 1.0) for c in labels}, labels=labels, references=refs, max_points=1000
+    )
     assert spec2 == spec
     counts = data2[data2["kind"] == "train"].groupby("cell").size()
     assert (counts <= 1001).all() and (counts >= 1000).all()  # every 5th step, and the last

@@ -1,11 +1,17 @@
 """The cell diagram: read the figure's shapes and annotations back and check what they say."""
+
 import math
 
 import pytest
 from plotly.colors import sample_colorscale
 
-from explorer.diagram import (DIAGRAM_QUANTITIES, NEUTRAL_FILL, SIGMOID_TITLE, TANH_TITLE,
-                              cell_diagram)
+from explorer.diagram import (
+    DIAGRAM_QUANTITIES,
+    NEUTRAL_FILL,
+    SIGMOID_TITLE,
+    TANH_TITLE,
+    cell_diagram,
+)
 
 GATES = {"rnn": {"h"}, "lstm": {"i", "f", "g", "o"}, "gru": {"r", "z", "n"}}
 FULL = {
@@ -131,7 +137,9 @@ def test_text_on_a_dark_box_is_white_and_on_a_light_box_dark():
 
 
 def test_title_names_unit_and_step():
-    assert cell_diagram("lstm", unit=3, step=12).layout.title.text == "LSTM cell, unit 3, step t = 12"
+    assert (
+        cell_diagram("lstm", unit=3, step=12).layout.title.text == "LSTM cell, unit 3, step t = 12"
+    )
     assert cell_diagram("gru", FULL["gru"], unit=0).layout.title.text == "GRU cell, unit 0"
 
 
@@ -203,8 +211,10 @@ def test_diagram_animation_names_what_the_drawing_has(kind):
     assert "x" not in animation["scale_of"]  # x_t has no fixed range: never coloured
 
 
-@pytest.mark.parametrize("key,value", [("f", 0.0), ("f", 0.37), ("o", 0.999), ("i", 1.7),
-                                       ("g", -0.42), ("c", 3.0), ("h", 0.05)])
+@pytest.mark.parametrize(
+    "key,value",
+    [("f", 0.0), ("f", 0.37), ("o", 0.999), ("i", 1.7), ("g", -0.42), ("c", 3.0), ("h", 0.05)],
+)
 def test_diagram_animation_scales_give_colour_for(key, value):
     """Linear interpolation between the scale's stops (what the browser does) is colour_for."""
     from plotly.colors import unlabel_rgb

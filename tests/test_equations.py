@@ -1,4 +1,5 @@
 """explorer.equations: per-unit terms agree with the trace; hand-computed cells; LaTeX lines."""
+
 import dataclasses
 import math
 import random
@@ -25,7 +26,13 @@ CONFIGS = [
 
 
 def _kind(rnn):
-    return "lstm" if isinstance(rnn, torch.nn.LSTM) else "gru" if isinstance(rnn, torch.nn.GRU) else "rnn"
+    return (
+        "lstm"
+        if isinstance(rnn, torch.nn.LSTM)
+        else "gru"
+        if isinstance(rnn, torch.nn.GRU)
+        else "rnn"
+    )
 
 
 def _balanced(s):
@@ -74,20 +81,30 @@ def test_unit_terms_match_trace(cls, kwargs, seed):
             for k, gt in gates.items():
                 assert isinstance(gt, GateTerms) and gt.name == k
                 if kind != "rnn":
-                    assert gt.value == pytest.approx(tr.gates[k][layer, d, t, unit].item(), abs=1e-5)
+                    assert gt.value == pytest.approx(
+                        tr.gates[k][layer, d, t, unit].item(), abs=1e-5
+                    )
             if kind == "lstm":
                 assert list(gates) == list("ifgo")
                 assert terms["c"] == pytest.approx(tr.cell[layer, d, t, unit].item(), abs=1e-5)
                 prev = t - 1 if d == 0 else t + 1
-                c_prev = (tr.cell[layer, d, prev, unit].item() if 0 <= prev < T else
-                          0.0 if c0 is None else c0[layer * D + d, unit].item())
+                c_prev = (
+                    tr.cell[layer, d, prev, unit].item()
+                    if 0 <= prev < T
+                    else 0.0
+                    if c0 is None
+                    else c0[layer * D + d, unit].item()
+                )
                 assert terms["c_prev"] == pytest.approx(c_prev, abs=1e-6)
                 assert terms["h_pre_proj"] == pytest.approx(
-                    gates["o"].value * math.tanh(terms["c"]), abs=1e-12)
+                    gates["o"].value * math.tanh(terms["c"]), abs=1e-12
+                )
             if kind == "gru":
                 assert list(gates) == list("rzn")
                 gn = gates["n"]
-                assert gn.pre == pytest.approx(gn.x_part + gn.b_i + gates["r"].value * (gn.h_part + gn.b_h))
+                assert gn.pre == pytest.approx(
+                    gn.x_part + gn.b_i + gates["r"].value * (gn.h_part + gn.b_h)
+                )
             if kind == "rnn":
                 assert list(gates) == ["h"]
                 assert terms["h"] == gates["h"].value
@@ -114,7 +131,9 @@ def test_gate_terms_are_frozen_floats():
     rnn = torch.nn.GRU(2, 3)
     tr = trace(rnn, torch.randn(3, 2))
     gt = unit_terms(rnn, tr, layer=0, direction=0, t=1, unit=2)["gates"]["z"]
-    assert all(isinstance(getattr(gt, f.name), float) for f in dataclasses.fields(gt) if f.name != "name")
+    assert all(
+        isinstance(getattr(gt, f.name), float) for f in dataclasses.fields(gt) if f.name != "name"
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         gt.pre = 0.0
 
@@ -147,7 +166,9 @@ def test_lstm_by_hand():
     assert lines[2].startswith(r"g_t = \tanh(")
     assert r"\underbrace{1.000}_{b_{ig}}" in lines[2] and lines[2].endswith(r"\tanh(1.000) = 0.762")
     assert lines[1].endswith(r"\sigma(0.000) = 0.500")
-    assert lines[4] == (r"c_t = f_t c_{t-1} + i_t g_t = 0.500 \cdot 0.000 + 0.500 \cdot 0.762 = 0.381")
+    assert lines[4] == (
+        r"c_t = f_t c_{t-1} + i_t g_t = 0.500 \cdot 0.000 + 0.500 \cdot 0.762 = 0.381"
+    )
     assert lines[5] == r"h_t = o_t \tanh(c_t) = 0.500 \cdot \tanh(0.381) = 0.182"
     six = equation_latex("lstm", terms, digits=6)
     assert six[4].endswith("= 0.380797") and six[5].endswith("= 0.181700")
@@ -171,8 +192,11 @@ def test_gru_by_hand_reset_after_matmul():
     assert len(lines) == 4 and all(_balanced(s) for s in lines)
     n_line = lines[2]
     # r_t multiplies the whole bracket (W_hn h + b_hn), in symbols and in numbers
-    assert re.search(r"r_t \\odot \(\\underbrace\{0\.000\}_\{W_\{hn\}h_\{t-1\}\} \+ "
-                     r"\\underbrace\{1\.000\}_\{b_\{hn\}\}\)", n_line)
+    assert re.search(
+        r"r_t \\odot \(\\underbrace\{0\.000\}_\{W_\{hn\}h_\{t-1\}\} \+ "
+        r"\\underbrace\{1\.000\}_\{b_\{hn\}\}\)",
+        n_line,
+    )
     assert r"0.500 \cdot (0.000 + 1.000)" in n_line
     assert n_line.endswith(r"\tanh(0.500) = 0.462")
     assert lines[3].endswith(r"= (1 - 0.500) \cdot 0.462 + 0.500 \cdot 0.000 = 0.231")
@@ -195,9 +219,11 @@ def test_rnn_relu_by_hand():
     assert t1["h"] == 0.0
     (line,) = equation_latex("rnn", t1, nonlinearity="relu")
     assert _balanced(line)
-    assert line == (r"h_t = \operatorname{ReLU}(\underbrace{-2.000}_{W_{ih}x_t} + "
-                    r"\underbrace{(-1.000)}_{b_{ih}} + \underbrace{0.625}_{W_{hh}h_{t-1}} + "
-                    r"\underbrace{0.250}_{b_{hh}}) = \operatorname{ReLU}(-2.125) = 0.000")
+    assert line == (
+        r"h_t = \operatorname{ReLU}(\underbrace{-2.000}_{W_{ih}x_t} + "
+        r"\underbrace{(-1.000)}_{b_{ih}} + \underbrace{0.625}_{W_{hh}h_{t-1}} + "
+        r"\underbrace{0.250}_{b_{hh}}) = \operatorname{ReLU}(-2.125) = 0.000"
+    )
 
 
 def test_rnn_tanh_and_reverse_direction_start():
@@ -242,12 +268,18 @@ def test_negative_numbers_parenthesised_and_no_negative_zero():
     assert "-0.000" not in f_line
 
 
-@pytest.mark.parametrize("kw,err,match", [
-    (dict(layer=1), IndexError, "layer"), (dict(layer=-1), IndexError, "layer"),
-    (dict(direction=1), IndexError, "direction"), (dict(t=4), IndexError, "t 4"),
-    (dict(unit=3), IndexError, "unit"), (dict(unit=-1), IndexError, "unit"),
-    (dict(t=1.0), TypeError, "t must be an int"),
-])
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        (dict(layer=1), IndexError, "layer"),
+        (dict(layer=-1), IndexError, "layer"),
+        (dict(direction=1), IndexError, "direction"),
+        (dict(t=4), IndexError, "t 4"),
+        (dict(unit=3), IndexError, "unit"),
+        (dict(unit=-1), IndexError, "unit"),
+        (dict(t=1.0), TypeError, "t must be an int"),
+    ],
+)
 def test_unit_terms_index_errors(kw, err, match):
     rnn = torch.nn.GRU(2, 3)
     tr = trace(rnn, torch.randn(4, 2))
@@ -316,15 +348,25 @@ def test_unit_terms_over_time_equal_unit_terms_at_every_step(cls, kwargs):
     for layer in range(L):
         for d in range(D):
             for unit in range(H):
-                all_t = unit_terms_over_time(rnn, tr, layer=layer, direction=d, unit=unit,
-                                             h0=h0, c0=c0)
+                all_t = unit_terms_over_time(
+                    rnn, tr, layer=layer, direction=d, unit=unit, h0=h0, c0=c0
+                )
                 for t in range(5):
-                    one = unit_terms(rnn, tr, layer=layer, direction=d, t=t, unit=unit, h0=h0, c0=c0)
+                    one = unit_terms(
+                        rnn, tr, layer=layer, direction=d, t=t, unit=unit, h0=h0, c0=c0
+                    )
                     for name, gt in one["gates"].items():
-                        for field, key in (("x_part", "x"), ("b_i", "bi"), ("h_part", "h"),
-                                           ("b_h", "bh"), ("pre", "pre"), ("value", "val")):
+                        for field, key in (
+                            ("x_part", "x"),
+                            ("b_i", "bi"),
+                            ("h_part", "h"),
+                            ("b_h", "bh"),
+                            ("pre", "pre"),
+                            ("value", "val"),
+                        ):
                             assert all_t[f"{name}.{key}"][t].item() == pytest.approx(
-                                getattr(gt, field), abs=1e-9), (name, key, t)
+                                getattr(gt, field), abs=1e-9
+                            ), (name, key, t)
                     for key in ("h_prev", "c_prev", "c", "h_pre_proj", "h"):
                         if key not in one:
                             continue
@@ -334,9 +376,17 @@ def test_unit_terms_over_time_equal_unit_terms_at_every_step(cls, kwargs):
                             assert all_t[key][t].item() == pytest.approx(one[key], abs=1e-9), key
 
 
-@pytest.mark.parametrize("kind,kwargs", [("rnn", {}), ("rnn", {"nonlinearity": "relu", "bias": False}),
-                                         ("lstm", {}), ("lstm", {"proj_size": 2}), ("gru", {}),
-                                         ("gru", {"bias": False})])
+@pytest.mark.parametrize(
+    "kind,kwargs",
+    [
+        ("rnn", {}),
+        ("rnn", {"nonlinearity": "relu", "bias": False}),
+        ("lstm", {}),
+        ("lstm", {"proj_size": 2}),
+        ("gru", {}),
+        ("gru", {"bias": False}),
+    ],
+)
 def test_equation_html_slots_are_the_terms_keys(kind, kwargs):
     from explorer.equations import equation_html, unit_terms_over_time
 
@@ -344,8 +394,14 @@ def test_equation_html_slots_are_the_terms_keys(kind, kwargs):
     rnn = cls(2, 3, **kwargs)
     tr = trace(rnn, torch.randn(4, 2))
     keys = set(unit_terms_over_time(rnn, tr, layer=0, direction=0, unit=1))
-    lines = equation_html(kind, bias=rnn.bias, nonlinearity=kwargs.get("nonlinearity", "tanh"),
-                          proj_size=kwargs.get("proj_size", 0), unit=1, H_out=3)
+    lines = equation_html(
+        kind,
+        bias=rnn.bias,
+        nonlinearity=kwargs.get("nonlinearity", "tanh"),
+        proj_size=kwargs.get("proj_size", 0),
+        unit=1,
+        H_out=3,
+    )
     latex = equation_latex(kind, unit_terms(rnn, tr, layer=0, direction=0, t=0, unit=1))
     assert len(lines) == len(latex)  # one HTML line per LaTeX line
     slots = set(re.findall(r'data-v="([^"]+)"', "".join(lines)))

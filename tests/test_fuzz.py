@@ -7,6 +7,7 @@ The default run keeps the example counts modest (about a minute); ``python tests
 runs the same properties with many more examples. Examples are never time-limited
 (``deadline=None``): the machine's speed must not decide a test.
 """
+
 import io
 import json
 import math
@@ -20,7 +21,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from explorer.presets import (
-    GLOBAL_PARAMS, LEARN_PARAMS, NUMBERS, PAGES, SIDEBAR_PARAMS, STEP_PARAMS, TRAIN_PARAMS,
+    GLOBAL_PARAMS,
+    LEARN_PARAMS,
+    NUMBERS,
+    PAGES,
+    SIDEBAR_PARAMS,
+    STEP_PARAMS,
+    TRAIN_PARAMS,
     refusal,
 )
 from explorer.readers import MAX_MAGNITUDE, MIN_ROWS, read_series
@@ -28,31 +35,79 @@ from explorer.readers import MAX_MAGNITUDE, MIN_ROWS, read_series
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 
-settings.register_profile("default", deadline=None, max_examples=100,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", deadline=None, max_examples=2000,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "default", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", deadline=None, max_examples=2000, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("RNN_EXPLORER_FUZZ", "default"))
 LONG = os.environ.get("RNN_EXPLORER_FUZZ") == "long"
 
 # ---------------------------------------------------------------- hostile text
-NUMBERISH = st.sampled_from([
-    "inf", "-inf", "+inf", "Infinity", "nan", "NaN", "-nan", "1e309", "-1e309", "1e-400",
-    "9" * 5000, "-" + "9" * 400, "0", "-0", "-1", "1", "2.5", "1e9", "-1e9", "0x10", "1_000",
-    "１２", "٣", " 7 ", "7 ", "", " ", "0.0001", "3e38", "4e38", "1e300", "-1e300",
-])
+NUMBERISH = st.sampled_from(
+    [
+        "inf",
+        "-inf",
+        "+inf",
+        "Infinity",
+        "nan",
+        "NaN",
+        "-nan",
+        "1e309",
+        "-1e309",
+        "1e-400",
+        "9" * 5000,
+        "-" + "9" * 400,
+        "0",
+        "-0",
+        "-1",
+        "1",
+        "2.5",
+        "1e9",
+        "-1e9",
+        "0x10",
+        "1_000",
+        "１２",
+        "٣",
+        " 7 ",
+        "7 ",
+        "",
+        " ",
+        "0.0001",
+        "3e38",
+        "4e38",
+        "1e300",
+        "-1e300",
+    ]
+)
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
-MARKUP = st.sampled_from(["`", "**x**", "$x$", ":red[x]", "<b>x</b>", "[a](http://e)", "\\",
-                          "# h", "\n", "a`b", "```", ":material/home:"])
+MARKUP = st.sampled_from(
+    [
+        "`",
+        "**x**",
+        "$x$",
+        ":red[x]",
+        "<b>x</b>",
+        "[a](http://e)",
+        "\\",
+        "# h",
+        "\n",
+        "a`b",
+        "```",
+        ":material/home:",
+    ]
+)
 VALUE = st.one_of(
     NUMBERISH,
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(min_value=-10 ** 30, max_value=10 ** 30).map(str),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
     TEXT,
     st.lists(MARKUP, min_size=1, max_size=3).map("".join),
 )
-ALL_PARAMS = sorted({*SIDEBAR_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS, *GLOBAL_PARAMS}
-                    - {"preset"})
+ALL_PARAMS = sorted(
+    {*SIDEBAR_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS, *GLOBAL_PARAMS} - {"preset"}
+)
 
 
 @given(name=st.sampled_from(sorted(NUMBERS)), raw=VALUE)
@@ -64,12 +119,17 @@ def test_the_link_check_of_every_numeric_parameter_answers_for_any_value(name, r
     except ValueError:
         assert reason is None  # not a number at all: the widget says so itself
         return
-    inside = (not math.isnan(value) and number.low <= value
-              and (number.high is None or value <= number.high))
+    inside = (
+        not math.isnan(value)
+        and number.low <= value
+        and (number.high is None or value <= number.high)
+    )
     assert (reason is None) == inside, (name, raw, reason)
     if reason is not None:
-        assert reason == "not a number" or number.span().split("…")[0].replace(
-            "at least ", "") in reason
+        assert (
+            reason == "not a number"
+            or number.span().split("…")[0].replace("at least ", "") in reason
+        )
 
 
 def _notes(at) -> str:
@@ -77,11 +137,18 @@ def _notes(at) -> str:
 
 
 @settings(max_examples=80 if LONG else 4)
-@given(page=st.sampled_from(list(PAGES)),
-       link=st.dictionaries(st.one_of(st.sampled_from(ALL_PARAMS),
-                                      st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1,
-                                              max_size=12)),
-                            VALUE, min_size=1, max_size=4))
+@given(
+    page=st.sampled_from(list(PAGES)),
+    link=st.dictionaries(
+        st.one_of(
+            st.sampled_from(ALL_PARAMS),
+            st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
+        ),
+        VALUE,
+        min_size=1,
+        max_size=4,
+    ),
+)
 @example(page="learn", link={"T": "\x85"})  # a line break (NEL) once split a note's item
 def test_a_hostile_link_on_any_page_gives_a_page_and_names_what_it_refused(page, link):
     from streamlit.testing.v1 import AppTest
@@ -111,18 +178,24 @@ def csv_files(draw):
     cell = st.one_of(
         st.floats(allow_nan=True, allow_infinity=True, width=64).map(repr),
         st.floats(-1e6, 1e6).map(lambda x: f"{x:.3f}"),
-        st.integers(-10 ** 40, 10 ** 40).map(str),
-        NUMBERISH, TEXT.map(lambda s: s.replace("\n", " ")), MARKUP,
+        st.integers(-(10**40), 10**40).map(str),
+        NUMBERISH,
+        TEXT.map(lambda s: s.replace("\n", " ")),
+        MARKUP,
         st.dates().map(str),
     )
-    header = draw(st.one_of(st.none(), st.lists(st.one_of(TEXT, MARKUP), min_size=columns,
-                                                max_size=columns)))
+    header = draw(
+        st.one_of(st.none(), st.lists(st.one_of(TEXT, MARKUP), min_size=columns, max_size=columns))
+    )
     lines = [] if header is None else [sep.join(h.replace("\n", " ") for h in header)]
     for _ in range(rows):
         lines.append(sep.join(draw(st.lists(cell, min_size=columns, max_size=columns))))
     text = draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines)
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1",
-                                     "cp1252", "utf-16-le"]))
+    encoding = draw(
+        st.sampled_from(
+            ["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1", "cp1252", "utf-16-le"]
+        )
+    )
     data = text.encode(encoding, errors="replace")
     if draw(st.booleans()):  # damage it
         cut = draw(st.integers(0, len(data)))
@@ -168,10 +241,18 @@ def _tensors(config):
     return {k: v.contiguous() for k, v in build_from_config(config).state_dict().items()}
 
 
-JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 400, 10 ** 400),
-                      st.floats(allow_nan=False, allow_infinity=False), TEXT)
-JSON = st.recursive(JSON_LEAF, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)), max_leaves=8)
+JSON_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**400), 10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    TEXT,
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 @st.composite
@@ -187,14 +268,28 @@ def weight_files(draw):
         config[name] = draw(JSON)
     if draw(st.booleans()):
         config[draw(TEXT)] = draw(JSON)
-    text = draw(st.one_of(
-        st.just(json.dumps(config)),
-        st.sampled_from(["[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000,
-                         "", "null", "{", "[]", '"x"']),
-        TEXT,
-    ))
-    metadata = {"format": draw(st.sampled_from([FORMAT, FORMAT, "other", ""])),
-                "version": draw(st.sampled_from([VERSION, VERSION, "2", ""])), "config": text}
+    text = draw(
+        st.one_of(
+            st.just(json.dumps(config)),
+            st.sampled_from(
+                [
+                    "[" * 100_000 + "]" * 100_000,
+                    '{"a":' * 50_000 + "1" + "}" * 50_000,
+                    "",
+                    "null",
+                    "{",
+                    "[]",
+                    '"x"',
+                ]
+            ),
+            TEXT,
+        )
+    )
+    metadata = {
+        "format": draw(st.sampled_from([FORMAT, FORMAT, "other", ""])),
+        "version": draw(st.sampled_from([VERSION, VERSION, "2", ""])),
+        "config": text,
+    }
     for key in draw(st.lists(st.sampled_from(["format", "version", "config"]), max_size=1)):
         del metadata[key]
     return save(_tensors(good), metadata=metadata), text

@@ -1,13 +1,23 @@
 """Input sequences: typed numbers, waves, random walks, text, initial states and windows of the
 shipped series."""
+
 import numpy as np
 import pytest
 import torch
 
 from explorer.config import MAX_SEQUENCE_LENGTH
 from explorer.inputs import (
-    INITIAL_STATES, WAVES, describe_char, initial_state, parse_numbers, random_walk,
-    series_window, sine, text_one_hot, to_features, wave,
+    INITIAL_STATES,
+    WAVES,
+    describe_char,
+    initial_state,
+    parse_numbers,
+    random_walk,
+    series_window,
+    sine,
+    text_one_hot,
+    to_features,
+    wave,
 )
 from explorer.tasks import SERIES, load_series
 
@@ -16,12 +26,15 @@ def test_parse_numbers_accepts_common_separators():
     np.testing.assert_allclose(parse_numbers("1, 2.5;-3  4e-1\n5"), [1, 2.5, -3, 0.4, 5])
 
 
-@pytest.mark.parametrize("text,match", [
-    ("", "at least one number"),
-    ("1, two, 3", "item 2, 'two'"),
-    ("1, nan", "not a finite number"),
-    (" ".join(["1"] * 501), "at most 500"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("", "at least one number"),
+        ("1, two, 3", "item 2, 'two'"),
+        ("1, nan", "not a finite number"),
+        (" ".join(["1"] * 501), "at most 500"),
+    ],
+)
 def test_parse_numbers_errors(text, match):
     with pytest.raises(ValueError, match=match):
         parse_numbers(text)
@@ -59,6 +72,7 @@ def test_shipped_series_are_real_and_complete():
 
 # ---- waves and random walks -----------------------------------------------------------------
 
+
 def test_wave_sine_is_sine_exactly():
     for kwargs in ({}, {"cycles": 3.5, "amplitude": 0.7, "noise": 0.2, "seed": 4}):
         np.testing.assert_array_equal(wave("sine", 50, **kwargs), sine(50, **kwargs))
@@ -91,17 +105,20 @@ def test_wave_noise_is_seeded():
     assert not np.array_equal(a, wave("square", 30, noise=0.3, seed=2))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: wave("triangle", 10), r"one of \['sine', 'square', 'sawtooth'\], got 'triangle'"),
-    (lambda: wave("square", 0), f"between 1 and {MAX_SEQUENCE_LENGTH}, got 0"),
-    (lambda: wave("sawtooth", MAX_SEQUENCE_LENGTH + 1), f"between 1 and {MAX_SEQUENCE_LENGTH}"),
-    (lambda: wave("sine", 10.5), "whole number, got 10.5"),
-    (lambda: wave("sine", 10, noise=-1), "noise must be a standard deviation >= 0, got -1"),
-    (lambda: wave("sine", 10, cycles=float("nan")), "cycles must be a finite number"),
-    (lambda: random_walk(0), f"between 1 and {MAX_SEQUENCE_LENGTH}, got 0"),
-    (lambda: random_walk(MAX_SEQUENCE_LENGTH + 1), f"between 1 and {MAX_SEQUENCE_LENGTH}"),
-    (lambda: random_walk(10, step=float("inf")), "step must be a standard deviation >= 0"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: wave("triangle", 10), r"one of \['sine', 'square', 'sawtooth'\], got 'triangle'"),
+        (lambda: wave("square", 0), f"between 1 and {MAX_SEQUENCE_LENGTH}, got 0"),
+        (lambda: wave("sawtooth", MAX_SEQUENCE_LENGTH + 1), f"between 1 and {MAX_SEQUENCE_LENGTH}"),
+        (lambda: wave("sine", 10.5), "whole number, got 10.5"),
+        (lambda: wave("sine", 10, noise=-1), "noise must be a standard deviation >= 0, got -1"),
+        (lambda: wave("sine", 10, cycles=float("nan")), "cycles must be a finite number"),
+        (lambda: random_walk(0), f"between 1 and {MAX_SEQUENCE_LENGTH}, got 0"),
+        (lambda: random_walk(MAX_SEQUENCE_LENGTH + 1), f"between 1 and {MAX_SEQUENCE_LENGTH}"),
+        (lambda: random_walk(10, step=float("inf")), "step must be a standard deviation >= 0"),
+    ],
+)
 def test_builder_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -126,6 +143,7 @@ def test_random_walk_starts_at_zero_and_is_seeded():
 
 # ---- typed numbers and text -----------------------------------------------------------------
 
+
 def test_parse_numbers_rejects_float32_overflow():
     with pytest.raises(ValueError, match=r"item 2, '1e39', is beyond float32's range"):
         parse_numbers("1, 1e39")
@@ -141,14 +159,24 @@ def test_text_one_hot_rows_and_alphabet():
     assert alphabet == ["a"] and x.shape == (3, 1) and x.sum() == 3
 
 
-@pytest.mark.parametrize("text,kwargs,match", [
-    ("", {}, "at least one character"),
-    ("x" * 501, {}, "at most 500 characters, got 501"),
-    ("abcd", {"max_length": 3}, "at most 3 characters, got 4"),
-    ("x" * (MAX_SEQUENCE_LENGTH + 1), {"max_length": 10**6},
-     f"between 1 and {MAX_SEQUENCE_LENGTH}"),
-    ("".join(chr(0x100 + k) for k in range(257)), {}, "at most 256 distinct characters.*got 257"),
-])
+@pytest.mark.parametrize(
+    "text,kwargs,match",
+    [
+        ("", {}, "at least one character"),
+        ("x" * 501, {}, "at most 500 characters, got 501"),
+        ("abcd", {"max_length": 3}, "at most 3 characters, got 4"),
+        (
+            "x" * (MAX_SEQUENCE_LENGTH + 1),
+            {"max_length": 10**6},
+            f"between 1 and {MAX_SEQUENCE_LENGTH}",
+        ),
+        (
+            "".join(chr(0x100 + k) for k in range(257)),
+            {},
+            "at most 256 distinct characters.*got 257",
+        ),
+    ],
+)
 def test_text_one_hot_errors(text, kwargs, match):
     with pytest.raises(ValueError, match=match):
         text_one_hot(text, **kwargs)
@@ -161,12 +189,21 @@ def test_text_one_hot_accepts_256_distinct_characters():
 
 def test_describe_char_makes_whitespace_visible():
     assert [describe_char(c) for c in " \n\ta\x00\u00a0\u2003é"] == [
-        "␣", "⏎", "⇥", "a", "␀", "⍽", "U+2003", "é"]
+        "␣",
+        "⏎",
+        "⇥",
+        "a",
+        "␀",
+        "⍽",
+        "U+2003",
+        "é",
+    ]
     with pytest.raises(ValueError, match="a single character, got 'ab'"):
         describe_char("ab")
 
 
 # ---- initial state --------------------------------------------------------------------------
+
 
 def test_initial_state_zeros_and_random():
     assert INITIAL_STATES == ("zeros", "random", "typed")
@@ -189,14 +226,17 @@ def test_initial_state_typed_broadcasts():
     assert batched[1, 0, 0] == 1
 
 
-@pytest.mark.parametrize("kind,shape,text,match", [
-    ("typed", (2, 3), "1, 2", r"type 1 number \(for every unit\) or 3 numbers .*got 2"),
-    ("typed", (2, 3), "", "at least one number"),
-    ("typed", (2, 3), "1, x, 3", "item 2, 'x'"),
-    ("ones", (2, 3), "", r"one of \['zeros', 'random', 'typed'\], got 'ones'"),
-    ("zeros", (), "", "non-empty tuple of positive integers"),
-    ("zeros", (2, 0), "", r"positive integers, got \(2, 0\)"),
-])
+@pytest.mark.parametrize(
+    "kind,shape,text,match",
+    [
+        ("typed", (2, 3), "1, 2", r"type 1 number \(for every unit\) or 3 numbers .*got 2"),
+        ("typed", (2, 3), "", "at least one number"),
+        ("typed", (2, 3), "1, x, 3", "item 2, 'x'"),
+        ("ones", (2, 3), "", r"one of \['zeros', 'random', 'typed'\], got 'ones'"),
+        ("zeros", (), "", "non-empty tuple of positive integers"),
+        ("zeros", (2, 0), "", r"positive integers, got \(2, 0\)"),
+    ],
+)
 def test_initial_state_errors(kind, shape, text, match):
     with pytest.raises(ValueError, match=match):
         initial_state(kind, shape, text=text)

@@ -1,4 +1,5 @@
 """Project layout rules that a reviewer would otherwise check by hand."""
+
 import ast
 import re
 from pathlib import Path
@@ -19,7 +20,9 @@ def _imports(path: Path) -> set[str]:
 
 def test_core_is_free_of_streamlit_outside_ui():
     """Only the ``explorer.ui`` package draws widgets; the rest imports from a notebook."""
-    core = [p for p in (ROOT / "explorer").rglob("*.py") if (ROOT / "explorer" / "ui") not in p.parents]
+    core = [
+        p for p in (ROOT / "explorer").rglob("*.py") if (ROOT / "explorer" / "ui") not in p.parents
+    ]
     assert len(core) > 10
     offenders = [p.name for p in core if "streamlit" in _imports(p)]
     assert offenders == []
@@ -49,5 +52,9 @@ def test_readme_notebook_example_runs_and_its_comments_are_true():
     exec(compile(code, "README.md", "exec"), scope)
     assert tuple(scope["tr"].hidden.shape) == (2, 1, 50, 8)
     assert (scope["counts"].total, scope["counts"].textbook_total) == (252, 231)
-    assert scope["counts"].by_tensor == {"weight_ih_l0": 63, "weight_hh_l0": 147,
-                                         "bias_ih_l0": 21, "bias_hh_l0": 21}
+    assert scope["counts"].by_tensor == {
+        "weight_ih_l0": 63,
+        "weight_hh_l0": 147,
+        "bias_ih_l0": 21,
+        "bias_hh_l0": 21,
+    }

@@ -1,5 +1,6 @@
 """The Learn page under AppTest: it renders on defaults, after widget changes and from a link,
 and the numbers it prints are torch's."""
+
 import base64
 import json
 import re
@@ -16,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 LEARN = "app_pages/learn.py"
 TIMEOUT = 90  # importing torch alone exceeds AppTest's 3 s default
-SECTIONS = {"structure": "1 · Structure", "how-it-runs": "2 · How it runs",
-            "three-kinds": "3 · Three kinds", "counting-parameters": "4 · Counting parameters",
-            "where-rnns-are-used": "5 · Where RNNs are used", "the-code": "6 · The code"}
+SECTIONS = {
+    "structure": "1 · Structure",
+    "how-it-runs": "2 · How it runs",
+    "three-kinds": "3 · Three kinds",
+    "counting-parameters": "4 · Counting parameters",
+    "where-rnns-are-used": "5 · Where RNNs are used",
+    "the-code": "6 · The code",
+}
 
 
 def _open(params: dict | None = None) -> AppTest:
@@ -68,10 +74,16 @@ def test_renders_on_defaults_with_every_section():
     headers = {h.proto.anchor: h.value for h in at.header if h.proto.anchor}
     assert headers == SECTIONS
     titles = set(_figures(at))
-    assert {"Folded (left), and unrolled over T = 4 steps", "Step t = 1 of 4 (highlighted)",
-            "How much h_T still feels h_t: ‖∂h_T/∂h_t‖", "Vanilla RNN (ρ = 0.90): h_t",
-            "LSTM", "GRU", "How long a nudge at t = 3 is remembered",
-            "Where the parameters are"} <= titles
+    assert {
+        "Folded (left), and unrolled over T = 4 steps",
+        "Step t = 1 of 4 (highlighted)",
+        "How much h_T still feels h_t: ‖∂h_T/∂h_t‖",
+        "Vanilla RNN (ρ = 0.90): h_t",
+        "LSTM",
+        "GRU",
+        "How long a nudge at t = 3 is remembered",
+        "Where the parameters are",
+    } <= titles
     assert len(at.latex) > 15
     # the hand computation's step 1 is nn.RNN's
     h, y = _torch_tiny(2, 3, 1, 4, 0)
@@ -82,13 +94,15 @@ def test_renders_on_defaults_with_every_section():
     assert "all equal" in counted and "= 661" in counted and "= 2,581" in counted
     # every section links deeper
     targets = {link.proto.label for link in at.get("page_link")}
-    for label in ("Every tensor of a real torch.nn module: Cell & parameters",
-                  "Every unit at every step, for any cell and input: Step through",
-                  "Train the three cells side by side: Compare cells",
-                  "Your own data: Train page",
-                  "Preset: the forget gate at work (Step through)",
-                  "Preset: temperature forecasting (Train)",
-                  "Preset: character-level text (Train)"):
+    for label in (
+        "Every tensor of a real torch.nn module: Cell & parameters",
+        "Every unit at every step, for any cell and input: Step through",
+        "Train the three cells side by side: Compare cells",
+        "Your own data: Train page",
+        "Preset: the forget gate at work (Step through)",
+        "Preset: temperature forecasting (Train)",
+        "Preset: character-level text (Train)",
+    ):
         assert label in targets, label
     assert float(at.metric[0].value) < 1e-5  # the tutorial's loop vs nn.RNN + nn.Linear
 
@@ -140,14 +154,26 @@ def test_changed_widgets_follow_torch():
 
 
 def test_a_link_reproduces_the_view():
-    params = {"learn_x": "3", "learn_h": "4", "learn_o": "2", "learn_T": "5", "learn_t": "4",
-              "learn_f": "relu", "learn_rho": "1.2", "learn_input": "square",
-              "learn_update": "3", "learn_count_h": "7", "learn_count_x": "3",
-              "learn_code_cell": "LSTM", "learn_code_seed": "5"}
+    params = {
+        "learn_x": "3",
+        "learn_h": "4",
+        "learn_o": "2",
+        "learn_T": "5",
+        "learn_t": "4",
+        "learn_f": "relu",
+        "learn_rho": "1.2",
+        "learn_input": "square",
+        "learn_update": "3",
+        "learn_count_h": "7",
+        "learn_count_x": "3",
+        "learn_code_cell": "LSTM",
+        "learn_code_seed": "5",
+    }
     at = _open(params)
     assert not at.error
-    assert [at.slider(key=k).value for k in ("learn_x", "learn_h", "learn_o", "learn_T",
-                                             "learn_t")] == [3, 4, 2, 5, 4]
+    assert [
+        at.slider(key=k).value for k in ("learn_x", "learn_h", "learn_o", "learn_T", "learn_t")
+    ] == [3, 4, 2, 5, 4]
     assert at.select_slider(key="learn_rho").value == 1.2
     assert at.button_group(key="learn_input").value == "square"
     assert at.button_group(key="learn_code_cell").value == "LSTM"
@@ -161,8 +187,15 @@ def test_a_link_reproduces_the_view():
 
 
 def test_bad_values_in_a_link_fall_back_to_defaults():
-    at = _open({"learn_h": "99", "learn_rho": "abc", "learn_T": "-3",
-                "learn_code_cell": "CNN", "learn_count_h": "1e9"})
+    at = _open(
+        {
+            "learn_h": "99",
+            "learn_rho": "abc",
+            "learn_T": "-3",
+            "learn_code_cell": "CNN",
+            "learn_count_h": "1e9",
+        }
+    )
     assert not at.error
     assert at.slider(key="learn_h").value == 3 and at.slider(key="learn_T").value == 4
     assert at.select_slider(key="learn_rho").value == 0.9
@@ -186,8 +219,9 @@ def test_every_input_kind(kind):
     at = _open({"learn_input": kind})
     assert not at.exception and not at.error
     fig = _figures(at)["GRU"]
-    np.testing.assert_allclose(_array(fig["data"][0]["y"]), lesson.lesson_signal(kind, 40),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        _array(fig["data"][0]["y"]), lesson.lesson_signal(kind, 40), atol=1e-6
+    )
 
 
 def test_exploding_gradients_preset_explodes_in_the_real_network():
@@ -205,8 +239,9 @@ def test_exploding_gradients_preset_explodes_in_the_real_network():
     with torch.no_grad():
         rnn.weight_hh_l0 *= 1.4 / torch.linalg.eigvals(rnn.weight_hh_l0).abs().max()
     x = torch.as_tensor(lesson.lesson_signal("pulse", 40, 1), dtype=torch.float64)[:, None]
-    J = torch.autograd.functional.jacobian(lambda h0: rnn(x, h0[None])[1][0], torch.zeros(4,
-                                           dtype=torch.float64))  # (H, H) = ∂h_T/∂h_0
+    J = torch.autograd.functional.jacobian(
+        lambda h0: rnn(x, h0[None])[1][0], torch.zeros(4, dtype=torch.float64)
+    )  # (H, H) = ∂h_T/∂h_0
     norm = float(torch.linalg.matrix_norm(J, 2))
     assert norm > 1e2 and f"‖∂h_T/∂h_0‖ = {norm:.1e}" in caption, (norm, caption)
 

@@ -1,6 +1,7 @@
 """The Learn page's computations against torch: the tiny model's numbers are nn.RNN's, the
 gradient norms are torch.autograd's, the counts are the modules' own, and the from-scratch
 cells give the torch modules' outputs."""
+
 import numpy as np
 import pytest
 import torch
@@ -18,8 +19,10 @@ def _seeded(make, seed):
 
 # ----------------------------------------------------------------------------- 2. how it runs
 
-@pytest.mark.parametrize("X,H,O,T,seed,f", [(1, 2, 1, 3, 0, "tanh"), (3, 4, 2, 6, 7, "tanh"),
-                                            (2, 3, 1, 5, 1, "relu")])
+
+@pytest.mark.parametrize(
+    "X,H,O,T,seed,f", [(1, 2, 1, 3, 0, "tanh"), (3, 4, 2, 6, 7, "tanh"), (2, 3, 1, 5, 1, "relu")]
+)
 def test_tiny_run_numbers_are_nn_rnns(X, H, O, T, seed, f):
     run = lesson.tiny_run(X, H, O, T, seed, f)
     # an independent nn.RNN + nn.Linear with the same seed and input
@@ -72,6 +75,7 @@ def test_latex_matrix_never_prints_minus_zero():
 
 # ----------------------------------------------------------------------------- 3. three kinds
 
+
 @pytest.mark.parametrize("rho", [0.5, 1.0, 1.5])
 def test_scaled_rnn_has_the_spectral_radius(rho):
     rnn = lesson.scaled_rnn(8, rho, seed=3)
@@ -99,8 +103,7 @@ def test_gradient_norms_equal_torch_autograd(rho, f):
         J = torch.autograd.functional.jacobian(to_end, h_t)  # (H, H) = ∂h_T/∂h_t
         assert flow.norms[t] == pytest.approx(torch.linalg.matrix_norm(J, 2).item(), rel=1e-9)
         W_k = torch.linalg.matrix_power(rnn.weight_hh_l0.detach(), T - t)
-        assert flow.linear[t] == pytest.approx(torch.linalg.matrix_norm(W_k, 2).item(),
-                                               rel=1e-9)
+        assert flow.linear[t] == pytest.approx(torch.linalg.matrix_norm(W_k, 2).item(), rel=1e-9)
 
 
 def test_gradients_vanish_below_one_and_the_matrix_explodes_above():
@@ -117,7 +120,7 @@ def test_set_gate_bias_sets_the_sum_of_both_biases():
     gru = _seeded(lambda: nn.GRU(1, 3), 0)
     lesson.set_gate_bias(gru, "z", 4.0)
     H = 3
-    assert (gru.bias_ih_l0[H:2 * H] == 4.0).all() and (gru.bias_hh_l0[H:2 * H] == 0).all()
+    assert (gru.bias_ih_l0[H : 2 * H] == 4.0).all() and (gru.bias_hh_l0[H : 2 * H] == 0).all()
     r_before = _seeded(lambda: nn.GRU(1, 3), 0).bias_ih_l0[:H]
     assert torch.equal(gru.bias_ih_l0[:H], r_before)  # the other gates untouched
     with pytest.raises(ValueError, match="gates"):
@@ -147,8 +150,9 @@ def test_pulse_memory_is_the_distance_between_two_torch_runs():
     with torch.no_grad():
         a = rnn(torch.as_tensor(x, dtype=torch.float64)[:, None])[0]
         b = rnn(torch.as_tensor(nudged)[:, None])[0]
-    np.testing.assert_allclose(curves["RNN h_t"], torch.linalg.norm(b - a, dim=1).numpy(),
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        curves["RNN h_t"], torch.linalg.norm(b - a, dim=1).numpy(), rtol=1e-9, atol=1e-12
+    )
     assert (curves["GRU h_t"][:2] == 0).all() and curves["GRU h_t"][2] > 0
     # a forget gate held open keeps the nudge in c_t far longer
     keep = lesson.pulse_memory(x, 5, seed=2, forget_bias=5.0)["LSTM c_t"][-1]
@@ -166,6 +170,7 @@ def test_lesson_signal():
 
 # ----------------------------------------------------------------------------- 4. counting
 
+
 @pytest.mark.parametrize("X,H,O", [(10, 20, 1), (3, 7, 2), (1, 1, 1), (256, 64, 5)])
 def test_counts_equal_the_modules(X, H, O):
     head = nn.Linear(H, O)
@@ -178,9 +183,11 @@ def test_counts_equal_the_modules(X, H, O):
         one_bias = sum(p.numel() for n, p in module.named_parameters() if "bias_hh" not in n)
         assert row.textbook == one_bias + H * O + O
         assert row.difference == module.bias_hh_l0.numel() == row.G * H
-        assert (row.W_xh, row.W_hh, row.b_h) == (module.weight_ih_l0.numel(),
-                                                 module.weight_hh_l0.numel(),
-                                                 module.bias_ih_l0.numel())
+        assert (row.W_xh, row.W_hh, row.b_h) == (
+            module.weight_ih_l0.numel(),
+            module.weight_hh_l0.numel(),
+            module.bias_ih_l0.numel(),
+        )
 
 
 def test_count_latex_writes_the_numbers():
@@ -196,6 +203,7 @@ def test_count_latex_writes_the_numbers():
 
 # ----------------------------------------------------------------------------- 6. the code
 
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_code_comparison_against_torch(cell):
     run = lesson.code_comparison(cell, seed=3)
@@ -209,7 +217,7 @@ def test_code_comparison_against_torch(cell):
     np.testing.assert_allclose(run.torch, out.numpy(), atol=1e-6)
     assert run.scratch.shape == run.torch.shape == ((5, 1) if cell == "rnn" else (5, 20))
     assert 0 < run.max_abs_diff < 1e-5  # float32 rounding, not bit-equal code paths
-    assert f"nn.{ {'rnn': 'RNN', 'lstm': 'LSTM', 'gru': 'GRU'}[cell]}(" in run.torch_code
+    assert f"nn.{ {'rnn': 'RNN', 'lstm': 'LSTM', 'gru': 'GRU'}[cell] }(" in run.torch_code
     assert '"""' not in run.scratch_code and "def " in run.scratch_code
 
 
@@ -225,8 +233,9 @@ def test_textbook_cells_equal_torch_with_states(bias):
         np.testing.assert_allclose(hs.numpy(), out.numpy(), atol=1e-6)
         np.testing.assert_allclose(cs[-1].numpy(), c_n[0].numpy(), atol=1e-6)
         out, _ = gru(x, h0[None])
-        np.testing.assert_allclose(cells.TextbookGRU.from_torch(gru).forward(x, h0).numpy(),
-                                   out.numpy(), atol=1e-6)
+        np.testing.assert_allclose(
+            cells.TextbookGRU.from_torch(gru).forward(x, h0).numpy(), out.numpy(), atol=1e-6
+        )
     with pytest.raises(TypeError, match="LSTM"):
         cells.TextbookLSTM.from_torch(gru)
     with pytest.raises(ValueError, match="projection"):
@@ -243,6 +252,7 @@ def test_gru_keeps_b_hn_apart():
 
 # ----------------------------------------------------------------------------- figures
 
+
 def test_unrolled_figure_shares_one_colour_per_matrix():
     fig = lesson.unrolled_figure(5, 2, 3, 1)
     arrows = [a for a in fig.layout.annotations if a.showarrow]
@@ -251,8 +261,11 @@ def test_unrolled_figure_shares_one_colour_per_matrix():
     assert by_colour[lesson.COLOURS["W_xh"]] == by_colour[lesson.COLOURS["W_hy"]] == 6
     assert by_colour[lesson.COLOURS["W_hh"]] == 6  # h_0 -> h_1 … h_4 -> h_5, and the loop
     legend = [t.name for t in fig.data if t.showlegend is not False and t.name]
-    assert legend == ["W<sub>xh</sub> (H×X = 3×2)", "W<sub>hh</sub> (H×H = 3×3)",
-                      "W<sub>hy</sub> (O×H = 1×3)"]
+    assert legend == [
+        "W<sub>xh</sub> (H×X = 3×2)",
+        "W<sub>hh</sub> (H×H = 3×3)",
+        "W<sub>hy</sub> (O×H = 1×3)",
+    ]
     markers = [t for t in fig.data if t.mode == "markers" and t.x[0] is not None]
     assert sum(len(t.x) for t in markers) == (2 + 3 + 1) * 6 + 3  # folded + 5 steps + h_0
     with pytest.raises(ValueError, match="T must be"):
@@ -261,10 +274,12 @@ def test_unrolled_figure_shares_one_colour_per_matrix():
 
 def test_unrolled_figure_with_values_colours_the_units():
     run = lesson.tiny_run(2, 3, 1, 4)
-    fig = lesson.unrolled_figure(4, 2, 3, 1, values={"x": run.x, "h": run.h, "y": run.y},
-                                 step=2)
-    hidden_2 = [t for t in fig.data if t.mode == "markers" and t.hovertemplate
-                and "h_2" in t.hovertemplate[0]][0]
+    fig = lesson.unrolled_figure(4, 2, 3, 1, values={"x": run.x, "h": run.h, "y": run.y}, step=2)
+    hidden_2 = [
+        t
+        for t in fig.data
+        if t.mode == "markers" and t.hovertemplate and "h_2" in t.hovertemplate[0]
+    ][0]
     np.testing.assert_allclose(hidden_2.marker.color, run.h[2], atol=1e-7)
     assert fig.layout.shapes[0].fillcolor == "#fff3b0"  # the highlighted step
 

@@ -7,6 +7,7 @@ changes it, so its round trip from a widget change is checked in the browser tes
 (tests/test_browser_links.py); here the hand-synced ones (cell, input, weights, source, t) and
 everything a link or a preset sets are.
 """
+
 import itertools
 import json
 from pathlib import Path
@@ -74,8 +75,12 @@ def test_cell_link_round_trip():
     at = _link({"cell": "gru", "input_size": "3", "hidden_size": "7", "bidirectional": "true"})
     assert at.metric[0].value == "504"  # nn.GRU(3, 7, bidirectional=True): 2 · 252
     assert at.sidebar.toggle(key="bidirectional").value is True
-    assert dict(at.query_params) == {"cell": "gru", "input_size": "3", "hidden_size": "7",
-                                     "bidirectional": "true"}  # kept as written
+    assert dict(at.query_params) == {
+        "cell": "gru",
+        "input_size": "3",
+        "hidden_size": "7",
+        "bidirectional": "true",
+    }  # kept as written
     assert not at.warning  # nothing was ignored
     at.sidebar.selectbox(key="cell").set_value("rnn").run()  # hand-synced: the server writes it
     assert at.query_params["cell"] == "rnn"
@@ -86,8 +91,20 @@ def test_cell_link_round_trip():
 
 def test_step_through_link_round_trip():
     numbers = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
-    at = _link({"input": "typed", "numbers": numbers, "t": "12", "unit": "3", "weights": "forget1",
-                "h0": "random", "clamp_f": "1.0", "clamp_from": "5", "speed": "4"}, STEP)
+    at = _link(
+        {
+            "input": "typed",
+            "numbers": numbers,
+            "t": "12",
+            "unit": "3",
+            "weights": "forget1",
+            "h0": "random",
+            "clamp_f": "1.0",
+            "clamp_from": "5",
+            "speed": "4",
+        },
+        STEP,
+    )
     assert at.button_group(key="input").value == "typed"
     assert at.text_input(key="numbers").value == numbers
     assert _step(at) == 12 and at.number_input(key="unit").value == 3
@@ -109,9 +126,19 @@ def test_step_through_link_round_trip():
 
 
 def test_series_link_and_layers():
-    at = _link({"input": "series", "source": "seattle_temp_max", "start": "100", "length": "365",
-                "num_layers": "2", "layer": "1", "bidirectional": "true", "direction": "reverse"},
-               STEP)
+    at = _link(
+        {
+            "input": "series",
+            "source": "seattle_temp_max",
+            "start": "100",
+            "length": "365",
+            "num_layers": "2",
+            "layer": "1",
+            "bidirectional": "true",
+            "direction": "reverse",
+        },
+        STEP,
+    )
     assert at.selectbox(key="source").value == "seattle_temp_max"
     assert at.number_input(key="length").value == 365 and at.slider(key="step_t").max == 365
     assert at.selectbox(key="layer").value == 1 and at.selectbox(key="direction").value == "reverse"
@@ -142,21 +169,34 @@ def test_page_switch_drops_a_pages_parameters_and_brings_them_back():
 
 # ---------------------------------------------------------------- bad links
 def test_malformed_cell_link_falls_back_with_a_note():
-    at = _link({"cell": "cnn", "hidden_size": "99999", "num_layers": "two", "bias": "maybe",
-                "input_size": "2.5", "hiden_size": "5", "foo": "1", "t": "12"})
+    at = _link(
+        {
+            "cell": "cnn",
+            "hidden_size": "99999",
+            "num_layers": "two",
+            "bias": "maybe",
+            "input_size": "2.5",
+            "hiden_size": "5",
+            "foo": "1",
+            "t": "12",
+        }
+    )
     assert at.sidebar.selectbox(key="cell").value == "lstm"
     assert at.sidebar.number_input(key="hidden_size").value == 16
     assert at.sidebar.number_input(key="num_layers").value == 1
     assert at.sidebar.toggle(key="bias").value is True
     assert at.sidebar.number_input(key="input_size").value == 2  # Streamlit truncates
     notes = _notes(at)
-    for expected in ["`cell=cnn`: not one of `rnn`, `lstm`, `gru`",
-                     "`hidden_size=99999`: outside 1…1024; showing `16`",
-                     "`num_layers=two`: not a number", "`bias=maybe`: expected true or false",
-                     "`input_size=2.5` was read as `2`",
-                     "`hiden_size` is not a setting of this app (did you mean `hidden_size`?)",
-                     "`foo` is not a setting of this app",
-                     "`t=12` is a setting of the Step through page; ignored here"]:
+    for expected in [
+        "`cell=cnn`: not one of `rnn`, `lstm`, `gru`",
+        "`hidden_size=99999`: outside 1…1024; showing `16`",
+        "`num_layers=two`: not a number",
+        "`bias=maybe`: expected true or false",
+        "`input_size=2.5` was read as `2`",
+        "`hiden_size` is not a setting of this app (did you mean `hidden_size`?)",
+        "`foo` is not a setting of this app",
+        "`t=12` is a setting of the Step through page; ignored here",
+    ]:
         assert expected in notes, (expected, notes)
     assert dict(at.query_params) == {"input_size": "2"}  # the rest is gone from the link
     assert at.metric[0].value == f"{4 * (16 * 2 + 16 * 16 + 2 * 16):,}"  # the page still works
@@ -167,16 +207,33 @@ def test_malformed_cell_link_falls_back_with_a_note():
 
 
 def test_malformed_step_link_falls_back_with_a_note():
-    at = _link({"t": "abc", "input": "bogus", "T": "9999", "shape": "circle", "unit": "99",
-                "clamp_f": "2", "weights": "x", "h0_values": "1"}, STEP)
+    at = _link(
+        {
+            "t": "abc",
+            "input": "bogus",
+            "T": "9999",
+            "shape": "circle",
+            "unit": "99",
+            "clamp_f": "2",
+            "weights": "x",
+            "h0_values": "1",
+        },
+        STEP,
+    )
     assert at.button_group(key="input").value == "wave" and at.radio(key="weights").value == "fresh"
     assert _step(at) == 1 and at.slider(key="T").value == 60
     assert at.number_input(key="unit").value == 0
     notes = _notes(at)
-    for expected in ["`t=abc`: this sequence's steps are 1…60", "`input=bogus`: not one of",
-                     "`T=9999`: outside 1…400", "`shape=circle`: not one of the choices",
-                     "`unit=99`: outside 0…15", "`clamp_f=2`", "`weights=x`",
-                     "`h0_values=1` is not used in this view"]:
+    for expected in [
+        "`t=abc`: this sequence's steps are 1…60",
+        "`input=bogus`: not one of",
+        "`T=9999`: outside 1…400",
+        "`shape=circle`: not one of the choices",
+        "`unit=99`: outside 0…15",
+        "`clamp_f=2`",
+        "`weights=x`",
+        "`h0_values=1` is not used in this view",
+    ]:
         assert expected in notes, (expected, notes)
     assert not set(at.query_params)  # nothing of it is left in the link
     assert any(f["layout"]["title"]["text"] == "hidden state h_t" for f in _figures(at))
@@ -221,7 +278,9 @@ def test_preset_opened_mid_session_resets_the_rest():
     assert at.selectbox(key="shape").value == "square" and _step(at) == 30
     state = page_state(PRESETS["forget_gate"])
     assert at.selectbox(key="clamp_i").value == state["clamp_i"] == 0.0
-    fig = next(f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped"))
+    fig = next(
+        f for f in _figures(at) if f["layout"]["title"]["text"].endswith("normal vs clamped")
+    )
     assert fig["data"][1]["name"] == "clamped run"  # the clamp comparison is on the page
     at.switch_page("app_pages/cell.py").run()
     assert not any("Preset:" in i.value for i in at.info)  # the sentence stays on its page
@@ -246,6 +305,7 @@ def _font_sizes(fig: dict) -> list[float]:
         elif isinstance(node, list):
             for v in node:
                 walk(v, key)
+
     walk(fig)
     return sizes
 
@@ -262,8 +322,9 @@ def test_presenter_flag_enlarges_and_hides():
     assert "html { font-size: 24px; }" in css and "stExpander" not in css
     assert "st-key-explain" in css
     assert "font-size: 24px" not in "".join(h.proto.body for h in normal.get("html"))
-    assert {"What if… clamp a gate", "Initial state"} <= {p.proto.popover.label
-                                                          for p in shown.get("popover")}
+    assert {"What if… clamp a gate", "Initial state"} <= {
+        p.proto.popover.label for p in shown.get("popover")
+    }
     caption = "Play runs in your browser"
     assert any(caption in c.value for c in normal.caption)
     assert not any(caption in c.value for c in shown.caption)  # the long explanation goes
@@ -297,8 +358,11 @@ def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
     import time
 
     from explorer.ui.links import REPLACED
-    at.session_state[REPLACED] = {**at.session_state[REPLACED],
-                                  "t": (at.session_state[REPLACED]["t"][0], time.monotonic())}
+
+    at.session_state[REPLACED] = {
+        **at.session_state[REPLACED],
+        "t": (at.session_state[REPLACED]["t"][0], time.monotonic()),
+    }
     at.query_params["t"] = "2"  # the stale request's address
     at.run()
     assert _step(at) == paused
@@ -322,34 +386,48 @@ def test_non_finite_and_huge_numbers_are_dropped_before_any_widget_reads_them(ra
 def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
     at = _link({"unit": "inf", "clamp_from": "-inf", "T": "1e309"}, STEP)
     notes = _notes(at)
-    for expected in ["`unit=inf`: outside 0…15; showing `0`",
-                     "`clamp_from=-inf`: outside 1…60; showing `1`",
-                     "`T=1e309`: outside 1…400; showing `60`"]:
+    for expected in [
+        "`unit=inf`: outside 0…15; showing `0`",
+        "`clamp_from=-inf`: outside 1…60; showing `1`",
+        "`T=1e309`: outside 1…400; showing `60`",
+    ]:
         assert expected in notes, notes
-    at = _link({"steps": "inf", "target_loss": "-1", "patience": "0", "lr": "1e9",
-                "period": "inf"}, "app_pages/train.py")
+    at = _link(
+        {"steps": "inf", "target_loss": "-1", "patience": "0", "lr": "1e9", "period": "inf"},
+        "app_pages/train.py",
+    )
     notes = _notes(at)
-    for expected in ["`steps=inf`: outside 10…20000; showing `300`",
-                     "`target_loss=-1`: below 0; showing empty (off)",
-                     "`patience=0`: outside 1…1000; showing empty (off)",
-                     "`lr=1e9`: outside 0.0001…10; showing `0.01`",
-                     "`period=inf`: outside 4…500; ignored"]:  # a setting of another task
+    for expected in [
+        "`steps=inf`: outside 10…20000; showing `300`",
+        "`target_loss=-1`: below 0; showing empty (off)",
+        "`patience=0`: outside 1…1000; showing empty (off)",
+        "`lr=1e9`: outside 0.0001…10; showing `0.01`",
+        "`period=inf`: outside 4…500; ignored",
+    ]:  # a setting of another task
         assert expected in notes, notes
-    at = _link({"learn_seed": "inf", "learn_count_h": "1e309", "learn_code_seed": "-inf",
-                "learn_bogus": "1"}, "app_pages/learn.py")
+    at = _link(
+        {
+            "learn_seed": "inf",
+            "learn_count_h": "1e309",
+            "learn_code_seed": "-inf",
+            "learn_bogus": "1",
+        },
+        "app_pages/learn.py",
+    )
     notes = _notes(at)
-    for expected in ["`learn_seed=inf`: outside 0…9999; showing `0`",
-                     "`learn_count_h=1e309`: outside 1…1024; showing `20`",
-                     "`learn_code_seed=-inf`: outside 0…9999; showing `0`",
-                     "`learn_bogus` is not a setting of this app"]:
+    for expected in [
+        "`learn_seed=inf`: outside 0…9999; showing `0`",
+        "`learn_count_h=1e309`: outside 1…1024; showing `20`",
+        "`learn_code_seed=-inf`: outside 0…9999; showing `0`",
+        "`learn_bogus` is not a setting of this app",
+    ]:
         assert expected in notes, notes
 
 
 def test_a_repeated_name_says_which_value_was_used():
     at = _link({"hidden_size": ["3", "7"]})
     assert at.sidebar.number_input(key="hidden_size").value == 7
-    assert "`hidden_size` is in the link 2 times (`3`, `7`); used the last one, `7`." \
-        in _notes(at)
+    assert "`hidden_size` is in the link 2 times (`3`, `7`); used the last one, `7`." in _notes(at)
     assert at.query_params["hidden_size"] in ("7", ["7"])
 
 

@@ -1,11 +1,14 @@
 """build_model returns torch's own modules, seeded, and refuses bad sizes."""
+
 import pytest
 import torch
 
 from explorer import build_model, count_parameters
 
 
-@pytest.mark.parametrize("cell,cls", [("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)])
+@pytest.mark.parametrize(
+    "cell,cls", [("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)]
+)
 def test_real_torch_modules(cell, cls):
     model = build_model(cell, 3, 5, num_layers=2, bidirectional=True, output_size=4, seed=1)
     assert type(model.rnn) is cls
@@ -13,8 +16,10 @@ def test_real_torch_modules(cell, cls):
     assert model.head.in_features == 10 and model.head.out_features == 4
     y = model(torch.randn(7, 2, 3))
     assert y.shape == (7, 2, 4)
-    assert sum(p.numel() for p in model.rnn.parameters()) == count_parameters(
-        cell, 3, 5, num_layers=2, bidirectional=True).total
+    assert (
+        sum(p.numel() for p in model.rnn.parameters())
+        == count_parameters(cell, 3, 5, num_layers=2, bidirectional=True).total
+    )
 
 
 def test_seed_reproduces_weights_and_leaves_global_rng_alone():
@@ -25,7 +30,9 @@ def test_seed_reproduces_weights_and_leaves_global_rng_alone():
     assert torch.equal(torch.rand(1), before)  # building did not consume the caller's RNG
     b = build_model("lstm", 2, 4, seed=7)
     c = build_model("lstm", 2, 4, seed=8)
-    for (n, p), (_, q), (_, r) in zip(a.named_parameters(), b.named_parameters(), c.named_parameters()):
+    for (n, p), (_, q), (_, r) in zip(
+        a.named_parameters(), b.named_parameters(), c.named_parameters()
+    ):
         assert torch.equal(p, q), n
         assert not torch.equal(p, r), n
 
@@ -37,8 +44,10 @@ def test_options_reach_torch():
     assert m.rnn.proj_size == 2 and m.head.in_features == 2
 
 
-@pytest.mark.parametrize("kwargs", [dict(hidden_size=0), dict(num_layers=9), dict(proj_size=3),
-                                    dict(nonlinearity="sigmoid")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(hidden_size=0), dict(num_layers=9), dict(proj_size=3), dict(nonlinearity="sigmoid")],
+)
 def test_bad_input_raises_value_error(kwargs):
     args = dict(cell="rnn", input_size=2, hidden_size=4) | kwargs
     with pytest.raises(ValueError):
@@ -61,13 +70,19 @@ def test_sixteen_threads_building_at_once_each_get_their_seeds_weights():
     import threading
 
     configs = [("lstm", 16), ("gru", 12), ("rnn", 20), ("lstm", 32)] * 4  # 16 builds
-    solo = [_weights(build_model(c, 3, h, num_layers=2, seed=s)) for s, (c, h) in enumerate(configs)]
+    solo = [
+        _weights(build_model(c, 3, h, num_layers=2, seed=s)) for s, (c, h) in enumerate(configs)
+    ]
     # the reference: torch's own modules after torch.manual_seed, built one at a time
     torch.manual_seed(5)
     ref = torch.nn.LSTM(3, 16, num_layers=2)
     head = torch.nn.Linear(16, 1)
-    assert all(torch.equal(getattr(ref, n), _weights(build_model("lstm", 3, 16, num_layers=2, seed=5))[
-        "rnn." + n]) for n, _ in ref.named_parameters())
+    assert all(
+        torch.equal(
+            getattr(ref, n), _weights(build_model("lstm", 3, 16, num_layers=2, seed=5))["rnn." + n]
+        )
+        for n, _ in ref.named_parameters()
+    )
     assert torch.equal(head.weight, build_model("lstm", 3, 16, num_layers=2, seed=5).head.weight)
     barrier, got, errors = threading.Barrier(16), [None] * 16, []
 

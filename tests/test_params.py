@@ -1,4 +1,5 @@
 """count_parameters against the torch module's named_parameters()."""
+
 import itertools
 
 import pytest
@@ -19,7 +20,8 @@ def _torch_module(cell, input_size, hidden_size, **kw):
 CASES = [
     (cell, layers, bidir, bias, proj)
     for cell, layers, bidir, bias, proj in itertools.product(
-        MODULES, [1, 2, 3], [False, True], [True, False], [0, 4])
+        MODULES, [1, 2, 3], [False, True], [True, False], [0, 4]
+    )
     if not (proj and cell != "lstm")
 ]
 
@@ -62,13 +64,19 @@ def test_head_rows_match_linear():
     assert [r.count for r in rows] == [p.numel() for p in head.parameters()]
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(cell="cnn", input_size=1, hidden_size=2), "cell must be one of"),
-    (dict(cell="rnn", input_size=0, hidden_size=2), "input_size must be at least 1"),
-    (dict(cell="lstm", input_size=1, hidden_size=4, proj_size=4), "proj_size must be smaller"),
-    (dict(cell="gru", input_size=1, hidden_size=4, proj_size=2), "only defined for LSTM"),
-    (dict(cell="lstm", input_size=1, hidden_size=4, num_layers=0), "num_layers must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(cell="cnn", input_size=1, hidden_size=2), "cell must be one of"),
+        (dict(cell="rnn", input_size=0, hidden_size=2), "input_size must be at least 1"),
+        (dict(cell="lstm", input_size=1, hidden_size=4, proj_size=4), "proj_size must be smaller"),
+        (dict(cell="gru", input_size=1, hidden_size=4, proj_size=2), "only defined for LSTM"),
+        (
+            dict(cell="lstm", input_size=1, hidden_size=4, num_layers=0),
+            "num_layers must be at least 1",
+        ),
+    ],
+)
 def test_bad_sizes_raise_value_error(kwargs, match):
     cell = kwargs.pop("cell")
     with pytest.raises(ValueError, match=match):
@@ -88,6 +96,7 @@ def test_a_non_string_cell_and_too_many_layers_raise_value_error():
     with pytest.raises(ValueError, match=r"cell must be one of .*, got \['lstm'\]"):
         count_parameters(["lstm"], 1, 8)  # raised "unhashable type"
     with pytest.raises(ValueError, match="num_layers must be between 1 and 4"):
-        count_parameters("lstm", 1, 8, num_layers=10 ** 6)  # took 62 s and 1.9 GB
+        count_parameters("lstm", 1, 8, num_layers=10**6)  # took 62 s and 1.9 GB
     assert count_parameters("lstm", 1, 8, num_layers=4).total == 4 * (8 + 64 + 16) + 3 * 4 * (
-        8 * 8 + 64 + 16)
+        8 * 8 + 64 + 16
+    )

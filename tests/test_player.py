@@ -1,4 +1,5 @@
 """explorer.ui.player: what the step player sends to the browser."""
+
 import math
 
 import numpy as np

@@ -1,5 +1,6 @@
 """The preset registry and the URL vocabulary (explorer.presets): pure data, checked against the
 contract between pages, the widgets' options, and torch for the numbers the sentences quote."""
+
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,9 @@ def test_each_preset_is_complete_and_speaks_its_pages_names(key):
     sentence = preset.look_for.strip()
     assert 60 < len(sentence) < 400 and sentence.endswith(".")
     # Learn's names are all those starting with learn_ (presets.owner knows them)
-    unknown = {n for n in set(preset.params) - page_params(preset.page)
-               if preset.page not in owner(n)}
+    unknown = {
+        n for n in set(preset.params) - page_params(preset.page) if preset.page not in owner(n)
+    }
     assert not unknown, f"{key} sets {unknown}, which {preset.page or 'the Cell page'} lacks"
     sidebar = {n: v for n, v in page_state(preset).items() if n in SIDEBAR_PARAMS}
     CellConfig(**sidebar)  # the sidebar it sets is a valid cell (raises otherwise)
@@ -80,9 +82,30 @@ def test_page_state_resets_the_rest_to_defaults():
 
 def test_vocabulary():
     assert set(SIDEBAR_PARAMS) == {f for f in CellConfig.__dataclass_fields__}
-    contract = {"task", "series", "k", "window", "difference", "val_fraction", "period", "noise",
-                "n", "lag", "n_symbols", "seq_len", "optimizer", "lr", "batch_size", "steps",
-                "clip_norm", "weight_decay", "tbptt", "target_loss", "patience", "temperature"}
+    contract = {
+        "task",
+        "series",
+        "k",
+        "window",
+        "difference",
+        "val_fraction",
+        "period",
+        "noise",
+        "n",
+        "lag",
+        "n_symbols",
+        "seq_len",
+        "optimizer",
+        "lr",
+        "batch_size",
+        "steps",
+        "clip_norm",
+        "weight_decay",
+        "tbptt",
+        "target_loss",
+        "patience",
+        "temperature",
+    }
     assert contract <= set(TRAIN_PARAMS) and "seed" not in TRAIN_PARAMS
     assert PAGE_PARAMS["train"] == PAGE_PARAMS["compare"]
     # the Step-through names collide with no other page's (a shared key would share state)
@@ -130,8 +153,9 @@ def test_forget_gate_sentence_matches_torch():
     from explorer.models import set_forget_bias
 
     p = PRESETS["forget_gate"].params
-    x = to_features(wave(p["shape"], p["T"], cycles=p["cycles"], amplitude=1.0, noise=0.0,
-                         seed=0), 1)  # (T, 1)
+    x = to_features(
+        wave(p["shape"], p["T"], cycles=p["cycles"], amplitude=1.0, noise=0.0, seed=0), 1
+    )  # (T, 1)
     rnn = build_from_config(CellConfig()).rnn
     f_fresh = _forget_gate(rnn, x)
     set_forget_bias(rnn, 1.0)
@@ -142,15 +166,21 @@ def test_forget_gate_sentence_matches_torch():
 def _forget_gate(lstm: torch.nn.LSTM, x: torch.Tensor) -> torch.Tensor:
     """f_t of every step, with torch's own LSTMCell on torch's weights (rows i f g o)."""
     cell = torch.nn.LSTMCell(lstm.input_size, lstm.hidden_size)
-    cell.load_state_dict({"weight_ih": lstm.weight_ih_l0, "weight_hh": lstm.weight_hh_l0,
-                          "bias_ih": lstm.bias_ih_l0, "bias_hh": lstm.bias_hh_l0})
+    cell.load_state_dict(
+        {
+            "weight_ih": lstm.weight_ih_l0,
+            "weight_hh": lstm.weight_hh_l0,
+            "bias_ih": lstm.bias_ih_l0,
+            "bias_hh": lstm.bias_hh_l0,
+        }
+    )
     H = lstm.hidden_size
     h = c = torch.zeros(1, H)
     out = []
     with torch.no_grad():
         for x_t in x:  # (1,)
             gates = cell.weight_ih @ x_t + cell.bias_ih + cell.weight_hh @ h[0] + cell.bias_hh
-            out.append(torch.sigmoid(gates[H:2 * H]))
+            out.append(torch.sigmoid(gates[H : 2 * H]))
             h, c = cell(x_t[None], (h, c))
     return torch.stack(out)  # (T, H)
 
@@ -176,11 +206,28 @@ def test_refusal_names_the_range_of_hostile_numbers():
 def test_every_numeric_parameter_is_in_the_table():
     from explorer.presets import LEARN_PARAMS, NUMBERS
 
-    numeric_defaults = {n for n, v in {**SIDEBAR_PARAMS, **STEP_PARAMS}.items()
-                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    numeric_defaults = {
+        n
+        for n, v in {**SIDEBAR_PARAMS, **STEP_PARAMS}.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     assert numeric_defaults <= set(NUMBERS)
-    assert {"steps", "patience", "target_loss", "lr", "batch_size", "k", "window", "period",
-            "n", "seq_len", "n_symbols", "lag", "noise", "val_fraction"} <= set(NUMBERS)
+    assert {
+        "steps",
+        "patience",
+        "target_loss",
+        "lr",
+        "batch_size",
+        "k",
+        "window",
+        "period",
+        "n",
+        "seq_len",
+        "n_symbols",
+        "lag",
+        "noise",
+        "val_fraction",
+    } <= set(NUMBERS)
     assert {"learn_seed", "learn_count_h", "learn_code_seed"} <= set(NUMBERS) & set(LEARN_PARAMS)
     assert set(NUMBERS) <= {*SIDEBAR_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS}
 
@@ -189,8 +236,12 @@ def test_the_training_widgets_choices_lie_inside_the_table():
     from explorer.presets import NUMBERS
     from explorer.ui.training import BATCH_SIZES, CLIP_NORMS, LEARNING_RATES, TBPTT, WEIGHT_DECAYS
 
-    for name, options in {"lr": LEARNING_RATES, "batch_size": BATCH_SIZES,
-                          "clip_norm": CLIP_NORMS, "weight_decay": WEIGHT_DECAYS,
-                          "tbptt": TBPTT}.items():
+    for name, options in {
+        "lr": LEARNING_RATES,
+        "batch_size": BATCH_SIZES,
+        "clip_norm": CLIP_NORMS,
+        "weight_decay": WEIGHT_DECAYS,
+        "tbptt": TBPTT,
+    }.items():
         numbers = [o for o in options if not isinstance(o, str)]
         assert min(numbers) == NUMBERS[name].low and max(numbers) == NUMBERS[name].high, name

@@ -1,5 +1,6 @@
 """read_series: messy real-world CSVs in, a clean float table in time order out, ValueError
 (and nothing else) for anything it cannot use."""
+
 import io
 import random
 from pathlib import Path
@@ -27,6 +28,7 @@ def check_clean(df: pd.DataFrame) -> None:
 
 # ---- well-formed files ----------------------------------------------------------------------
 
+
 def test_simple_date_value():
     df = read_series(DATA / "simple.csv")
     check_clean(df)
@@ -41,8 +43,9 @@ def test_semicolon_decimal_comma_bom_day_first():
     check_clean(df)
     assert list(df.columns) == ["Temperatur", "Niederschlag"]  # no BOM left in the name
     assert df.index.name == "Datum" and df.attrs["separator"] == ";"
-    assert list(df.index) == [pd.Timestamp(d) for d in
-                              ("2021-01-30", "2021-01-31", "2021-02-01", "2021-02-13")]
+    assert list(df.index) == [
+        pd.Timestamp(d) for d in ("2021-01-30", "2021-01-31", "2021-02-01", "2021-02-13")
+    ]
     np.testing.assert_array_equal(df["Temperatur"], [3.5, -2.25, 0.5, 10.0])
     np.testing.assert_array_equal(df["Niederschlag"], [1234.5, 0.0, 12.75, 2000.0])
 
@@ -88,12 +91,17 @@ def test_wide_year_by_month_table_is_melted():
     np.testing.assert_array_equal(df["value"], np.arange(1, 27))
 
 
-@pytest.mark.parametrize("header", ["year,JANUARY,february,March,apr,MAY,june,jul,AUG,sept,Oct,"
-                                    "november,dec", "YR,jan,feb,mar,apr,may,jun,jul,aug,sep,oct,"
-                                    "nov,dec"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "year,JANUARY,february,March,apr,MAY,june,jul,AUG,sept,Oct,november,dec",
+        "YR,jan,feb,mar,apr,may,jun,jul,aug,sep,oct,nov,dec",
+    ],
+)
 def test_wide_table_month_names_any_case_and_length(header):
-    rows = "\n".join(f"{y}," + ",".join(str(y + m / 100) for m in range(1, 13))
-                     for y in (2000, 2001))
+    rows = "\n".join(
+        f"{y}," + ",".join(str(y + m / 100) for m in range(1, 13)) for y in (2000, 2001)
+    )
     df = read_series(io.StringIO(header + "\n" + rows + "\n"))
     assert len(df) == 24 and df.index[13] == pd.Timestamp("2001-02-01")
     assert df["value"].iloc[13] == pytest.approx(2001.02)
@@ -134,16 +142,19 @@ def test_quoted_fields_with_thousands_separators():
 
 
 def test_missing_rows_dropped_and_title_line_skipped():
-    text = ("Monthly rainfall at a made-up station\n\nmonth,rain mm\n2021-01,NA\n2021-02,3\n"
-            "2021-03,-\n2021-04,NaN\n2021-05,4\n2021-06,5\n2021-07,\n")
+    text = (
+        "Monthly rainfall at a made-up station\n\nmonth,rain mm\n2021-01,NA\n2021-02,3\n"
+        "2021-03,-\n2021-04,NaN\n2021-05,4\n2021-06,5\n2021-07,\n"
+    )
     df = read_series(io.StringIO(text))
     assert len(df) == 3 and df.index.name == "month" and df.attrs["dropped_rows"] == 4
     np.testing.assert_array_equal(df["rain mm"], [3, 4, 5])
 
 
 def test_text_columns_other_than_time_are_ignored():
-    df = read_series(io.StringIO("date,weather,temp\n2021-01-01,sun,1\n2021-01-02,rain,2\n"
-                                 "2021-01-03,snow,3\n"))
+    df = read_series(
+        io.StringIO("date,weather,temp\n2021-01-01,sun,1\n2021-01-02,rain,2\n2021-01-03,snow,3\n")
+    )
     assert list(df.columns) == ["temp"] and df.attrs["ignored_columns"] == ["weather"]
 
 
@@ -155,26 +166,46 @@ def test_decimal_comma_against_thousands_comma():
     np.testing.assert_allclose(comma["a"], [1234, 2000, 3])
 
 
-@pytest.mark.parametrize("text,column,values,first", [
-    # one column of decimal-comma numbers: a header without a comma says the commas are decimal
-    ("Wert\n1,5\n2,25\n-3\n", "Wert", [1.5, 2.25, -3], None),
-    # dd.mm.yyyy is day first even when every day is <= 12
-    ("Datum;Wert\n01.02.2021;1\n02.02.2021;2\n03.02.2021;3\n", "Wert", [1, 2, 3], "2021-02-01"),
-    # slashes: month first unless a day > 12 says otherwise
-    ("Date,Close\n1/2/2021,10\n1/3/2021,11\n1/13/2021,12\n", "Close", [10, 11, 12], "2021-01-02"),
-    ("Date,Close\n02/01/2021,10\n03/01/2021,11\n13/01/2021,12\n", "Close", [10, 11, 12],
-     "2021-01-02"),
-    # mixed UTC offsets are converted to UTC
-    ("t,v\n2021-01-01T00:00+01:00,1\n2021-06-01T00:00+02:00,2\n2021-07-01T00:00Z,3\n", "v",
-     [1, 2, 3], "2020-12-31 23:00"),
-    ("a|b\n1|2\n3|4\n5|6\n", "b", [2, 4, 6], None),
-    ("year month value\n2000 1 5\n2000 2 6\n2000 3 7\n", "value", [5, 6, 7], "2000-01-01"),
-    # a footer row without a readable date is dropped
-    ("date,v\n2021-01-01,1\n2021-01-02,2\n2021-01-03,3\n2021-01-04,4\nTotal,10\n", "v",
-     [1, 2, 3, 4], "2021-01-01"),
-    ("v\n\u22121.5\n2\n+3\n", "v", [-1.5, 2, 3], None),  # Unicode minus, explicit plus
-    ("Year,v\n1990,1\n1991,2\n1992,3\n", "v", [1, 2, 3], "1990-01-01"),
-])
+@pytest.mark.parametrize(
+    "text,column,values,first",
+    [
+        # one column of decimal-comma numbers: a header without a comma says the commas are decimal
+        ("Wert\n1,5\n2,25\n-3\n", "Wert", [1.5, 2.25, -3], None),
+        # dd.mm.yyyy is day first even when every day is <= 12
+        ("Datum;Wert\n01.02.2021;1\n02.02.2021;2\n03.02.2021;3\n", "Wert", [1, 2, 3], "2021-02-01"),
+        # slashes: month first unless a day > 12 says otherwise
+        (
+            "Date,Close\n1/2/2021,10\n1/3/2021,11\n1/13/2021,12\n",
+            "Close",
+            [10, 11, 12],
+            "2021-01-02",
+        ),
+        (
+            "Date,Close\n02/01/2021,10\n03/01/2021,11\n13/01/2021,12\n",
+            "Close",
+            [10, 11, 12],
+            "2021-01-02",
+        ),
+        # mixed UTC offsets are converted to UTC
+        (
+            "t,v\n2021-01-01T00:00+01:00,1\n2021-06-01T00:00+02:00,2\n2021-07-01T00:00Z,3\n",
+            "v",
+            [1, 2, 3],
+            "2020-12-31 23:00",
+        ),
+        ("a|b\n1|2\n3|4\n5|6\n", "b", [2, 4, 6], None),
+        ("year month value\n2000 1 5\n2000 2 6\n2000 3 7\n", "value", [5, 6, 7], "2000-01-01"),
+        # a footer row without a readable date is dropped
+        (
+            "date,v\n2021-01-01,1\n2021-01-02,2\n2021-01-03,3\n2021-01-04,4\nTotal,10\n",
+            "v",
+            [1, 2, 3, 4],
+            "2021-01-01",
+        ),
+        ("v\n\u22121.5\n2\n+3\n", "v", [-1.5, 2, 3], None),  # Unicode minus, explicit plus
+        ("Year,v\n1990,1\n1991,2\n1992,3\n", "v", [1, 2, 3], "1990-01-01"),
+    ],
+)
 def test_more_layouts(text, column, values, first):
     df = read_series(io.StringIO(text))
     check_clean(df)
@@ -204,8 +235,14 @@ def test_source_kinds():
 
     uploaded = Uploaded(data)
     uploaded.read()  # a page may have read it already
-    sources = [str(DATA / "simple.csv"), DATA / "simple.csv", io.BytesIO(data), data,
-               io.StringIO(data.decode()), uploaded]
+    sources = [
+        str(DATA / "simple.csv"),
+        DATA / "simple.csv",
+        io.BytesIO(data),
+        data,
+        io.StringIO(data.decode()),
+        uploaded,
+    ]
     frames = [read_series(s) for s in sources]
     for df in frames[1:]:
         pd.testing.assert_frame_equal(df, frames[0])
@@ -213,31 +250,41 @@ def test_source_kinds():
 
 # ---- malformed files ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,match", [
-    ("no_numeric.csv", r"no numeric column found \(columns: 'name', 'colour'\)"),
-    ("two_rows.csv", r"only 2 rows .* need at least 3"),
-    ("inf_value.csv", r"column 'value' has a non-finite value \(inf\) at line 3 \(2021-01-02\)"),
-    ("empty.csv", r"the file is empty"),
-    ("garbage.bin", r"not text .*tried UTF-8, UTF-16"),
-    ("bad_dates.csv", r"column 'date' looks like dates .* only 0 of its 3 cells .*'banana'"),
-    ("mixed_text.csv", r"column 'value' mixes numbers with text: line 3 has 'abc'"),
-    ("partial_missing.csv", r"column 'a' has a missing value at line 3"),
-])
+
+@pytest.mark.parametrize(
+    "name,match",
+    [
+        ("no_numeric.csv", r"no numeric column found \(columns: 'name', 'colour'\)"),
+        ("two_rows.csv", r"only 2 rows .* need at least 3"),
+        (
+            "inf_value.csv",
+            r"column 'value' has a non-finite value \(inf\) at line 3 \(2021-01-02\)",
+        ),
+        ("empty.csv", r"the file is empty"),
+        ("garbage.bin", r"not text .*tried UTF-8, UTF-16"),
+        ("bad_dates.csv", r"column 'date' looks like dates .* only 0 of its 3 cells .*'banana'"),
+        ("mixed_text.csv", r"column 'value' mixes numbers with text: line 3 has 'abc'"),
+        ("partial_missing.csv", r"column 'a' has a missing value at line 3"),
+    ],
+)
 def test_malformed_files_raise_value_error_saying_why(name, match):
     with pytest.raises(ValueError, match=match):
         read_series(DATA / name)
 
 
-@pytest.mark.parametrize("source,match", [
-    (io.BytesIO(b""), "the file is empty"),
-    (io.StringIO("\n  \n# only a comment\n"), "no data"),
-    (io.StringIO("date,value\n"), "only 0 rows"),
-    (io.StringIO("a,b\n1,2\n3,\"4\n5,6\n"), r"quoted field opened on line 3 is never closed"),
-    (io.BytesIO(b"\xff\xfe\x00\xd8"), "UTF-16 byte-order mark but is not valid"),
-    (io.BytesIO(b"value\n1\n\x00\x01\x02\x03"), "not text"),
-    ("/no/such/file.csv", "no file at '/no/such/file.csv'"),
-    (42, "expected a path or a file-like object, got int"),
-])
+@pytest.mark.parametrize(
+    "source,match",
+    [
+        (io.BytesIO(b""), "the file is empty"),
+        (io.StringIO("\n  \n# only a comment\n"), "no data"),
+        (io.StringIO("date,value\n"), "only 0 rows"),
+        (io.StringIO('a,b\n1,2\n3,"4\n5,6\n'), r"quoted field opened on line 3 is never closed"),
+        (io.BytesIO(b"\xff\xfe\x00\xd8"), "UTF-16 byte-order mark but is not valid"),
+        (io.BytesIO(b"value\n1\n\x00\x01\x02\x03"), "not text"),
+        ("/no/such/file.csv", "no file at '/no/such/file.csv'"),
+        (42, "expected a path or a file-like object, got int"),
+    ],
+)
 def test_other_malformed_sources(source, match):
     with pytest.raises(ValueError, match=match):
         read_series(source)
@@ -248,8 +295,9 @@ def test_size_limit_names_size_and_limit():
     size = path.stat().st_size
     assert size > 100
     for source in (path, str(path), io.BytesIO(path.read_bytes()), path.read_bytes()):
-        with pytest.raises(ValueError, match=f"the file is {size} bytes, over the limit of 100 "
-                                             "bytes"):
+        with pytest.raises(
+            ValueError, match=f"the file is {size} bytes, over the limit of 100 bytes"
+        ):
             read_series(source, max_bytes=100)
 
     class Pipe(io.RawIOBase):  # a stream that cannot tell its size
@@ -300,15 +348,24 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
         elif op < 0.8 and b:
             b[i % len(b)] = rng.randrange(256)
         else:
-            b[i:i] = b[rng.randrange(len(b) + 1):][:rng.randint(0, 20)]  # repeat a piece
+            b[i:i] = b[rng.randrange(len(b) + 1) :][: rng.randint(0, 20)]  # repeat a piece
     return bytes(b)
 
 
 def test_fuzz_returns_clean_frame_or_value_error():
     rng = random.Random(1234)
-    good = [(DATA / name).read_bytes() for name in (
-        "simple.csv", "semicolon_decimal_comma_bom.csv", "wide_monthly.csv", "utf16.csv",
-        "no_header.csv", "year_month_comments.csv", "quoted_thousands.csv")]
+    good = [
+        (DATA / name).read_bytes()
+        for name in (
+            "simple.csv",
+            "semicolon_decimal_comma_bom.csv",
+            "wide_monthly.csv",
+            "utf16.csv",
+            "no_header.csv",
+            "year_month_comments.csv",
+            "quoted_thousands.csv",
+        )
+    ]
     outcomes = {"frame": 0, "error": 0}
     for k in range(200):
         data = rng.randbytes(rng.randint(0, 400)) if k % 4 == 0 else _mutate(rng.choice(good), rng)
@@ -324,10 +381,13 @@ def test_fuzz_returns_clean_frame_or_value_error():
 
 
 # ---------------------------------------------------------------- magnitudes and sizes
-@pytest.mark.parametrize("text, where", [
-    ("x,y\n1,1e300\n2,-1e300\n3,5\n", "column 'y' has 1e+300 at line 2"),
-    ("v\n1\n2\n-3.5e38\n", "column 'v' has -3.5e+38 at line 4"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("x,y\n1,1e300\n2,-1e300\n3,5\n", "column 'y' has 1e+300 at line 2"),
+        ("v\n1\n2\n-3.5e38\n", "column 'v' has -3.5e+38 at line 4"),
+    ],
+)
 def test_values_beyond_float32_are_refused_with_column_line_and_value(text, where):
     with pytest.raises(ValueError, match="beyond ±3.4e\\+38") as err:
         read_series(text.encode())
@@ -339,12 +399,15 @@ def test_the_largest_float32_value_is_kept():
     assert frame["v"].tolist() == [1.0, 2.0, 3.4e38]
 
 
-@pytest.mark.parametrize("text, match", [
-    (",".join(["1"] * 2_000_000), "a line of the file has 2,000,000 fields; the limit is 200"),
-    ("\n".join([";".join(["1"] * 201)] * 4), "has 201 fields; the limit is 200"),
-    ("v\n" + "1\n" * 1_000_001, "the file has 1,000,002 lines; the limit is 1,000,000"),
-    ("\n".join([",".join(["1"] * 150)] * 15_000), "2,250,000 cells; the limit is 2,000,000"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (",".join(["1"] * 2_000_000), "a line of the file has 2,000,000 fields; the limit is 200"),
+        ("\n".join([";".join(["1"] * 201)] * 4), "has 201 fields; the limit is 200"),
+        ("v\n" + "1\n" * 1_000_001, "the file has 1,000,002 lines; the limit is 1,000,000"),
+        ("\n".join([",".join(["1"] * 150)] * 15_000), "2,250,000 cells; the limit is 2,000,000"),
+    ],
+)
 def test_too_many_fields_or_rows_are_refused_before_parsing(text, match):
     with pytest.raises(ValueError, match=match):
         read_series(text.encode())  # the 2,000,000-field line took 13 minutes and 12.8 GB

@@ -3,6 +3,7 @@ it trains with run=<id> in the URL; a link brings it back (its settings, curve, 
 new session, paused if it was training; another owner gets a read-only view whose controls are
 absent and refused, and a fork; bad ids, expired runs and a broken store give notes, and the
 page still trains in memory."""
+
 import sqlite3
 from pathlib import Path
 
@@ -69,8 +70,7 @@ def test_a_run_is_saved_as_it_trains_and_a_link_brings_it_back(store_dir):
     back = again.session_state["trainer"]
     assert back is not trainer and back.step == trainer.step and back.status == "paused"
     assert [r["train_loss"] for r in back.history] == [r["train_loss"] for r in trainer.history]
-    for (name, a), b in zip(trainer.model.state_dict().items(),
-                            back.model.state_dict().values()):
+    for (name, a), b in zip(trainer.model.state_dict().items(), back.model.state_dict().values()):
         assert torch.equal(a, b), name
     assert again.number_input(key="steps").value == 20000
     assert again.select_slider(key="lr").value == 0.003
@@ -105,8 +105,14 @@ def test_another_browser_gets_a_read_only_view_and_a_fork(store_dir):
     other = _open(run=run_id)  # another browser: another owner token
     assert other.session_state["trainer"].step == owner_step
     keys = {b.key for b in other.button}
-    assert not keys & {"train_start", "train_pause", "train_resume", "train_stop",
-                       "train_reset", "train_one_step"}
+    assert not keys & {
+        "train_start",
+        "train_pause",
+        "train_resume",
+        "train_stop",
+        "train_reset",
+        "train_one_step",
+    }
     assert other.button(key="train_extend").disabled
     assert "read-only" in _notes(other)
     # the view saves nothing: the owner's run is as the owner left it
@@ -147,6 +153,7 @@ def test_refused_controls_on_the_server_side(store_dir):
         import streamlit as st
 
         from explorer.ui import runs as r
+
         st.text(f"refused {r.refuse('train')}")
 
     script = AppTest.from_function(press, default_timeout=TIMEOUT)
@@ -155,10 +162,13 @@ def test_refused_controls_on_the_server_side(store_dir):
     assert script.text[0].value == "refused True" and "belongs to another browser" in view.error
 
 
-@pytest.mark.parametrize("value, said", [
-    ("not-a-run", "not a valid run id"),
-    ("A" * 24, "No run has the id"),
-])
+@pytest.mark.parametrize(
+    "value, said",
+    [
+        ("not-a-run", "not a valid run id"),
+        ("A" * 24, "No run has the id"),
+    ],
+)
 def test_malformed_or_unknown_run_gets_a_note_and_the_defaults(store_dir, value, said):
     at = _open(run=value)
     assert said in _notes(at)
@@ -181,8 +191,9 @@ def test_expired_run_says_so(store_dir):
 
 
 def test_quota_says_so_and_training_goes_on(store_dir, monkeypatch):
-    monkeypatch.setattr(runs, "open_store", lambda: open_store(store_dir, Limits(
-        max_runs_per_owner=1)))
+    monkeypatch.setattr(
+        runs, "open_store", lambda: open_store(store_dir, Limits(max_runs_per_owner=1))
+    )
     runs._open.clear()
     at = _open(steps="20000")
     _train(at)
@@ -196,8 +207,9 @@ def test_quota_says_so_and_training_goes_on(store_dir, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "read-only", "locked", "full disk"])
-def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir, monkeypatch,
-                                                                       damage):
+def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(
+    store_dir, monkeypatch, damage
+):
     store_dir.mkdir(parents=True)
     db = store_dir / "runs.sqlite3"
     hold = None
@@ -206,14 +218,15 @@ def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir,
     else:
         open_store(store_dir)
         if damage == "read-only":  # (chmod does not stop root: the store opened read-only)
-            monkeypatch.setattr(runs, "open_store",
-                                lambda: SQLiteRunStore(db, read_only=True))
+            monkeypatch.setattr(runs, "open_store", lambda: SQLiteRunStore(db, read_only=True))
         elif damage == "full disk":  # (a file size cap fails as a full disk does)
-            monkeypatch.setattr(runs, "open_store",
-                                lambda: open_store(store_dir, Limits(max_file_bytes=20_000)))
+            monkeypatch.setattr(
+                runs, "open_store", lambda: open_store(store_dir, Limits(max_file_bytes=20_000))
+            )
         else:  # another process holds the write lock
-            monkeypatch.setattr(runs, "open_store",
-                                lambda: open_store(store_dir, Limits(busy_timeout=0.05)))
+            monkeypatch.setattr(
+                runs, "open_store", lambda: open_store(store_dir, Limits(busy_timeout=0.05))
+            )
             hold = sqlite3.connect(db, isolation_level=None)
             hold.execute("BEGIN EXCLUSIVE")
         runs._open.clear()
@@ -222,8 +235,12 @@ def test_a_broken_store_gives_a_message_and_the_page_trains_in_memory(store_dir,
         _train(at)
         said = _notes(at)
         assert "in this tab only" in said, said
-        assert {"corrupt": "is not a database", "read-only": "read-only",
-                "locked": "locked", "full disk": "is full"}[damage] in said
+        assert {
+            "corrupt": "is not a database",
+            "read-only": "read-only",
+            "locked": "locked",
+            "full disk": "is full",
+        }[damage] in said
         assert at.session_state["trainer"].step > 0 and "run" not in at.query_params
     finally:
         if hold is not None:
@@ -241,8 +258,9 @@ def test_compare_saves_and_comes_back(store_dir):
     back = again.session_state["compare"]
     assert back.step == comp.step > 0 and back.status == "paused"
     for cell in comp.trainers:
-        assert [r["train_loss"] for r in back.trainers[cell].history] == \
-            [r["train_loss"] for r in comp.trainers[cell].history]
+        assert [r["train_loss"] for r in back.trainers[cell].history] == [
+            r["train_loss"] for r in comp.trainers[cell].history
+        ]
     assert not again.button(key="compare_resume").disabled
     other = _open(COMPARE, run=run_id)
     assert "compare_pause" not in {b.key for b in other.button}
@@ -345,8 +363,7 @@ def test_a_run_brought_back_by_its_link_trains_on_bit_for_bit(store_dir):
     whole = Trainer(build_from_config(config), resumed.task, train)
     whole.run()
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
-    for (name, a), b in zip(whole.model.state_dict().items(),
-                            resumed.model.state_dict().values()):
+    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
 
 

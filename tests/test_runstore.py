@@ -1,5 +1,6 @@
 """The run store: ids, ownership, expiry, limits and faults, each with its own error; a process
 killed in the middle of a write leaves the last committed checkpoint."""
+
 import os
 import signal
 import sqlite3
@@ -17,9 +18,26 @@ from explorer.checkpoint import HISTORY, checkpoint, restore
 from explorer.config import CellConfig
 from explorer.models import build_from_config
 from explorer.runstore import (
-    DAY, MIGRATIONS, BadRunId, ByteQuotaExceeded, DiskFull, Limits, NotOwner, RunCorrupt,
-    RunExpired, RunNotFound, RunQuotaExceeded, SQLiteRunStore, StoreCorrupt, StoreFull,
-    StoreLocked, StoreReadOnly, StoreUnavailable, new_owner_token, open_store)
+    DAY,
+    MIGRATIONS,
+    BadRunId,
+    ByteQuotaExceeded,
+    DiskFull,
+    Limits,
+    NotOwner,
+    RunCorrupt,
+    RunExpired,
+    RunNotFound,
+    RunQuotaExceeded,
+    SQLiteRunStore,
+    StoreCorrupt,
+    StoreFull,
+    StoreLocked,
+    StoreReadOnly,
+    StoreUnavailable,
+    new_owner_token,
+    open_store,
+)
 from explorer.tasks import build_task
 from explorer.training import TrainConfig, Trainer
 
@@ -38,10 +56,17 @@ class Clock:
 
 def _meta(step=0, status="paused", kind="train", pad=0):
     """A small checkpoint-shaped run: ``pad`` float32 numbers of 'weights'."""
-    meta = {"kind": kind, "status": status, "step": step, "config": {"model": {"x": 1}},
-            "note": "hello"}
-    tensors = {"model.w": torch.arange(pad, dtype=torch.float32),
-               HISTORY + "train_loss": torch.full((step,), 0.5)}
+    meta = {
+        "kind": kind,
+        "status": status,
+        "step": step,
+        "config": {"model": {"x": 1}},
+        "note": "hello",
+    }
+    tensors = {
+        "model.w": torch.arange(pad, dtype=torch.float32),
+        HISTORY + "train_loss": torch.full((step,), 0.5),
+    }
     return meta, tensors
 
 
@@ -76,7 +101,8 @@ def test_ids_are_long_random_and_the_token_is_never_stored(tmp_path, store):
     assert all(len(i) >= 22 for i in ids)  # 22 base64 characters = 132 bits; we use 144
     assert runstore.RUN_ID_BYTES * 8 >= 128
     raw = (tmp_path / "runs.sqlite3").read_bytes() + b"".join(
-        p.read_bytes() for p in tmp_path.glob("runs.sqlite3-*"))
+        p.read_bytes() for p in tmp_path.glob("runs.sqlite3-*")
+    )
     assert owner.encode() not in raw  # only its hash
 
 
@@ -96,8 +122,10 @@ def test_only_the_owner_may_change_a_run(store):
     assert store.load(run_id).info.step == 2
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "../../etc/passwd" + "x" * 10, "a" * 200,
-                                 "x" * 21 + "!", None, 123, "é" * 24])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "abc", "../../etc/passwd" + "x" * 10, "a" * 200, "x" * 21 + "!", None, 123, "é" * 24],
+)
 def test_malformed_ids_are_refused(store, bad):
     with pytest.raises(BadRunId, match="not a valid run id"):
         store.load(bad)
@@ -182,8 +210,9 @@ def test_schema_is_created_in_wal_mode_and_migrated(tmp_path, monkeypatch):
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    monkeypatch.setattr(runstore, "MIGRATIONS",
-                        MIGRATIONS + ["ALTER TABLE runs ADD COLUMN note TEXT"])
+    monkeypatch.setattr(
+        runstore, "MIGRATIONS", MIGRATIONS + ["ALTER TABLE runs ADD COLUMN note TEXT"]
+    )
     again = SQLiteRunStore(path)
     assert again.load(run_id).info.step == 2  # data kept through the migration
     with sqlite3.connect(path) as conn:
@@ -206,6 +235,7 @@ def test_data_folder_setting(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- faults
+
 
 def test_corrupt_file(tmp_path):
     path = tmp_path / "runs.sqlite3"
@@ -230,7 +260,7 @@ def test_damaged_pages_inside_the_file(tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(path.read_bytes())
-    data[4096:len(data) - 4096] = b"\xff" * (len(data) - 8192)  # every page but the first
+    data[4096 : len(data) - 4096] = b"\xff" * (len(data) - 8192)  # every page but the first
     path.write_bytes(bytes(data))
     with pytest.raises(StoreUnavailable, match="damaged|not a database|I/O"):
         SQLiteRunStore(path).load(run_id)
@@ -353,16 +383,19 @@ while True:
 def test_kill_9_during_writes_leaves_the_last_checkpoint(tmp_path, wait):
     path, owner = tmp_path / "runs.sqlite3", new_owner_token()
     SQLiteRunStore(path)  # schema first
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), owner], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True,
-                            env=os.environ | {"PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), owner],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()  # list.extend from an iterator appends line by line as they come
     try:
         start = time.monotonic()
-        while time.monotonic() - start < wait or not any(l.startswith("committed")
-                                                         for l in lines):
+        while time.monotonic() - start < wait or not any(l.startswith("committed") for l in lines):
             assert time.monotonic() - start < 120, "the writer made no checkpoint"
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)  # wherever it is: most of its time is a 4 MB write
@@ -386,21 +419,25 @@ def test_kill_9_during_writes_leaves_the_last_checkpoint(tmp_path, wait):
     assert restored.step == run.info.step and len(restored.history) == run.info.step
     # and that state is the real one: a fresh run to the same step has the same weights
     config = CellConfig(hidden_size=8)
-    fresh = Trainer(build_from_config(config), build_task("sine", n=200, window=12),
-                    TrainConfig(steps=100000, batch_size=4, diagnostics=False))
+    fresh = Trainer(
+        build_from_config(config),
+        build_task("sine", n=200, window=12),
+        TrainConfig(steps=100000, batch_size=4, diagnostics=False),
+    )
     fresh.run(max_steps=run.info.step)
-    for (name, a), b in zip(fresh.model.state_dict().items(),
-                            restored.model.state_dict().values()):
+    for (name, a), b in zip(fresh.model.state_dict().items(), restored.model.state_dict().values()):
         assert torch.equal(a, b), name
 
 
 # --------------------------------------------------------------------------- RunSaver
 
+
 def _tiny_trainer():
     config = CellConfig(hidden_size=4)
     task = build_task("sine", n=200, window=12)
-    return Trainer(build_from_config(config), task,
-                   TrainConfig(steps=50, batch_size=4, diagnostics=False)), config
+    return Trainer(
+        build_from_config(config), task, TrainConfig(steps=50, batch_size=4, diagnostics=False)
+    ), config
 
 
 def test_saver_writes_at_a_bounded_rate_and_at_every_status_change(store, clock):

@@ -2,6 +2,7 @@
 must speak enough of Streamlit's protocol to open a page, press a button and follow the
 fragment's auto-reruns to the end of a run, as the classroom benchmark and deploy/smoke.sh
 rely on. Step counts only; the timeout is a generous bound, never asserted on."""
+
 import asyncio
 import concurrent.futures
 
@@ -14,8 +15,9 @@ def test_a_student_opens_train_presses_start_and_follows_the_run_to_its_end(serv
         # so on a fast machine the last progress can arrive before the chart's delta)
         return bool(stats.steps) and stats.steps[-1][1] == 60 and len(stats.chart_updates) >= 2
 
-    student = Student(f"{server}/train?steps=60&seed=3", name="s", press=("train_start",),
-                      until=finished)
+    student = Student(
+        f"{server}/train?steps=60&seed=3", name="s", press=("train_start",), until=finished
+    )
     # in a thread of its own: a browser test's Playwright may hold this thread's event loop
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         stats = pool.submit(asyncio.run, student.run(stay=240)).result()

@@ -1,5 +1,6 @@
 """Training tasks: the registry, shapes and dtypes, targets and baselines recomputed here by hand,
 seeding, refusals, and one small learning run on the adding problem."""
+
 import hashlib
 import math
 from collections import Counter
@@ -13,8 +14,20 @@ import torch
 
 from explorer import build_model
 from explorer.tasks import (
-    IGNORE_INDEX, SERIES, TASKS, AddingTask, CharTask, CopyTask, ForecastTask, Setting,
-    TutorialTask, build_task, load_series, load_text, synthetic_sine, task_loss,
+    IGNORE_INDEX,
+    SERIES,
+    TASKS,
+    AddingTask,
+    CharTask,
+    CopyTask,
+    ForecastTask,
+    Setting,
+    TutorialTask,
+    build_task,
+    load_series,
+    load_text,
+    synthetic_sine,
+    task_loss,
 )
 
 
@@ -38,6 +51,7 @@ def _model_for(task, cell="lstm", hidden=8, seed=0):
 
 
 # ------------------------------------------------------------------ registry and protocol
+
 
 @pytest.mark.parametrize("key", list(TASKS))
 def test_every_registered_task_speaks_the_protocol(key):
@@ -105,8 +119,9 @@ def test_task_loss_scores_the_last_step_or_the_unmasked_steps():
     assert torch.allclose(task_loss(copy, out, y), manual)
     adding = AddingTask(lag=6, val_size=3)
     target = torch.randn(1, 3, 1)
-    assert torch.allclose(task_loss(adding, out[..., :1], target),
-                          ((out[-1:, :, :1] - target) ** 2).mean())
+    assert torch.allclose(
+        task_loss(adding, out[..., :1], target), ((out[-1:, :, :1] - target) ** 2).mean()
+    )
 
 
 @pytest.mark.parametrize("key", list(TASKS))
@@ -122,6 +137,7 @@ def test_the_trainers_loss_agrees_with_task_loss(key):
 
 
 # ------------------------------------------------------------------ forecasting
+
 
 def test_series_seasons():
     assert SERIES["co2"].season == 12 and SERIES["seattle_temp_max"].season == 365
@@ -149,7 +165,7 @@ def test_k_step_targets_are_the_values_k_ahead(difference, k):
     task = ForecastTask(values, window=20, difference=difference, k=k)
     x, y = task.train_batch(64, _gen())
     for b, s in enumerate(_starts(task, x)):
-        assert torch.equal(x[:, b, 0], task.z[s:s + 20])
+        assert torch.equal(x[:, b, 0], task.z[s : s + 20])
         assert s + 19 + k < task.n_train  # training targets never reach the held-out part
         last = np.arange(s, s + 20) + task.offset  # the last level read at each step
         if difference:  # y is the normalised k-step change
@@ -173,7 +189,7 @@ def test_evaluate_baselines_by_hand(difference, k, season):
     np.testing.assert_array_equal(r["naive"], values[idx - k])
     naive_mse = np.mean((values[idx] - values[idx - k]) ** 2)
     assert math.isclose(r["naive_rmse"], math.sqrt(naive_mse))
-    assert math.isclose(r["baseline"], naive_mse / task.std ** 2)
+    assert math.isclose(r["baseline"], naive_mse / task.std**2)
     # val_loss is the same error as rmse, in normalised units
     assert math.isclose(r["val_loss"], (r["rmse"] / task.std) ** 2, rel_tol=1e-6)
     if season is None:
@@ -185,7 +201,7 @@ def test_evaluate_baselines_by_hand(difference, k, season):
         np.testing.assert_array_equal(r["seasonal_naive"], values[idx - back])
         sn_mse = np.mean((values[idx] - values[idx - back]) ** 2)
         assert math.isclose(r["seasonal_naive_rmse"], math.sqrt(sn_mse))
-        assert math.isclose(r["seasonal_naive_loss"], sn_mse / task.std ** 2)
+        assert math.isclose(r["seasonal_naive_loss"], sn_mse / task.std**2)
 
 
 @pytest.mark.parametrize("difference", [False, True])
@@ -242,6 +258,7 @@ def test_sine_seasonal_naive_pays_the_noise_twice():
 
 # ------------------------------------------------------------------ adding problem
 
+
 def test_adding_shapes_markers_and_targets():
     task = AddingTask(lag=11, val_size=16)
     x, y = task.train_batch(200, _gen())
@@ -254,8 +271,9 @@ def test_adding_shapes_markers_and_targets():
     for b in range(200):
         first, second = torch.nonzero(markers[:, b]).flatten().tolist()
         assert first < 11 // 2 <= second
-        assert math.isclose(y[0, b, 0].item(), (values[first, b] + values[second, b]).item(),
-                            rel_tol=1e-6)
+        assert math.isclose(
+            y[0, b, 0].item(), (values[first, b] + values[second, b]).item(), rel_tol=1e-6
+        )
     assert x[:, :, 1].sum(1)[5:].sum() > 0  # second markers spread over the second half
 
 
@@ -268,12 +286,22 @@ def test_adding_is_seeded_and_its_baseline_is_the_variance_of_the_sum():
     sums = (a.val_x[..., 0] * a.val_x[..., 1]).sum(0).double()  # marked values, added
     assert math.isclose(r["baseline"], float(((sums - 1) ** 2).mean()), rel_tol=1e-9)
     assert abs(r["baseline"] - 1 / 6) < 0.03  # Var(U + U) = 2/12
-    assert math.isclose(r["val_loss"], float((sums ** 2).mean()), rel_tol=1e-6)
+    assert math.isclose(r["val_loss"], float((sums**2).mean()), rel_tol=1e-6)
     np.testing.assert_allclose(r["truth"], sums.numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("bad", [dict(lag=1), dict(lag=0), dict(lag=-3), dict(lag=2.5),
-                                 dict(lag=5001), dict(seed=-1), dict(val_size=0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(lag=1),
+        dict(lag=0),
+        dict(lag=-3),
+        dict(lag=2.5),
+        dict(lag=5001),
+        dict(seed=-1),
+        dict(val_size=0),
+    ],
+)
 def test_adding_refusals(bad):
     with pytest.raises(ValueError):
         AddingTask(**bad)
@@ -308,6 +336,7 @@ def test_an_lstm_learns_the_adding_problem(one_thread):
 
 # ------------------------------------------------------------------ delayed recall
 
+
 def test_copy_targets_decode_back_to_the_shown_symbols():
     task = CopyTask(lag=7, n_symbols=5, seq_len=4, val_size=10)
     x, y = task.train_batch(50, _gen())
@@ -341,14 +370,23 @@ def test_copy_baseline_is_a_uniform_guess_and_seeding():
     assert r["accuracy"] == r["sequence_accuracy"] == 1.0 and r["val_loss"] < 1e-3
 
 
-@pytest.mark.parametrize("bad", [dict(lag=0), dict(n_symbols=1), dict(seq_len=0),
-                                 dict(n_symbols=256), dict(lag=4000, seq_len=600)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(lag=0),
+        dict(n_symbols=1),
+        dict(seq_len=0),
+        dict(n_symbols=256),
+        dict(lag=4000, seq_len=600),
+    ],
+)
 def test_copy_refusals(bad):
     with pytest.raises(ValueError):
         CopyTask(**bad)
 
 
 # ------------------------------------------------------------------ characters
+
 
 def test_shipped_text_matches_its_provenance():
     text = load_text("sonnets")
@@ -384,7 +422,7 @@ def test_char_batches_are_windows_of_the_training_text():
         chunk = task.decode(x[:, b].argmax(-1)) + task.decode(y[-1:, b])
         assert chunk in train and task.decode(y[:, b]) == chunk[1:]
     # validation windows tile the held-out part, each target the next character
-    held = text[task.n_train:]
+    held = text[task.n_train :]
     flat_x = "".join(task.decode(task.val_x[:, j].argmax(-1)) for j in range(task.val_x.shape[1]))
     assert held.startswith(flat_x) and len(held) - len(flat_x) <= 32
     assert task.decode(task.val_y[:, 0]) == held[1:33]
@@ -394,8 +432,9 @@ def test_char_baselines_by_hand():
     text = load_text()
     task = CharTask(text, window=64)
     r = task.evaluate(ZeroModel(60))
-    assert math.isclose(r["baseline"], math.log(60)) and math.isclose(r["val_loss"], math.log(60),
-                                                                      rel_tol=1e-6)
+    assert math.isclose(r["baseline"], math.log(60)) and math.isclose(
+        r["val_loss"], math.log(60), rel_tol=1e-6
+    )
     assert math.isclose(r["bits_per_char"], r["val_loss"] / math.log(2))
     counts = Counter(text[: task.n_train])
     total = sum(counts.values()) + 60
@@ -434,22 +473,33 @@ def test_sample_without_a_recurrent_state_reruns_the_window():
     assert len(s) == 20 and s == task.sample(Plain(), 20, temperature=0.5, seed=1)
 
 
-@pytest.mark.parametrize("bad", [dict(temperature=0), dict(temperature=-1.0),
-                                 dict(temperature=float("nan")), dict(length=0),
-                                 dict(prime=""), dict(prime="Z!@")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(temperature=0),
+        dict(temperature=-1.0),
+        dict(temperature=float("nan")),
+        dict(length=0),
+        dict(prime=""),
+        dict(prime="Z!@"),
+    ],
+)
 def test_sample_refusals(bad):
     task = CharTask("hello world, " * 30, window=10)
     with pytest.raises(ValueError):
         task.sample(_model_for(task), **bad)
 
 
-@pytest.mark.parametrize("text,settings,match", [
-    ("short text", {}, "too short"),
-    ("ab" * 40, dict(window=64), "too short"),
-    ("aaaa" * 100, {}, "distinct"),
-    ("ab" * 200, dict(window=0), "window"),
-    ("ab" * 200, dict(val_fraction=1.0), "val_fraction"),
-])
+@pytest.mark.parametrize(
+    "text,settings,match",
+    [
+        ("short text", {}, "too short"),
+        ("ab" * 40, dict(window=64), "too short"),
+        ("aaaa" * 100, {}, "distinct"),
+        ("ab" * 200, dict(window=0), "window"),
+        ("ab" * 200, dict(val_fraction=1.0), "val_fraction"),
+    ],
+)
 def test_char_refusals(text, settings, match):
     with pytest.raises(ValueError, match=match):
         CharTask(text, **settings)
@@ -458,6 +508,7 @@ def test_char_refusals(text, settings, match):
 
 
 # ------------------------------------------------------------------ tutorial
+
 
 def test_tutorial_example_is_manual_seed_randn_and_leaves_global_rng_alone():
     before = torch.random.get_rng_state()
@@ -477,6 +528,7 @@ def test_tutorial_example_is_manual_seed_randn_and_leaves_global_rng_alone():
 
 # ------------------------------------------------------------------ your own data (CSV)
 
+
 def test_csv_time_axis_choices_and_series_order():
     from explorer import read_series
     from explorer.tasks import ROW_ORDER, series_from_frame, time_columns, value_columns
@@ -493,8 +545,11 @@ def test_csv_time_axis_choices_and_series_order():
     assert list(s.index) == [2001.0, 2002.0, 2003.0] and list(s) == [1.0, 1.0, 3.0]
     s = series_from_frame(table, ROW_ORDER, "temp")
     assert list(s) == [3.0, 1.0, 1.0] and list(s.index) == [0, 1, 2]
-    for time, value, match in [("year", "year", "both"), ("temp", "year", "time axis"),
-                               ("year", "rain", "value column")]:
+    for time, value, match in [
+        ("year", "year", "both"),
+        ("temp", "year", "time axis"),
+        ("year", "rain", "value column"),
+    ]:
         with pytest.raises(ValueError, match=match):
             series_from_frame(table, time, value)
 
@@ -544,15 +599,19 @@ def test_example_input_is_the_tasks_own_held_out_data(key):
     assert ex.x.dtype == torch.float32 and ex.x.shape[1] == task.input_size and len(ex.x) >= 2
     if key == "char":
         start = task.n_train
-        text = task.text[start: start + task.window]
+        text = task.text[start : start + task.window]
         assert "".join(ex.labels) == text  # the held-out text, character by character
-        assert torch.equal(ex.x, torch.nn.functional.one_hot(
-            torch.tensor([task.alphabet.index(c) for c in text]), task.input_size).float())
+        assert torch.equal(
+            ex.x,
+            torch.nn.functional.one_hot(
+                torch.tensor([task.alphabet.index(c) for c in text]), task.input_size
+            ).float(),
+        )
     elif key in ("forecast", "sine"):
         z = (task.values - task.values[: task.n_train].mean()) if not task.difference else None
         if z is not None:  # levels: (x - training mean) / training std, independently
             std = task.values[: task.n_train].std()
-            want = z[task.n_train: task.n_train + task.window] / std
+            want = z[task.n_train : task.n_train + task.window] / std
             np.testing.assert_allclose(ex.x[:, 0].numpy(), want, rtol=1e-5, atol=1e-5)
     elif key == "tutorial":
         assert torch.equal(ex.x, task.x[:, 0])

@@ -1,4 +1,5 @@
 """Oracle tests: explorer.trace against torch's own forward and its documented equations."""
+
 import random
 
 import pytest
@@ -54,7 +55,9 @@ def test_trace_matches_torch(cls, kwargs, T):
 
     assert tr.hidden.shape == (L, D, T, H_out)
     # last layer's h_t, both directions side by side, is torch's output
-    torch.testing.assert_close(tr.hidden[-1].permute(1, 0, 2).reshape(T, -1), out, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        tr.hidden[-1].permute(1, 0, 2).reshape(T, -1), out, atol=1e-5, rtol=0
+    )
     torch.testing.assert_close(_last(tr.hidden, D), h_n, atol=1e-5, rtol=0)
     if cls is torch.nn.LSTM:
         assert tr.cell.shape == (L, D, T, 5)
@@ -63,7 +66,9 @@ def test_trace_matches_torch(cls, kwargs, T):
         assert tr.cell is None
 
     ref_hidden, ref_cell, ref_gates = reference(rnn, x, h0, c0)
-    torch.testing.assert_close(ref_hidden, tr.hidden, atol=1e-5, rtol=0)  # the oracle agrees with torch too
+    torch.testing.assert_close(
+        ref_hidden, tr.hidden, atol=1e-5, rtol=0
+    )  # the oracle agrees with torch too
     assert set(tr.gates) == set(ref_gates)
     for k, v in ref_gates.items():
         torch.testing.assert_close(tr.gates[k], v, atol=1e-5, rtol=0, msg=f"gate {k}")
@@ -83,8 +88,9 @@ def test_randomised_configurations():
     for _ in range(50):
         cls = rng.choice([torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU])
         H = rng.randint(1, 9)
-        kwargs = dict(num_layers=rng.randint(1, 3), bidirectional=rng.random() < 0.5,
-                      bias=rng.random() < 0.7)
+        kwargs = dict(
+            num_layers=rng.randint(1, 3), bidirectional=rng.random() < 0.5, bias=rng.random() < 0.7
+        )
         if cls is torch.nn.RNN:
             kwargs["nonlinearity"] = rng.choice(["tanh", "relu"])
         if cls is torch.nn.LSTM and H > 1 and rng.random() < 0.4:
@@ -96,10 +102,15 @@ def test_randomised_configurations():
         tr = trace(rnn, x)
         ref_hidden, ref_cell, ref_gates = reference(rnn, x)
         torch.testing.assert_close(tr.hidden, ref_hidden, atol=1e-5, rtol=0)
-        out, _, c_n = _torch_forward(rnn, x, torch.zeros(rnn.num_layers * (1 + rnn.bidirectional),
-                                                        kwargs.get("proj_size") or H),
-                                     torch.zeros(rnn.num_layers * (1 + rnn.bidirectional), H))
-        torch.testing.assert_close(tr.hidden[-1].permute(1, 0, 2).reshape(T, -1), out, atol=1e-5, rtol=0)
+        out, _, c_n = _torch_forward(
+            rnn,
+            x,
+            torch.zeros(rnn.num_layers * (1 + rnn.bidirectional), kwargs.get("proj_size") or H),
+            torch.zeros(rnn.num_layers * (1 + rnn.bidirectional), H),
+        )
+        torch.testing.assert_close(
+            tr.hidden[-1].permute(1, 0, 2).reshape(T, -1), out, atol=1e-5, rtol=0
+        )
         for k, v in ref_gates.items():
             torch.testing.assert_close(tr.gates[k], v, atol=1e-5, rtol=0)
         if ref_cell is not None:
@@ -143,25 +154,31 @@ def test_initial_state_checked_and_cast():
     torch.testing.assert_close(out.hidden, ref, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("x, match", [
-    ("abc", "x must be a tensor of real numbers, got str"),
-    (None, "x must be a tensor of real numbers, got NoneType"),
-    ([["a"]], "x must be a tensor of real numbers, got list"),
-    (torch.zeros(3, 1, device="meta"), "x must be on the CPU, got a tensor on meta"),
-    (torch.ones(3, 1, dtype=torch.complex64), "imaginary part would be dropped"),
-    (torch.zeros(5001, 1), "T = 5,001 steps; the limit is 5,000"),
-])
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        ("abc", "x must be a tensor of real numbers, got str"),
+        (None, "x must be a tensor of real numbers, got NoneType"),
+        ([["a"]], "x must be a tensor of real numbers, got list"),
+        (torch.zeros(3, 1, device="meta"), "x must be on the CPU, got a tensor on meta"),
+        (torch.ones(3, 1, dtype=torch.complex64), "imaginary part would be dropped"),
+        (torch.zeros(5001, 1), "T = 5,001 steps; the limit is 5,000"),
+    ],
+)
 def test_inputs_that_are_not_a_real_sequence_raise_value_error(x, match):
     rnn = torch.nn.LSTM(1, 3)
     with pytest.raises(ValueError, match=match):
         trace(rnn, x)
 
 
-@pytest.mark.parametrize("h0, match", [
-    ("abc", "h0 must be a tensor of real numbers, got str"),
-    (torch.ones(1, 3, dtype=torch.complex64), "h0 must be real"),
-    (torch.zeros(1, 3, device="meta"), "h0 must be on the CPU"),
-])
+@pytest.mark.parametrize(
+    "h0, match",
+    [
+        ("abc", "h0 must be a tensor of real numbers, got str"),
+        (torch.ones(1, 3, dtype=torch.complex64), "h0 must be real"),
+        (torch.zeros(1, 3, device="meta"), "h0 must be on the CPU"),
+    ],
+)
 def test_initial_states_that_are_not_real_numbers_raise_value_error(h0, match):
     with pytest.raises(ValueError, match=match):
         trace(torch.nn.GRU(1, 3), torch.zeros(4, 1), h0)

@@ -1,5 +1,6 @@
 """AppTest of the Train page: every task trains and draws, reruns and page switches keep the
 run, pause / resume / stop, the NaN path, URL parameters, and the weights file."""
+
 import json
 from pathlib import Path
 
@@ -67,14 +68,17 @@ def test_every_task_trains_and_draws_its_results(task):
     # (every step for all but the tutorial's one sequence, whose float32 loss can reach 0)
     assert train["step"].tolist() == drawn and drawn
     assert train["loss"].iloc[-1] == pytest.approx(
-        next(r["train_loss"] for r in trainer.history if r["step"] == drawn[-1]))
+        next(r["train_loss"] for r in trainer.history if r["step"] == drawn[-1])
+    )
     # the task's own baseline is drawn beside the loss, at the value its evaluate() gives
     baseline = loss[loss["curve"].str.startswith("baseline")]
     assert baseline["loss"].iloc[0] == pytest.approx(trainer.last_eval["baseline"])
     # the model is built for the task: its ends are the task's, not the sidebar's
     config = at.session_state["trainer_signature"][0]
-    assert (config.input_size, config.output_size) == (trainer.task.input_size,
-                                                      trainer.task.output_size)
+    assert (config.input_size, config.output_size) == (
+        trainer.task.input_size,
+        trainer.task.output_size,
+    )
     assert trainer.model.rnn.input_size == trainer.task.input_size
     if task == "char":
         sample = at.get("code")[0].value
@@ -84,17 +88,23 @@ def test_every_task_trains_and_draws_its_results(task):
     shown = _figures(at)[title]["data"][-1]
     if task in ("forecast", "sine", "tutorial", "adding"):  # the model's latest predictions
         assert len(_array(shown["y"])) == len(trainer.last_eval["prediction"])
-        assert _array(shown["y"])[-1] == pytest.approx(trainer.last_eval["prediction"][-1],
-                                                       rel=1e-5)
+        assert _array(shown["y"])[-1] == pytest.approx(
+            trainer.last_eval["prediction"][-1], rel=1e-5
+        )
     else:  # copy: accuracy per recall position, in %
         bars = _figures(at)[title]["data"][0]
         assert list(_array(bars["y"])) == pytest.approx(
-            list(100 * trainer.last_eval["position_accuracy"]))
+            list(100 * trainer.last_eval["position_accuracy"])
+        )
 
 
-PREDICTIONS = {"forecast": "Validation forecasts", "sine": "Validation forecasts",
-               "adding": "Predicted vs true sums", "copy": "Recalled right, by position",
-               "tutorial": "Targets and your model's outputs"}
+PREDICTIONS = {
+    "forecast": "Validation forecasts",
+    "sine": "Validation forecasts",
+    "adding": "Predicted vs true sums",
+    "copy": "Recalled right, by position",
+    "tutorial": "Targets and your model's outputs",
+}
 
 
 def test_forecast_draws_model_and_both_baselines_on_the_validation_part():
@@ -103,8 +113,12 @@ def test_forecast_draws_model_and_both_baselines_on_the_validation_part():
     at.button(key="train_stop").click().run()
     fig = _figures(at)["Validation forecasts, 1 step ahead"]
     names = [d["name"] for d in fig["data"]]
-    assert names == ["truth", "naive: next = last", "seasonal naive: one season earlier",
-                     "model forecast"]
+    assert names == [
+        "truth",
+        "naive: next = last",
+        "seasonal naive: one season earlier",
+        "model forecast",
+    ]
     r = trainer.last_eval
     assert len(fig["data"][0]["x"]) == len(r["truth"])  # every validation month
     co2 = {m.label: m.value for m in at.metric}
@@ -162,11 +176,15 @@ def test_changed_settings_keep_the_run_until_reset():
 
 
 def test_nan_loss_stops_with_a_message_and_finite_weights():
-    at = _open(cell="rnn", nonlinearity="relu", task="sine", lr="10", optimizer="sgd",
-               clip_norm="off")
+    at = _open(
+        cell="rnn", nonlinearity="relu", task="sine", lr="10", optimizer="sgd", clip_norm="off"
+    )
     trainer = at.session_state["trainer"]
-    assert (trainer.config.lr, trainer.config.optimizer, trainer.config.clip_norm) == (10.0,
-                                                                                       "sgd", None)
+    assert (trainer.config.lr, trainer.config.optimizer, trainer.config.clip_norm) == (
+        10.0,
+        "sgd",
+        None,
+    )
     at.button(key="train_start").click().run()
     for _ in range(20):
         if trainer.status == "diverged":
@@ -185,8 +203,7 @@ def test_url_parameters_open_a_task_with_its_settings():
     assert at.selectbox(key="task").value == "adding" and at.slider(key="lag").value == 20
     trainer = at.session_state["trainer"]
     assert trainer.task.lag == 20
-    assert (trainer.config.lr, trainer.config.batch_size, trainer.config.steps) == (0.003, 64,
-                                                                                    500)
+    assert (trainer.config.lr, trainer.config.batch_size, trainer.config.steps) == (0.003, 64, 500)
     # a value out of range is ignored, and the default used
     at = _open(task="no-such-task", lag="100000")
     assert at.selectbox(key="task").value == "forecast"
@@ -205,11 +222,13 @@ def test_weights_download_round_trips_through_load_weights():
     trainer = _train(at, runs=1)
     at.button(key="train_pause").click().run()
     assert at.get("download_button")
-    model, config = load_weights(weights_file(at.session_state["train_live"],
-                                         at.session_state["trainer_signature"][0]))
+    model, config = load_weights(
+        weights_file(at.session_state["train_live"], at.session_state["trainer_signature"][0])
+    )
     assert config == at.session_state["trainer_signature"][0]
-    for (name, want), (_, got) in zip(trainer.model.state_dict().items(),
-                                      model.state_dict().items()):
+    for (name, want), (_, got) in zip(
+        trainer.model.state_dict().items(), model.state_dict().items()
+    ):
         assert torch.equal(want, got), name
     x = trainer.task.val_x[:, :4]
     torch.testing.assert_close(model(x), trainer.model(x))
@@ -264,8 +283,9 @@ def _array(values):
 
     if isinstance(values, dict):
         out = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-        return out.reshape([int(n) for n in values["shape"].split(",")]) if "shape" in values \
-            else out
+        return (
+            out.reshape([int(n) for n in values["shape"].split(",")]) if "shape" in values else out
+        )
     return np.asarray(values)
 
 
@@ -285,8 +305,9 @@ def test_own_text_switched_on_with_an_empty_box_says_it_trains_on_the_sonnets():
     at = _open(task="char")
     assert not any("box is empty" in i.value for i in at.info)
     at.toggle(key="train_own_text").set_value(True).run()
-    assert any("box is empty, so the model trains on Shakespeare's sonnets" in i.value
-               for i in at.info)
+    assert any(
+        "box is empty, so the model trains on Shakespeare's sonnets" in i.value for i in at.info
+    )
     at.text_area(key="train_text").input("   \n ").run()  # blank is empty too
     assert any("box is empty" in i.value for i in at.info)
 
@@ -306,8 +327,14 @@ def test_the_largest_model_is_refused_before_it_is_built_and_the_run_stays():
     at.switch_page("app_pages/train.py")
     at.run()
     before = at.session_state["trainer"]
-    at.query_params.update(hidden_size=1024, num_layers=4, bidirectional="true", task="char",
-                           batch_size=256, window=200)
+    at.query_params.update(
+        hidden_size=1024,
+        num_layers=4,
+        bidirectional="true",
+        task="char",
+        batch_size=256,
+        window=200,
+    )
     at.sidebar.number_input(key="hidden_size").set_value(1024)
     at.sidebar.number_input(key="num_layers").set_value(4)
     at.run()
@@ -327,11 +354,13 @@ def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
     assert prime == "THE SONNETS\n"  # the sonnets' first line: the sample starts a new line
     assert any("the prime `THE SONNETS` and a line break" in m.value for m in at.markdown)
     sample = at.get("code")[0].value
-    assert sample == trainer.task.sample(trainer.model, 300, 0.8, seed=trainer.config.seed,
-                                         prime=prime)
+    assert sample == trainer.task.sample(
+        trainer.model, 300, 0.8, seed=trainer.config.seed, prime=prime
+    )
     bits = trainer.last_eval["bits_per_char"]
-    assert any(f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value
-               for c in at.caption)
+    assert any(
+        f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value for c in at.caption
+    )
     assert sample_prime("no line break here") == "no " and sample_prime("x") == "x"
 
 
@@ -363,8 +392,9 @@ def test_open_in_step_through_shows_the_model_on_its_own_task_data(task):
     assert any(example.description in c.value for c in at.caption)
     # the sidebar says which model is shown (the char task's has input_size 60, not 1)
     config = at.session_state["trainer_signature"][0]
-    assert any(f"(input {config.input_size}, hidden" in i.value for i in at.sidebar.info), \
-        [i.value for i in at.sidebar.info]
+    assert any(f"(input {config.input_size}, hidden" in i.value for i in at.sidebar.info), [
+        i.value for i in at.sidebar.info
+    ]
     # the hidden-state heatmap is the trained model's own h_t on that sequence
     heat = _figures(at)["hidden state h_t"]
     with torch.no_grad():

@@ -2,6 +2,7 @@
 setting reaches torch (against a bare loop), tbptt, auto-stop, ce and last-step tasks on tiny toy
 tasks, the gradient diagnostics against autograd oracles, and their time-budget schedule (on a fake
 clock: no test here is timed)."""
+
 import math
 
 import numpy as np
@@ -150,12 +151,15 @@ def _params(model):
     return [p.detach().clone() for p in model.parameters()]
 
 
-@pytest.mark.parametrize("name, cls, extra", [
-    ("adam", torch.optim.Adam, {}),
-    ("sgd", torch.optim.SGD, {"momentum": 0}),
-    ("sgd_momentum", torch.optim.SGD, {"momentum": 0.8}),
-    ("rmsprop", torch.optim.RMSprop, {}),
-])
+@pytest.mark.parametrize(
+    "name, cls, extra",
+    [
+        ("adam", torch.optim.Adam, {}),
+        ("sgd", torch.optim.SGD, {"momentum": 0}),
+        ("sgd_momentum", torch.optim.SGD, {"momentum": 0.8}),
+        ("rmsprop", torch.optim.RMSprop, {}),
+    ],
+)
 def test_every_setting_reaches_the_torch_optimizer(name, cls, extra):
     tr = _toy(optimizer=name, lr=0.03, weight_decay=0.002, momentum=0.8)
     assert type(tr.optimizer) is cls and OPTIMIZERS[name] is cls
@@ -174,8 +178,16 @@ def test_trainer_takes_exactly_the_steps_of_a_bare_loop(name, clip):
     as a plain loop with torch's default (per-tensor) optimiser and ``clip_grad_norm_``, although
     the trainer runs the foreach optimiser and its own clipping. Evaluations and diagnostics in
     between change nothing."""
-    cfg = dict(steps=12, optimizer=name, lr=0.02, weight_decay=0.01, clip_norm=clip, eval_every=3,
-               batch_size=8, diagnostics_every=None)
+    cfg = dict(
+        steps=12,
+        optimizer=name,
+        lr=0.02,
+        weight_decay=0.01,
+        clip_norm=clip,
+        eval_every=3,
+        batch_size=8,
+        diagnostics_every=None,
+    )
     tr = _toy(**cfg)
     tr.run()
     if clip:  # both paths of the clipping taken: scaled down, and left alone
@@ -209,8 +221,9 @@ def test_momentum_sgd_differs_from_plain_sgd():
     heavy.run()
     assert plain.history[0]["train_loss"] == heavy.history[0]["train_loss"]  # same start
     # the first step is identical (an empty buffer), the later ones carry momentum
-    assert any(not torch.equal(p, q) for p, q in zip(plain.model.parameters(),
-                                                     heavy.model.parameters()))
+    assert any(
+        not torch.equal(p, q) for p, q in zip(plain.model.parameters(), heavy.model.parameters())
+    )
 
 
 def test_weight_decay_shrinks_the_weights():
@@ -239,8 +252,8 @@ def test_tbptt_matches_a_manual_chunked_loop_and_differs_from_full_bptt():
     model = build_model("lstm", 1, 8, seed=0)
     state = None
     for s in range(0, 10, 3):
-        out, state = model.rnn(x[s:s + 3], state)
-        (F.mse_loss(model.head(out), y[s:s + 3], reduction="sum") / y.numel()).backward()
+        out, state = model.rnn(x[s : s + 3], state)
+        (F.mse_loss(model.head(out), y[s : s + 3], reduction="sum") / y.numel()).backward()
         state = tuple(t.detach() for t in state)
     for a, p in zip(grads, model.parameters()):
         assert torch.allclose(a, p.grad, atol=1e-7)
@@ -345,7 +358,7 @@ def _perturbation_oracle(model, x, y, loss_fn, tbptt=None):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
             w_ih, w_hh = getattr(rnn, "weight_ih" + sfx), getattr(rnn, "weight_hh" + sfx)
             b = getattr(rnn, "bias_ih" + sfx) + getattr(rnn, "bias_hh" + sfx)
-            b_hn = getattr(rnn, "bias_hh" + sfx)[2 * H:] if kind == "GRU" else None
+            b_hn = getattr(rnn, "bias_hh" + sfx)[2 * H :] if kind == "GRU" else None
             w_hr = getattr(rnn, "weight_hr" + sfx, None)
             h, c, res = torch.zeros(B, H_out), torch.zeros(B, H), [None] * T
             for i, t in enumerate(range(T - 1, -1, -1) if d else range(T)):
@@ -355,15 +368,15 @@ def _perturbation_oracle(model, x, y, loss_fn, tbptt=None):
                     h = torch.sigmoid(o_) * torch.tanh(c)
                     h = h @ w_hr.T if w_hr is not None else h
                 elif kind == "GRU":
-                    gi, gh = inp[t] @ w_ih.T, h @ w_hh[:2 * H].T
-                    r, z = torch.sigmoid(gi[:, :2 * H] + gh + b[:2 * H]).chunk(2, 1)
-                    b_in = b[2 * H:] - b_hn
-                    n = torch.tanh(gi[:, 2 * H:] + b_in + r * (h @ w_hh[2 * H:].T + b_hn))
+                    gi, gh = inp[t] @ w_ih.T, h @ w_hh[: 2 * H].T
+                    r, z = torch.sigmoid(gi[:, : 2 * H] + gh + b[: 2 * H]).chunk(2, 1)
+                    b_in = b[2 * H :] - b_hn
+                    n = torch.tanh(gi[:, 2 * H :] + b_in + r * (h @ w_hh[2 * H :].T + b_hn))
                     h = (1 - z) * n + z * h
                 else:
                     h = torch.tanh(inp[t] @ w_ih.T + h @ w_hh.T + b)
                 if layer == rnn.num_layers - 1:
-                    h = h + delta[t, :, d * H_out:(d + 1) * H_out]
+                    h = h + delta[t, :, d * H_out : (d + 1) * H_out]
                 res[t] = h
                 if tbptt and (i + 1) % tbptt == 0:
                     h, c = h.detach(), c.detach()
@@ -373,13 +386,18 @@ def _perturbation_oracle(model, x, y, loss_fn, tbptt=None):
     return grad.double().pow(2).sum((1, 2)).sqrt().numpy()
 
 
-@pytest.mark.parametrize("cell, kwargs", [
-    ("rnn", {}), ("lstm", {}), ("gru", {}),
-    ("lstm", {"num_layers": 2, "bidirectional": True}),
-    ("gru", {"bidirectional": True}),
-    ("lstm", {"num_layers": 2, "proj_size": 3}),
-    ("rnn", {"num_layers": 3}),
-])
+@pytest.mark.parametrize(
+    "cell, kwargs",
+    [
+        ("rnn", {}),
+        ("lstm", {}),
+        ("gru", {}),
+        ("lstm", {"num_layers": 2, "bidirectional": True}),
+        ("gru", {"bidirectional": True}),
+        ("lstm", {"num_layers": 2, "proj_size": 3}),
+        ("rnn", {"num_layers": 3}),
+    ],
+)
 @pytest.mark.parametrize("target_steps", ["all", "last"])
 def test_hidden_grad_norms_is_the_total_derivative(cell, kwargs, target_steps):
     torch.manual_seed(0)
@@ -389,8 +407,9 @@ def test_hidden_grad_norms_is_the_total_derivative(cell, kwargs, target_steps):
     loss_fn = SequenceLoss("mse", target_steps)
     ours = hidden_grad_norms(model, x, y, loss_fn)
     assert ours.shape == (11,) and all(p.grad is None for p in model.parameters())
-    np.testing.assert_allclose(ours, _perturbation_oracle(model, x, y, loss_fn), rtol=1e-5,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        ours, _perturbation_oracle(model, x, y, loss_fn), rtol=1e-5, atol=1e-9
+    )
     # the gradient w.r.t. the fused output sequence is the part that goes through the head
     out = model.rnn(x)[0]
     out.retain_grad()
@@ -409,8 +428,7 @@ def test_hidden_grad_norms_stop_at_tbptt_chunk_boundaries(cell):
     x, y = torch.randn(10, 3, 1), torch.randn(10, 3, 1)
     loss_fn = SequenceLoss()
     ours = hidden_grad_norms(model, x, y, loss_fn, tbptt=4)
-    np.testing.assert_allclose(ours, _perturbation_oracle(model, x, y, loss_fn, tbptt=4),
-                               rtol=1e-5)
+    np.testing.assert_allclose(ours, _perturbation_oracle(model, x, y, loss_fn, tbptt=4), rtol=1e-5)
     assert not np.allclose(ours, hidden_grad_norms(model, x, y, loss_fn))
     last = hidden_grad_norms(model, x, y[-1:], SequenceLoss("mse", "last"), tbptt=4)
     assert (last[:8] == 0).all() and (last[8:] > 0).all()  # only the last chunk feels the loss
@@ -475,16 +493,19 @@ def _clocked(monkeypatch, step, diag, **train):
     return tr
 
 
-@pytest.mark.parametrize("diag, expected", [
-    # a cheap diagnostic (1/128 s: 5 % of 0.16 s): one at the first evaluation, then at the
-    # first evaluation at least 0.2 s of training after the end of the last (6.4 steps of
-    # 1/32 s: 9 steps later, at an evaluation every 3), and at the last step
-    (1 / 128, [3, 12, 21, 30, 31]),
-    # 1/64 s is 5 % of 0.3125 s: the share sets the gap (10 steps: 12 later)
-    (1 / 64, [3, 15, 27, 31]),
-    # a costly one (0.25 s): the gap stretches to 0.25 / 5 % = 5 s = 160 steps (162 here)
-    (1 / 4, [3, 165, 327, 340]),
-])
+@pytest.mark.parametrize(
+    "diag, expected",
+    [
+        # a cheap diagnostic (1/128 s: 5 % of 0.16 s): one at the first evaluation, then at the
+        # first evaluation at least 0.2 s of training after the end of the last (6.4 steps of
+        # 1/32 s: 9 steps later, at an evaluation every 3), and at the last step
+        (1 / 128, [3, 12, 21, 30, 31]),
+        # 1/64 s is 5 % of 0.3125 s: the share sets the gap (10 steps: 12 later)
+        (1 / 64, [3, 15, 27, 31]),
+        # a costly one (0.25 s): the gap stretches to 0.25 / 5 % = 5 s = 160 steps (162 here)
+        (1 / 4, [3, 165, 327, 340]),
+    ],
+)
 def test_hidden_grad_norms_are_taken_on_a_time_budget(monkeypatch, diag, expected):
     steps = expected[-1]
     tr = _clocked(monkeypatch, 1 / 32, diag, steps=steps, eval_every=3, diagnostics_every=0.2)
@@ -511,8 +532,14 @@ def test_hidden_grad_norms_are_taken_on_a_time_budget(monkeypatch, diag, expecte
 def test_one_slow_diagnostic_does_not_stretch_the_gap(monkeypatch):
     """The share uses the fastest one so far: the second, slowed down (say the process was
     preempted), does not delay the third by 0.25 / 5 % = 5 s."""
-    tr = _clocked(monkeypatch, 1 / 32, [1 / 128, 1 / 4, 1 / 128], steps=31, eval_every=3,
-                  diagnostics_every=0.2)
+    tr = _clocked(
+        monkeypatch,
+        1 / 32,
+        [1 / 128, 1 / 4, 1 / 128],
+        steps=31,
+        eval_every=3,
+        diagnostics_every=0.2,
+    )
     tr.run()
     assert tr.hidden_grad_steps == [3, 12, 21, 30, 31]
     assert tr.diagnostics_seconds == 4 / 128 + 1 / 4
@@ -520,8 +547,16 @@ def test_one_slow_diagnostic_does_not_stretch_the_gap(monkeypatch):
 
 def test_the_gap_counts_training_time_only_and_an_auto_stop_is_diagnosed(monkeypatch):
     # run in slices, as the page does: the time between run() calls does not count
-    tr = _clocked(monkeypatch, 1 / 32, 1 / 128, steps=2000, lr=0.02, eval_every=4,
-                  diagnostics_every=0.2, target_loss=0.05)
+    tr = _clocked(
+        monkeypatch,
+        1 / 32,
+        1 / 128,
+        steps=2000,
+        lr=0.02,
+        eval_every=4,
+        diagnostics_every=0.2,
+        target_loss=0.05,
+    )
     while not tr.done:
         tr.run(max_steps=3)
         tr._clock.now += 100.0  # a long pause
@@ -540,8 +575,9 @@ def test_the_trainers_cached_diagnostics_equal_the_public_function():
     assert tr.hidden_grad_steps == [5, 10, 15, 20] and len(tr._meta_cache) == 2
     fresh = hidden_grad_norms(model, *tr._diag_batch, tr.loss_fn)
     np.testing.assert_array_equal(tr.hidden_grads, fresh)
-    np.testing.assert_allclose(fresh, _perturbation_oracle(model, *tr._diag_batch, tr.loss_fn),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        fresh, _perturbation_oracle(model, *tr._diag_batch, tr.loss_fn), rtol=1e-5
+    )
 
 
 class _SqrtAtZero(torch.nn.Module):
@@ -580,9 +616,20 @@ def test_a_non_finite_loss_rolls_back_to_the_weights_of_the_last_finite_loss():
 
 
 def test_pause_and_resume_equals_uninterrupted_run_with_every_feature_on():
-    cfg = dict(steps=37, optimizer="sgd_momentum", lr=0.02, momentum=0.7, weight_decay=1e-3,
-               clip_norm=0.5, tbptt=3, eval_every=4, patience=50, target_loss=1e-9, seed=7,
-               diagnostics_every=None)
+    cfg = dict(
+        steps=37,
+        optimizer="sgd_momentum",
+        lr=0.02,
+        momentum=0.7,
+        weight_decay=1e-3,
+        clip_norm=0.5,
+        tbptt=3,
+        eval_every=4,
+        patience=50,
+        target_loss=1e-9,
+        seed=7,
+        diagnostics_every=None,
+    )
     a, b = _toy(**cfg), _toy(**cfg)
     a.run()
     for chunk in (5, 1, 3, 11, 100):
@@ -595,23 +642,26 @@ def test_pause_and_resume_equals_uninterrupted_run_with_every_feature_on():
     assert all(np.array_equal(u, v) for u, v in zip(a.hidden_grad_history, b.hidden_grad_history))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(optimizer="adamw"), "optimizer must be one of"),
-    (dict(momentum=1.0), "momentum"),
-    (dict(weight_decay=-1.0), "weight_decay"),
-    (dict(tbptt=0), "tbptt"),
-    (dict(tbptt=2.5), "tbptt"),
-    (dict(patience=0), "patience"),
-    (dict(target_loss=float("nan")), "target_loss"),
-    (dict(clip_norm=0.0), "clip_norm"),
-    (dict(min_delta=-0.1), "min_delta"),
-    (dict(steps=0), "steps"),
-    (dict(diagnostics="yes"), "diagnostics"),
-    (dict(diagnostics_every=0), "diagnostics_every"),
-    (dict(diagnostics_every=-0.5), "diagnostics_every"),
-    (dict(diagnostics_every=float("inf")), "diagnostics_every"),
-    (dict(diagnostics_every="1"), "diagnostics_every"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(optimizer="adamw"), "optimizer must be one of"),
+        (dict(momentum=1.0), "momentum"),
+        (dict(weight_decay=-1.0), "weight_decay"),
+        (dict(tbptt=0), "tbptt"),
+        (dict(tbptt=2.5), "tbptt"),
+        (dict(patience=0), "patience"),
+        (dict(target_loss=float("nan")), "target_loss"),
+        (dict(clip_norm=0.0), "clip_norm"),
+        (dict(min_delta=-0.1), "min_delta"),
+        (dict(steps=0), "steps"),
+        (dict(diagnostics="yes"), "diagnostics"),
+        (dict(diagnostics_every=0), "diagnostics_every"),
+        (dict(diagnostics_every=-0.5), "diagnostics_every"),
+        (dict(diagnostics_every=float("inf")), "diagnostics_every"),
+        (dict(diagnostics_every="1"), "diagnostics_every"),
+    ],
+)
 def test_config_refuses_bad_values(bad, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**bad)

@@ -1,4 +1,5 @@
 """The tutorial's example: the from-scratch RNN and nn.RNN give the same loss at every epoch."""
+
 import numpy as np
 import pytest
 import torch
@@ -38,7 +39,12 @@ def test_setup_is_the_tutorials():
     assert x.shape == (5, 10) and y.shape == (5, 1)
     p = textbook_parameters()
     assert {k: tuple(v.shape) for k, v in p.items()} == {
-        "W_xh": (10, 20), "W_hh": (20, 20), "b_h": (20,), "W_hy": (20, 1), "b_y": (1,)}
+        "W_xh": (10, 20),
+        "W_hh": (20, 20),
+        "b_h": (20,),
+        "W_hy": (20, 1),
+        "b_y": (1,),
+    }
     assert all(v.is_leaf and v.requires_grad for v in p.values())
 
 

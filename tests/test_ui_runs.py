@@ -1,5 +1,6 @@
 """explorer.ui.runs: the owner token (session + cookie) and ``run=<id>`` in the URL, in
 AppTest; tests/test_browser_runs.py checks the cookie in Chromium."""
+
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 30

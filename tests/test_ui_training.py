@@ -1,6 +1,7 @@
 """explorer.ui.training.rearm: a fragment changes its own rhythm in the browser with the message
 Streamlit's frontend reads (``auto_rerun`` with the new interval, ``stop_auto_rerun`` to end
 it), only when the running fragment is known; otherwise the caller falls back to a full rerun."""
+
 from types import SimpleNamespace
 
 import pytest

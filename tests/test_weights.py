@@ -1,4 +1,5 @@
 """Weights hand-off: safetensors with the config in the metadata; every malformed file refused."""
+
 import io
 import json
 import pickle
@@ -74,38 +75,49 @@ def _state(config=CONFIGS[0]):
 GOOD = CONFIGS[0].as_dict()
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: b"", "not a weights file"),
-    (lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not a weights file"),
-    (lambda: save_weights(_trained(CONFIGS[0]), CONFIGS[0])[:-5], "not a weights file"),
-    (lambda: save(_state()), "not written by RNN Explorer"),
-    (lambda: _file(_state()), "no model config"),
-    (lambda: _file(_state(), "{cell: lstm"), "not valid JSON"),
-    (lambda: _file(_state(), "[1, 2]"), "JSON object"),
-    (lambda: _file(_state(), {**GOOD, "hidden_size": "16"}),
-     "not valid: hidden_size must be an integer"),
-    (lambda: _file(_state(), {**GOOD, "hidden_size": 0}), "hidden_size must be between"),
-    (lambda: _file(_state(), {**GOOD, "cell": "transformer"}), "cell must be one of"),
-    (lambda: _file(_state(), {k: v for k, v in GOOD.items() if k != "seed"}),
-     r"missing \['seed'\]"),
-    (lambda: _file(_state(), {**GOOD, "dropout": 0.1}), r"unknown \['dropout'\]"),
-    (lambda: _file(_state(), GOOD, version="2"), "version"),
-    # a different cell: an LSTM's tensors under a GRU's config (4H vs 3H rows)
-    (lambda: _file(_state(), {**GOOD, "cell": "gru"}), r"rnn.weight_ih_l0 has shape \(64, 1\)"),
-    # wrong sizes: the config says 8 units, the tensors have 16
-    (lambda: _file(_state(), {**GOOD, "hidden_size": 8}), "has shape"),
-    (lambda: _file({k: v for k, v in _state().items() if k != "head.bias"}, GOOD),
-     r"missing \['head.bias'\]"),
-    (lambda: _file({**_state(), "extra": torch.zeros(2)}, GOOD), r"unexpected \['extra'\]"),
-    (lambda: _file({**_state(), "head.bias": torch.zeros(1, dtype=torch.float64)}, GOOD),
-     "torch.float64"),
-    (lambda: _file({**_state(), "head.bias": torch.tensor([float("nan")])}, GOOD), "NaN"),
-    # a config nested 100,000 deep: json raised RecursionError
-    (lambda: _file(_state(), "[" * 100_000 + "]" * 100_000), "nested too deeply"),
-    (lambda: _file(_state(), '{"a":' * 100_000 + "1" + "}" * 100_000), "nested too deeply"),
-    (lambda: _file(_state(), {**GOOD, "hidden_size": 10 ** 400}), "hidden_size must be between"),
-    (lambda: _file(_state(), {**GOOD, "cell": ["lstm"]}), "cell must be one of"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: b"", "not a weights file"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not a weights file"),
+        (lambda: save_weights(_trained(CONFIGS[0]), CONFIGS[0])[:-5], "not a weights file"),
+        (lambda: save(_state()), "not written by RNN Explorer"),
+        (lambda: _file(_state()), "no model config"),
+        (lambda: _file(_state(), "{cell: lstm"), "not valid JSON"),
+        (lambda: _file(_state(), "[1, 2]"), "JSON object"),
+        (
+            lambda: _file(_state(), {**GOOD, "hidden_size": "16"}),
+            "not valid: hidden_size must be an integer",
+        ),
+        (lambda: _file(_state(), {**GOOD, "hidden_size": 0}), "hidden_size must be between"),
+        (lambda: _file(_state(), {**GOOD, "cell": "transformer"}), "cell must be one of"),
+        (
+            lambda: _file(_state(), {k: v for k, v in GOOD.items() if k != "seed"}),
+            r"missing \['seed'\]",
+        ),
+        (lambda: _file(_state(), {**GOOD, "dropout": 0.1}), r"unknown \['dropout'\]"),
+        (lambda: _file(_state(), GOOD, version="2"), "version"),
+        # a different cell: an LSTM's tensors under a GRU's config (4H vs 3H rows)
+        (lambda: _file(_state(), {**GOOD, "cell": "gru"}), r"rnn.weight_ih_l0 has shape \(64, 1\)"),
+        # wrong sizes: the config says 8 units, the tensors have 16
+        (lambda: _file(_state(), {**GOOD, "hidden_size": 8}), "has shape"),
+        (
+            lambda: _file({k: v for k, v in _state().items() if k != "head.bias"}, GOOD),
+            r"missing \['head.bias'\]",
+        ),
+        (lambda: _file({**_state(), "extra": torch.zeros(2)}, GOOD), r"unexpected \['extra'\]"),
+        (
+            lambda: _file({**_state(), "head.bias": torch.zeros(1, dtype=torch.float64)}, GOOD),
+            "torch.float64",
+        ),
+        (lambda: _file({**_state(), "head.bias": torch.tensor([float("nan")])}, GOOD), "NaN"),
+        # a config nested 100,000 deep: json raised RecursionError
+        (lambda: _file(_state(), "[" * 100_000 + "]" * 100_000), "nested too deeply"),
+        (lambda: _file(_state(), '{"a":' * 100_000 + "1" + "}" * 100_000), "nested too deeply"),
+        (lambda: _file(_state(), {**GOOD, "hidden_size": 10**400}), "hidden_size must be between"),
+        (lambda: _file(_state(), {**GOOD, "cell": ["lstm"]}), "cell must be one of"),
+    ],
+)
 def test_malformed_files_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):
         load_weights(make())
@@ -114,8 +126,10 @@ def test_malformed_files_raise_value_error(make, match):
 def test_not_bytes_and_mismatched_save_are_refused():
     with pytest.raises(ValueError, match="expected the file's bytes"):
         load_weights("weights.safetensors")
-    expected = (r"not those of a 1-layer bidirectional GRU \(input 2, hidden 5, output 1, bias\): "
-                r"missing \['rnn.bias_hh_l0_reverse'")
+    expected = (
+        r"not those of a 1-layer bidirectional GRU \(input 2, hidden 5, output 1, bias\): "
+        r"missing \['rnn.bias_hh_l0_reverse'"
+    )
     with pytest.raises(ValueError, match=expected):
         save_weights(_trained(CellConfig("gru", 2, 5)), CONFIGS[2])
 
@@ -125,9 +139,12 @@ def test_differences_name_every_field_that_does_not_fit_but_the_seed():
 
     page = CellConfig("lstm", 1, 16, seed=3)
     assert differences(page, CellConfig("lstm", 1, 16, seed=9)) == []  # the file replaces it
-    assert differences(page, CellConfig("gru", 1, 8)) == ["cell: GRU, not LSTM",
-                                                           "hidden_size: 8, not 16"]
+    assert differences(page, CellConfig("gru", 1, 8)) == [
+        "cell: GRU, not LSTM",
+        "hidden_size: 8, not 16",
+    ]
     assert differences(page, CellConfig("lstm", 60, 16, output_size=60)) == [
-        "input_size: 60, not 1", "output_size: 60, not 1"]
-    assert describe(CONFIGS[1]) == ("a 2-layer LSTM (input 3, hidden 6, proj 2, output 2, "
-                                    "bias)")
+        "input_size: 60, not 1",
+        "output_size: 60, not 1",
+    ]
+    assert describe(CONFIGS[1]) == ("a 2-layer LSTM (input 3, hidden 6, proj 2, output 2, bias)")

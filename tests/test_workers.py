@@ -3,6 +3,7 @@ this process, bit for bit, through pauses; a worker that dies costs only its own
 
 Every wait below is for a number of steps, never for a time; the deadline only stops a hung
 test."""
+
 import os
 import time
 
@@ -28,8 +29,9 @@ def pool():
 
 def _trainer(task, steps=200, seed=3, optimizer="adam", cell="lstm"):
     model = build_model(cell, task.input_size, 8, output_size=task.output_size, seed=seed)
-    return Trainer(model, task, TrainConfig(steps=steps, optimizer=optimizer, seed=seed,
-                                            eval_every=25))
+    return Trainer(
+        model, task, TrainConfig(steps=steps, optimizer=optimizer, seed=seed, eval_every=25)
+    )
 
 
 def _wait(run, until):
@@ -235,8 +237,9 @@ def test_a_comparison_gets_more_steps_too(one_thread):
     assert comp.step == 30 and comp.status == "done"
 
 
-def test_a_run_nobody_polls_stops_training_and_goes_on_at_the_next_poll(pool, one_thread,
-                                                                         monkeypatch):
+def test_a_run_nobody_polls_stops_training_and_goes_on_at_the_next_poll(
+    pool, one_thread, monkeypatch
+):
     """A closed tab polls no more: its run stops chaining slices (it would train for nobody),
     keeps every step taken, and trains on as soon as a page polls it again."""
     import explorer.workers as workers

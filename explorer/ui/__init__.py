@@ -57,8 +57,10 @@ def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
     with st.sidebar:
         st.header("Cell")
         if not used_here:
-            st.caption(":material/info: Not used on this page, which builds its own small "
-                       "models: this cell is the one the other pages show and train.")
+            st.caption(
+                ":material/info: Not used on this page, which builds its own small "
+                "models: this cell is the one the other pages show and train."
+            )
         # The selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
         # hand: Streamlit's binding would put the label in the URL.
         cell = links.choice(
@@ -166,8 +168,18 @@ def release_page_globals(keep: dict | None = None) -> None:
 
 
 # what a page's callbacks may still read once the page is drawn (numbers, names, functions)
-_LIGHT = (types.ModuleType, types.FunctionType, type, bool, int, float, complex, str, bytes,
-          type(None))
+_LIGHT = (
+    types.ModuleType,
+    types.FunctionType,
+    type,
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    type(None),
+)
 
 
 def drop_page_data(namespace: dict) -> None:
@@ -220,8 +232,10 @@ def _sweep(first_seen: dict) -> int:
         stored = [info.session.id for info in storage.list()]
         leaving = []
         for sid in stored:
-            if (now - first_seen.setdefault(sid, now) >= KEEP_DISCONNECTED
-                    and manager.get_active_session_info(sid) is None):
+            if (
+                now - first_seen.setdefault(sid, now) >= KEEP_DISCONNECTED
+                and manager.get_active_session_info(sid) is None
+            ):
                 leaving.append(storage.get(sid))
                 storage.delete(sid)  # under the lock a reconnection takes it with
     for info in [value for _, value in expired] + leaving:
@@ -335,8 +349,7 @@ def current_config() -> CellConfig:
 def show_chart(fig, key: str) -> None:
     """``st.plotly_chart`` with the project's defaults (full width, no Plotly logo; larger
     fonts and height in presenter mode)."""
-    st.plotly_chart(links.for_screen(fig), width="stretch", key=key,
-                    config={"displaylogo": False})
+    st.plotly_chart(links.for_screen(fig), width="stretch", key=key, config={"displaylogo": False})
 
 
 def _stamp(value):
@@ -353,8 +366,11 @@ def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
     in place while training runs; larger in presenter mode). The rows are built again only when
     a history grew or an option changed: a redraw with nothing new costs only the sending."""
     scale = links.PRESENTER_SCALE if links.presenter() else 1.0
-    key = (tuple((k, id(h), len(h)) for k, h in histories.items()), scale,
-           tuple(sorted((k, _stamp(v)) for k, v in options.items())))
+    key = (
+        tuple((k, id(h), len(h)) for k, h in histories.items()),
+        scale,
+        tuple(sorted((k, _stamp(v)) for k, v in options.items())),
+    )
     cache = st.session_state.setdefault("_loss_charts", {})
     if alt not in cache or cache[alt][0] != key:
         import pyarrow as pa
@@ -401,17 +417,14 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
     def bound(short: str) -> dict:
         return dict(key=name(short), bind=URL, persist_state="session")
 
-    kind = (
-        links.choice(
-            st.segmented_control,
-            "Input sequence",
-            INPUT_KINDS,
-            name("input"),
-            default("input"),
-            required=True,
-        )
-        or default("input")
-    )
+    kind = links.choice(
+        st.segmented_control,
+        "Input sequence",
+        INPUT_KINDS,
+        name("input"),
+        default("input"),
+        required=True,
+    ) or default("input")
     try:
         if kind in ("wave", "random_walk"):
             # one length for both: T stays when the reader switches between them
@@ -423,16 +436,25 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
             a, _, c, d, e = cols
             shape = a.selectbox("shape", ["sine", "square", "sawtooth"], **bound("shape"))
             cycles = c.slider(
-                "cycles", *links.bounds(name("cycles"), 0.5, 10.0), default("cycles"), 0.5,
+                "cycles",
+                *links.bounds(name("cycles"), 0.5, 10.0),
+                default("cycles"),
+                0.5,
                 **bound("cycles"),
             )
             amplitude = d.slider(
-                "amplitude", *links.bounds(name("amplitude"), 0.1, 3.0), default("amplitude"),
-                0.1, **bound("amplitude"),
+                "amplitude",
+                *links.bounds(name("amplitude"), 0.1, 3.0),
+                default("amplitude"),
+                0.1,
+                **bound("amplitude"),
             )
             noise = e.slider(
-                "noise (std)", *links.bounds(name("noise_std"), 0.0, 1.0), default("noise_std"),
-                0.05, **bound("noise_std"),
+                "noise (std)",
+                *links.bounds(name("noise_std"), 0.0, 1.0),
+                default("noise_std"),
+                0.05,
+                **bound("noise_std"),
             )
             signal = inputs.wave(
                 shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed
@@ -444,8 +466,11 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
             )
         if kind == "random_walk":
             step = cols[1].slider(
-                "step size (std)", *links.bounds(name("step_size"), 0.01, 0.5),
-                default("step_size"), 0.01, **bound("step_size"),
+                "step size (std)",
+                *links.bounds(name("step_size"), 0.01, 0.5),
+                default("step_size"),
+                0.01,
+                **bound("step_size"),
             )
             return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
         if kind == "typed":
@@ -474,20 +499,22 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
             n = len(load_series(series))
             length = int(
                 b.number_input(
-                    "length T", *links.bounds(name("length"), 1, min(2000, n)), default("length"),
+                    "length T",
+                    *links.bounds(name("length"), 1, min(2000, n)),
+                    default("length"),
                     **bound("length"),
                 )
             )
             start = int(
                 c.number_input(
-                    "start position", *links.bounds(name("start"), 0, n - 1), default("start"),
+                    "start position",
+                    *links.bounds(name("start"), 0, n - 1),
+                    default("start"),
                     **bound("start"),
                 )
             )
             if not links.presenter():
-                st.caption(
-                    f"{SERIES[series].about} Standardised over the window (mean 0, std 1)."
-                )
+                st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
             return inputs.series_window(series, start, length), None, SERIES[series].label
         upload = st.file_uploader(
             "A CSV file with at least one numeric column",
@@ -511,8 +538,11 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
         values = (values - values.mean()) / (values.std() or 1.0)  # float64: no overflow
         if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
             raise ValueError(f"the column {column!r} has values too large to standardise")
-        return (values.astype(np.float32), None,
-                f"{plain(upload.name)}: {plain(column)} (standardised)")
+        return (
+            values.astype(np.float32),
+            None,
+            f"{plain(upload.name)}: {plain(column)} (standardised)",
+        )
     except ValueError as err:
         st.error(f"This input cannot be used: {plain(err)}.", icon=":material/error:")
         return None

@@ -116,7 +116,7 @@ def _clip(raw: object, width: int = 40) -> str:
     list item; a space stands in for each)."""
     text = "".join(c if c.isprintable() else " " for c in str(raw).replace("`", "'"))
     if len(text) > width:
-        text = f"{text[:width - 10]}… ({len(text):,} characters)"
+        text = f"{text[: width - 10]}… ({len(text):,} characters)"
     return text
 
 
@@ -171,8 +171,14 @@ def _understood(name: str, path: str) -> bool:
 
 
 # ---------------------------------------------------------------- hand-synced parameters
-def from_url(name: str, parse: Callable[[str], object], default: object, *,
-             key: str | None = None, expected: str = "") -> None:
+def from_url(
+    name: str,
+    parse: Callable[[str], object],
+    default: object,
+    *,
+    key: str | None = None,
+    expected: str = "",
+) -> None:
     """Before drawing a hand-synced widget: let the URL set it when the URL says something new
     to this session (a link just opened, Back/Forward, a preset), else leave the widget's own
     value.
@@ -199,8 +205,10 @@ def from_url(name: str, parse: Callable[[str], object], default: object, *,
         st.session_state[key] = parse(raw)
     except (ValueError, TypeError, KeyError):
         st.session_state[key] = default
-        _note(f"`{name}={_clip(raw)}`: {expected or 'not a value this page knows'}; "
-              f"showing {_shown(default)}.")
+        _note(
+            f"`{name}={_clip(raw)}`: {expected or 'not a value this page knows'}; "
+            f"showing {_shown(default)}."
+        )
         _pop(name)
         written[name] = None
 
@@ -221,8 +229,9 @@ def to_url(name: str, value: object, default: object, *, now: bool = False) -> N
 def flush(names: list[str] | None = None) -> None:
     """Send the pending hand-synced values (``names``, or all) to the URL in one message."""
     pending = st.session_state.setdefault(PENDING, {})
-    changes = {n: pending.pop(n) for n in (list(pending) if names is None else names)
-               if n in pending}
+    changes = {
+        n: pending.pop(n) for n in (list(pending) if names is None else names) if n in pending
+    }
     sets = {n: t for n, t in changes.items() if t is not None and st.query_params.get(n) != t}
     replaced = st.session_state.setdefault(REPLACED, {})
     for n in sets:
@@ -233,28 +242,36 @@ def flush(names: list[str] | None = None) -> None:
     st.session_state.setdefault(WRITTEN, {}).update(changes)
 
 
-def choice(widget: Callable, label: str, options: dict, name: str, default: object,
-           **kwargs) -> object:
+def choice(
+    widget: Callable, label: str, options: dict, name: str, default: object, **kwargs
+) -> object:
     """A selection widget (``st.radio``, ``st.selectbox``, ``st.segmented_control`` …) whose
     URL value is the option's key while the reader sees its label (``?input=random_walk``
     shows "Random walk"). Extra keyword arguments go to ``widget``."""
-    from_url(name, lambda raw: options[raw] and raw, default,
-             expected="not one of " + ", ".join(f"`{k}`" for k in options))
+    from_url(
+        name,
+        lambda raw: options[raw] and raw,
+        default,
+        expected="not one of " + ", ".join(f"`{k}`" for k in options),
+    )
     if st.session_state.get(name) not in options:  # first draw, or the options changed
         st.session_state[name] = default
-    value = widget(label, list(options), format_func=options.get, key=name,
-                   persist_state="session", **kwargs)
+    value = widget(
+        label, list(options), format_func=options.get, key=name, persist_state="session", **kwargs
+    )
     to_url(name, value if value is not None else default, default)
     return value
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:
     """A parser for :func:`from_url`: an integer ``low <= n <= high``."""
+
     def parse(raw: str) -> int:
         n = int(raw)
         if not low <= n <= high:
             raise ValueError
         return n
+
     return parse
 
 
@@ -277,8 +294,10 @@ def start(page) -> None:
         if preset in PRESETS:
             ignored = sorted(set(opened) - set(GLOBAL_PARAMS))
             if ignored:
-                _note(f"The preset link sets everything itself; ignored "
-                      f"{', '.join(f'`{_clip(n)}`' for n in ignored)}.")
+                _note(
+                    f"The preset link sets everything itself; ignored "
+                    f"{', '.join(f'`{_clip(n)}`' for n in ignored)}."
+                )
             opened = {}
         st.session_state[LINK] = opened
         _screen(opened)
@@ -290,8 +309,10 @@ def start(page) -> None:
         if name in st.session_state.get(LINK, {}):  # in the link itself: say so
             raw = st.session_state[LINK].pop(name)
             pages = [_page_title(p) for p in owner(name)]
-            _note(f"`{name}={_clip(raw)}` is a setting of the {' and '.join(pages)} "
-                  f"page{'s' if len(pages) > 1 else ''}; ignored here.")
+            _note(
+                f"`{name}={_clip(raw)}` is a setting of the {' and '.join(pages)} "
+                f"page{'s' if len(pages) > 1 else ''}; ignored here."
+            )
         st.session_state.get(WRITTEN, {}).pop(name, None)
     _drop(foreign)
 
@@ -305,9 +326,11 @@ def _screen(opened: dict) -> None:
     for name in list(st.query_params):
         values = st.query_params.get_all(name)
         if len(values) > 1:
-            _note(f"`{_clip(name)}` is in the link {len(values)} times "
-                  f"({', '.join(f'`{_clip(v)}`' for v in values[:5])}"
-                  f"{' …' if len(values) > 5 else ''}); used the last one, `{_clip(values[-1])}`.")
+            _note(
+                f"`{_clip(name)}` is in the link {len(values)} times "
+                f"({', '.join(f'`{_clip(v)}`' for v in values[:5])}"
+                f"{' …' if len(values) > 5 else ''}); used the last one, `{_clip(values[-1])}`."
+            )
             st.query_params[name] = values[-1]
     refused = st.session_state.setdefault(REFUSED, {})
     for name, raw in opened.items():
@@ -358,8 +381,10 @@ def open_preset(page) -> None:
         return
     preset = PRESETS.get(key)
     if preset is None:
-        _note(f"There is no preset called `{_clip(key)}`; the rest of the link was used. "
-              "Presets: " + ", ".join(f"`{k}`" for k in PRESETS) + ".")
+        _note(
+            f"There is no preset called `{_clip(key)}`; the rest of the link was used. "
+            "Presets: " + ", ".join(f"`{k}`" for k in PRESETS) + "."
+        )
         _pop("preset")
         st.session_state.get(LINK, {}).pop("preset", None)
         return
@@ -431,8 +456,11 @@ def _check_page(path: str, opened: dict | None) -> None:
             text = _check(name, raw)
         else:
             close = suggest(name)
-            text = (f"`{_clip(name)}` is not a setting of this app"
-                    + (f" (did you mean `{close}`?)" if close else "") + "; ignored.")
+            text = (
+                f"`{_clip(name)}` is not a setting of this app"
+                + (f" (did you mean `{close}`?)" if close else "")
+                + "; ignored."
+            )
             unknown.append(name)
         if text:
             _note(text)
@@ -465,8 +493,13 @@ def finish(page, slots, completed: bool = True) -> None:
         return
     _check_page(page.url_path, st.session_state.get(LINK))
     if _draw_notes(slots[0], page.url_path):
-        slots[1].button("Dismiss", key="links_dismiss", on_click=_dismiss, type="tertiary",
-                        icon=":material/close:")
+        slots[1].button(
+            "Dismiss",
+            key="links_dismiss",
+            on_click=_dismiss,
+            type="tertiary",
+            icon=":material/close:",
+        )
 
 
 def _dismiss() -> None:
@@ -485,11 +518,12 @@ def _draw_notes(slot, path: str) -> bool:
     st.session_state[NOTES_PAGE] = path
     with slot.container():
         if preset is not None:
-            st.info(f"**Preset: {preset.title}.** {preset.look_for}",
-                    icon=":material/lightbulb:")
+            st.info(f"**Preset: {preset.title}.** {preset.look_for}", icon=":material/lightbulb:")
         if notes:
-            st.warning("**Some of this link was ignored:**\n"
-                       + "\n".join(f"- {n}" for n in notes), icon=":material/link_off:")
+            st.warning(
+                "**Some of this link was ignored:**\n" + "\n".join(f"- {n}" for n in notes),
+                icon=":material/link_off:",
+            )
     return True
 
 
@@ -596,8 +630,10 @@ def for_screen(fig: go.Figure) -> go.Figure:
         if note.font.size:
             note.font.size *= PRESENTER_SCALE
     for trace in fig.data:
-        for bar in (getattr(trace, "colorbar", None),
-                    getattr(getattr(trace, "marker", None), "colorbar", None)):
+        for bar in (
+            getattr(trace, "colorbar", None),
+            getattr(getattr(trace, "marker", None), "colorbar", None),
+        ):
             if bar is not None:
                 _scale_font(bar, "tickfont")
                 _scale_font(bar, "title.font")
@@ -674,10 +710,12 @@ def presets_menu() -> None:
     """One link per preset: a click opens its page, set up, with its sentence on top."""
     with st.expander("Presets", icon=":material/bookmarks:"):
         for preset in PRESETS.values():
-            st.page_link(PAGES[preset.page].file, label=preset.title,
-                         query_params={"preset": preset.key} | (
-                             {PRESENTER: "1"} if presenter() else {}),
-                         help=f"Opens {PAGES[preset.page].title}. {preset.look_for}")
+            st.page_link(
+                PAGES[preset.page].file,
+                label=preset.title,
+                query_params={"preset": preset.key} | ({PRESENTER: "1"} if presenter() else {}),
+                help=f"Opens {PAGES[preset.page].title}. {preset.look_for}",
+            )
 
 
 def sidebar() -> None:

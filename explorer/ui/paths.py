@@ -22,6 +22,7 @@ in ``streamlit/web/server/starlette/starlette_static_routes.py``, serves ``index
 miss). Streamlit's own issue: github.com/streamlit/streamlit/issues/8971 (nested paths are not
 supported).
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -43,7 +44,7 @@ def page_of(path: str, base: str = "") -> str | None:
     prefix = "/" + base.strip("/") if base.strip("/") else ""
     if prefix and not (path == prefix or path.startswith(prefix + "/")):
         return None
-    segments = [s for s in path[len(prefix):].split("/") if s]
+    segments = [s for s in path[len(prefix) :].split("/") if s]
     if len(segments) < 2 or segments[0] in STREAMLIT_ROUTES or "_stcore" in segments:
         return None
     return f"{prefix}/{quote(segments[0], safe='')}"
@@ -66,16 +67,26 @@ class NestedPathRedirect:
         return config.get_option("server.baseUrlPath") or ""
 
     async def __call__(self, scope, receive, send) -> None:
-        if (scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
-                and b"text/html" in dict(scope.get("headers") or []).get(b"accept", b"")):
+        if (
+            scope["type"] == "http"
+            and scope.get("method") in ("GET", "HEAD")
+            and b"text/html" in dict(scope.get("headers") or []).get(b"accept", b"")
+        ):
             target = page_of(scope.get("path", ""), self._base())
             if target is not None:
                 query = scope.get("query_string", b"").decode("latin-1")
                 location = target + ("?" + query if query else "")
-                await send({"type": "http.response.start", "status": 302,
-                            "headers": [(b"location", location.encode("latin-1")),
-                                        (b"cache-control", b"no-cache"),
-                                        (b"content-length", b"0")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 302,
+                        "headers": [
+                            (b"location", location.encode("latin-1")),
+                            (b"cache-control", b"no-cache"),
+                            (b"content-length", b"0"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send)

@@ -56,29 +56,53 @@ def follow(fig: go.Figure, role: str, t: int | None = None) -> go.Figure:
     return fig
 
 
-def player_head(*, key: str, T: int, t: int, speed: float, labels: list[str] | None,
-                diagram: dict | None) -> None:
+def player_head(
+    *, key: str, T: int, t: int, speed: float, labels: list[str] | None, diagram: dict | None
+) -> None:
     """Play/Pause and ``t = N of M · label``. ``t`` is the settled step (1…T), ``speed`` in
     steps per second, ``labels[k]`` says what the input is at step k + 1, ``diagram`` from
     :func:`explorer.diagram.diagram_animation` (or ``None``)."""
     _component(
         key=key,
-        data={"role": "head", "group": GROUP, "T": int(T), "t": int(t), "speed": float(speed),
-              "labels": labels, "diagram": diagram},
+        data={
+            "role": "head",
+            "group": GROUP,
+            "T": int(T),
+            "t": int(t),
+            "speed": float(speed),
+            "labels": labels,
+            "diagram": diagram,
+        },
         default={"settled": None},
         on_settled_change=lambda: None,
         width="stretch",
     )
 
 
-def player_equations(*, key: str, T: int, t: int, head: str, lines: list[str],
-                     frames: dict[str, list | float | None], digits: int = 3) -> None:
+def player_equations(
+    *,
+    key: str,
+    T: int,
+    t: int,
+    head: str,
+    lines: list[str],
+    frames: dict[str, list | float | None],
+    digits: int = 3,
+) -> None:
     """The equation ``lines`` (HTML with number slots) under ``head`` (``{t}`` is replaced
     by the step), their numbers from ``frames`` (slot name -> :func:`per_step` values)."""
     _component(
         key=key,
-        data={"role": "equations", "group": GROUP, "T": int(T), "t": int(t), "head": head,
-              "lines": lines, "frames": frames, "digits": int(digits)},
+        data={
+            "role": "equations",
+            "group": GROUP,
+            "T": int(T),
+            "t": int(t),
+            "head": head,
+            "lines": lines,
+            "frames": frames,
+            "digits": int(digits),
+        },
         width="stretch",
     )
 

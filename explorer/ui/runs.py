@@ -30,6 +30,7 @@ How the pages use it (Train; Compare the same with its Comparison and no ``model
   :func:`read_only_bar`: the fork button, and following the owner's saves), and each
   control's callback asks :func:`refuse` first (the server's check).
 """
+
 from __future__ import annotations
 
 import re
@@ -92,8 +93,11 @@ def remember_owner(max_age_days: float = Limits().ttl / 86400) -> None:
     token = owner_token()
     if st.session_state.get(COOKIE_SENT) or not TOKEN_RE.fullmatch(token):
         return
-    st.html(_COOKIE_SCRIPT.format(name=COOKIE, value=token, age=int(max_age_days * 86400)),
-            width="content", unsafe_allow_javascript=True)
+    st.html(
+        _COOKIE_SCRIPT.format(name=COOKIE, value=token, age=int(max_age_days * 86400)),
+        width="content",
+        unsafe_allow_javascript=True,
+    )
     st.session_state[COOKIE_SENT] = True
 
 
@@ -255,8 +259,7 @@ def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
     if store is None and quiet:
         return None
     if store is None:
-        links.note(f"{why} The run in the link cannot be opened; the page opens with its "
-                   f"defaults.")
+        links.note(f"{why} The run in the link cannot be opened; the page opens with its defaults.")
         show_run_in_url(None)
         return None
     owner = owner_token()
@@ -264,8 +267,10 @@ def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
         stored = store.load(run_id)
         if stored.info.kind != kind:
             other = "compare" if kind == "train" else "train"
-            raise RunStoreError(f"Run {run_id} is a run of the {TITLES[other]} page: open the "
-                                f"link there (…/{other}?run={run_id}).")
+            raise RunStoreError(
+                f"Run {run_id} is a run of the {TITLES[other]} page: open the "
+                f"link there (…/{other}?run={run_id})."
+            )
         owned = stored.owned_by(owner)
         meta, tensors = stored.meta, stored.tensors
         if owned:
@@ -288,12 +293,21 @@ def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
         saver.saved_step, saver.saved_status = job.step, job.status
     note = None
     if meta["status"] == "running" and owned:
-        note = ("This run was training when its page was closed or reloaded (or the server "
-                f"restarted): it is back, paused at step {job.step:,}. Press **Resume** to "
-                "train on.")
-    page_run = PageRun(saver, owned, args, run_id, note, step=job.step,
-                       seen=stored.info.updated,
-                       following=not owned and meta["status"] == "running")
+        note = (
+            "This run was training when its page was closed or reloaded (or the server "
+            f"restarted): it is back, paused at step {job.step:,}. Press **Resume** to "
+            "train on."
+        )
+    page_run = PageRun(
+        saver,
+        owned,
+        args,
+        run_id,
+        note,
+        step=job.step,
+        seen=stored.info.updated,
+        following=not owned and meta["status"] == "running",
+    )
     arrival = Arrival(job, meta, task_key, settings, page_run)
     st.session_state[_arrived(kind)] = arrival
     return arrival
@@ -319,8 +333,9 @@ def new_run(kind: str, **args) -> None:
     saver = RunSaver(store, owner_token(), None, every=SAVE_EVERY) if store else None
     old = st.session_state.get(_state(kind))
     off = store is None and data_dir() is None  # turned off on purpose: said quietly
-    st.session_state[_state(kind)] = PageRun(saver, True, args, error=None if off else why,
-                                             note=why if off else None, step=-2)
+    st.session_state[_state(kind)] = PageRun(
+        saver, True, args, error=None if off else why, note=why if off else None, step=-2
+    )
     st.session_state.pop(_live_key(kind), None)
     if old is not None and old.id is not None:
         show_run_in_url(None)
@@ -339,8 +354,10 @@ def owned(kind: str) -> bool:
     mine = st.session_state.get(_live_key(kind))
     if page_run.owned and getattr(mine, "superseded", False):
         page_run.owned, page_run.saver = False, None
-        page_run.note = ("This run was opened in another tab or window of this browser, which "
-                         "now controls it: this tab only shows it as it was.")
+        page_run.note = (
+            "This run was opened in another tab or window of this browser, which "
+            "now controls it: this tab only shows it as it was."
+        )
         page_run.step = -2  # the note stays
     return page_run.owned
 
@@ -351,8 +368,9 @@ def refuse(kind: str) -> bool:
     check, whatever the browser sends."""
     if owned(kind):
         return False
-    st.session_state[_state(kind)].error = (
-        "This run belongs to another browser: it can be watched and copied here, not changed.")
+    st.session_state[
+        _state(kind)
+    ].error = "This run belongs to another browser: it can be watched and copied here, not changed."
     return True
 
 
@@ -388,7 +406,7 @@ def autosave(kind: str, job, live=None, *, force: bool = False) -> None:
 
 
 def fork(kind: str) -> None:
-    """"Continue as my own copy" (a button's callback): a copy of the run shown, owned by this
+    """ "Continue as my own copy" (a button's callback): a copy of the run shown, owned by this
     session, with the same history; it takes the page's place at once."""
     page_run = st.session_state.get(_state(kind))
     store, why = run_store()
@@ -403,8 +421,10 @@ def fork(kind: str) -> None:
         return
     arrived = load(kind, new_id)
     if arrived is not None:
-        arrived.page_run.note = (f"Your own copy of run {page_run.run_id}, with its history: "
-                                 "you can train it on; the original is not changed.")
+        arrived.page_run.note = (
+            f"Your own copy of run {page_run.run_id}, with its history: "
+            "you can train it on; the original is not changed."
+        )
 
 
 def messages(kind: str, job) -> None:
@@ -435,14 +455,27 @@ def read_only_bar(kind: str, container=None) -> None:
     page_run = st.session_state.get(_state(kind))
     following = page_run is not None and page_run.following
     a, b = container.columns([3, 1.2], vertical_alignment="center")
-    a.info("**Watching a run of another browser, read-only.** "
-           + ("Its owner is training it: this view follows what is saved, every few seconds. "
-              if following else "This view shows it as its owner last saved it. ")
-           + "To train it yourself, continue from a copy.", icon=":material/visibility:")
-    b.button("Continue as my own copy", key=f"{kind}_fork", type="primary", width="stretch",
-             on_click=fork, args=(kind,), icon=":material/fork_right:",
-             help="A copy of this run with the same history, weights and settings, owned by "
-                  "this browser: train it on without changing the original.")
+    a.info(
+        "**Watching a run of another browser, read-only.** "
+        + (
+            "Its owner is training it: this view follows what is saved, every few seconds. "
+            if following
+            else "This view shows it as its owner last saved it. "
+        )
+        + "To train it yourself, continue from a copy.",
+        icon=":material/visibility:",
+    )
+    b.button(
+        "Continue as my own copy",
+        key=f"{kind}_fork",
+        type="primary",
+        width="stretch",
+        on_click=fork,
+        args=(kind,),
+        icon=":material/fork_right:",
+        help="A copy of this run with the same history, weights and settings, owned by "
+        "this browser: train it on without changing the original.",
+    )
     if following:
         with container:
             _follow(kind)
@@ -481,9 +514,12 @@ def _take_over(store, run_id: str, owner: str, meta: dict, tensors: dict) -> tup
     live.halt()  # every step taken there, merged into that tab's run
     live.superseded = True  # that tab's controls are refused from now on
     try:
-        newer, arrays = checkpoint(live.job, task_key=meta["config"]["task"]["key"],
-                                   task_settings=task_settings(meta, tensors)[1],
-                                   model=_model(meta))
+        newer, arrays = checkpoint(
+            live.job,
+            task_key=meta["config"]["task"]["key"],
+            task_settings=task_settings(meta, tensors)[1],
+            model=_model(meta),
+        )
     except CheckpointError:
         return meta, tensors
     if live.job.status == "running":

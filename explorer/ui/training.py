@@ -22,7 +22,14 @@ import streamlit as st
 from .. import charts
 from ..readers import read_series
 from ..tasks import (
-    SERIES, TASKS, USER_SERIES, Setting, TaskSpec, build_task, series_from_frame, time_columns,
+    SERIES,
+    TASKS,
+    USER_SERIES,
+    Setting,
+    TaskSpec,
+    build_task,
+    series_from_frame,
+    time_columns,
     value_columns,
 )
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
@@ -70,8 +77,17 @@ def _url_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def url_choice(label: str, options: list, *, key: str, default, format_func=str, help=None,
-               container=None, on_change=None):
+def url_choice(
+    label: str,
+    options: list,
+    *,
+    key: str,
+    default,
+    format_func=str,
+    help=None,
+    container=None,
+    on_change=None,
+):
     """A selectbox whose URL parameter ``key`` holds the option itself (``task=adding``), not
     its label (Streamlit's binding would write the label). A valid URL value seeds the widget
     once per session; a stored value that is no longer an option falls back to ``default``.
@@ -81,12 +97,20 @@ def url_choice(label: str, options: list, *, key: str, default, format_func=str,
     if key not in st.session_state and st.query_params.get(key) in by_text:
         st.session_state[key] = by_text[st.query_params[key]]
     if key in st.session_state and not any(
-        st.session_state[key] is o or (type(st.session_state[key]) is type(o)
-                                       and st.session_state[key] == o) for o in options):
+        st.session_state[key] is o
+        or (type(st.session_state[key]) is type(o) and st.session_state[key] == o)
+        for o in options
+    ):
         st.session_state[key] = default
     value = container.selectbox(
-        label, options, index=options.index(default), format_func=format_func, key=key,
-        help=help, persist_state=SESSION, on_change=on_change,
+        label,
+        options,
+        index=options.index(default),
+        format_func=format_func,
+        key=key,
+        help=help,
+        persist_state=SESSION,
+        on_change=on_change,
     )
     if value == default and type(value) is type(default):
         st.query_params.pop(key, None)
@@ -123,10 +147,28 @@ def _number(name: str, setting: Setting, container, *, slider: bool = False):
         lo, hi = float(low), float(high)
         step = 0.05 if hi - lo <= 2 else 0.5
     if slider:
-        return container.slider(label, lo, hi, setting.default, step, key=name,
-                                help=setting.help, bind=URL, persist_state=SESSION)
-    return container.number_input(label, lo, hi, setting.default, step, key=name,
-                                  help=setting.help, bind=URL, persist_state=SESSION)
+        return container.slider(
+            label,
+            lo,
+            hi,
+            setting.default,
+            step,
+            key=name,
+            help=setting.help,
+            bind=URL,
+            persist_state=SESSION,
+        )
+    return container.number_input(
+        label,
+        lo,
+        hi,
+        setting.default,
+        step,
+        key=name,
+        help=setting.help,
+        bind=URL,
+        persist_state=SESSION,
+    )
 
 
 def task_spec(key: str) -> TaskSpec:
@@ -148,8 +190,9 @@ def _sidebar_seed() -> int:
     return int(config.seed) if config is not None else int(st.session_state.get("seed", 0))
 
 
-def task_controls(*, default: str = "forecast", allow_csv: bool = True,
-                  seed: int | None = None) -> tuple[str, dict] | None:
+def task_controls(
+    *, default: str = "forecast", allow_csv: bool = True, seed: int | None = None
+) -> tuple[str, dict] | None:
     """Draw the task picker, the chosen task's paragraph and its settings' widgets.
 
     The picker has key ``task`` (one of ``explorer.tasks.TASKS``, plus ``"csv"`` for an
@@ -165,8 +208,14 @@ def task_controls(*, default: str = "forecast", allow_csv: bool = True,
     """
     seed = _sidebar_seed() if seed is None else seed
     keys = list(TASKS) + ([CSV] if allow_csv else [])
-    key = url_choice("Task", keys, key=TASK_KEY, default=default if default in keys else keys[0],
-                     format_func=lambda k: task_spec(k).label, on_change=_reset_settings)
+    key = url_choice(
+        "Task",
+        keys,
+        key=TASK_KEY,
+        default=default if default in keys else keys[0],
+        format_func=lambda k: task_spec(k).label,
+        on_change=_reset_settings,
+    )
     spec = task_spec(key)
     st.markdown(spec.about)
     settings: dict = {}
@@ -184,15 +233,26 @@ def task_controls(*, default: str = "forecast", allow_csv: bool = True,
     for name, column in zip(names, columns):
         setting = spec.settings[name]
         if name == "series":
-            settings[name] = url_choice(SETTING_LABELS[name], list(SERIES), key=name,
-                                        default=setting.default, container=column,
-                                        format_func=lambda k: SERIES[k].label, help=setting.help)
+            settings[name] = url_choice(
+                SETTING_LABELS[name],
+                list(SERIES),
+                key=name,
+                default=setting.default,
+                container=column,
+                format_func=lambda k: SERIES[k].label,
+                help=setting.help,
+            )
         elif name == "difference":  # None ("auto") as a string: a None option looks empty
             options = [AUTO if c is None else c for c in setting.choices]
-            value = url_choice(SETTING_LABELS[name], options, key=name,
-                               default=AUTO if setting.default is None else setting.default,
-                               container=column, format_func=DIFFERENCE_LABELS.get,
-                               help=setting.help)
+            value = url_choice(
+                SETTING_LABELS[name],
+                options,
+                key=name,
+                default=AUTO if setting.default is None else setting.default,
+                container=column,
+                format_func=DIFFERENCE_LABELS.get,
+                help=setting.help,
+            )
             settings[name] = None if value == AUTO else value
         else:
             settings[name] = _number(name, setting, column, slider=name == "lag")
@@ -211,12 +271,17 @@ def _text_choice() -> str | None:
         return None
     text = st.text_area(
         "Your text (at least a few hundred characters; the model learns its alphabet)",
-        key=TEXT_KEY, height=120, persist_state=SESSION,
+        key=TEXT_KEY,
+        height=120,
+        persist_state=SESSION,
         placeholder="Paste a poem, some code, a page of a book…",
     )
     if not text.strip():  # said, not silent: the run would otherwise train on the sonnets
-        st.info("The box is empty, so the model trains on Shakespeare's sonnets until you type "
-                "or paste a text.", icon=":material/edit_note:")
+        st.info(
+            "The box is empty, so the model trains on Shakespeare's sonnets until you type "
+            "or paste a text.",
+            icon=":material/edit_note:",
+        )
         return None
     return text
 
@@ -227,7 +292,8 @@ def _csv_series():
     (and everything else) in place."""
     upload = st.file_uploader(
         "A CSV file: a time column (dates, years, or none) and at least one numeric column",
-        type=["csv", "txt", "tsv"], key="train_csv",
+        type=["csv", "txt", "tsv"],
+        key="train_csv",
     )
     failed = False
     if upload is not None:
@@ -236,26 +302,36 @@ def _csv_series():
             try:
                 st.session_state[CSV_DATA] = (upload.file_id, upload.name, read_series(upload))
             except ValueError as err:
-                st.error(f"**{plain(upload.name)}** cannot be used: {plain(err)}.",
-                         icon=":material/error:")
+                st.error(
+                    f"**{plain(upload.name)}** cannot be used: {plain(err)}.",
+                    icon=":material/error:",
+                )
                 failed = True
     stored = st.session_state.get(CSV_DATA)
     if stored is None:
         if not failed:
-            st.info("Upload a CSV file to forecast one of its columns.",
-                    icon=":material/upload_file:")
+            st.info(
+                "Upload a CSV file to forecast one of its columns.", icon=":material/upload_file:"
+            )
         return None
     _, name, frame = stored
     if upload is None or failed:
         st.caption(f"Using **{plain(name)}**, uploaded earlier ({len(frame):,} rows).")
     a, b = st.columns(2)
     times = time_columns(frame)
-    time = a.selectbox("time column", times, key="csv_time", persist_state=SESSION,
-                       help="What orders the rows in time. Dates found in the file come first.")
+    time = a.selectbox(
+        "time column",
+        times,
+        key="csv_time",
+        persist_state=SESSION,
+        help="What orders the rows in time. Dates found in the file come first.",
+    )
     values = value_columns(frame, time)
     if not values:
-        st.error(f"{plain(name)} has no numeric column besides {plain(repr(time))} to forecast.",
-                 icon=":material/error:")
+        st.error(
+            f"{plain(name)} has no numeric column besides {plain(repr(time))} to forecast.",
+            icon=":material/error:",
+        )
         return None
     if st.session_state.get("csv_value") not in values:
         st.session_state["csv_value"] = values[0]
@@ -303,8 +379,9 @@ def _number_format(v) -> str:
     return v if v == OFF else f"{v:g}"
 
 
-def train_controls(*, seed: int, defaults: TrainConfig | None = None,
-                   tbptt_reason: str | None = None) -> TrainConfig:
+def train_controls(
+    *, seed: int, defaults: TrainConfig | None = None, tbptt_reason: str | None = None
+) -> TrainConfig:
     """Draw the training settings and return the :class:`TrainConfig` they describe (seeded
     with ``seed``, the sidebar's).
 
@@ -316,56 +393,124 @@ def train_controls(*, seed: int, defaults: TrainConfig | None = None,
     """
     d = defaults or TrainConfig()
     row1 = st.columns(5)
-    optimizer = url_choice("optimiser", list(OPTIMIZERS), key="optimizer", default=d.optimizer,
-                           format_func=OPTIMIZER_LABELS.get, container=row1[0],
-                           help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
-                                "weight's step by its recent gradient size.")
+    optimizer = url_choice(
+        "optimiser",
+        list(OPTIMIZERS),
+        key="optimizer",
+        default=d.optimizer,
+        format_func=OPTIMIZER_LABELS.get,
+        container=row1[0],
+        help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
+        "weight's step by its recent gradient size.",
+    )
     lr = row1[1].select_slider(
-        "learning rate", _with(LEARNING_RATES, d.lr), d.lr, format_func=_number_format,
-        key="lr", bind=URL, persist_state=SESSION,
-        help="Log scale: each notch multiplies it by about 3.")
+        "learning rate",
+        _with(LEARNING_RATES, d.lr),
+        d.lr,
+        format_func=_number_format,
+        key="lr",
+        bind=URL,
+        persist_state=SESSION,
+        help="Log scale: each notch multiplies it by about 3.",
+    )
     batch_size = row1[2].select_slider(
-        "batch size", _with(BATCH_SIZES, d.batch_size), d.batch_size, key="batch_size",
-        bind=URL, persist_state=SESSION, help="Sequences per optimiser step.")
+        "batch size",
+        _with(BATCH_SIZES, d.batch_size),
+        d.batch_size,
+        key="batch_size",
+        bind=URL,
+        persist_state=SESSION,
+        help="Sequences per optimiser step.",
+    )
     steps = row1[3].number_input(
-        "steps", 10, 20_000, d.steps, 10, key="steps", bind=URL, persist_state=SESSION,
-        help="The budget of optimiser steps (each one batch).")
+        "steps",
+        10,
+        20_000,
+        d.steps,
+        10,
+        key="steps",
+        bind=URL,
+        persist_state=SESSION,
+        help="The budget of optimiser steps (each one batch).",
+    )
     clip = row1[4].select_slider(
-        "clip gradient norm", _with(CLIP_NORMS, d.clip_norm or OFF), d.clip_norm or OFF,
-        format_func=_number_format, key="clip_norm", bind=URL, persist_state=SESSION,
+        "clip gradient norm",
+        _with(CLIP_NORMS, d.clip_norm or OFF),
+        d.clip_norm or OFF,
+        format_func=_number_format,
+        key="clip_norm",
+        bind=URL,
+        persist_state=SESSION,
         help="Scale the whole gradient down when its L2 norm exceeds this value "
-             "(torch.nn.utils.clip_grad_norm_). Off: no clipping.")
+        "(torch.nn.utils.clip_grad_norm_). Off: no clipping.",
+    )
     row2 = st.columns(5)
     weight_decay = row2[0].select_slider(
-        "weight decay", _with(WEIGHT_DECAYS, d.weight_decay), d.weight_decay,
-        format_func=lambda v: f"{v:g}", key="weight_decay", bind=URL, persist_state=SESSION,
-        help="L2 penalty through the optimiser's weight_decay (coupled, also for Adam).")
+        "weight decay",
+        _with(WEIGHT_DECAYS, d.weight_decay),
+        d.weight_decay,
+        format_func=lambda v: f"{v:g}",
+        key="weight_decay",
+        bind=URL,
+        persist_state=SESSION,
+        help="L2 penalty through the optimiser's weight_decay (coupled, also for Adam).",
+    )
     tbptt = None
     if tbptt_reason is None:
         tbptt = row2[1].select_slider(
-            "truncated BPTT", _with(TBPTT, d.tbptt or OFF), d.tbptt or OFF,
-            format_func=_number_format, key="tbptt", bind=URL, persist_state=SESSION,
+            "truncated BPTT",
+            _with(TBPTT, d.tbptt or OFF),
+            d.tbptt or OFF,
+            format_func=_number_format,
+            key="tbptt",
+            bind=URL,
+            persist_state=SESSION,
             help="Backpropagate through at most this many steps: the window is run in chunks, "
-                 "the state carried over but detached. Off: through the whole window.")
+            "the state carried over but detached. Off: through the whole window.",
+        )
     else:
         row2[1].caption(f"Truncated BPTT: {tbptt_reason}")
     target = row2[2].number_input(
-        "stop at validation loss", 0.0, None, d.target_loss, key="target_loss", bind=URL,
-        persist_state=SESSION, placeholder="off", format="%g", step=0.01,
-        help="Auto-stop once the validation loss reaches this value. Empty: off.")
+        "stop at validation loss",
+        0.0,
+        None,
+        d.target_loss,
+        key="target_loss",
+        bind=URL,
+        persist_state=SESSION,
+        placeholder="off",
+        format="%g",
+        step=0.01,
+        help="Auto-stop once the validation loss reaches this value. Empty: off.",
+    )
     patience = row2[3].number_input(
-        "stop after a plateau of", 1, 1000, d.patience, key="patience", bind=URL,
-        persist_state=SESSION, placeholder="off",
+        "stop after a plateau of",
+        1,
+        1000,
+        d.patience,
+        key="patience",
+        bind=URL,
+        persist_state=SESSION,
+        placeholder="off",
         help=f"Auto-stop after this many evaluations in a row (one every {d.eval_every} steps) "
-             f"without a {d.min_delta:.0%} improvement of the best validation loss. Empty: off.")
+        f"without a {d.min_delta:.0%} improvement of the best validation loss. Empty: off.",
+    )
     return TrainConfig(
-        steps=int(steps), batch_size=int(batch_size), lr=float(lr), optimizer=optimizer,
-        clip_norm=None if clip == OFF else float(clip), weight_decay=float(weight_decay),
+        steps=int(steps),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        optimizer=optimizer,
+        clip_norm=None if clip == OFF else float(clip),
+        weight_decay=float(weight_decay),
         tbptt=None if tbptt in (None, OFF) else int(tbptt),
         target_loss=None if target is None or not math.isfinite(target) else float(target),
         patience=None if patience is None else int(patience),
-        eval_every=d.eval_every, seed=seed, momentum=d.momentum, min_delta=d.min_delta,
-        diagnostics=d.diagnostics, diagnostics_every=d.diagnostics_every,
+        eval_every=d.eval_every,
+        seed=seed,
+        momentum=d.momentum,
+        min_delta=d.min_delta,
+        diagnostics=d.diagnostics,
+        diagnostics_every=d.diagnostics_every,
     )
 
 
@@ -387,17 +532,26 @@ def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict
             cell.pop(name, None)
     else:
         cells = config["configs"]
-        cell = {k: v for k, v in next(iter(cells.values())).items()
-                if k in ("hidden_size", "num_layers", "bidirectional", "bias", "seed")}
+        cell = {
+            k: v
+            for k, v in next(iter(cells.values())).items()
+            if k in ("hidden_size", "num_layers", "bidirectional", "bias", "seed")
+        }
         if "rnn" in cells:
             cell["nonlinearity"] = cells["rnn"]["nonlinearity"]
     state = dict(cell)
     state[TASK_KEY] = task_key
     state.update(
-        optimizer=train["optimizer"], lr=train["lr"], batch_size=train["batch_size"],
-        steps=train["steps"], clip_norm=OFF if train["clip_norm"] is None else train["clip_norm"],
-        weight_decay=train["weight_decay"], tbptt=OFF if train["tbptt"] is None else train["tbptt"],
-        target_loss=train["target_loss"], patience=train["patience"])
+        optimizer=train["optimizer"],
+        lr=train["lr"],
+        batch_size=train["batch_size"],
+        steps=train["steps"],
+        clip_norm=OFF if train["clip_norm"] is None else train["clip_norm"],
+        weight_decay=train["weight_decay"],
+        tbptt=OFF if train["tbptt"] is None else train["tbptt"],
+        target_loss=train["target_loss"],
+        patience=train["patience"],
+    )
     for name, value in settings.items():
         if name == "text":
             state["train_own_text"] = value is not None
@@ -414,17 +568,27 @@ def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict
 # pieces: what a run is, its progress, its results per task, its gradients and its weights.
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
-    "trainer", "trainer_signature", "trainer_task", "trainer_meta")
+    "trainer",
+    "trainer_signature",
+    "trainer_task",
+    "trainer_meta",
+)
 TRAIN_LIVE = "train_live"  # the LiveRun that trains the Train page's Trainer in the workers
-LOSS_TITLES = {"mse": "mean squared error",
-               "ce": "cross-entropy, nats per step (1 nat = 1.44 bits)"}
+LOSS_TITLES = {
+    "mse": "mean squared error",
+    "ce": "cross-entropy, nats per step (1 nat = 1.44 bits)",
+}
 
 
 def run_meta(key: str, settings: dict, task) -> dict:
     """What the page needs to label a run's results: ``unit`` of the forecast values, ``x_title``
     of its time axis, ``what`` (a few words on the data) and ``loss_title``."""
-    meta = {"unit": "value", "x_title": "time step", "what": task_spec(key).label,
-            "loss_title": LOSS_TITLES[task.loss]}
+    meta = {
+        "unit": "value",
+        "x_title": "time step",
+        "what": task_spec(key).label,
+        "loss_title": LOSS_TITLES[task.loss],
+    }
     if key == "forecast":
         spec = SERIES[settings.get("series", TASKS["forecast"].settings["series"].default)]
         meta.update(unit=spec.unit, x_title="date", what=spec.label)
@@ -433,8 +597,11 @@ def run_meta(key: str, settings: dict, task) -> dict:
         name = stored[1] if stored else "your file"
         column = st.session_state.get("csv_value", "value")
         index = settings.get("index")
-        meta.update(unit=str(column), what=f"{name}: {column}",
-                    x_title=str(getattr(index, "name", None) or "time step"))
+        meta.update(
+            unit=str(column),
+            what=f"{name}: {column}",
+            x_title=str(getattr(index, "name", None) or "time step"),
+        )
     if task.loss == "mse" and key in ("forecast", "sine", CSV):
         meta["loss_title"] = "mean squared error (normalised)"
     return meta
@@ -465,10 +632,17 @@ def progress(trainer, clock: list) -> None:
     if trainer.status == "running" and rate:
         left = (trainer.config.steps - trainer.step) / rate
         text += f" · about {left:,.0f} s left" if left >= 1 else " · under a second left"
-    status = {"ready": "ready", "running": "training", "paused": "paused",
-              "done": "finished", "diverged": "stopped: the loss became NaN or infinite"}
-    st.progress(min(1.0, trainer.step / trainer.config.steps),
-                text=f"{text} · {status.get(trainer.status, trainer.status)}")
+    status = {
+        "ready": "ready",
+        "running": "training",
+        "paused": "paused",
+        "done": "finished",
+        "diverged": "stopped: the loss became NaN or infinite",
+    }
+    st.progress(
+        min(1.0, trainer.step / trainer.config.steps),
+        text=f"{text} · {status.get(trainer.status, trainer.status)}",
+    )
 
 
 def status_message(trainer) -> None:
@@ -486,15 +660,24 @@ LIVE_POINTS = 800  # training-loss points drawn at most: more than half a page's
 def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
     """The live loss curve with the task's rule-based baselines as dashed lines."""
     result = trainer.last_eval or {}
-    baselines = [(f"baseline: {result['baseline_label']}", result.get("baseline"))] \
-        if "baseline" in result else []
+    baselines = (
+        [(f"baseline: {result['baseline_label']}", result.get("baseline"))]
+        if "baseline" in result
+        else []
+    )
     if result.get("seasonal_naive_loss") is not None:
         baselines.append(("baseline: seasonal naive", result["seasonal_naive_loss"]))
     if result.get("unigram_loss") is not None:
         baselines.append(("baseline: letter frequencies", result["unigram_loss"]))
-    show_loss_curves({"model": trainer.history}, log_y=log_y, y_title=meta["loss_title"],
-                     references=tuple(baselines), extra=tuple(extra), max_points=LIVE_POINTS,
-                     alt="Training and validation loss of the model")
+    show_loss_curves(
+        {"model": trainer.history},
+        log_y=log_y,
+        y_title=meta["loss_title"],
+        references=tuple(baselines),
+        extra=tuple(extra),
+        max_points=LIVE_POINTS,
+        alt="Training and validation loss of the model",
+    )
 
 
 def _gain(model: float, baseline: float) -> str:
@@ -537,8 +720,16 @@ def _tiles(container) -> list:
     return [column for _ in range(2) for column in container.columns(2)]
 
 
-def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float | None = None,
-            seed: int = 0) -> None:
+def results(
+    trainer,
+    key: str,
+    meta: dict,
+    *,
+    metrics,
+    chart,
+    temperature: float | None = None,
+    seed: int = 0,
+) -> None:
     """The run's latest evaluation for each kind of task: the numbers that say how good it is
     (in the container ``metrics``) and predictions against targets (in ``chart``)."""
     r = trainer.last_eval or trainer.evaluate()
@@ -546,90 +737,169 @@ def results(trainer, key: str, meta: dict, *, metrics, chart, temperature: float
     if key in ("forecast", "sine", CSV):
         unit = "" if meta["unit"] == "value" else f" ({plain(meta['unit'])})"
         cols = _tiles(metrics)
-        cols[0].metric("Model RMSE", f"{r['rmse']:.3g}",
-                       help=f"Root mean squared error{unit} of the model's forecasts on the "
-                            "validation part.")
-        cols[1].metric("Naive RMSE", f"{r['naive_rmse']:.3g}",
-                       help=f"RMSE{unit} of the forecast \"x_{{t+k}} = x_t\" (the last known "
-                            "value) on the same validation part.")
+        cols[0].metric(
+            "Model RMSE",
+            f"{r['rmse']:.3g}",
+            help=f"Root mean squared error{unit} of the model's forecasts on the validation part.",
+        )
+        cols[1].metric(
+            "Naive RMSE",
+            f"{r['naive_rmse']:.3g}",
+            help=f'RMSE{unit} of the forecast "x_{{t+k}} = x_t" (the last known '
+            "value) on the same validation part.",
+        )
         if r.get("seasonal_naive_rmse") is not None:
-            cols[2].metric("Seasonal RMSE", f"{r['seasonal_naive_rmse']:.3g}",
-                           help=f"RMSE{unit} of the seasonal-naive forecast: the value one season "
-                                f"({task.season} steps) earlier.")
+            cols[2].metric(
+                "Seasonal RMSE",
+                f"{r['seasonal_naive_rmse']:.3g}",
+                help=f"RMSE{unit} of the seasonal-naive forecast: the value one season "
+                f"({task.season} steps) earlier.",
+            )
         best = min(v for v in (r["naive_rmse"], r.get("seasonal_naive_rmse")) if v is not None)
         gain_column = cols[3 if r.get("seasonal_naive_rmse") is not None else 2]
-        gain_column.metric("Error removed", _gain(r["rmse"], best),
-                           help="1 − model RMSE / the better rule's RMSE: how much of the error "
-                                "of the best rule that needs no training the model removes. "
-                                "Negative: the model is worse than that rule.")
+        gain_column.metric(
+            "Error removed",
+            _gain(r["rmse"], best),
+            help="1 − model RMSE / the better rule's RMSE: how much of the error "
+            "of the best rule that needs no training the model removes. "
+            "Negative: the model is worse than that rule.",
+        )
         if unit:
-            metrics.caption(f"RMSE in {plain(meta['unit'])}, on the validation part "
-                            f"({len(r['truth']):,} values the model never trained on).")
+            metrics.caption(
+                f"RMSE in {plain(meta['unit'])}, on the validation part "
+                f"({len(r['truth']):,} values the model never trained on)."
+            )
         x = task.index[r["index"]] if task.index is not None else r["index"]
         with chart:
-            show_chart(_figure_once("prediction", trainer, lambda: charts.forecast(
-                x, r["truth"], r["prediction"], r["naive"], unit=meta["unit"],
-                seasonal_naive=r.get("seasonal_naive"), k=task.k, x_title=meta["x_title"])),
-                key="prediction_chart")
+            show_chart(
+                _figure_once(
+                    "prediction",
+                    trainer,
+                    lambda: charts.forecast(
+                        x,
+                        r["truth"],
+                        r["prediction"],
+                        r["naive"],
+                        unit=meta["unit"],
+                        seasonal_naive=r.get("seasonal_naive"),
+                        k=task.k,
+                        x_title=meta["x_title"],
+                    ),
+                ),
+                key="prediction_chart",
+            )
     elif key == "adding":
         cols = _tiles(metrics)
         cols[0].metric("Validation MSE", f"{r['val_loss']:.4f}")
-        cols[1].metric("Baseline MSE", f"{r['baseline']:.4f}",
-                       help="Always answering 1.0, the expected sum.")
-        cols[2].metric("Error removed vs baseline", _gain(r["val_loss"], r["baseline"]),
-                       help="Near 0 %: the model has not found the marked numbers and answers "
-                            "about 1.0 whatever the sequence.")
+        cols[1].metric(
+            "Baseline MSE", f"{r['baseline']:.4f}", help="Always answering 1.0, the expected sum."
+        )
+        cols[2].metric(
+            "Error removed vs baseline",
+            _gain(r["val_loss"], r["baseline"]),
+            help="Near 0 %: the model has not found the marked numbers and answers "
+            "about 1.0 whatever the sequence.",
+        )
         cols[3].metric("Lag", f"{task.lag} steps")
         with chart:
-            show_chart(_figure_once("prediction", trainer, lambda: charts.sum_scatter(
-                r["truth"], r["prediction"])), key="prediction_chart")
+            show_chart(
+                _figure_once(
+                    "prediction", trainer, lambda: charts.sum_scatter(r["truth"], r["prediction"])
+                ),
+                key="prediction_chart",
+            )
     elif key == "copy":
         cols = _tiles(metrics)
         cols[0].metric("Symbols recalled right", f"{100 * r['accuracy']:.1f} %")
-        cols[1].metric("Whole sequences right", f"{100 * r['sequence_accuracy']:.1f} %",
-                       help="Sequences recalled without a single mistake.")
-        cols[2].metric("Chance", f"{100 * r['chance_accuracy']:.0f} %",
-                       help=f"Guessing one of the {task.n_symbols} symbols at random.")
-        cols[3].metric("Each symbol waits", f"{task.seq_len + task.lag} steps",
-                       help="seq_len + lag: from being shown to being asked for.")
+        cols[1].metric(
+            "Whole sequences right",
+            f"{100 * r['sequence_accuracy']:.1f} %",
+            help="Sequences recalled without a single mistake.",
+        )
+        cols[2].metric(
+            "Chance",
+            f"{100 * r['chance_accuracy']:.0f} %",
+            help=f"Guessing one of the {task.n_symbols} symbols at random.",
+        )
+        cols[3].metric(
+            "Each symbol waits",
+            f"{task.seq_len + task.lag} steps",
+            help="seq_len + lag: from being shown to being asked for.",
+        )
         letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
-        rows = [{"shown": " ".join(letters[i] for i in s),
-                 "recalled": " ".join(letters[i] for i in c),
-                 "right": "✓" if (s == c).all() else "✗"}
-                for s, c in zip(r["shown"][:5], r["recalled"][:5])]
+        rows = [
+            {
+                "shown": " ".join(letters[i] for i in s),
+                "recalled": " ".join(letters[i] for i in c),
+                "right": "✓" if (s == c).all() else "✗",
+            }
+            for s, c in zip(r["shown"][:5], r["recalled"][:5])
+        ]
         with chart:
-            show_chart(_figure_once("prediction", trainer, lambda: charts.recall_accuracy(
-                r["position_accuracy"], r["chance_accuracy"])), key="prediction_chart")
+            show_chart(
+                _figure_once(
+                    "prediction",
+                    trainer,
+                    lambda: charts.recall_accuracy(r["position_accuracy"], r["chance_accuracy"]),
+                ),
+                key="prediction_chart",
+            )
             st.caption("The first validation sequences (symbols as letters):")
             st.dataframe(rows, hide_index=True, width="stretch")
     elif key == "char":
         cols = _tiles(metrics)
-        cols[0].metric("Model", f"{r['bits_per_char']:.2f}",
-                       help="Cross-entropy of the model on the held-out text.")
-        cols[1].metric("Letter frequencies", f"{r['unigram_loss'] / math.log(2):.2f}",
-                       help="Predicting each character from how often it occurs in the training "
-                            "part, ignoring what came before.")
-        cols[2].metric("Uniform guess", f"{r['baseline'] / math.log(2):.2f}",
-                       help=f"log2 of the alphabet's {task.input_size} characters.")
-        cols[3].metric("Next char right", f"{100 * r['accuracy']:.1f} %",
-                       help="How often the most likely next character is the right one.")
+        cols[0].metric(
+            "Model",
+            f"{r['bits_per_char']:.2f}",
+            help="Cross-entropy of the model on the held-out text.",
+        )
+        cols[1].metric(
+            "Letter frequencies",
+            f"{r['unigram_loss'] / math.log(2):.2f}",
+            help="Predicting each character from how often it occurs in the training "
+            "part, ignoring what came before.",
+        )
+        cols[2].metric(
+            "Uniform guess",
+            f"{r['baseline'] / math.log(2):.2f}",
+            help=f"log2 of the alphabet's {task.input_size} characters.",
+        )
+        cols[3].metric(
+            "Next char right",
+            f"{100 * r['accuracy']:.1f} %",
+            help="How often the most likely next character is the right one.",
+        )
         metrics.caption(
             f"Bits per character on the held-out text (the last {task.val_fraction:.0%}); "
             "lower is better. The loss chart counts the same cross-entropy in nats (bits = "
             f"nats / ln 2): the model's {r['bits_per_char']:.2f} bits are "
-            f"{r['bits_per_char'] * math.log(2):.2f} nats there.")
+            f"{r['bits_per_char'] * math.log(2):.2f} nats there."
+        )
         with chart:
             sample_text(trainer, temperature=temperature or 1.0, seed=seed)
     elif key == "tutorial":
         cols = _tiles(metrics)
-        cols[0].metric("Loss (MSE)", f"{r['val_loss']:.3g}",
-                       help="Mean squared error of the model on the five steps it trains on.")
-        cols[1].metric("Targets' mean", f"{r['baseline']:.3g}",
-                       help="The MSE of answering the mean of the five targets at every step.")
+        cols[0].metric(
+            "Loss (MSE)",
+            f"{r['val_loss']:.3g}",
+            help="Mean squared error of the model on the five steps it trains on.",
+        )
+        cols[1].metric(
+            "Targets' mean",
+            f"{r['baseline']:.3g}",
+            help="The MSE of answering the mean of the five targets at every step.",
+        )
         with chart:
-            show_chart(_figure_once("prediction", trainer, lambda: charts.targets_vs_predictions(
-                r["truth"], r["prediction"], title="Targets and your model's outputs")),
-                key="prediction_chart")
+            show_chart(
+                _figure_once(
+                    "prediction",
+                    trainer,
+                    lambda: charts.targets_vs_predictions(
+                        r["truth"], r["prediction"], title="Targets and your model's outputs"
+                    ),
+                ),
+                key="prediction_chart",
+            )
 
 
 def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) -> None:
@@ -648,10 +918,12 @@ def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) ->
         samples["text"] = (stamp, (trainer.step, text), time.monotonic())
     step, text = samples["text"][1]
     shown = prime.rstrip("\n").replace("`", "'")
-    st.markdown(f"**Sampled at temperature {temperature:g}** after {step:,} steps. The model "
-                f"first reads the prime `{shown}`"
-                + (" and a line break" if prime.endswith("\n") else "")
-                + " (the text's beginning), then writes on:")
+    st.markdown(
+        f"**Sampled at temperature {temperature:g}** after {step:,} steps. The model "
+        f"first reads the prime `{shown}`"
+        + (" and a line break" if prime.endswith("\n") else "")
+        + " (the text's beginning), then writes on:"
+    )
     st.code(text, language=None, wrap_lines=True)
 
 
@@ -670,22 +942,44 @@ def diagnostics(trainer, key: str) -> None:
     """Gradient norms of each parameter tensor over training, and ||dL/dh_t|| over the time
     steps of one fixed batch (first evaluation faded, latest bold), with what to look for."""
     if not trainer.eval_steps:
-        st.caption(f"The gradient charts appear at the first evaluation (step "
-                   f"{trainer.config.eval_every}).")
+        st.caption(
+            f"The gradient charts appear at the first evaluation (step "
+            f"{trainer.config.eval_every})."
+        )
         return
     a, b = st.columns(2)
     with a:
-        show_chart(_figure_once("grad_norms", trainer, lambda: charts.grad_norm_history(
-            trainer.eval_steps, trainer.grad_norms)), key="grad_norm_chart")
+        show_chart(
+            _figure_once(
+                "grad_norms",
+                trainer,
+                lambda: charts.grad_norm_history(trainer.eval_steps, trainer.grad_norms),
+            ),
+            key="grad_norm_chart",
+        )
     with b:
         if trainer.hidden_grads is not None:
             history = trainer.hidden_grad_history
-            show_chart(_figure_once("hidden_grads", trainer, lambda: charts.hidden_grad_profile(
-                trainer.hidden_grads, latest_step=trainer.hidden_grad_steps[-1],
-                first=history[0] if len(history) > 1 else None,
-                first_step=trainer.hidden_grad_steps[0])), key="hidden_grad_chart")
-    where = ("only at the last step" if trainer.task.target_steps == "last"
-             else "at the recall steps" if key == "copy" else "at every step")
+            show_chart(
+                _figure_once(
+                    "hidden_grads",
+                    trainer,
+                    lambda: charts.hidden_grad_profile(
+                        trainer.hidden_grads,
+                        latest_step=trainer.hidden_grad_steps[-1],
+                        first=history[0] if len(history) > 1 else None,
+                        first_step=trainer.hidden_grad_steps[0],
+                    ),
+                ),
+                key="hidden_grad_chart",
+            )
+    where = (
+        "only at the last step"
+        if trainer.task.target_steps == "last"
+        else "at the recall steps"
+        if key == "copy"
+        else "at every step"
+    )
     st.caption(
         f"**What to look for.** The loss is scored {where}; the right-hand chart follows its "
         "gradient back in time, right to left. A line that falls by orders of magnitude "
@@ -694,7 +988,8 @@ def diagnostics(trainer, key: str) -> None:
         "exploding one: clip the gradient or lower the learning rate. The left chart shows "
         "the size of each parameter tensor's gradient, ‖∂L/∂θ‖ before clipping, at each "
         "evaluation: absolute norms (not shares of a total) on a log axis, one grid decade "
-        "being a factor of ten.")
+        "being a factor of ten."
+    )
 
 
 def weights_file(run, config) -> bytes:
@@ -747,8 +1042,12 @@ def _client() -> str | None:
         address = ipaddress.ip_address(ip) if ip else None
     except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode), or no address
         return None
-    if address is None or address.is_loopback or getattr(address, "ipv4_mapped", None) and \
-            address.ipv4_mapped.is_loopback:
+    if (
+        address is None
+        or address.is_loopback
+        or getattr(address, "ipv4_mapped", None)
+        and address.ipv4_mapped.is_loopback
+    ):
         return None
     return ip
 
@@ -863,9 +1162,11 @@ def set_status(run, status: str, message: str | None = None) -> None:
     if status == "running":
         pool = run.pool
         if run.client and not run.training and pool.active_for(run.client) >= MAX_RUNS_PER_CLIENT:
-            run.failure = (f"This computer already trains {MAX_RUNS_PER_CLIENT} runs (in other "
-                           "tabs or pages): pause or stop one of them, then press Start again. "
-                           "The server is shared by the whole class.")
+            run.failure = (
+                f"This computer already trains {MAX_RUNS_PER_CLIENT} runs (in other "
+                "tabs or pages): pause or stop one of them, then press Start again. "
+                "The server is shared by the whole class."
+            )
             return
         run.job.status = "running"
         run.start()
