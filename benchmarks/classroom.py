@@ -90,9 +90,9 @@ def serve(port: int, python: str = sys.executable) -> subprocess.Popen:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
             return proc
-        except OSError:
+        except OSError as err:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+                raise RuntimeError(f"streamlit exited with code {proc.returncode}") from err
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("streamlit did not answer its health check within 120 s")
@@ -464,7 +464,8 @@ async def main_async(args) -> int:
         if "note" in r["playback"]:
             print(f"  N={r['n']} viewer: {r['playback']['note']}")
         runs = {
-            kind: f"{sum(st.values()):,} ({st.get('FINISHED_EARLY_FOR_RERUN', 0) / max(1, sum(st.values())):.0%} cut short)"
+            kind: f"{sum(st.values()):,} "
+            f"({st.get('FINISHED_EARLY_FOR_RERUN', 0) / max(1, sum(st.values())):.0%} cut short)"
             for kind, st in sorted(r["cut_by"].items())
         }
         print(f"  N={r['n']} runs by kind: " + ", ".join(f"{k} {v}" for k, v in runs.items()))

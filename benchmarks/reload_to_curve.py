@@ -38,12 +38,12 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5)
     args = parser.parse_args()
     import torch
-
     from benchmarks_runstore import lengthen  # noqa: E402  (see below)
+
     from explorer.checkpoint import checkpoint
     from explorer.config import CellConfig
     from explorer.models import build_from_config
-    from explorer.runstore import open_store, new_owner_token
+    from explorer.runstore import new_owner_token, open_store
     from explorer.tasks import build_task
     from explorer.training import TrainConfig, Trainer
 

@@ -12,8 +12,9 @@ one without training for minutes; ``--train-long`` trains the 20,000 steps inste
 For each: ``checkpoint()`` (Trainer -> JSON + tensors), ``save_checkpoint`` (one SQLite
 transaction in WAL mode, ``synchronous=NORMAL`` and ``FULL``), the run's stored bytes and the
 file's growth, ``load`` (all blobs) + ``restore`` (a new Trainer), and ``load(history_only)``
-(what a curve needs). Medians of ``--repeat`` runs, in ms: wall clock and, in brackets, this thread's CPU time. The machine is
-shared by several people: figures are noisy; run it a few times.
+(what a curve needs). Medians of ``--repeat`` runs, in ms: wall clock and, in brackets, this
+thread's CPU time. The machine is shared by several people: figures are noisy; run it a few
+times.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def measure_live(task, config: CellConfig, seconds: float) -> None:
             )
         live.halt()
         pool.shutdown()
-    print(f"\nin the page while training in a worker (merge + checkpoint + save, once a second):")
+    print("\nin the page while training in a worker (merge + checkpoint + save, once a second):")
     for step, wall, cpu, size in rows[:: max(1, len(rows) // 6)] + rows[-1:]:
         print(f"  at step {step:6,}: {wall:6.1f} ms (CPU {cpu:5.1f}), {size:,} bytes stored")
 

@@ -67,7 +67,9 @@ for _name in list(logging.root.manager.loggerDict):
         logging.getLogger(_name).setLevel(logging.ERROR)
 
 BUDGET = 10**9  # the trainer never reaches its budget while benchmarked
-ROUND = 3.0  # the page redraws every TICK = 0.4 s while few runs train; a round of the page rhythm lasts this many seconds
+# the page redraws every TICK = 0.4 s while few runs train; a round of the page rhythm lasts
+# this many seconds
+ROUND = 3.0
 
 
 def _model():

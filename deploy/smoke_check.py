@@ -46,7 +46,9 @@ def wait_healthy(url: str, seconds: float = 180) -> None:
             return
         except OSError as err:
             if time.monotonic() > end:
-                raise SystemExit(f"smoke: FAIL: {url} not healthy after {seconds:.0f} s: {err}")
+                raise SystemExit(
+                    f"smoke: FAIL: {url} not healthy after {seconds:.0f} s: {err}"
+                ) from err
             time.sleep(0.5)
 
 

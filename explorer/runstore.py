@@ -369,7 +369,7 @@ def _fault(err: sqlite3.Error, path: Path, timeout: float) -> StoreUnavailable:
     """The :class:`StoreUnavailable` subclass for a SQLite error, with a message for the page."""
     name = getattr(err, "sqlite_errorname", "") or ""
     text = str(err).lower()
-    for key, (cls, what) in _FAULTS.items():
+    for key, (cls, what) in _FAULTS.items():  # noqa: B007 - the match is used after the loop
         if name.startswith(key):
             break
     else:

@@ -5,12 +5,12 @@ Skipped when no ``chromium`` is on PATH, unless ``RNN_EXPLORER_REQUIRE_BROWSER=1
 """
 
 import os
-
-import pytest
 from pathlib import Path
 
+import pytest
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
-from browser import ROOT, settled, wait_idle as _wait_idle
+from browser import ROOT, settled
+from browser import wait_idle as _wait_idle
 
 PAGES = {"": "Cell & parameters", "step_through": "Step through", "train": "Train"}
 

@@ -7,7 +7,6 @@ Boxes come from the drawn SVG: Plotly's ``.infolayer`` (``g-gtitle``, ``legend``
 ``role-axis-title``)."""
 
 import pytest
-
 from browser import *  # noqa: F401,F403  (fixtures: server, page, wait_idle)
 from browser import settled, wait_idle
 

@@ -6,7 +6,6 @@ Everything is asserted on step counts, never on elapsed time."""
 import re
 
 import pytest
-
 from browser import *  # noqa: F403  (fixtures server, page: conftest.py; skips without chromium)
 from browser import wait_idle
 

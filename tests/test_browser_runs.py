@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-
 from browser import *  # noqa: F401,F403  (skips without chromium)
 from browser import ROOT, wait_idle
 from serve import streamlit_server

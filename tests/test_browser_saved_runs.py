@@ -6,8 +6,6 @@ import os
 import re
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-
 from browser import *  # noqa: F401,F403  (skips without chromium)
 from browser import ROOT, wait_idle
 from serve import streamlit_server

@@ -6,7 +6,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from explorer import budget, build_from_config
 from explorer.config import CellConfig

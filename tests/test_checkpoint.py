@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer.checkpoint import CheckpointError, HISTORY, checkpoint, restore
+from explorer.checkpoint import HISTORY, CheckpointError, checkpoint, restore
 from explorer.compare import Comparison
 from explorer.config import CellConfig
 from explorer.models import build_from_config

@@ -8,7 +8,6 @@ runs the same properties with many more examples. Examples are never time-limite
 (``deadline=None``): the machine's speed must not decide a test.
 """
 
-import io
 import json
 import math
 import os

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from explorer import runstore
-from explorer.checkpoint import HISTORY, checkpoint, restore
+from explorer.checkpoint import HISTORY, restore
 from explorer.config import CellConfig
 from explorer.models import build_from_config
 from explorer.runstore import (

@@ -64,7 +64,7 @@ def test_pause_and_resume_in_workers_equal_one_uninterrupted_run(pool, one_threa
         tr.status = "running"
         run.start()
         target = tr.step + 40
-        _wait(run, lambda: tr.step >= target)
+        _wait(run, lambda target=target: tr.step >= target)
         run.halt()
         tr.status = "paused"
     assert run.slices >= 3 and run.failure is None  # each start trained at least one slice
