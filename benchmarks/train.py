@@ -54,7 +54,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explorer import build_model, charts
-from explorer.tasks import ForecastTask, load_series
+from explorer.datasets import load_series
+from explorer.tasks import ForecastTask
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
 from explorer.ui import show_chart, show_loss_curves
 from explorer.ui.training import TICK

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .config import LIMITS, MAX_SEQUENCE_LENGTH
-from .tasks import load_series
+from .datasets import load_series
 
 MAX_TYPED_LENGTH = 500
 WAVES = ("sine", "square", "sawtooth")

@@ -10,6 +10,8 @@ The steps, each a small function below: bytes (size limit) -> text (encoding) ->
 comment and title lines dropped) -> separator (sniffed) -> a table of strings (``pd.read_csv``)
 -> header row? -> numbers per column (decimal point or comma, thousands separators) -> time
 axis (a date column, year/month/day columns, or a wide Year × Jan … Dec table) -> clean rows.
+Then, for a table it returned: :func:`time_columns` and :func:`value_columns` (what the user may
+pick) and :func:`series_from_frame` (the chosen column as a series in time order).
 """
 
 from __future__ import annotations
@@ -777,3 +779,52 @@ def _finish(
         frame = frame.sort_index(kind="stable")
     frame.attrs.update(info, dropped_rows=n_before - len(frame))
     return frame
+
+
+# --------------------------------------------------------------------------- choosing a series
+
+ROW_ORDER = "(row order)"  # the time axis of a file without one: the rows as they come
+
+
+def time_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a :func:`explorer.read_series` table that can serve as its time axis, the
+    likeliest first: the time stamps it found (its ``DatetimeIndex``, by the index's name),
+    then each numeric column whose values are all distinct (a year, a day number; the rows are
+    sorted by it), then ``ROW_ORDER``."""
+    names = []
+    if isinstance(frame.index, pd.DatetimeIndex):
+        names.append(str(frame.index.name or "date"))
+    names += [str(c) for c in frame.columns if frame[c].is_unique]
+    return names + [ROW_ORDER]
+
+
+def value_columns(frame: pd.DataFrame, time: str) -> list[str]:
+    """The numeric columns that can be forecast when ``time`` is the time axis (all but it)."""
+    return [str(c) for c in frame.columns if str(c) != time]
+
+
+def series_from_frame(frame: pd.DataFrame, time: str, value: str) -> pd.Series:
+    """Column ``value`` of a :func:`explorer.read_series` table as a float ``pandas.Series`` in
+    the order of the time axis ``time`` (one of :func:`time_columns`), indexed by it: the
+    table's dates, the numbers of a numeric column (rows sorted by it, ties kept in file
+    order), or positions 0 … N-1 for ``ROW_ORDER``.
+
+    Raises:
+        ValueError: ``time`` or ``value`` is not a column of the table, or they are the same.
+    """
+    columns = [str(c) for c in frame.columns]
+    if time not in time_columns(frame):
+        raise ValueError(f"the time axis must be one of {time_columns(frame)}, got {time!r}")
+    if value not in columns:
+        raise ValueError(f"the value column must be one of {columns}, got {value!r}")
+    if value == time:
+        raise ValueError(f"the column {value!r} cannot be both the time axis and the values")
+    values = frame[frame.columns[columns.index(value)]].to_numpy(np.float64)  # (N,)
+    if time == ROW_ORDER:
+        return pd.Series(values, index=pd.RangeIndex(len(values), name="row"), name=value)
+    if time in columns:
+        stamps = frame[frame.columns[columns.index(time)]].to_numpy(np.float64)  # (N,)
+        order = np.argsort(stamps, kind="stable")
+        return pd.Series(values[order], index=pd.Index(stamps[order], name=time), name=value)
+    order = np.argsort(frame.index.to_numpy(), kind="stable")  # read_series sorts; be sure
+    return pd.Series(values[order], index=frame.index[order], name=value)

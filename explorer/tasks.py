@@ -21,9 +21,9 @@ is any module mapping ``(W, B, input_size)`` to ``(W, B, output_size)``, one out
 Shape legend: ``W`` time steps of a sample, ``B`` batch, ``V`` classes (characters, symbols),
 ``N`` validation samples.
 
-Real data ships in ``explorer/data`` (see ``PROVENANCE.md``): adding a series is a CSV, a line
-in ``PROVENANCE.md`` and one entry in ``SERIES``; adding a task is a class speaking the protocol
-and one entry in ``TASKS``.
+The data the tasks train on (the shipped series and text) is in :mod:`explorer.datasets`; a
+user's own file is read by :mod:`explorer.readers`. Adding a task is a class speaking the
+protocol and one entry in ``TASKS``.
 """
 
 from __future__ import annotations
@@ -31,136 +31,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import ClassVar, Protocol
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
 from .config import LIMITS, MAX_SEQUENCE_LENGTH
+from .datasets import SERIES, load_series, load_text, synthetic_sine
+from .training import IGNORE_INDEX
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_TEXT_LENGTH = 200_000  # characters a CharTask accepts; the shipped text has 31,355
-IGNORE_INDEX = -100  # a "ce" target that is not scored (cross_entropy's default ignore_index)
-
-
-# --------------------------------------------------------------------------- shipped data
-
-
-@dataclass(frozen=True)
-class SeriesSpec:
-    """A shipped real series: file, value column, what it measures and in which unit."""
-
-    key: str
-    label: str
-    file: str
-    column: str
-    unit: str
-    step: str  # the time between two values, e.g. "month"
-    about: str
-    difference: bool  # forecast changes (a trending series) rather than levels (a stationary one)
-    season: int | None = None  # steps in one cycle, for the seasonal-naive forecast
-
-
-SERIES: dict[str, SeriesSpec] = {
-    "co2": SeriesSpec(
-        "co2",
-        "Atmospheric CO2, Mauna Loa (monthly, 1958–2001)",
-        "co2_mauna_loa_monthly.csv",
-        "co2_ppm",
-        "ppm",
-        "month",
-        "A rising trend with a yearly cycle: plants in the northern hemisphere take up CO2 each "
-        "summer. Keeling & Whorf (2004), public domain.",
-        difference=True,
-        season=12,
-    ),
-    "seattle_temp_max": SeriesSpec(
-        "seattle_temp_max",
-        "Daily maximum temperature, Seattle (2012–2015)",
-        "seattle_weather_daily.csv",
-        "temp_max_c",
-        "°C",
-        "day",
-        "Four summers and winters of daily highs: a yearly cycle under day-to-day weather noise. "
-        "NOAA, public domain.",
-        difference=False,
-        season=365,
-    ),
-}
-
-
-@lru_cache(maxsize=None)
-def _read(file: str) -> pd.DataFrame:
-    return pd.read_csv(DATA_DIR / file, parse_dates=["date"])
-
-
-def load_series(key: str) -> pd.Series:
-    """Return a shipped series as a float ``pandas.Series`` indexed by date, in time order.
-
-    Raises:
-        ValueError: ``key`` is not in ``SERIES``.
-    """
-    if key not in SERIES:
-        raise ValueError(f"series must be one of {sorted(SERIES)}, got {key!r}")
-    spec = SERIES[key]
-    frame = _read(spec.file)
-    return pd.Series(frame[spec.column].to_numpy(float), index=frame["date"], name=spec.label)
-
-
-def synthetic_sine(
-    n: int = 1000, period: float = 50, noise: float = 0.1, seed: int = 0
-) -> np.ndarray:
-    """``(n,)`` float64: ``sin(2π t / period) + noise · ε_t`` with ``ε_t ~ N(0, 1)`` drawn from
-    ``numpy.random.default_rng(seed)``; a series for :class:`ForecastTask` whose answer is known.
-
-    Raises:
-        ValueError: ``n < 2``, ``period <= 0`` or ``noise < 0`` (or either not finite).
-    """
-    if int(n) != n or n < 2:
-        raise ValueError(f"n must be a whole number of at least 2, got {n}")
-    if not (math.isfinite(period) and period > 0):
-        raise ValueError(f"period must be a positive number of steps, got {period}")
-    if not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a number >= 0, got {noise}")
-    t = np.arange(int(n))
-    eps = np.random.default_rng(seed).standard_normal(int(n))  # (n,)
-    return np.sin(2 * np.pi * t / period) + noise * eps
-
-
-@dataclass(frozen=True)
-class TextSpec:
-    """A shipped plain-text file for the character-level language model."""
-
-    key: str
-    label: str
-    file: str
-    about: str
-
-
-TEXTS: dict[str, TextSpec] = {
-    "sonnets": TextSpec(
-        "sonnets",
-        "Shakespeare, Sonnets I–L (1609)",
-        "shakespeare_sonnets_1-50.txt",
-        "The first fifty of Shakespeare's 154 sonnets: 31,355 characters of fourteen-line "
-        "poems, 60 distinct characters. Public domain.",
-    ),
-}
-
-
-def load_text(key: str = "sonnets") -> str:
-    """Return a shipped text (``TEXTS``) as one string with ``\\n`` line ends.
-
-    Raises:
-        ValueError: ``key`` is not in ``TEXTS``.
-    """
-    if key not in TEXTS:
-        raise ValueError(f"text must be one of {sorted(TEXTS)}, got {key!r}")
-    return (DATA_DIR / TEXTS[key].file).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- the protocol
@@ -1047,52 +928,6 @@ TASKS: dict[str, TaskSpec] = {
 
 # --------------------------------------------------------------------------- your own data
 
-ROW_ORDER = "(row order)"  # the time axis of a file without one: the rows as they come
-
-
-def time_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns of a :func:`explorer.read_series` table that can serve as its time axis, the
-    likeliest first: the time stamps it found (its ``DatetimeIndex``, by the index's name),
-    then each numeric column whose values are all distinct (a year, a day number; the rows are
-    sorted by it), then ``ROW_ORDER``."""
-    names = []
-    if isinstance(frame.index, pd.DatetimeIndex):
-        names.append(str(frame.index.name or "date"))
-    names += [str(c) for c in frame.columns if frame[c].is_unique]
-    return names + [ROW_ORDER]
-
-
-def value_columns(frame: pd.DataFrame, time: str) -> list[str]:
-    """The numeric columns that can be forecast when ``time`` is the time axis (all but it)."""
-    return [str(c) for c in frame.columns if str(c) != time]
-
-
-def series_from_frame(frame: pd.DataFrame, time: str, value: str) -> pd.Series:
-    """Column ``value`` of a :func:`explorer.read_series` table as a float ``pandas.Series`` in
-    the order of the time axis ``time`` (one of :func:`time_columns`), indexed by it: the
-    table's dates, the numbers of a numeric column (rows sorted by it, ties kept in file
-    order), or positions 0 … N-1 for ``ROW_ORDER``.
-
-    Raises:
-        ValueError: ``time`` or ``value`` is not a column of the table, or they are the same.
-    """
-    columns = [str(c) for c in frame.columns]
-    if time not in time_columns(frame):
-        raise ValueError(f"the time axis must be one of {time_columns(frame)}, got {time!r}")
-    if value not in columns:
-        raise ValueError(f"the value column must be one of {columns}, got {value!r}")
-    if value == time:
-        raise ValueError(f"the column {value!r} cannot be both the time axis and the values")
-    values = frame[frame.columns[columns.index(value)]].to_numpy(np.float64)  # (N,)
-    if time == ROW_ORDER:
-        return pd.Series(values, index=pd.RangeIndex(len(values), name="row"), name=value)
-    if time in columns:
-        stamps = frame[frame.columns[columns.index(time)]].to_numpy(np.float64)  # (N,)
-        order = np.argsort(stamps, kind="stable")
-        return pd.Series(values[order], index=pd.Index(stamps[order], name=time), name=value)
-    order = np.argsort(frame.index.to_numpy(), kind="stable")  # read_series sorts; be sure
-    return pd.Series(values[order], index=frame.index[order], name=value)
-
 
 def _csv(
     values=None,
@@ -1102,8 +937,8 @@ def _csv(
     val_fraction: float = 0.2,
     index=None,
 ) -> ForecastTask:
-    """A user's series (``(N,)`` numbers, e.g. :func:`series_from_frame`), forecast like a
-    shipped one but with no seasonal-naive baseline (its season is unknown)."""
+    """A user's series (``(N,)`` numbers, e.g. :func:`explorer.readers.series_from_frame`),
+    forecast like a shipped one but with no seasonal-naive baseline (its season is unknown)."""
     if values is None:
         raise ValueError("no series given: upload a file and choose its value column")
     return ForecastTask(

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from explorer.config import MAX_SEQUENCE_LENGTH
+from explorer.datasets import SERIES, load_series
 from explorer.inputs import (
     INITIAL_STATES,
     WAVES,
@@ -19,7 +20,6 @@ from explorer.inputs import (
     to_features,
     wave,
 )
-from explorer.tasks import SERIES, load_series
 
 
 def test_parse_numbers_accepts_common_separators():

@@ -117,8 +117,8 @@ def test_vocabulary():
 
 
 def test_step_defaults_are_options_of_their_widgets():
+    from explorer.datasets import SERIES
     from explorer.ui import INPUT_KINDS
-    from explorer.tasks import SERIES
 
     assert STEP_PARAMS["input"] in INPUT_KINDS and STEP_PARAMS["source"] in SERIES
     for key, preset in PRESETS.items():

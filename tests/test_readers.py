@@ -418,3 +418,31 @@ def test_a_table_at_the_caps_is_read():
 
     frame = read_series("\n".join([",".join(["1.5"] * MAX_CSV_COLUMNS)] * 4).encode())
     assert frame.shape == (4, MAX_CSV_COLUMNS)
+
+
+# ------------------------------------------------------------------ choosing a series
+
+
+def test_csv_time_axis_choices_and_series_order():
+    from explorer import read_series
+    from explorer.readers import ROW_ORDER, series_from_frame, time_columns, value_columns
+
+    frame = read_series(Path(__file__).parent / "data" / "semicolon_decimal_comma_bom.csv")
+    assert time_columns(frame)[0] == "Datum" and time_columns(frame)[-1] == ROW_ORDER
+    assert value_columns(frame, "Datum") == ["Temperatur", "Niederschlag"]
+    s = series_from_frame(frame, "Datum", "Niederschlag")
+    assert s.index.is_monotonic_increasing and s.iloc[0] == 1234.5  # 1.234,5 on 30.01.2021
+    # a numeric column as the time axis: rows sorted by it, its values as the index
+    table = pd.DataFrame({"year": [2003.0, 2001.0, 2002.0], "temp": [3.0, 1.0, 1.0]})
+    assert time_columns(table) == ["year", ROW_ORDER]  # temp repeats a value: not a time axis
+    s = series_from_frame(table, "year", "temp")
+    assert list(s.index) == [2001.0, 2002.0, 2003.0] and list(s) == [1.0, 1.0, 3.0]
+    s = series_from_frame(table, ROW_ORDER, "temp")
+    assert list(s) == [3.0, 1.0, 1.0] and list(s.index) == [0, 1, 2]
+    for time, value, match in [
+        ("year", "year", "both"),
+        ("temp", "year", "time axis"),
+        ("year", "rain", "value column"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            series_from_frame(table, time, value)

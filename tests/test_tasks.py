@@ -1,11 +1,8 @@
 """Training tasks: the registry, shapes and dtypes, targets and baselines recomputed here by hand,
 seeding, refusals, and one small learning run on the adding problem."""
 
-import hashlib
 import math
 from collections import Counter
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,9 +10,8 @@ import pytest
 import torch
 
 from explorer import build_model
+from explorer.datasets import load_series, load_text, synthetic_sine
 from explorer.tasks import (
-    IGNORE_INDEX,
-    SERIES,
     TASKS,
     AddingTask,
     CharTask,
@@ -24,11 +20,9 @@ from explorer.tasks import (
     Setting,
     TutorialTask,
     build_task,
-    load_series,
-    load_text,
-    synthetic_sine,
     task_loss,
 )
+from explorer.training import IGNORE_INDEX
 
 
 def _gen(seed=0):
@@ -139,10 +133,6 @@ def test_the_trainers_loss_agrees_with_task_loss(key):
 # ------------------------------------------------------------------ forecasting
 
 
-def test_series_seasons():
-    assert SERIES["co2"].season == 12 and SERIES["seattle_temp_max"].season == 365
-
-
 def test_k1_batches_are_the_one_step_scheme():
     """k = 1 keeps the original draws: start ~ randint(0, n_train - window), y = x shifted."""
     task = ForecastTask(load_series("co2").to_numpy())
@@ -232,20 +222,6 @@ def test_forecast_refusals():
         ForecastTask(values, window=100)
     with pytest.raises(ValueError, match="finite"):
         ForecastTask(np.r_[values, np.nan])
-
-
-def test_synthetic_sine():
-    a = synthetic_sine(500, period=25, noise=0.2, seed=4)
-    assert a.shape == (500,) and a.dtype == np.float64
-    np.testing.assert_array_equal(a, synthetic_sine(500, period=25, noise=0.2, seed=4))
-    assert not np.array_equal(a, synthetic_sine(500, period=25, noise=0.2, seed=5))
-    clean = np.sin(2 * np.pi * np.arange(500) / 25)
-    np.testing.assert_allclose(synthetic_sine(500, 25, 0.0), clean)
-    noise = a - clean
-    assert abs(noise.std() - 0.2) < 0.03 and abs(noise.mean()) < 0.03
-    for bad in (dict(n=1), dict(period=0), dict(noise=-0.1), dict(period=float("nan"))):
-        with pytest.raises(ValueError):
-            synthetic_sine(**bad)
 
 
 def test_sine_seasonal_naive_pays_the_noise_twice():
@@ -388,17 +364,6 @@ def test_copy_refusals(bad):
 # ------------------------------------------------------------------ characters
 
 
-def test_shipped_text_matches_its_provenance():
-    text = load_text("sonnets")
-    data = text.encode("utf-8")
-    assert hashlib.md5(data).hexdigest() == "e347ae5c9e0d63a969655ab3fbda22c5"
-    assert len(text) == 31_355 and text.isascii() and "gutenberg" not in text.lower()
-    assert text.startswith("THE SONNETS\nby William Shakespeare\n")
-    assert len(set(text)) == 60
-    with pytest.raises(ValueError, match="text must be one of"):
-        load_text("nope")
-
-
 def test_char_alphabet_and_one_hot_round_trip():
     text = "the cat sat on the mat.\n" * 10
     task = CharTask(text, window=8, val_fraction=0.2)
@@ -527,31 +492,6 @@ def test_tutorial_example_is_manual_seed_randn_and_leaves_global_rng_alone():
 
 
 # ------------------------------------------------------------------ your own data (CSV)
-
-
-def test_csv_time_axis_choices_and_series_order():
-    from explorer import read_series
-    from explorer.tasks import ROW_ORDER, series_from_frame, time_columns, value_columns
-
-    frame = read_series(Path(__file__).parent / "data" / "semicolon_decimal_comma_bom.csv")
-    assert time_columns(frame)[0] == "Datum" and time_columns(frame)[-1] == ROW_ORDER
-    assert value_columns(frame, "Datum") == ["Temperatur", "Niederschlag"]
-    s = series_from_frame(frame, "Datum", "Niederschlag")
-    assert s.index.is_monotonic_increasing and s.iloc[0] == 1234.5  # 1.234,5 on 30.01.2021
-    # a numeric column as the time axis: rows sorted by it, its values as the index
-    table = pd.DataFrame({"year": [2003.0, 2001.0, 2002.0], "temp": [3.0, 1.0, 1.0]})
-    assert time_columns(table) == ["year", ROW_ORDER]  # temp repeats a value: not a time axis
-    s = series_from_frame(table, "year", "temp")
-    assert list(s.index) == [2001.0, 2002.0, 2003.0] and list(s) == [1.0, 1.0, 3.0]
-    s = series_from_frame(table, ROW_ORDER, "temp")
-    assert list(s) == [3.0, 1.0, 1.0] and list(s.index) == [0, 1, 2]
-    for time, value, match in [
-        ("year", "year", "both"),
-        ("temp", "year", "time axis"),
-        ("year", "rain", "value column"),
-    ]:
-        with pytest.raises(ValueError, match=match):
-            series_from_frame(table, time, value)
 
 
 def test_csv_task_forecasts_the_chosen_column():

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from explorer import build_model, training
-from explorer.tasks import ForecastTask, load_series
+from explorer.datasets import load_series
+from explorer.tasks import ForecastTask
 from explorer.training import (
     DIAGNOSTICS_SHARE,
     OPTIMIZERS,

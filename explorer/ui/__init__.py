@@ -405,8 +405,8 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
     import numpy as np
 
     from .. import inputs
+    from ..datasets import SERIES, load_series
     from ..readers import read_series
-    from ..tasks import SERIES, load_series
 
     def name(short: str) -> str:
         return prefix + short

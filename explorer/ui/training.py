@@ -20,18 +20,9 @@ import numpy as np
 import streamlit as st
 
 from .. import charts
-from ..readers import read_series
-from ..tasks import (
-    SERIES,
-    TASKS,
-    USER_SERIES,
-    Setting,
-    TaskSpec,
-    build_task,
-    series_from_frame,
-    time_columns,
-    value_columns,
-)
+from ..datasets import SERIES
+from ..readers import read_series, series_from_frame, time_columns, value_columns
+from ..tasks import TASKS, USER_SERIES, Setting, TaskSpec, build_task
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
 from . import plain, show_chart, show_loss_curves
 
