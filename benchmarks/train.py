@@ -22,7 +22,7 @@ the second thread's time, so read ``ratio`` there):
 * ``page default with the live chart`` (the headline): the page's rhythm. The run is trained in
   a worker process (``explorer.workers``: chained slices of at most 0.25 s, the state sent as
   bytes), while this process, as the page does, merges what came back and redraws the loss
-  curve every 0.4 s (``charts.loss_curves`` through ``show_loss_curves``, Streamlit in bare mode:
+  curve every 0.4 s (``loss_chart.loss_curves`` through ``show_loss_curves``, Streamlit in bare mode:
   the rows converted to Arrow and the spec serialised as on the page). A round is 3 s of that;
   the bare loop then takes as many steps in this process. Wall clock only: the training's CPU
   time is the worker's.

@@ -44,7 +44,7 @@ def settled(page, read, *, interval_ms: int = 2000, tries: int = 5):
     return value
 
 
-# The live loss chart (charts.loss_curves, Vega-Lite drawn as SVG: one path per line, one "L"
+# The live loss chart (loss_chart.loss_curves, Vega-Lite drawn as SVG: one path per line, one "L"
 # per segment): points of each line by "<stroke colour> <stroke width>"; null without a chart.
 LINE_POINTS = """() => {
   const chart = document.querySelector("[data-testid='stVegaLiteChart']");

@@ -3,7 +3,7 @@
 from browser import *  # noqa: F403  (fixtures: server, page; wait_idle; skips without chromium)
 from browser import LINE_POINTS, wait_idle
 
-# each cell's faded training-loss line (stroke width 1) by colour: charts.CELL_COLOURS
+# each cell's faded training-loss line (stroke width 1) by colour: loss_chart.CELL_COLOURS
 COLOURS = {"rnn": "#1f77b4", "lstm": "#ff7f0e", "gru": "#2ca02c"}
 POINTS = f"""() => Object.fromEntries(Object.entries(({LINE_POINTS})() || {{}})
     .filter(([k]) => k.endsWith(' 1')).map(([k, n]) => [k.split(' ')[0], n]))"""

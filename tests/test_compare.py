@@ -239,7 +239,7 @@ def _page():
 
 
 def _curve_lengths(data) -> dict[str, int]:
-    """Points in each cell's training curve (the rows of charts.loss_curves)."""
+    """Points in each cell's training curve (the rows of loss_chart.loss_curves)."""
     return data[data["kind"] == "train"].groupby("cell").size().to_dict()
 
 
@@ -323,7 +323,7 @@ def test_page_changed_settings_wait_for_reset():
 
 
 def test_loss_chart_rows_and_a_spec_that_does_not_change_with_the_data():
-    from explorer.charts import loss_curves
+    from explorer.loss_chart import loss_curves
 
     def history(n, scale):
         return [

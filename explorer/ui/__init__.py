@@ -17,7 +17,7 @@ import weakref
 
 import streamlit as st
 
-from .. import charts
+from .. import charts, loss_chart
 from ..memory import trim_heap
 from ..config import CELLS, LIMITS, CellConfig
 from ..presets import STEP_PARAMS
@@ -362,7 +362,7 @@ def _stamp(value):
 
 
 def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
-    """``charts.loss_curves(histories, **options)`` drawn with ``st.vega_lite_chart`` (redrawn
+    """``loss_chart.loss_curves(histories, **options)`` drawn with ``st.vega_lite_chart`` (redrawn
     in place while training runs; larger in presenter mode). The rows are built again only when
     a history grew or an option changed: a redraw with nothing new costs only the sending."""
     scale = links.PRESENTER_SCALE if links.presenter() else 1.0
@@ -375,7 +375,7 @@ def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
     if alt not in cache or cache[alt][0] != key:
         import pyarrow as pa
 
-        data, spec = charts.loss_curves(histories, scale=scale, **options)
+        data, spec = loss_chart.loss_curves(histories, scale=scale, **options)
         # as an Arrow table made here, in this thread: Streamlit's own conversion of a
         # DataFrame starts a pool of threads for it at every redraw
         cache[alt] = (key, pa.Table.from_pandas(data, preserve_index=False, nthreads=1), spec)
