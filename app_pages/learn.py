@@ -8,7 +8,7 @@ a fragment: moving one of its widgets reruns that section only.
 
 import streamlit as st
 
-from explorer import build_model, count_parameters, lesson, tutorial
+from explorer import build_model, count_parameters, lesson, lesson_figures, tutorial
 from explorer.config import CELLS
 from explorer.params import torch_total
 from explorer.teaching import TWO_BIASES, equations
@@ -122,7 +122,7 @@ def structure_and_run() -> None:
                 help="Seeds the weights and the input of sections 1 and 2.",
             )
         with figure:
-            show_chart(lesson.unrolled_figure(T, X, H, O), key="learn_unrolled")
+            show_chart(lesson_figures.unrolled_figure(T, X, H, O), key="learn_unrolled")
         st.markdown(
             f"However long the sequence, the network has the same "
             f"{H}·{X} + {H}·{H} + {O}·{H} = **{H * X + H * H + O * H}** weights and "
@@ -160,7 +160,7 @@ def structure_and_run() -> None:
             return
         values = {"x": run.x, "h": run.h, "y": run.y}
         show_chart(
-            lesson.unrolled_figure(T, X, H, O, values=values, step=t, height=400),
+            lesson_figures.unrolled_figure(T, X, H, O, values=values, step=t, height=400),
             key="learn_unrolled_values",
         )
         st.markdown(
@@ -261,10 +261,10 @@ def three_kinds() -> None:
         return
     g1, g2 = st.columns(2)
     with g1:
-        show_chart(lesson.gradient_figure(flow, refs), key="learn_gradient")
+        show_chart(lesson_figures.gradient_figure(flow, refs), key="learn_gradient")
     with g2:
         show_chart(
-            lesson.trace_figure(x, rnn_q, f"Vanilla RNN (ρ = {rho:.2f}): h_t"),
+            lesson_figures.trace_figure(x, rnn_q, f"Vanilla RNN (ρ = {rho:.2f}): h_t"),
             key="learn_trace_rnn",
         )
     far, bound = flow.norms[0], flow.linear[0]
@@ -316,7 +316,9 @@ def three_kinds() -> None:
             "lstm", x, H, seed, gate_bias=None if fb == "fresh" else ("f", float(fb))
         )
         show_chart(
-            lesson.trace_figure(x, lstm_q, "LSTM", lesson.TRACE_ORDER["lstm"], unit_px=12),
+            lesson_figures.trace_figure(
+                x, lstm_q, "LSTM", lesson_figures.TRACE_ORDER["lstm"], unit_px=12
+            ),
             key="learn_trace_lstm",
         )
     _preset_button("forget_gate", "Preset: the forget gate at work (Step through)")
@@ -350,7 +352,9 @@ def three_kinds() -> None:
             "gru", x, H, seed, gate_bias=None if zb == "fresh" else ("z", float(zb))
         )
         show_chart(
-            lesson.trace_figure(x, gru_q, "GRU", lesson.TRACE_ORDER["gru"], unit_px=12),
+            lesson_figures.trace_figure(
+                x, gru_q, "GRU", lesson_figures.TRACE_ORDER["gru"], unit_px=12
+            ),
             key="learn_trace_gru",
         )
     _preset_button("gru_vs_lstm_params", "Preset: GRU vs LSTM parameter count")
@@ -370,7 +374,7 @@ def three_kinds() -> None:
     )
     m1, m2 = st.columns([1.3, 1])
     with m1:
-        show_chart(lesson.memory_figure(curves, at), key="learn_memory")
+        show_chart(lesson_figures.memory_figure(curves, at), key="learn_memory")
     with m2:
         st.markdown(
             f"Add 1 to the input at t = {at} and run each cell again: the curves are how "
@@ -438,7 +442,7 @@ def counting() -> None:
     st.latex(lesson.COUNT_FORMULAS)
     for r in rows:
         st.latex(lesson.count_latex(r, X, H, O))
-    show_chart(lesson.count_figure(rows), key="learn_counts")
+    show_chart(lesson_figures.count_figure(rows), key="learn_counts")
     checked = []
     for r in rows:  # ask torch itself (the sizes are capped, so building is quick)
         model = build_model(r.cell, X, H, output_size=O)
@@ -572,7 +576,7 @@ def the_code() -> None:
             help="Over every output of every step: float32 rounding.",
         )
     with right:
-        show_chart(lesson.agreement_figure(run), key="learn_agreement")
+        show_chart(lesson_figures.agreement_figure(run), key="learn_agreement")
     l1, l2 = st.columns(2)
     with l1:
         _preset_button("tutorial", "Preset: train the tutorial's example (Train)")

@@ -1,0 +1,672 @@
+"""The Learn page's figures (Plotly): the network folded and unrolled, the gradient's decay,
+the memory of a pulse, the live traces of the three kinds, the parameter counts and the code's
+agreement with ``torch.nn``. Pure functions of numbers that :mod:`explorer.lesson` computes;
+no model maths here.
+
+Sections as on the page (and in :mod:`explorer.lesson`): 1. structure (:func:`unrolled_figure`),
+3. three kinds (:func:`gradient_figure`, :func:`memory_figure`, :func:`trace_figure`),
+4. counting (:func:`count_figure`), 6. the code (:func:`agreement_figure`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .charts import FONT, QUANTITY_STYLES, style_for
+from .config import CELLS
+from .lesson import COLOURS, MEMORY_COLOURS, CodeRun, CountRow, GradientFlow
+
+_LABEL = {"W_xh": "W<sub>xh</sub>", "W_hh": "W<sub>hh</sub>", "W_hy": "W<sub>hy</sub>"}
+
+
+# ----------------------------------------------------------------------------- 1. structure
+
+
+_UNIT_GAP = 0.5  # vertical distance between two unit markers (data units)
+
+
+_BOX_W = 0.8
+
+
+_ROW_Y = {"x": 0.0, "h": 3.2, "y": 6.2}  # centres of the input, hidden and output layers
+
+
+_DX = 2.3  # horizontal distance between two time steps
+
+
+def _box_height(n: int) -> float:
+    return n * _UNIT_GAP + 0.25
+
+
+def _arrow(x0: float, y0: float, x1: float, y1: float, colour: str, width: float = 3) -> dict:
+    """A Plotly annotation drawing an arrow from (x0, y0) to (x1, y1) in data coordinates."""
+    return dict(
+        x=x1,
+        y=y1,
+        ax=x0,
+        ay=y0,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowsize=1.1,
+        arrowwidth=width,
+        arrowcolor=colour,
+        standoff=0,
+        startstandoff=0,
+    )
+
+
+def _text(x: float, y: float, text: str, size: int = 16, **kw) -> dict:
+    return dict(
+        x=x,
+        y=y,
+        xref="x",
+        yref="y",
+        text=text,
+        showarrow=False,
+        font=dict(size=size, color=kw.pop("color", "#222222")),
+        **kw,
+    )
+
+
+def unrolled_figure(
+    T: int,
+    input_size: int,
+    hidden_size: int,
+    output_size: int,
+    *,
+    values: dict[str, np.ndarray] | None = None,
+    step: int | None = None,
+    height: int = 430,
+) -> go.Figure:
+    """The RNN folded (left: one hidden layer with a loop) and unrolled over ``T`` steps.
+
+    Each layer is a box of unit markers: input ``input_size`` (X), hidden ``hidden_size`` (H),
+    output ``output_size`` (O). Arrows in one colour per matrix (:data:`COLOURS`): the same
+    W_xh, W_hh and W_hy at every step, named once, on the folded network and in the legend.
+
+    ``values`` (optional) colours the units by value: ``{"x": (T, X), "h": (T + 1, H)`` with
+    ``h[0] = h_0``, ``"y": (T, O)}``; ``step`` (1 … T) highlights one time step.
+
+    Raises:
+        ValueError: ``T`` outside 1 … 8 or a size outside 1 … 6 (the drawing has room for no
+            more), or ``step`` outside 1 … T.
+    """
+    if not 1 <= T <= 8:
+        raise ValueError(f"T must be between 1 and 8 for the drawing, got {T}")
+    for name, n in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("output_size", output_size),
+    ):
+        if not 1 <= n <= 6:
+            raise ValueError(f"{name} must be between 1 and 6 for the drawing, got {n}")
+    if step is not None and not 1 <= step <= T:
+        raise ValueError(f"step must be between 1 and T = {T}, got {step}")
+    sizes = {"x": input_size, "h": hidden_size, "y": output_size}
+    annotations, shapes, traces = [], [], []
+    xs_t = [2 * _DX + _DX * (t - 1) for t in range(1, T + 1)]  # centres of steps 1 … T
+    x_h0 = _DX  # the initial state h_0
+    half = {k: _box_height(n) / 2 for k, n in sizes.items()}
+
+    if step is not None:
+        xc = xs_t[step - 1]
+        shapes.append(
+            dict(
+                type="rect",
+                x0=xc - 0.95,
+                x1=xc + 0.95,
+                y0=-half["x"] - 0.75,
+                y1=_ROW_Y["y"] + half["y"] + 0.75,
+                fillcolor="#fff3b0",
+                line=dict(width=0),
+                layer="below",
+            )
+        )
+
+    def layer_box(xc: float, row: str, dashed: bool = False) -> None:
+        shapes.append(
+            dict(
+                type="rect",
+                x0=xc - _BOX_W / 2,
+                x1=xc + _BOX_W / 2,
+                y0=_ROW_Y[row] - half[row],
+                y1=_ROW_Y[row] + half[row],
+                line=dict(color="#444444", width=1.5, dash="dot" if dashed else None),
+                fillcolor="rgba(255,255,255,0.85)",
+                layer="below",
+            )
+        )
+
+    def units(xc: float, row: str, label: str, vals: np.ndarray | None) -> None:
+        n = sizes[row]
+        ys = _ROW_Y[row] + (np.arange(n)[::-1] - (n - 1) / 2) * _UNIT_GAP  # unit 0 on top
+        marker = dict(size=17, line=dict(color="#333333", width=1.5))
+        if vals is None:
+            marker["color"] = "#e8e8e8"
+            hover = [f"{label}, unit {k}<extra></extra>" for k in range(n)]
+        else:
+            marker.update(
+                color=np.asarray(vals, dtype=np.float64), colorscale="RdBu_r", cmin=-1.0, cmax=1.0
+            )
+            hover = [f"{label}, unit {k}: {v:.3f}<extra></extra>" for k, v in enumerate(vals)]
+        traces.append(
+            go.Scatter(
+                x=np.full(n, xc),
+                y=ys,
+                mode="markers",
+                marker=marker,
+                hovertemplate=hover,
+                showlegend=False,
+            )
+        )
+
+    # -- the folded network, x = 0: where the three matrices are named
+    for row in "xhy":
+        layer_box(0.0, row)
+        units(0.0, row, {"x": "input x_t", "h": "hidden h_t", "y": "output y_t"}[row], None)
+    names = {
+        "x": f"input x<sub>t</sub><br>X = {input_size}",
+        "h": f"hidden h<sub>t</sub><br>H = {hidden_size}",
+        "y": f"output y<sub>t</sub><br>O = {output_size}",
+    }
+    for row in "xhy":  # in the left margin (pixels): never clipped, however narrow the page
+        annotations.append(
+            dict(
+                _text(0, _ROW_Y[row], names[row], size=15, xanchor="right"), xref="paper", xshift=-8
+            )
+        )
+    annotations.append(
+        _arrow(0, _ROW_Y["x"] + half["x"], 0, _ROW_Y["h"] - half["h"], COLOURS["W_xh"])
+    )
+    annotations.append(
+        _arrow(0, _ROW_Y["h"] + half["h"], 0, _ROW_Y["y"] - half["y"], COLOURS["W_hy"])
+    )
+    loop_x = _BOX_W / 2 + 0.45
+    y_top, y_bot = _ROW_Y["h"] + 0.35, _ROW_Y["h"] - 0.35
+    shapes.append(
+        dict(
+            type="path",
+            path=f"M {_BOX_W / 2},{y_bot} L {loop_x},{y_bot} "
+            f"L {loop_x},{y_top} L {_BOX_W / 2 + 0.1},{y_top}",
+            line=dict(color=COLOURS["W_hh"], width=3),
+        )
+    )
+    annotations.append(_arrow(_BOX_W / 2 + 0.12, y_top, _BOX_W / 2, y_top, COLOURS["W_hh"]))
+    mid_x = (_ROW_Y["x"] + half["x"] + _ROW_Y["h"] - half["h"]) / 2
+    mid_y = (_ROW_Y["h"] + half["h"] + _ROW_Y["y"] - half["y"]) / 2
+    annotations += [
+        _text(0.12, mid_x, _LABEL["W_xh"], color=COLOURS["W_xh"], xanchor="left", size=17),
+        _text(0.12, mid_y, _LABEL["W_hy"], color=COLOURS["W_hy"], xanchor="left", size=17),
+        _text(
+            loop_x + 0.08,
+            _ROW_Y["h"],
+            _LABEL["W_hh"],
+            color=COLOURS["W_hh"],
+            xanchor="left",
+            size=17,
+        ),
+    ]
+    shapes.append(
+        dict(
+            type="line",
+            x0=(loop_x + 0.55 + x_h0 - _BOX_W / 2) / 2 + 0.05,
+            x1=(loop_x + 0.55 + x_h0 - _BOX_W / 2) / 2 + 0.05,
+            y0=-half["x"] - 0.6,
+            y1=_ROW_Y["y"] + half["y"] + 0.6,
+            line=dict(color="#bbbbbb", width=1, dash="dot"),
+        )
+    )
+
+    # -- h_0 and the unrolled steps
+    layer_box(x_h0, "h", dashed=True)
+    units(x_h0, "h", "initial state h_0", None if values is None else values["h"][0])
+    annotations.append(_text(x_h0, _ROW_Y["h"] - half["h"] - 0.3, "h<sub>0</sub> = 0", size=15))
+    prev = x_h0
+    for t, xc in enumerate(xs_t, start=1):
+        for row in "xhy":
+            layer_box(xc, row)
+        if values is None:
+            vx = vh = vy = None
+        else:
+            vx, vh, vy = values["x"][t - 1], values["h"][t], values["y"][t - 1]
+        units(xc, "x", f"x_{t}", vx)
+        units(xc, "h", f"h_{t}", vh)
+        units(xc, "y", f"y_{t}", vy)
+        annotations += [
+            _arrow(xc, _ROW_Y["x"] + half["x"], xc, _ROW_Y["h"] - half["h"], COLOURS["W_xh"]),
+            _arrow(xc, _ROW_Y["h"] + half["h"], xc, _ROW_Y["y"] - half["y"], COLOURS["W_hy"]),
+            _arrow(prev + _BOX_W / 2, _ROW_Y["h"], xc - _BOX_W / 2, _ROW_Y["h"], COLOURS["W_hh"]),
+            _text(xc, -half["x"] - 0.3, f"x<sub>{t}</sub>", size=15),
+            _text(xc, _ROW_Y["y"] + half["y"] + 0.3, f"y<sub>{t}</sub>", size=15),
+            _text(
+                xc + _BOX_W / 2 + 0.08,
+                _ROW_Y["h"] - half["h"] - 0.05,
+                f"h<sub>{t}</sub>",
+                size=15,
+                xanchor="left",
+                yanchor="top",
+            ),
+        ]
+        prev = xc
+
+    # legend: one entry per shared matrix
+    shape_of = {
+        "W_xh": f"H×X = {hidden_size}×{input_size}",
+        "W_hh": f"H×H = {hidden_size}×{hidden_size}",
+        "W_hy": f"O×H = {output_size}×{hidden_size}",
+    }
+    for name in ("W_xh", "W_hh", "W_hy"):
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line=dict(color=COLOURS[name], width=4),
+                name=f"{_LABEL[name]} ({shape_of[name]})",
+            )
+        )
+    if values is not None:
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                showlegend=False,
+                hoverinfo="skip",
+                marker=dict(
+                    colorscale="RdBu_r",
+                    cmin=-1,
+                    cmax=1,
+                    color=[0],
+                    showscale=True,
+                    colorbar=dict(thickness=12, len=0.7, title=dict(text="value")),
+                ),
+            )
+        )
+    title = (
+        f"Folded (left), and unrolled over T = {T} steps"
+        if step is None
+        else f"Step t = {step} of {T} (highlighted)"
+    )
+    x_lo = -0.6
+    return go.Figure(
+        traces,
+        dict(
+            title=dict(text=title, font=dict(size=17)),
+            height=height,
+            font=FONT,
+            margin=dict(l=105, r=10, t=50, b=75),
+            plot_bgcolor="white",
+            xaxis=dict(visible=False, range=[x_lo, xs_t[-1] + 1.0], fixedrange=True),
+            yaxis=dict(
+                visible=False,
+                range=[-half["x"] - 0.8, _ROW_Y["y"] + half["y"] + 0.8],
+                fixedrange=True,
+            ),
+            shapes=shapes,
+            annotations=annotations,
+            legend=dict(
+                orientation="h",
+                y=0,
+                yanchor="top",
+                x=0,
+                font=dict(size=15),
+                title=dict(text="shared by every step: "),
+            ),
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- 3. three kinds
+
+
+def gradient_figure(
+    chosen: GradientFlow, references: list[GradientFlow] = (), height: int = 420
+) -> go.Figure:
+    """``‖∂h_T/∂h_t‖`` against the distance ``T − t`` on a log axis: the chosen network bold;
+    dashed, the same product without f′ (``‖W_hh^(T−t)‖``, the network near h = 0 where
+    tanh′ = 1); thin grey, that product for the ``references`` (other spectral radii), which
+    fan out from vanishing (ρ < 1) to exploding (ρ > 1)."""
+    k = np.arange(chosen.T + 1)  # steps back from the end
+    lines = []
+    for ref in references:
+        lines.append(
+            go.Scatter(
+                x=k,
+                y=ref.linear[::-1],
+                mode="lines",
+                line=dict(color="#c0c0c0", width=1.5),
+                showlegend=False,
+                hovertemplate=f"ρ = {ref.rho:.2f}, no f′: %{{y:.2e}}<extra></extra>",
+            )
+        )
+        lines.append(
+            go.Scatter(
+                x=[k[-1]],
+                y=[ref.linear[0]],
+                mode="text",
+                text=[f" ρ = {ref.rho:g}"],
+                textposition="middle right",
+                showlegend=False,
+                hoverinfo="skip",
+                textfont=dict(color="#777777", size=14),
+            )
+        )
+    lines.append(
+        go.Scatter(
+            x=k,
+            y=chosen.linear[::-1],
+            mode="lines",
+            name=f"W_hh alone (no f′), ρ = {chosen.rho:.2f}",
+            line=dict(color=COLOURS["W_hh"], width=2.5, dash="dash"),
+            hovertemplate="T−t = %{x}: %{y:.2e}<extra>no f′</extra>",
+        )
+    )
+    lines.append(
+        go.Scatter(
+            x=k,
+            y=chosen.norms[::-1],
+            mode="lines+markers",
+            name=f"the {chosen.nonlinearity} RNN on this input",
+            line=dict(color="#111111", width=3),
+            marker=dict(size=5),
+            hovertemplate="T−t = %{x}: %{y:.2e}<extra></extra>",
+        )
+    )
+    finite = [
+        float(v)
+        for line in lines
+        if line.mode != "text"
+        for v in line.y
+        if v > 0 and np.isfinite(v)
+    ]
+    lo = max(min(finite), 1e-30) if finite else 1e-6
+    hi = max(finite) if finite else 1.0
+    return go.Figure(
+        lines,
+        dict(
+            title=dict(text="How much h_T still feels h_t: ‖∂h_T/∂h_t‖", font=dict(size=17)),
+            height=height,
+            font=FONT,
+            margin=dict(l=70, r=20, t=60, b=55),
+            xaxis=dict(
+                title=dict(text="steps back from the end, T − t"), range=[0, chosen.T * 1.2 + 1]
+            ),
+            yaxis=dict(
+                title=dict(text="‖∂h_T/∂h_t‖₂ (log)"),
+                type="log",
+                exponentformat="power",
+                range=[np.log10(lo) - 0.4, np.log10(hi) + 0.7],
+            ),
+            legend=dict(orientation="h", y=-0.2),
+            shapes=[
+                dict(
+                    type="line",
+                    xref="paper",
+                    x0=0,
+                    x1=1,
+                    y0=1,
+                    y1=1,
+                    yref="y",
+                    line=dict(color="#666666", width=1, dash="dot"),
+                )
+            ],
+        ),
+    )
+
+
+def memory_figure(curves: dict[str, np.ndarray], at: int = 3, height: int = 380) -> go.Figure:
+    """The curves of :func:`pulse_memory` on a log axis from step ``at`` on."""
+    lines = []
+    for name, v in curves.items():
+        t = np.arange(at, len(v) + 1)
+        y = np.asarray(v[at - 1 :], dtype=np.float64)
+        lines.append(
+            go.Scatter(
+                x=t,
+                y=np.where(y > 0, y, np.nan),
+                mode="lines",
+                name=name,
+                line=dict(
+                    color=MEMORY_COLOURS.get(name),
+                    width=3,
+                    dash="dot" if name == "LSTM h_t" else None,
+                ),
+                hovertemplate=f"{name}: t=%{{x}}, %{{y:.2e}}<extra></extra>",
+            )
+        )
+    return go.Figure(
+        lines,
+        dict(
+            title=dict(text=f"How long a nudge at t = {at} is remembered", font=dict(size=17)),
+            height=height,
+            font=FONT,
+            margin=dict(l=70, r=20, t=60, b=55),
+            xaxis=dict(title=dict(text="time step t")),
+            yaxis=dict(
+                title=dict(text="‖state(nudged) − state‖ (log)"), type="log", exponentformat="power"
+            ),
+            # at the foot of the figure, under the axis title whatever the font size (a legend
+            # placed in the plot's units sat on "time step t" in presenter mode)
+            legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
+        ),
+    )
+
+
+TRACE_ORDER = {"rnn": ("h",), "lstm": ("f", "i", "o", "c", "h"), "gru": ("z", "r", "n", "h")}
+
+
+def _colourbar_ticks(style) -> dict:
+    if style.zmin == 0.0 and style.zmax == 1.0:
+        return dict(tickvals=[0, 0.5, 1])
+    if style.zmin == -1.0 and style.zmax == 1.0:
+        return dict(tickvals=[-1, 0, 1])
+    peak = float(style.zmax)  # a symmetric range set from the values (c_t)
+    return dict(tickvals=[-peak, 0, peak], ticktext=[f"{-peak:.2g}", "0", f"{peak:.2g}"])
+
+
+def trace_figure(
+    x: np.ndarray,
+    quantities: dict[str, np.ndarray],
+    title: str,
+    names: tuple[str, ...] | None = None,
+    unit_px: int = 15,
+) -> go.Figure:
+    """The input ``(T,)`` on top, then one heatmap (unit × step) per quantity in ``names``,
+    sharing the step axis (t = 1 … T), each with its own colour bar on a fixed range
+    (:data:`explorer.charts.QUANTITY_STYLES`: gates 0 … 1, h and g −1 … 1, c symmetric).
+    Each heatmap row is ``unit_px`` pixels per unit (at least 60).
+
+    The layout is written out in one constructor call (``make_subplots`` and its updates cost
+    about ten times as much)."""
+    names = names or tuple(quantities)
+    x = np.asarray(x, dtype=np.float32)
+    T = len(x)
+    steps = np.arange(1, T + 1)
+    gap = 38  # pixels between rows: room for each row's title
+    rows_px = [70] + [max(60, unit_px * np.asarray(quantities[q]).shape[1]) for q in names]
+    plot_px = sum(rows_px) + gap * len(names)
+    domains, top = [], plot_px
+    for px in rows_px:  # top to bottom, as paper fractions
+        domains.append(((top - px) / plot_px, top / plot_px))
+        top -= px + gap
+    data = [
+        go.Scatter(
+            x=steps,
+            y=x,
+            mode="lines+markers" if T <= 60 else "lines",
+            line=dict(color="#333333", width=2),
+            marker=dict(size=4),
+            hovertemplate="t=%{x}: %{y:.3f}<extra></extra>",
+            showlegend=False,
+            xaxis="x",
+            yaxis="y",
+        )
+    ]
+    layout = {
+        "yaxis": dict(domain=domains[0], tickfont=dict(size=11)),
+        "xaxis": dict(anchor="y", matches=f"x{len(names) + 1}", showticklabels=False),
+    }
+    titles = ["input x_t"] + [QUANTITY_STYLES[q].label for q in names]
+    for r, q in enumerate(names, start=2):
+        vals = np.asarray(quantities[q], dtype=np.float32)  # (T, U)
+        style = style_for(q, vals)
+        lo, hi = domains[r - 1]
+        data.append(
+            go.Heatmap(
+                z=vals.T,
+                x=steps,
+                y=np.arange(vals.shape[1]),
+                zmin=style.zmin,
+                zmax=style.zmax,
+                colorscale=style.colorscale,
+                xaxis=f"x{r}",
+                yaxis=f"y{r}",
+                hovertemplate=f"{q}: t=%{{x}}, unit %{{y}}, %{{z:.3f}}<extra></extra>",
+                colorbar=dict(
+                    thickness=10,
+                    x=1.01,
+                    y=(lo + hi) / 2,
+                    len=hi - lo,
+                    tickfont=dict(size=11),
+                    **_colourbar_ticks(style),
+                ),
+            )
+        )
+        last = r == len(names) + 1
+        layout[f"xaxis{r}"] = dict(
+            anchor=f"y{r}",
+            showticklabels=last,
+            title=dict(text="time step t" if last else None),
+            **({} if last else {"matches": f"x{len(names) + 1}"}),
+        )
+        layout[f"yaxis{r}"] = dict(
+            domain=(lo, hi), autorange="reversed", tickfont=dict(size=11), title=dict(text="unit")
+        )
+    annotations = [
+        dict(
+            text=t,
+            x=0.5,
+            y=hi,
+            xref="paper",
+            yref="paper",
+            xanchor="center",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=14),
+        )
+        for t, (_, hi) in zip(titles, domains)
+    ]
+    return go.Figure(
+        data,
+        dict(
+            title=dict(text=title, font=dict(size=17)),
+            font=FONT,
+            height=plot_px + 125,
+            margin=dict(l=60, r=50, t=70, b=55),
+            annotations=annotations,
+            **layout,
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- 4. counting
+
+
+def count_figure(rows: list[CountRow], height: int = 380) -> go.Figure:
+    """Stacked bars per cell, textbook and ``torch.nn`` side by side: where the parameters
+    are (W_xh, W_hh, biases, PyTorch's extra b_hh, the head's W_hy and b_y)."""
+    cats = [f"{CELLS[r.cell].label}<br>{kind}" for r in rows for kind in ("textbook", "torch.nn")]
+    parts = [
+        ("W_xh", "W_xh", lambda r, tb: r.W_xh),
+        ("W_hh", "W_hh", lambda r, tb: r.W_hh),
+        ("b", "b_h (torch: b_ih)", lambda r, tb: r.b_h),
+        ("b_hh", "b_hh (torch only)", lambda r, tb: 0 if tb else r.b_hh),
+        ("W_hy", "W_hy (head)", lambda r, tb: r.W_hy),
+        ("b_y", "b_y (head)", lambda r, tb: r.b_y),
+    ]
+    bars = [
+        go.Bar(
+            x=cats,
+            y=[fn(r, tb) for r in rows for tb in (True, False)],
+            name=label,
+            marker=dict(color=COLOURS[key]),
+            hovertemplate=f"{label}: %{{y:,}}<extra></extra>",
+        )
+        for key, label, fn in parts
+    ]
+    totals = [v for r in rows for v in (r.textbook, r.torch_total)]
+    bars.append(
+        go.Scatter(
+            x=cats,
+            y=totals,
+            mode="text",
+            text=[f"{v:,}" for v in totals],
+            textposition="top center",
+            showlegend=False,
+            hoverinfo="skip",
+            textfont=dict(size=14),
+        )
+    )
+    return go.Figure(
+        bars,
+        dict(
+            barmode="stack",
+            height=height,
+            font=FONT,
+            title=dict(text="Where the parameters are", font=dict(size=17)),
+            yaxis=dict(title=dict(text="parameters"), range=[0, max(totals) * 1.15]),
+            margin=dict(l=70, r=20, t=60, b=60),
+            legend=dict(orientation="h", y=-0.25, traceorder="normal"),
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- 6. the code
+
+
+def agreement_figure(run: CodeRun, height: int = 360) -> go.Figure:
+    """Every number of the from-scratch output against ``torch.nn``'s: all on the diagonal."""
+    a, b = run.torch.ravel(), run.scratch.ravel()
+    lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+    pad = 0.05 * (hi - lo or 1.0)
+    label = "y_t" if run.cell == "rnn" else "h_t"
+    module = {"rnn": "nn.RNN + nn.Linear", "lstm": "nn.LSTM", "gru": "nn.GRU"}[run.cell]
+    return go.Figure(
+        [
+            go.Scatter(
+                x=[lo - pad, hi + pad],
+                y=[lo - pad, hi + pad],
+                mode="lines",
+                line=dict(color="#bbbbbb", dash="dot"),
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=a,
+                y=b,
+                mode="markers",
+                marker=dict(size=7, color=COLOURS["W_xh"]),
+                showlegend=False,
+                hovertemplate="torch %{x:.6f}<br>scratch %{y:.6f}<extra></extra>",
+            ),
+        ],
+        dict(
+            # two lines: one does not fit half the page in presenter mode
+            title=dict(
+                text=f"Every {label} ({len(a)} numbers):<br>from scratch vs {module}",
+                font=dict(size=16),
+            ),
+            height=height,
+            font=FONT,
+            margin=dict(l=70, r=20, t=80, b=55),
+            xaxis=dict(title=dict(text=f"{module}"), range=[lo - pad, hi + pad]),
+            yaxis=dict(title=dict(text="from scratch"), range=[lo - pad, hi + pad]),
+        ),
+    )
