@@ -17,22 +17,14 @@ from .charts import FONT, QUANTITY_STYLES, style_for
 from .config import CELLS
 from .lesson import COLOURS, MEMORY_COLOURS, CodeRun, CountRow, GradientFlow
 
-_LABEL = {"W_xh": "W<sub>xh</sub>", "W_hh": "W<sub>hh</sub>", "W_hy": "W<sub>hy</sub>"}
-
-
 # ----------------------------------------------------------------------------- 1. structure
 
-
+_LABEL = {"W_xh": "W<sub>xh</sub>", "W_hh": "W<sub>hh</sub>", "W_hy": "W<sub>hy</sub>"}
 _UNIT_GAP = 0.5  # vertical distance between two unit markers (data units)
-
-
 _BOX_W = 0.8
-
-
 _ROW_Y = {"x": 0.0, "h": 3.2, "y": 6.2}  # centres of the input, hidden and output layers
-
-
 _DX = 2.3  # horizontal distance between two time steps
+_ROW_NAMES = {"x": "input x_t", "h": "hidden h_t", "y": "output y_t"}  # hover text, folded
 
 
 def _box_height(n: int) -> float:
@@ -97,6 +89,26 @@ def unrolled_figure(
         ValueError: ``T`` outside 1 … 8 or a size outside 1 … 6 (the drawing has room for no
             more), or ``step`` outside 1 … T.
     """
+    _check_drawing(T, input_size, hidden_size, output_size, step)
+    drawing = _Drawing({"x": input_size, "h": hidden_size, "y": output_size})
+    xs_t = [2 * _DX + _DX * (t - 1) for t in range(1, T + 1)]  # centres of steps 1 … T
+    if step is not None:
+        drawing.shapes.append(_step_highlight(xs_t[step - 1], drawing.half))
+    _draw_folded(drawing)
+    _draw_unrolled(drawing, xs_t, values)
+    drawing.traces += _matrix_legend(input_size, hidden_size, output_size)
+    if values is not None:
+        drawing.traces.append(_value_colourbar())
+    title = (
+        f"Folded (left), and unrolled over T = {T} steps"
+        if step is None
+        else f"Step t = {step} of {T} (highlighted)"
+    )
+    return go.Figure(drawing.traces, _unrolled_layout(drawing, title, xs_t[-1], height))
+
+
+def _check_drawing(T: int, input_size: int, hidden_size: int, output_size: int, step) -> None:
+    """Raise ``ValueError`` for what the drawing has no room for (see :func:`unrolled_figure`)."""
     if not 1 <= T <= 8:
         raise ValueError(f"T must be between 1 and 8 for the drawing, got {T}")
     for name, n in (
@@ -108,43 +120,44 @@ def unrolled_figure(
             raise ValueError(f"{name} must be between 1 and 6 for the drawing, got {n}")
     if step is not None and not 1 <= step <= T:
         raise ValueError(f"step must be between 1 and T = {T}, got {step}")
-    sizes = {"x": input_size, "h": hidden_size, "y": output_size}
-    annotations, shapes, traces = [], [], []
-    xs_t = [2 * _DX + _DX * (t - 1) for t in range(1, T + 1)]  # centres of steps 1 … T
-    x_h0 = _DX  # the initial state h_0
-    half = {k: _box_height(n) / 2 for k, n in sizes.items()}
 
-    if step is not None:
-        xc = xs_t[step - 1]
-        shapes.append(
-            dict(
-                type="rect",
-                x0=xc - 0.95,
-                x1=xc + 0.95,
-                y0=-half["x"] - 0.75,
-                y1=_ROW_Y["y"] + half["y"] + 0.75,
-                fillcolor="#fff3b0",
-                line=dict(width=0),
-                layer="below",
-            )
-        )
 
-    def layer_box(xc: float, row: str, dashed: bool = False) -> None:
-        shapes.append(
+class _Drawing:
+    """What :func:`unrolled_figure` draws, collected in drawing order: Plotly shapes,
+    annotations and traces, for layers of ``sizes`` units (``{"x": X, "h": H, "y": O}``)."""
+
+    def __init__(self, sizes: dict[str, int]):
+        self.sizes = sizes
+        self.half = {k: _box_height(n) / 2 for k, n in sizes.items()}  # half a box's height
+        self.shapes: list[dict] = []
+        self.annotations: list[dict] = []
+        self.traces: list[go.Scatter] = []
+
+    def bottom(self, row: str) -> float:
+        return _ROW_Y[row] - self.half[row]
+
+    def top(self, row: str) -> float:
+        return _ROW_Y[row] + self.half[row]
+
+    def layer_box(self, xc: float, row: str, dashed: bool = False) -> None:
+        """The box around one layer's units at ``xc``; dotted for the initial state."""
+        self.shapes.append(
             dict(
                 type="rect",
                 x0=xc - _BOX_W / 2,
                 x1=xc + _BOX_W / 2,
-                y0=_ROW_Y[row] - half[row],
-                y1=_ROW_Y[row] + half[row],
+                y0=self.bottom(row),
+                y1=self.top(row),
                 line=dict(color="#444444", width=1.5, dash="dot" if dashed else None),
                 fillcolor="rgba(255,255,255,0.85)",
                 layer="below",
             )
         )
 
-    def units(xc: float, row: str, label: str, vals: np.ndarray | None) -> None:
-        n = sizes[row]
+    def units(self, xc: float, row: str, label: str, vals: np.ndarray | None) -> None:
+        """One marker per unit of a layer at ``xc`` (unit 0 on top), grey or coloured by
+        ``vals`` on −1 … 1."""
+        n = self.sizes[row]
         ys = _ROW_Y[row] + (np.arange(n)[::-1] - (n - 1) / 2) * _UNIT_GAP  # unit 0 on top
         marker = dict(size=17, line=dict(color="#333333", width=1.5))
         if vals is None:
@@ -155,7 +168,7 @@ def unrolled_figure(
                 color=np.asarray(vals, dtype=np.float64), colorscale="RdBu_r", cmin=-1.0, cmax=1.0
             )
             hover = [f"{label}, unit {k}: {v:.3f}<extra></extra>" for k, v in enumerate(vals)]
-        traces.append(
+        self.traces.append(
             go.Scatter(
                 x=np.full(n, xc),
                 y=ys,
@@ -166,41 +179,71 @@ def unrolled_figure(
             )
         )
 
-    # -- the folded network, x = 0: where the three matrices are named
+    def arrows_up(self, xc: float) -> list[dict]:
+        """W_xh from the input to the hidden layer and W_hy on to the output, at ``xc``."""
+        return [
+            _arrow(xc, self.top("x"), xc, self.bottom("h"), COLOURS["W_xh"]),
+            _arrow(xc, self.top("h"), xc, self.bottom("y"), COLOURS["W_hy"]),
+        ]
+
+
+def _step_highlight(xc: float, half: dict[str, float]) -> dict:
+    """A pale band behind every layer of the step drawn at ``xc``."""
+    return dict(
+        type="rect",
+        x0=xc - 0.95,
+        x1=xc + 0.95,
+        y0=-half["x"] - 0.75,
+        y1=_ROW_Y["y"] + half["y"] + 0.75,
+        fillcolor="#fff3b0",
+        line=dict(width=0),
+        layer="below",
+    )
+
+
+def _draw_folded(d: _Drawing) -> None:
+    """The folded network at x = 0, where the three matrices are named: the layers' names in
+    the left margin, the W_xh and W_hy arrows, the W_hh loop, and a line apart from the rest."""
     for row in "xhy":
-        layer_box(0.0, row)
-        units(0.0, row, {"x": "input x_t", "h": "hidden h_t", "y": "output y_t"}[row], None)
-    names = {
-        "x": f"input x<sub>t</sub><br>X = {input_size}",
-        "h": f"hidden h<sub>t</sub><br>H = {hidden_size}",
-        "y": f"output y<sub>t</sub><br>O = {output_size}",
-    }
-    for row in "xhy":  # in the left margin (pixels): never clipped, however narrow the page
-        annotations.append(
-            dict(
-                _text(0, _ROW_Y[row], names[row], size=15, xanchor="right"), xref="paper", xshift=-8
-            )
-        )
-    annotations.append(
-        _arrow(0, _ROW_Y["x"] + half["x"], 0, _ROW_Y["h"] - half["h"], COLOURS["W_xh"])
-    )
-    annotations.append(
-        _arrow(0, _ROW_Y["h"] + half["h"], 0, _ROW_Y["y"] - half["y"], COLOURS["W_hy"])
-    )
+        d.layer_box(0.0, row)
+        d.units(0.0, row, _ROW_NAMES[row], None)
+    d.annotations += _layer_names(d.sizes)
+    d.annotations += d.arrows_up(0)
     loop_x = _BOX_W / 2 + 0.45
-    y_top, y_bot = _ROW_Y["h"] + 0.35, _ROW_Y["h"] - 0.35
-    shapes.append(
+    _draw_loop(d, loop_x)
+    d.annotations += _matrix_names(d, loop_x)
+    separator_x = (loop_x + 0.55 + _DX - _BOX_W / 2) / 2 + 0.05  # between the loop and h_0
+    d.shapes.append(
         dict(
-            type="path",
-            path=f"M {_BOX_W / 2},{y_bot} L {loop_x},{y_bot} "
-            f"L {loop_x},{y_top} L {_BOX_W / 2 + 0.1},{y_top}",
-            line=dict(color=COLOURS["W_hh"], width=3),
+            type="line",
+            x0=separator_x,
+            x1=separator_x,
+            y0=-d.half["x"] - 0.6,
+            y1=_ROW_Y["y"] + d.half["y"] + 0.6,
+            line=dict(color="#bbbbbb", width=1, dash="dot"),
         )
     )
-    annotations.append(_arrow(_BOX_W / 2 + 0.12, y_top, _BOX_W / 2, y_top, COLOURS["W_hh"]))
-    mid_x = (_ROW_Y["x"] + half["x"] + _ROW_Y["h"] - half["h"]) / 2
-    mid_y = (_ROW_Y["h"] + half["h"] + _ROW_Y["y"] - half["y"]) / 2
-    annotations += [
+
+
+def _layer_names(sizes: dict[str, int]) -> list[dict]:
+    """Each layer's name and size in the left margin (pixels): never clipped, however narrow
+    the page."""
+    names = {
+        "x": f"input x<sub>t</sub><br>X = {sizes['x']}",
+        "h": f"hidden h<sub>t</sub><br>H = {sizes['h']}",
+        "y": f"output y<sub>t</sub><br>O = {sizes['y']}",
+    }
+    return [
+        dict(_text(0, _ROW_Y[row], names[row], size=15, xanchor="right"), xref="paper", xshift=-8)
+        for row in "xhy"
+    ]
+
+
+def _matrix_names(d: _Drawing, loop_x: float) -> list[dict]:
+    """W_xh and W_hy beside their arrows, W_hh beside its loop, each in its colour."""
+    mid_x = (d.top("x") + d.bottom("h")) / 2
+    mid_y = (d.top("h") + d.bottom("y")) / 2
+    return [
         _text(0.12, mid_x, _LABEL["W_xh"], color=COLOURS["W_xh"], xanchor="left", size=17),
         _text(0.12, mid_y, _LABEL["W_hy"], color=COLOURS["W_hy"], xanchor="left", size=17),
         _text(
@@ -212,113 +255,125 @@ def unrolled_figure(
             size=17,
         ),
     ]
-    shapes.append(
+
+
+def _draw_loop(d: _Drawing, loop_x: float) -> None:
+    """W_hh on the folded network: a loop from the hidden box back into it, ending in an arrow."""
+    y_top, y_bot = _ROW_Y["h"] + 0.35, _ROW_Y["h"] - 0.35
+    d.shapes.append(
         dict(
-            type="line",
-            x0=(loop_x + 0.55 + x_h0 - _BOX_W / 2) / 2 + 0.05,
-            x1=(loop_x + 0.55 + x_h0 - _BOX_W / 2) / 2 + 0.05,
-            y0=-half["x"] - 0.6,
-            y1=_ROW_Y["y"] + half["y"] + 0.6,
-            line=dict(color="#bbbbbb", width=1, dash="dot"),
+            type="path",
+            path=f"M {_BOX_W / 2},{y_bot} L {loop_x},{y_bot} "
+            f"L {loop_x},{y_top} L {_BOX_W / 2 + 0.1},{y_top}",
+            line=dict(color=COLOURS["W_hh"], width=3),
         )
     )
+    d.annotations.append(_arrow(_BOX_W / 2 + 0.12, y_top, _BOX_W / 2, y_top, COLOURS["W_hh"]))
 
-    # -- h_0 and the unrolled steps
-    layer_box(x_h0, "h", dashed=True)
-    units(x_h0, "h", "initial state h_0", None if values is None else values["h"][0])
-    annotations.append(_text(x_h0, _ROW_Y["h"] - half["h"] - 0.3, "h<sub>0</sub> = 0", size=15))
+
+def _draw_unrolled(d: _Drawing, xs_t: list[float], values: dict[str, np.ndarray] | None) -> None:
+    """h_0 (dotted, at x = ``_DX``), then each step t = 1 … T at ``xs_t[t - 1]``: its three
+    layers, coloured by ``values`` if given, W_xh and W_hy up and W_hh from the step before."""
+    x_h0 = _DX  # the initial state h_0
+    d.layer_box(x_h0, "h", dashed=True)
+    d.units(x_h0, "h", "initial state h_0", None if values is None else values["h"][0])
+    d.annotations.append(_text(x_h0, d.bottom("h") - 0.3, "h<sub>0</sub> = 0", size=15))
     prev = x_h0
     for t, xc in enumerate(xs_t, start=1):
         for row in "xhy":
-            layer_box(xc, row)
+            d.layer_box(xc, row)
         if values is None:
             vx = vh = vy = None
         else:
             vx, vh, vy = values["x"][t - 1], values["h"][t], values["y"][t - 1]
-        units(xc, "x", f"x_{t}", vx)
-        units(xc, "h", f"h_{t}", vh)
-        units(xc, "y", f"y_{t}", vy)
-        annotations += [
-            _arrow(xc, _ROW_Y["x"] + half["x"], xc, _ROW_Y["h"] - half["h"], COLOURS["W_xh"]),
-            _arrow(xc, _ROW_Y["h"] + half["h"], xc, _ROW_Y["y"] - half["y"], COLOURS["W_hy"]),
+        d.units(xc, "x", f"x_{t}", vx)
+        d.units(xc, "h", f"h_{t}", vh)
+        d.units(xc, "y", f"y_{t}", vy)
+        d.annotations += d.arrows_up(xc) + [
             _arrow(prev + _BOX_W / 2, _ROW_Y["h"], xc - _BOX_W / 2, _ROW_Y["h"], COLOURS["W_hh"]),
-            _text(xc, -half["x"] - 0.3, f"x<sub>{t}</sub>", size=15),
-            _text(xc, _ROW_Y["y"] + half["y"] + 0.3, f"y<sub>{t}</sub>", size=15),
-            _text(
-                xc + _BOX_W / 2 + 0.08,
-                _ROW_Y["h"] - half["h"] - 0.05,
-                f"h<sub>{t}</sub>",
-                size=15,
-                xanchor="left",
-                yanchor="top",
-            ),
+            *_step_labels(d, xc, t),
         ]
         prev = xc
 
-    # legend: one entry per shared matrix
+
+def _step_labels(d: _Drawing, xc: float, t: int) -> list[dict]:
+    """x_t under the input, y_t over the output, h_t beside the hidden layer of step ``t``."""
+    return [
+        _text(xc, -d.half["x"] - 0.3, f"x<sub>{t}</sub>", size=15),
+        _text(xc, d.top("y") + 0.3, f"y<sub>{t}</sub>", size=15),
+        _text(
+            xc + _BOX_W / 2 + 0.08,
+            d.bottom("h") - 0.05,
+            f"h<sub>{t}</sub>",
+            size=15,
+            xanchor="left",
+            yanchor="top",
+        ),
+    ]
+
+
+def _matrix_legend(input_size: int, hidden_size: int, output_size: int) -> list[go.Scatter]:
+    """One legend entry per shared matrix, with its shape."""
     shape_of = {
         "W_xh": f"H×X = {hidden_size}×{input_size}",
         "W_hh": f"H×H = {hidden_size}×{hidden_size}",
         "W_hy": f"O×H = {output_size}×{hidden_size}",
     }
-    for name in ("W_xh", "W_hh", "W_hy"):
-        traces.append(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="lines",
-                line=dict(color=COLOURS[name], width=4),
-                name=f"{_LABEL[name]} ({shape_of[name]})",
-            )
+    return [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=dict(color=COLOURS[name], width=4),
+            name=f"{_LABEL[name]} ({shape_of[name]})",
         )
-    if values is not None:
-        traces.append(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                showlegend=False,
-                hoverinfo="skip",
-                marker=dict(
-                    colorscale="RdBu_r",
-                    cmin=-1,
-                    cmax=1,
-                    color=[0],
-                    showscale=True,
-                    colorbar=dict(thickness=12, len=0.7, title=dict(text="value")),
-                ),
-            )
-        )
-    title = (
-        f"Folded (left), and unrolled over T = {T} steps"
-        if step is None
-        else f"Step t = {step} of {T} (highlighted)"
+        for name in ("W_xh", "W_hh", "W_hy")
+    ]
+
+
+def _value_colourbar() -> go.Scatter:
+    """An invisible trace that shows the units' colour scale (−1 … 1)."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        showlegend=False,
+        hoverinfo="skip",
+        marker=dict(
+            colorscale="RdBu_r",
+            cmin=-1,
+            cmax=1,
+            color=[0],
+            showscale=True,
+            colorbar=dict(thickness=12, len=0.7, title=dict(text="value")),
+        ),
     )
+
+
+def _unrolled_layout(d: _Drawing, title: str, x_last: float, height: int) -> dict:
+    """Axes hidden and fixed around the drawing, the legend of matrices under it."""
     x_lo = -0.6
-    return go.Figure(
-        traces,
-        dict(
-            title=dict(text=title, font=dict(size=17)),
-            height=height,
-            font=FONT,
-            margin=dict(l=105, r=10, t=50, b=75),
-            plot_bgcolor="white",
-            xaxis=dict(visible=False, range=[x_lo, xs_t[-1] + 1.0], fixedrange=True),
-            yaxis=dict(
-                visible=False,
-                range=[-half["x"] - 0.8, _ROW_Y["y"] + half["y"] + 0.8],
-                fixedrange=True,
-            ),
-            shapes=shapes,
-            annotations=annotations,
-            legend=dict(
-                orientation="h",
-                y=0,
-                yanchor="top",
-                x=0,
-                font=dict(size=15),
-                title=dict(text="shared by every step: "),
-            ),
+    return dict(
+        title=dict(text=title, font=dict(size=17)),
+        height=height,
+        font=FONT,
+        margin=dict(l=105, r=10, t=50, b=75),
+        plot_bgcolor="white",
+        xaxis=dict(visible=False, range=[x_lo, x_last + 1.0], fixedrange=True),
+        yaxis=dict(
+            visible=False,
+            range=[-d.half["x"] - 0.8, _ROW_Y["y"] + d.half["y"] + 0.8],
+            fixedrange=True,
+        ),
+        shapes=d.shapes,
+        annotations=d.annotations,
+        legend=dict(
+            orientation="h",
+            y=0,
+            yanchor="top",
+            x=0,
+            font=dict(size=15),
+            title=dict(text="shared by every step: "),
         ),
     )
 
