@@ -17,7 +17,7 @@ import weakref
 
 import streamlit as st
 
-from .. import charts, loss_chart
+from .. import loss_chart
 from ..memory import trim_heap
 from ..config import CELLS, LIMITS, CellConfig
 from ..presets import STEP_PARAMS
