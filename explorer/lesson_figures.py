@@ -542,82 +542,21 @@ def trace_figure(
     about ten times as much)."""
     names = names or tuple(quantities)
     x = np.asarray(x, dtype=np.float32)
-    T = len(x)
-    steps = np.arange(1, T + 1)
-    gap = 38  # pixels between rows: room for each row's title
+    steps = np.arange(1, len(x) + 1)
     rows_px = [70] + [max(60, unit_px * np.asarray(quantities[q]).shape[1]) for q in names]
-    plot_px = sum(rows_px) + gap * len(names)
-    domains, top = [], plot_px
-    for px in rows_px:  # top to bottom, as paper fractions
-        domains.append(((top - px) / plot_px, top / plot_px))
-        top -= px + gap
-    data = [
-        go.Scatter(
-            x=steps,
-            y=x,
-            mode="lines+markers" if T <= 60 else "lines",
-            line=dict(color="#333333", width=2),
-            marker=dict(size=4),
-            hovertemplate="t=%{x}: %{y:.3f}<extra></extra>",
-            showlegend=False,
-            xaxis="x",
-            yaxis="y",
-        )
-    ]
+    plot_px = sum(rows_px) + _ROW_GAP * len(names)
+    domains = _row_domains(rows_px, plot_px)
+    last = len(names) + 1  # the bottom row's axes, which every row's step axis matches
+    data = [_input_row(steps, x)]
     layout = {
         "yaxis": dict(domain=domains[0], tickfont=dict(size=11)),
-        "xaxis": dict(anchor="y", matches=f"x{len(names) + 1}", showticklabels=False),
+        "xaxis": dict(anchor="y", matches=f"x{last}", showticklabels=False),
     }
-    titles = ["input x_t"] + [QUANTITY_STYLES[q].label for q in names]
     for r, q in enumerate(names, start=2):
         vals = np.asarray(quantities[q], dtype=np.float32)  # (T, U)
-        style = style_for(q, vals)
-        lo, hi = domains[r - 1]
-        data.append(
-            go.Heatmap(
-                z=vals.T,
-                x=steps,
-                y=np.arange(vals.shape[1]),
-                zmin=style.zmin,
-                zmax=style.zmax,
-                colorscale=style.colorscale,
-                xaxis=f"x{r}",
-                yaxis=f"y{r}",
-                hovertemplate=f"{q}: t=%{{x}}, unit %{{y}}, %{{z:.3f}}<extra></extra>",
-                colorbar=dict(
-                    thickness=10,
-                    x=1.01,
-                    y=(lo + hi) / 2,
-                    len=hi - lo,
-                    tickfont=dict(size=11),
-                    **_colourbar_ticks(style),
-                ),
-            )
-        )
-        last = r == len(names) + 1
-        layout[f"xaxis{r}"] = dict(
-            anchor=f"y{r}",
-            showticklabels=last,
-            title=dict(text="time step t" if last else None),
-            **({} if last else {"matches": f"x{len(names) + 1}"}),
-        )
-        layout[f"yaxis{r}"] = dict(
-            domain=(lo, hi), autorange="reversed", tickfont=dict(size=11), title=dict(text="unit")
-        )
-    annotations = [
-        dict(
-            text=t,
-            x=0.5,
-            y=hi,
-            xref="paper",
-            yref="paper",
-            xanchor="center",
-            yanchor="bottom",
-            showarrow=False,
-            font=dict(size=14),
-        )
-        for t, (_, hi) in zip(titles, domains)
-    ]
+        data.append(_quantity_row(q, vals, steps, r, domains[r - 1]))
+        layout |= _quantity_axes(r, last, domains[r - 1])
+    titles = ["input x_t"] + [QUANTITY_STYLES[q].label for q in names]
     return go.Figure(
         data,
         dict(
@@ -625,9 +564,96 @@ def trace_figure(
             font=FONT,
             height=plot_px + 125,
             margin=dict(l=60, r=50, t=70, b=55),
-            annotations=annotations,
+            annotations=[_row_title(t, hi) for t, (_, hi) in zip(titles, domains)],
             **layout,
         ),
+    )
+
+
+_ROW_GAP = 38  # pixels between two rows of a trace figure: room for each row's title
+
+
+def _row_domains(rows_px: list[int], plot_px: int) -> list[tuple[float, float]]:
+    """Each row's ``(bottom, top)`` as fractions of the plot, top to bottom, ``_ROW_GAP`` apart."""
+    domains, top = [], plot_px
+    for px in rows_px:
+        domains.append(((top - px) / plot_px, top / plot_px))
+        top -= px + _ROW_GAP
+    return domains
+
+
+def _input_row(steps: np.ndarray, x: np.ndarray) -> go.Scatter:
+    """The input x_t as a line (with markers up to 60 steps), on the top row's axes."""
+    return go.Scatter(
+        x=steps,
+        y=x,
+        mode="lines+markers" if len(x) <= 60 else "lines",
+        line=dict(color="#333333", width=2),
+        marker=dict(size=4),
+        hovertemplate="t=%{x}: %{y:.3f}<extra></extra>",
+        showlegend=False,
+        xaxis="x",
+        yaxis="y",
+    )
+
+
+def _quantity_row(
+    q: str, vals: np.ndarray, steps: np.ndarray, r: int, domain: tuple[float, float]
+) -> go.Heatmap:
+    """Quantity ``q`` ``(T, U)`` as a heatmap on row ``r``'s axes, its colour bar beside the row
+    on the quantity's fixed range (:func:`explorer.charts.style_for`)."""
+    style = style_for(q, vals)
+    lo, hi = domain
+    return go.Heatmap(
+        z=vals.T,
+        x=steps,
+        y=np.arange(vals.shape[1]),
+        zmin=style.zmin,
+        zmax=style.zmax,
+        colorscale=style.colorscale,
+        xaxis=f"x{r}",
+        yaxis=f"y{r}",
+        hovertemplate=f"{q}: t=%{{x}}, unit %{{y}}, %{{z:.3f}}<extra></extra>",
+        colorbar=dict(
+            thickness=10,
+            x=1.01,
+            y=(lo + hi) / 2,
+            len=hi - lo,
+            tickfont=dict(size=11),
+            **_colourbar_ticks(style),
+        ),
+    )
+
+
+def _quantity_axes(r: int, last: int, domain: tuple[float, float]) -> dict:
+    """Row ``r``'s axes: units top-down; the step axis labelled on the bottom row (``last``)
+    only, the others matching it."""
+    is_last = r == last
+    return {
+        f"xaxis{r}": dict(
+            anchor=f"y{r}",
+            showticklabels=is_last,
+            title=dict(text="time step t" if is_last else None),
+            **({} if is_last else {"matches": f"x{last}"}),
+        ),
+        f"yaxis{r}": dict(
+            domain=domain, autorange="reversed", tickfont=dict(size=11), title=dict(text="unit")
+        ),
+    }
+
+
+def _row_title(text: str, top: float) -> dict:
+    """A row's title, centred just above the row (``top`` a fraction of the plot)."""
+    return dict(
+        text=text,
+        x=0.5,
+        y=top,
+        xref="paper",
+        yref="paper",
+        xanchor="center",
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=14),
     )
 
 
