@@ -389,51 +389,8 @@ def gradient_figure(
     tanh′ = 1); thin grey, that product for the ``references`` (other spectral radii), which
     fan out from vanishing (ρ < 1) to exploding (ρ > 1)."""
     k = np.arange(chosen.T + 1)  # steps back from the end
-    lines = []
-    for ref in references:
-        lines.append(
-            go.Scatter(
-                x=k,
-                y=ref.linear[::-1],
-                mode="lines",
-                line=dict(color="#c0c0c0", width=1.5),
-                showlegend=False,
-                hovertemplate=f"ρ = {ref.rho:.2f}, no f′: %{{y:.2e}}<extra></extra>",
-            )
-        )
-        lines.append(
-            go.Scatter(
-                x=[k[-1]],
-                y=[ref.linear[0]],
-                mode="text",
-                text=[f" ρ = {ref.rho:g}"],
-                textposition="middle right",
-                showlegend=False,
-                hoverinfo="skip",
-                textfont=dict(color="#777777", size=14),
-            )
-        )
-    lines.append(
-        go.Scatter(
-            x=k,
-            y=chosen.linear[::-1],
-            mode="lines",
-            name=f"W_hh alone (no f′), ρ = {chosen.rho:.2f}",
-            line=dict(color=COLOURS["W_hh"], width=2.5, dash="dash"),
-            hovertemplate="T−t = %{x}: %{y:.2e}<extra>no f′</extra>",
-        )
-    )
-    lines.append(
-        go.Scatter(
-            x=k,
-            y=chosen.norms[::-1],
-            mode="lines+markers",
-            name=f"the {chosen.nonlinearity} RNN on this input",
-            line=dict(color="#111111", width=3),
-            marker=dict(size=5),
-            hovertemplate="T−t = %{x}: %{y:.2e}<extra></extra>",
-        )
-    )
+    lines = [line for ref in references for line in _reference_lines(k, ref)]
+    lines += _chosen_lines(k, chosen)
     finite = [
         float(v)
         for line in lines
@@ -443,36 +400,83 @@ def gradient_figure(
     ]
     lo = max(min(finite), 1e-30) if finite else 1e-6
     hi = max(finite) if finite else 1.0
-    return go.Figure(
-        lines,
-        dict(
-            title=dict(text="How much h_T still feels h_t: ‖∂h_T/∂h_t‖", font=dict(size=17)),
-            height=height,
-            font=FONT,
-            margin=dict(l=70, r=20, t=60, b=55),
-            xaxis=dict(
-                title=dict(text="steps back from the end, T − t"), range=[0, chosen.T * 1.2 + 1]
-            ),
-            yaxis=dict(
-                title=dict(text="‖∂h_T/∂h_t‖₂ (log)"),
-                type="log",
-                exponentformat="power",
-                range=[np.log10(lo) - 0.4, np.log10(hi) + 0.7],
-            ),
-            legend=dict(orientation="h", y=-0.2),
-            shapes=[
-                dict(
-                    type="line",
-                    xref="paper",
-                    x0=0,
-                    x1=1,
-                    y0=1,
-                    y1=1,
-                    yref="y",
-                    line=dict(color="#666666", width=1, dash="dot"),
-                )
-            ],
+    return go.Figure(lines, _gradient_layout(chosen.T, lo, hi, height))
+
+
+def _reference_lines(k: np.ndarray, ref: GradientFlow) -> list[go.Scatter]:
+    """A reference network's product without f′, thin grey, named by its ρ at the far end."""
+    return [
+        go.Scatter(
+            x=k,
+            y=ref.linear[::-1],
+            mode="lines",
+            line=dict(color="#c0c0c0", width=1.5),
+            showlegend=False,
+            hovertemplate=f"ρ = {ref.rho:.2f}, no f′: %{{y:.2e}}<extra></extra>",
         ),
+        go.Scatter(
+            x=[k[-1]],
+            y=[ref.linear[0]],
+            mode="text",
+            text=[f" ρ = {ref.rho:g}"],
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+            textfont=dict(color="#777777", size=14),
+        ),
+    ]
+
+
+def _chosen_lines(k: np.ndarray, chosen: GradientFlow) -> list[go.Scatter]:
+    """The chosen network: its product without f′ dashed, its true norms bold."""
+    return [
+        go.Scatter(
+            x=k,
+            y=chosen.linear[::-1],
+            mode="lines",
+            name=f"W_hh alone (no f′), ρ = {chosen.rho:.2f}",
+            line=dict(color=COLOURS["W_hh"], width=2.5, dash="dash"),
+            hovertemplate="T−t = %{x}: %{y:.2e}<extra>no f′</extra>",
+        ),
+        go.Scatter(
+            x=k,
+            y=chosen.norms[::-1],
+            mode="lines+markers",
+            name=f"the {chosen.nonlinearity} RNN on this input",
+            line=dict(color="#111111", width=3),
+            marker=dict(size=5),
+            hovertemplate="T−t = %{x}: %{y:.2e}<extra></extra>",
+        ),
+    ]
+
+
+def _gradient_layout(T: int, lo: float, hi: float, height: int) -> dict:
+    """A log y axis from ``lo`` to ``hi`` (with room above and below), a dotted line at 1."""
+    return dict(
+        title=dict(text="How much h_T still feels h_t: ‖∂h_T/∂h_t‖", font=dict(size=17)),
+        height=height,
+        font=FONT,
+        margin=dict(l=70, r=20, t=60, b=55),
+        xaxis=dict(title=dict(text="steps back from the end, T − t"), range=[0, T * 1.2 + 1]),
+        yaxis=dict(
+            title=dict(text="‖∂h_T/∂h_t‖₂ (log)"),
+            type="log",
+            exponentformat="power",
+            range=[np.log10(lo) - 0.4, np.log10(hi) + 0.7],
+        ),
+        legend=dict(orientation="h", y=-0.2),
+        shapes=[
+            dict(
+                type="line",
+                xref="paper",
+                x0=0,
+                x1=1,
+                y0=1,
+                y1=1,
+                yref="y",
+                line=dict(color="#666666", width=1, dash="dot"),
+            )
+        ],
     )
 
 
