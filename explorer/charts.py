@@ -539,8 +539,8 @@ def layer_stack(
     first_step: int = 1,
 ) -> go.Figure:
     """h_t of every layer, one heatmap above another (layer 0 at the top): ``hidden`` is
-    ``(L, D, T, H_out)``, position k at step t = ``first_step`` + k; all share the time axis and one colour scale (−1…1, or symmetric
-    from the values when they leave it, e.g. ReLU)."""
+    ``(L, D, T, H_out)``, position k at step t = ``first_step`` + k; all share the time axis
+    and one colour scale (−1…1, or symmetric from the values when they leave it, e.g. ReLU)."""
     from plotly.subplots import make_subplots
 
     hidden = np.asarray(hidden, dtype=np.float32)

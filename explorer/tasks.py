@@ -821,7 +821,8 @@ TASKS: dict[str, TaskSpec] = {
         "A synthetic signal whose answer is known: a sine wave of the chosen period plus "
         "Gaussian noise of the chosen size. The network predicts the value k steps ahead; the "
         "best any model can do is the clean sine, whose error is the noise itself (an RMSE "
-        "about the noise level; on a finite validation part it can land a little below). The naive forecast (last value) pays for the wave's slope "
+        "about the noise level; on a finite validation part it can land a little below). The "
+        "naive forecast (last value) pays for the wave's slope "
         "and for the noise twice; the seasonal-naive forecast (one period earlier) pays for "
         "the noise twice. Raise the noise to see the network learn to smooth rather than "
         "copy.",
