@@ -9,7 +9,6 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from explorer.presets import PAGES
 from explorer.ui import (
     cell_sidebar,
     freeze_imports,
@@ -20,6 +19,7 @@ from explorer.ui import (
 )
 from explorer.ui.paths import NestedPathRedirect
 from explorer.ui.training import training_pool
+from explorer.url_params import PAGES
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
 ICON = str(Path(__file__).resolve().parent / "assets" / "icon.png")

@@ -21,7 +21,8 @@ from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
 from explorer.tasks import example_input
 from explorer.weights import describe
-from explorer.presets import STEP_PARAMS as DEFAULTS
+from explorer.url_params import STEP_PARAMS as DEFAULTS
+from explorer.url_params import URL  # each setting is in the URL under its key
 from explorer.teaching import article
 from explorer.ui import (
     current_config,
@@ -35,7 +36,6 @@ from explorer.ui.training import latest_trainer
 from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
-URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
 WEIGHTS = {
     "fresh": "fresh, seeded initialisation",
     "forget1": "fresh, forget-gate bias 1.0",

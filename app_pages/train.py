@@ -11,6 +11,7 @@ from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import current_config, runs
 from explorer.ui import training as ui
+from explorer.url_params import PAGES, URL
 from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
@@ -357,7 +358,7 @@ def predictions() -> None:
             0.8,
             0.1,
             key="temperature",
-            bind="query-params",
+            bind=URL,
             persist_state="session",
             help="The samples below divide the model's logits by this before the softmax: low "
             "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
@@ -439,7 +440,7 @@ with a:
         query = {"weights": "trained"}
         if st.query_params.get("presenter"):
             query["presenter"] = st.query_params["presenter"]
-        st.switch_page("app_pages/step_through.py", query_params=query)
+        st.switch_page(PAGES["step_through"].file, query_params=query)
 with b:
     st.file_uploader(
         "Load weights saved here (.safetensors)",

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.presets import PAGES, PRESETS, page_state
+from explorer.presets import PRESETS, page_state
+from explorer.url_params import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")

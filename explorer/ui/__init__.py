@@ -20,15 +20,14 @@ import streamlit as st
 from .. import charts
 from ..memory import trim_heap
 from ..config import CELLS, LIMITS, CellConfig
-from ..presets import STEP_PARAMS
+from ..url_params import STEP_PARAMS, URL
 from . import links
 
 DEFAULT = CellConfig()
 # The sidebar's widgets are bound to the URL under the config's field names
 # (?cell=gru&input_size=3&hidden_size=7): a link reproduces the cell. Streamlit drops values
 # that do not fit a widget (an unknown cell, a size out of range) and keeps the default;
-# explorer.ui.links notices and says so on the page.
-URL = "query-params"
+# explorer.ui.links notices and says so on the page (the parameters: explorer.url_params).
 CONFIG_KEY = "cell_config"
 ERROR_KEY = "cell_config_error"
 

@@ -41,17 +41,16 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ..presets import (
+from ..presets import PRESETS, page_state
+from ..url_params import (
     GLOBAL_PARAMS,
     NUMBERS,
     PAGES,
-    PRESETS,
     SESSION_KEYS,
     SIDEBAR_PARAMS,
     known,
     owner,
     page_params,
-    page_state,
     refusal,
     suggest,
     url_value,
@@ -240,6 +239,15 @@ def flush(names: list[str] | None = None) -> None:
         st.query_params.update(sets)
     _drop([n for n, t in changes.items() if t is None])
     st.session_state.setdefault(WRITTEN, {}).update(changes)
+
+
+def put(name: str, text: str | None) -> None:
+    """Write ``text`` to the URL under ``name`` now (``None``: remove it), for a widget whose
+    value is written on every run (:func:`explorer.ui.training.url_choice`)."""
+    if text is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = text
 
 
 def choice(

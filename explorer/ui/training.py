@@ -1,8 +1,8 @@
 """Widgets shared by the Train and Compare pages: the task, its settings, and how to train.
 
-Every widget's key is its URL parameter (``contracts.md``): ``task``, the task's setting names
-(``series``, ``k``, ``window``, ``lag`` …) and the training ones (``optimizer``, ``lr``,
-``batch_size``, ``steps``, ``clip_norm``, ``weight_decay``, ``tbptt``, ``target_loss``,
+Every widget's key is its URL parameter (``explorer.url_params``): ``task``, the task's
+setting names (``series``, ``k``, ``window``, ``lag`` …) and the training ones (``optimizer``,
+``lr``, ``batch_size``, ``steps``, ``clip_norm``, ``weight_decay``, ``tbptt``, ``target_loss``,
 ``patience``), so a link reproduces a run and the two pages show the same values. Numbers use
 Streamlit's ``bind="query-params"``; choices shown by a label (``task=adding`` reads "Memory:
 the adding problem") are synced by hand so the URL holds the key, not the label. All keep their
@@ -33,9 +33,9 @@ from ..tasks import (
     value_columns,
 )
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
-from . import plain, show_chart, show_loss_curves
+from ..url_params import URL
+from . import links, plain, show_chart, show_loss_curves
 
-URL = "query-params"
 SESSION = "session"
 TASK_KEY = "task"
 CSV = USER_SERIES.key  # "csv": the user's own data, Train page only
@@ -112,10 +112,7 @@ def url_choice(
         persist_state=SESSION,
         on_change=on_change,
     )
-    if value == default and type(value) is type(default):
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = _url_text(value)
+    links.put(key, None if value == default and type(value) is type(default) else _url_text(value))
     return value
 
 
