@@ -23,7 +23,7 @@ def _preset_button(key: str, label: str) -> None:
     sidebar's Presets menu uses), keeping presenter mode on if it is on."""
     try:
         from explorer.presets import PRESETS
-        from explorer.ui.links import PRESENTER, presenter
+        from explorer.ui.presenter_mode import PRESENTER, presenter
 
         preset = PRESETS[key]
     except (ImportError, KeyError):  # no registry (yet): the link format of the contract

@@ -150,3 +150,19 @@ def test_query_params_is_spelt_once():
     ]
     spelt = [p.relative_to(ROOT).as_posix() for p in sources if code.search(p.read_text())]
     assert spelt == ["explorer/url_params.py"]
+
+
+def test_one_module_writes_the_url():
+    """Every write to ``st.query_params`` goes through explorer/ui/url_sync.py."""
+    import re
+
+    write = re.compile(
+        r"st\.query_params(\[[^]]*\]\s*=[^=]|\.(pop|update|from_dict|clear)\()|del st\.query_params"
+    )
+    sources = [
+        ROOT / "streamlit_app.py",
+        *ROOT.glob("explorer/**/*.py"),
+        *ROOT.glob("app_pages/*.py"),
+    ]
+    writers = [p.relative_to(ROOT).as_posix() for p in sources if write.search(p.read_text())]
+    assert writers == ["explorer/ui/url_sync.py"]

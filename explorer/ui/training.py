@@ -34,7 +34,8 @@ from ..tasks import (
 )
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
 from ..url_params import URL
-from . import links, plain, show_chart, show_loss_curves
+from . import plain, show_chart, show_loss_curves, url_sync
+from .session_keys import TRAINER_SIGNATURE
 
 SESSION = "session"
 TASK_KEY = "task"
@@ -112,7 +113,9 @@ def url_choice(
         persist_state=SESSION,
         on_change=on_change,
     )
-    links.put(key, None if value == default and type(value) is type(default) else _url_text(value))
+    url_sync.put(
+        key, None if value == default and type(value) is type(default) else _url_text(value)
+    )
     return value
 
 
@@ -566,7 +569,7 @@ def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
     "trainer",
-    "trainer_signature",
+    TRAINER_SIGNATURE,
     "trainer_task",
     "trainer_meta",
 )
