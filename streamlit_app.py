@@ -9,17 +9,21 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware
 
-from explorer.presets import PAGES
 from explorer.ui import (
     cell_sidebar,
+    copy_link,
     freeze_imports,
+    link_notes,
     links,
+    presenter_mode,
+    presets_menu,
     release_page_globals,
     runs,
     start_janitor,
 )
 from explorer.ui.paths import NestedPathRedirect
 from explorer.ui.training import training_pool
+from explorer.url_params import PAGES
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)
 ICON = str(Path(__file__).resolve().parent / "assets" / "icon.png")
@@ -38,7 +42,7 @@ def main() -> None:
         page_title="RNN Explorer",
         page_icon=ICON,
         layout="wide",
-        initial_sidebar_state=links.initial_sidebar(),
+        initial_sidebar_state=presenter_mode.initial_sidebar(),
     )
     training_pool()  # the server's training workers start with its first page, not at a Start
     freeze_imports()  # no full garbage collection walks the modules again (it stalled pages)
@@ -51,13 +55,16 @@ def main() -> None:
     release_page_globals()  # the previous run's page variables: no reference cycle to wait for
     start_janitor()  # once per server: sessions that left are dropped and their memory freed
     links.start(page)  # remember the link the session opened with
-    links.open_preset(page)  # ?preset=<key>: its page, set up
-    links.sidebar()  # presets, presenter mode, the link to this view
-    links.page_css()
+    presets_menu.open_preset(page)  # ?preset=<key>: its page, set up
+    with st.sidebar:  # the classroom part: presets, presenter mode, the link to this view
+        presets_menu.presets_menu()
+        presenter_mode.presenter_toggle()
+        copy_link.copy_link()
+    presenter_mode.page_css()
     runs.open_link(page)  # ?run=<id> on Train and Compare: that run, its settings in the widgets
     cell_sidebar(used_here=page.url_path != "learn")  # Learn builds its own small models
     links.check_sidebar()
-    slots = links.notice(page)  # the preset's sentence, what a link asked for and did not get
+    slots = link_notes.notice(page)  # the preset's sentence, what a link asked for and did not get
     completed = False
     try:
         page.run()

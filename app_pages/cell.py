@@ -8,7 +8,8 @@ from explorer.charts import parameter_bars
 from explorer.config import CELLS
 from explorer.params import BYTES_PER_FLOAT32, count_head, torch_total
 from explorer.teaching import PROJECTION, TWO_BIASES, equations, format_bytes
-from explorer.ui import current_config, links, show_chart
+from explorer.ui import current_config, show_chart
+from explorer.ui.presenter_mode import presenter
 
 
 def _textbook(row) -> str:
@@ -23,7 +24,7 @@ def _textbook(row) -> str:
 config = current_config()
 spec = CELLS[config.cell]
 st.title(f"{spec.label}: cell & parameters")
-if not links.presenter():
+if not presenter():
     st.caption("Change the cell and its sizes in the sidebar; everything here follows.")
 
 counts = count_parameters(
@@ -84,7 +85,7 @@ table = pd.DataFrame(
         "in textbook form": [_textbook(r) for r in rows],
     }
 )
-if links.presenter():  # an HTML table: its text grows with the page's (a data grid's does not)
+if presenter():  # an HTML table: its text grows with the page's (a data grid's does not)
     st.table(table.set_index("tensor"))
 else:
     st.dataframe(

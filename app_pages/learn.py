@@ -13,8 +13,8 @@ from explorer.config import CELLS
 from explorer.params import torch_total
 from explorer.teaching import TWO_BIASES, equations
 from explorer.ui import show_chart
+from explorer.url_params import PAGES, URL
 
-URL = "query-params"
 KEEP = "session"  # widget values survive a visit to another page
 
 
@@ -22,8 +22,8 @@ def _preset_button(key: str, label: str) -> None:
     """A link that opens preset ``key`` on its page, set up (explorer.presets, the registry the
     sidebar's Presets menu uses), keeping presenter mode on if it is on."""
     try:
-        from explorer.presets import PAGES, PRESETS
-        from explorer.ui.links import PRESENTER, presenter
+        from explorer.presets import PRESETS
+        from explorer.ui.presenter_mode import PRESENTER, presenter
 
         preset = PRESETS[key]
     except (ImportError, KeyError):  # no registry (yet): the link format of the contract
@@ -130,7 +130,7 @@ def structure_and_run() -> None:
             "columns, not more parameters."
         )
         st.page_link(
-            "app_pages/cell.py",
+            PAGES[""].file,
             label="Every tensor of a real torch.nn module: Cell & parameters",
             icon=":material/grid_on:",
         )
@@ -183,7 +183,7 @@ def structure_and_run() -> None:
             icon=":material/check_circle:",
         )
         st.page_link(
-            "app_pages/step_through.py",
+            PAGES["step_through"].file,
             label="Every unit at every step, for any cell and input: Step through",
             icon=":material/play_circle:",
         )
@@ -386,13 +386,13 @@ def three_kinds() -> None:
     l1, l2 = st.columns(2)
     with l1:
         st.page_link(
-            "app_pages/step_through.py",
+            PAGES["step_through"].file,
             label="Watch every gate step by step: Step through",
             icon=":material/play_circle:",
         )
     with l2:
         st.page_link(
-            "app_pages/compare.py",
+            PAGES["compare"].file,
             label="Train the three cells side by side: Compare cells",
             icon=":material/compare_arrows:",
         )
@@ -459,7 +459,7 @@ def counting() -> None:
     )
     st.info(TWO_BIASES, icon=":material/lightbulb:")
     st.page_link(
-        "app_pages/cell.py",
+        PAGES[""].file,
         label="Every tensor, for any number of layers, directions and proj_size: Cell & parameters",
         icon=":material/grid_on:",
     )
@@ -500,7 +500,7 @@ def uses() -> None:
             "CSV and load it as your own data."
         )
         st.page_link(
-            "app_pages/train.py",
+            PAGES["train"].file,
             label="Your own data: Train page",
             query_params={"task": "csv"},
             icon=":material/upload_file:",
@@ -513,7 +513,7 @@ def uses() -> None:
             "own (one row per day, a numeric price column)."
         )
         st.page_link(
-            "app_pages/train.py",
+            PAGES["train"].file,
             label="Your own data: Train page",
             query_params={"task": "csv"},
             icon=":material/upload_file:",
@@ -582,7 +582,7 @@ def the_code() -> None:
         _preset_button("tutorial", "Preset: train the tutorial's example (Train)")
     with l2:
         st.page_link(
-            "app_pages/step_through.py",
+            PAGES["step_through"].file,
             label="The one-bias loop next to nn.RNN on any input: Step through",
             icon=":material/play_circle:",
         )

@@ -21,28 +21,31 @@ from explorer.inputs import initial_state, to_features
 from explorer.models import forget_bias, set_forget_bias
 from explorer.tasks import example_input
 from explorer.weights import describe
-from explorer.presets import STEP_PARAMS as DEFAULTS
+from explorer.url_params import STEP_PARAMS as DEFAULTS
+from explorer.url_params import URL  # each setting is in the URL under its key
 from explorer.teaching import article
 from explorer.ui import (
     current_config,
     drop_page_data,
     links,
+    presenter_mode,
     own_page_globals,
     sequence_input,
     show_chart,
+    url_sync,
 )
+from explorer.ui.session_keys import STEP_OWN_INPUT, TRAIN_FROM_FILE, TRAINER_SIGNATURE
 from explorer.ui.training import latest_trainer
 from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
 
 SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
-URL = "query-params"  # each setting is in the URL under its key: a link reproduces the view
 WEIGHTS = {
     "fresh": "fresh, seeded initialisation",
     "forget1": "fresh, forget-gate bias 1.0",
     "trained": "trained on the Train page",
 }
 own_page_globals(globals())  # freed by refcounting at the next full run (no GC cycle)
-presenting = links.presenter()
+presenting = presenter_mode.presenter()
 
 config = current_config()
 title = st.empty()  # filled once the weights (and so the cell) are known
@@ -57,9 +60,9 @@ pop_state = row.popover("Initial state", icon=":material/start:")
 # ---------------------------------------------------------------- weights: fresh or trained
 trained = latest_trainer()  # the Train page's run, with the newest weights its workers sent
 own = None  # with trained weights: explorer.tasks.Example of the model's own task
-trained_config = (st.session_state.get("trainer_signature") or (None,))[0]
+trained_config = (st.session_state.get(TRAINER_SIGNATURE) or (None,))[0]
 with pop_weights:
-    weights = links.choice(
+    weights = url_sync.choice(
         st.radio,
         "Weights",
         WEIGHTS,
@@ -69,7 +72,7 @@ with pop_weights:
         "direction.",
     )
 if weights == "trained":
-    from_file = st.session_state.get("train_from_file", False)  # weights uploaded on Train
+    from_file = st.session_state.get(TRAIN_FROM_FILE, False)  # weights uploaded on Train
     if trained is None or (trained.step == 0 and not from_file):
         notes.info(
             "Nothing has been trained yet: train a model on the **Train** page first. Showing "
@@ -96,7 +99,7 @@ with pop_input:
     use_own = own is not None and st.toggle(
         "Its own task's data",
         value=True,
-        key="step_own_input",
+        key=STEP_OWN_INPUT,
         help="A held-out sequence of the task the model was trained on (the char model reads "
         "text, the forecaster its series). Off: choose any input below.",
     )
@@ -249,9 +252,9 @@ if spec.gates:
 # The position t (1…T) lives in "step_pos": the slider widget ("step_t") is reset by Streamlit
 # whenever its range changes (a new length T), and the position must survive that. In the URL
 # it is ``t``, synced by hand; the browser's player reports where it stopped (never a frame).
-links.from_url(
+url_sync.from_url(
     "t",
-    links.int_in(1, T),
+    url_sync.int_in(1, T),
     DEFAULTS["t"],
     key="step_pos",
     expected=f"this sequence's steps are 1…{T}",
@@ -347,7 +350,7 @@ direction = (
     if D == 2
     else 0
 )
-links.to_url("t", t, DEFAULTS["t"])  # settled: the URL says where we are
+url_sync.to_url("t", t, DEFAULTS["t"])  # settled: the URL says where we are
 
 # ---------------------------------------------------------------- every step's numbers, once
 quantities = {k: v.numpy() for k, v in tr.quantities(layer, direction).items()}  # (T, ·)
@@ -384,7 +387,7 @@ diagram = cell_diagram(
     nonlinearity=config.nonlinearity,
 )
 st.plotly_chart(
-    links.for_screen(follow(diagram, "diagram", t)),
+    presenter_mode.for_screen(follow(diagram, "diagram", t)),
     width="content",
     key="diagram",
     config={"displaylogo": False},
@@ -448,7 +451,9 @@ for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
         )
 now = {name: vals[t - 1] for name, vals in quantities.items()}
 st.plotly_chart(
-    links.for_screen(follow(charts.step_values(now, t, y_range=value_range), "settled", t)),
+    presenter_mode.for_screen(
+        follow(charts.step_values(now, t, y_range=value_range), "settled", t)
+    ),
     width="stretch",
     key="step_values",
     on_select=_select_unit,

@@ -11,10 +11,12 @@ from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import current_config, runs
 from explorer.ui import training as ui
+from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
+from explorer.url_params import PAGES, URL
 from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
-FROM_FILE, WEIGHTS_NOTE, CLOCK = "train_from_file", "train_weights_note", "train_clock"
+FROM_FILE, WEIGHTS_NOTE, CLOCK = TRAIN_FROM_FILE, "train_weights_note", "train_clock"
 LIVE = ui.TRAIN_LIVE  # the LiveRun that trains the session's Trainer in the worker processes
 
 SPEEDS = {"5 steps/s": 5.0, "20 /s": 20.0, "100 /s": 100.0, "full speed": None}  # slow motion
@@ -357,7 +359,7 @@ def predictions() -> None:
             0.8,
             0.1,
             key="temperature",
-            bind="query-params",
+            bind=URL,
             persist_state="session",
             help="The samples below divide the model's logits by this before the softmax: low "
             "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
@@ -431,15 +433,15 @@ with a:
         disabled=trainer.step == 0,
         help="Watch the trained cell's gates and states step by step.",
     ):
-        st.session_state["weights"] = "trained"  # the Step-through page's weights choice
-        st.session_state["step_own_input"] = True  # on the data of the task it learnt
+        st.session_state[STEP_WEIGHTS] = "trained"  # the Step-through page's weights choice
+        st.session_state[STEP_OWN_INPUT] = True  # on the data of the task it learnt
         # only unbound parameters may be passed: without any, switch_page clears the URL and
         # refuses when a widget is bound to one (any setting not at its default); bound widgets
         # put their own values back in the URL when drawn
         query = {"weights": "trained"}
         if st.query_params.get("presenter"):
             query["presenter"] = st.query_params["presenter"]
-        st.switch_page("app_pages/step_through.py", query_params=query)
+        st.switch_page(PAGES["step_through"].file, query_params=query)
 with b:
     st.file_uploader(
         "Load weights saved here (.safetensors)",

@@ -19,7 +19,8 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from explorer.presets import (
+from explorer.readers import MAX_MAGNITUDE, MIN_ROWS, read_series
+from explorer.url_params import (
     GLOBAL_PARAMS,
     LEARN_PARAMS,
     NUMBERS,
@@ -29,7 +30,6 @@ from explorer.presets import (
     TRAIN_PARAMS,
     refusal,
 )
-from explorer.readers import MAX_MAGNITUDE, MIN_ROWS, read_series
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.presets import PAGES, PRESETS, page_state
+from explorer.presets import PRESETS, page_state
+from explorer.url_params import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -354,10 +355,10 @@ def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
     paused = _step(at)
     assert paused > 2 and at.query_params["t"] == str(paused)
     # the stale request comes right after the write, however long the runs above took on
-    # this machine (the guard holds for links.STALE_SECONDS after the write)
+    # this machine (the guard holds for url_sync.STALE_SECONDS after the write)
     import time
 
-    from explorer.ui.links import REPLACED
+    from explorer.ui.url_sync import REPLACED
 
     at.session_state[REPLACED] = {
         **at.session_state[REPLACED],

@@ -1,5 +1,5 @@
-"""The preset registry and the URL vocabulary (explorer.presets): pure data, checked against the
-contract between pages, the widgets' options, and torch for the numbers the sentences quote."""
+"""The preset registry (explorer.presets): pure data, checked against the URL table
+(explorer.url_params), the widgets' options, and torch for the numbers the sentences quote."""
 
 from pathlib import Path
 
@@ -7,24 +7,18 @@ import pytest
 import torch
 
 from explorer.config import CellConfig
-from explorer.presets import (
-    PAGE_PARAMS,
+from explorer.presets import PRESETS, link, page_state
+from explorer.url_params import (
     PAGES,
-    PRESETS,
     SIDEBAR_PARAMS,
     STEP_PARAMS,
-    TRAIN_PARAMS,
-    known,
-    link,
     owner,
     page_params,
-    page_state,
-    suggest,
     url_value,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT_TITLES = {  # notes/contracts.md
+CONTRACT_TITLES = {  # README.md, "Links, presets and presenter mode"
     "forget_gate": "the forget gate at work",
     "vanishing_gradients": "vanishing gradients in a vanilla RNN",
     "long_lag": "LSTM vs RNN on a long lag",
@@ -50,7 +44,7 @@ def test_each_preset_is_complete_and_speaks_its_pages_names(key):
     assert (ROOT / PAGES[preset.page].file).is_file()
     sentence = preset.look_for.strip()
     assert 60 < len(sentence) < 400 and sentence.endswith(".")
-    # Learn's names are all those starting with learn_ (presets.owner knows them)
+    # Learn's names are all those starting with learn_ (url_params.owner knows them)
     unknown = {
         n for n in set(preset.params) - page_params(preset.page) if preset.page not in owner(n)
     }
@@ -78,42 +72,6 @@ def test_page_state_resets_the_rest_to_defaults():
     assert state["hidden_size"] == 16 and state["num_layers"] == 1  # sidebar defaults
     assert state["amplitude"] == STEP_PARAMS["amplitude"] and state["shape"] == "square"
     assert "amplitude" not in page_state(PRESETS["temperature"])  # other pages: not touched
-
-
-def test_vocabulary():
-    assert set(SIDEBAR_PARAMS) == {f for f in CellConfig.__dataclass_fields__}
-    contract = {
-        "task",
-        "series",
-        "k",
-        "window",
-        "difference",
-        "val_fraction",
-        "period",
-        "noise",
-        "n",
-        "lag",
-        "n_symbols",
-        "seq_len",
-        "optimizer",
-        "lr",
-        "batch_size",
-        "steps",
-        "clip_norm",
-        "weight_decay",
-        "tbptt",
-        "target_loss",
-        "patience",
-        "temperature",
-    }
-    assert contract <= set(TRAIN_PARAMS) and "seed" not in TRAIN_PARAMS
-    assert PAGE_PARAMS["train"] == PAGE_PARAMS["compare"]
-    # the Step-through names collide with no other page's (a shared key would share state)
-    assert not set(STEP_PARAMS) & (set(TRAIN_PARAMS) | set(SIDEBAR_PARAMS))
-    assert owner("t") == ["step_through"] and owner("lag") == ["train", "compare"]
-    assert owner("learn_x") == ["learn"] and owner("hidden_size") == []
-    assert known("presenter") and known("hidden_size") and not known("hiden_size")
-    assert suggest("hiden_size") == "hidden_size" and suggest("zzz") is None
 
 
 def test_step_defaults_are_options_of_their_widgets():
@@ -183,65 +141,3 @@ def _forget_gate(lstm: torch.nn.LSTM, x: torch.Tensor) -> torch.Tensor:
             out.append(torch.sigmoid(gates[H : 2 * H]))
             h, c = cell(x_t[None], (h, c))
     return torch.stack(out)  # (T, H)
-
-
-# ---------------------------------------------------------------- the URL table's numbers
-def test_refusal_names_the_range_of_hostile_numbers():
-    from explorer.presets import refusal
-
-    assert refusal("hidden_size", "inf") == "outside 1…1024"
-    assert refusal("hidden_size", "-inf") == "outside 1…1024"
-    assert refusal("hidden_size", "1e309") == "outside 1…1024"  # float overflow: inf
-    assert refusal("hidden_size", "9" * 5000) == "outside 1…1024"  # no int() of 5,000 digits
-    assert refusal("seed", "nan") == "not a number"
-    assert refusal("target_loss", "-1") == "below 0" and refusal("target_loss", "5") is None
-    assert refusal("patience", "0") == "outside 1…1000"
-    assert refusal("lr", "1e9") == "outside 0.0001…10"
-    assert refusal("unit", "20", (0, 15)) == "outside 0…15"  # the page's narrower range
-    assert refusal("hidden_size", "7") is None
-    assert refusal("clip_norm", "off") is None  # a choice, not a number: the widget judges
-    assert refusal("shape", "inf") is None  # not numeric
-
-
-def test_every_numeric_parameter_is_in_the_table():
-    from explorer.presets import LEARN_PARAMS, NUMBERS
-
-    numeric_defaults = {
-        n
-        for n, v in {**SIDEBAR_PARAMS, **STEP_PARAMS}.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-    assert numeric_defaults <= set(NUMBERS)
-    assert {
-        "steps",
-        "patience",
-        "target_loss",
-        "lr",
-        "batch_size",
-        "k",
-        "window",
-        "period",
-        "n",
-        "seq_len",
-        "n_symbols",
-        "lag",
-        "noise",
-        "val_fraction",
-    } <= set(NUMBERS)
-    assert {"learn_seed", "learn_count_h", "learn_code_seed"} <= set(NUMBERS) & set(LEARN_PARAMS)
-    assert set(NUMBERS) <= {*SIDEBAR_PARAMS, *STEP_PARAMS, *TRAIN_PARAMS, *LEARN_PARAMS}
-
-
-def test_the_training_widgets_choices_lie_inside_the_table():
-    from explorer.presets import NUMBERS
-    from explorer.ui.training import BATCH_SIZES, CLIP_NORMS, LEARNING_RATES, TBPTT, WEIGHT_DECAYS
-
-    for name, options in {
-        "lr": LEARNING_RATES,
-        "batch_size": BATCH_SIZES,
-        "clip_norm": CLIP_NORMS,
-        "weight_decay": WEIGHT_DECAYS,
-        "tbptt": TBPTT,
-    }.items():
-        numbers = [o for o in options if not isinstance(o, str)]
-        assert min(numbers) == NUMBERS[name].low and max(numbers) == NUMBERS[name].high, name

@@ -20,15 +20,14 @@ import streamlit as st
 from .. import loss_chart
 from ..memory import trim_heap
 from ..config import CELLS, LIMITS, CellConfig
-from ..presets import STEP_PARAMS
-from . import links
+from ..url_params import STEP_PARAMS, URL
+from . import links, presenter_mode, url_sync
 
 DEFAULT = CellConfig()
 # The sidebar's widgets are bound to the URL under the config's field names
 # (?cell=gru&input_size=3&hidden_size=7): a link reproduces the cell. Streamlit drops values
 # that do not fit a widget (an unknown cell, a size out of range) and keeps the default;
-# explorer.ui.links notices and says so on the page.
-URL = "query-params"
+# explorer.ui.links notices and says so on the page (the parameters: explorer.url_params).
 CONFIG_KEY = "cell_config"
 ERROR_KEY = "cell_config_error"
 
@@ -63,7 +62,7 @@ def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
             )
         # The selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
         # hand: Streamlit's binding would put the label in the URL.
-        cell = links.choice(
+        cell = url_sync.choice(
             st.selectbox,
             "Cell type",
             {k: spec.label for k, spec in CELLS.items()},
@@ -349,7 +348,9 @@ def current_config() -> CellConfig:
 def show_chart(fig, key: str) -> None:
     """``st.plotly_chart`` with the project's defaults (full width, no Plotly logo; larger
     fonts and height in presenter mode)."""
-    st.plotly_chart(links.for_screen(fig), width="stretch", key=key, config={"displaylogo": False})
+    st.plotly_chart(
+        presenter_mode.for_screen(fig), width="stretch", key=key, config={"displaylogo": False}
+    )
 
 
 def _stamp(value):
@@ -365,7 +366,7 @@ def show_loss_curves(histories: dict, *, alt: str, **options) -> None:
     """``loss_chart.loss_curves(histories, **options)`` drawn with ``st.vega_lite_chart`` (redrawn
     in place while training runs; larger in presenter mode). The rows are built again only when
     a history grew or an option changed: a redraw with nothing new costs only the sending."""
-    scale = links.PRESENTER_SCALE if links.presenter() else 1.0
+    scale = presenter_mode.PRESENTER_SCALE if presenter_mode.presenter() else 1.0
     key = (
         tuple((k, id(h), len(h)) for k, h in histories.items()),
         scale,
@@ -417,7 +418,7 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
     def bound(short: str) -> dict:
         return dict(key=name(short), bind=URL, persist_state="session")
 
-    kind = links.choice(
+    kind = url_sync.choice(
         st.segmented_control,
         "Input sequence",
         INPUT_KINDS,
@@ -489,7 +490,7 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
         if kind == "series":
             a, b, c = st.columns([2, 1, 1])
             with a:
-                series = links.choice(
+                series = url_sync.choice(
                     st.selectbox,
                     "series",
                     {k: spec.label for k, spec in SERIES.items()},
@@ -513,7 +514,7 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
                     **bound("start"),
                 )
             )
-            if not links.presenter():
+            if not presenter_mode.presenter():
                 st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
             return inputs.series_window(series, start, length), None, SERIES[series].label
         upload = st.file_uploader(

@@ -53,7 +53,7 @@ from ..runstore import (
     new_owner_token,
     open_store,
 )
-from . import links
+from . import link_notes, url_sync
 
 COOKIE = "rnn_explorer_owner"
 TOKEN_KEY = "_run_owner_token"  # st.session_state: this session's owner token
@@ -116,9 +116,9 @@ def run_from_url() -> tuple[str | None, str | None]:
 
 def show_run_in_url(run_id: str | None) -> None:
     """Put ``run=<id>`` in the address bar now (None removes it), as a hand-synced parameter
-    (:func:`explorer.ui.links.to_url`: the link check knows it, a page switch drops it, and
+    (:func:`explorer.ui.url_sync.to_url`: the link check knows it, a page switch drops it, and
     :func:`open_link` does not take it for a new link)."""
-    links.to_url(RUN_PARAM, None if run_id is None else check_run_id(run_id), None, now=True)
+    url_sync.to_url(RUN_PARAM, None if run_id is None else check_run_id(run_id), None, now=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -206,17 +206,17 @@ class Arrival:
 def _link_news() -> tuple[str | None, str | None]:
     """``(run id, None)`` when the URL's ``run=`` is new to this session (a link opened, a
     reload, Back), ``(None, note)`` when it is malformed (removed from the URL), else
-    ``(None, None)``. The URL's value is remembered as :func:`explorer.ui.links.from_url`
+    ``(None, None)``. The URL's value is remembered as :func:`explorer.ui.url_sync.from_url`
     does, so the run this page writes there is not news."""
     raw = st.query_params.get(RUN_PARAM)
-    written = st.session_state.setdefault(links.WRITTEN, {})
+    written = st.session_state.setdefault(url_sync.WRITTEN, {})
     if raw is None or raw == written.get(RUN_PARAM):
         return None, None
     written[RUN_PARAM] = raw
     run_id, note = run_from_url()
     if note:
         written[RUN_PARAM] = None
-        st.query_params.pop(RUN_PARAM, None)
+        url_sync.put(RUN_PARAM, None)
     return run_id, note
 
 
@@ -233,7 +233,7 @@ def open_link(page) -> None:
         remember_owner()
     run_id, note = _link_news()
     if note:
-        links.note(note)
+        link_notes.note(note)
     page_run = st.session_state.get(_state(kind))
     if run_id is None or (page_run is not None and page_run.id == run_id):
         return
@@ -259,7 +259,9 @@ def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
     if store is None and quiet:
         return None
     if store is None:
-        links.note(f"{why} The run in the link cannot be opened; the page opens with its defaults.")
+        link_notes.note(
+            f"{why} The run in the link cannot be opened; the page opens with its defaults."
+        )
         show_run_in_url(None)
         return None
     owner = owner_token()
@@ -279,7 +281,7 @@ def load(kind: str, run_id: str, *, quiet: bool = False) -> Arrival | None:
         task_key, settings = task_settings(meta, tensors)
     except (RunStoreError, CheckpointError) as err:
         if not quiet:
-            links.note(str(err))
+            link_notes.note(str(err))
             show_run_in_url(None)
         return None
     model = None

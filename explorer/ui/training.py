@@ -1,8 +1,8 @@
 """Widgets shared by the Train and Compare pages: the task, its settings, and how to train.
 
-Every widget's key is its URL parameter (``contracts.md``): ``task``, the task's setting names
-(``series``, ``k``, ``window``, ``lag`` …) and the training ones (``optimizer``, ``lr``,
-``batch_size``, ``steps``, ``clip_norm``, ``weight_decay``, ``tbptt``, ``target_loss``,
+Every widget's key is its URL parameter (``explorer.url_params``): ``task``, the task's
+setting names (``series``, ``k``, ``window``, ``lag`` …) and the training ones (``optimizer``,
+``lr``, ``batch_size``, ``steps``, ``clip_norm``, ``weight_decay``, ``tbptt``, ``target_loss``,
 ``patience``), so a link reproduces a run and the two pages show the same values. Numbers use
 Streamlit's ``bind="query-params"``; choices shown by a label (``task=adding`` reads "Memory:
 the adding problem") are synced by hand so the URL holds the key, not the label. All keep their
@@ -24,9 +24,10 @@ from ..datasets import SERIES
 from ..readers import read_series, series_from_frame, time_columns, value_columns
 from ..tasks import TASKS, USER_SERIES, Setting, TaskSpec, build_task
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
-from . import plain, show_chart, show_loss_curves
+from ..url_params import URL
+from . import plain, show_chart, show_loss_curves, url_sync
+from .session_keys import TRAINER_SIGNATURE
 
-URL = "query-params"
 SESSION = "session"
 TASK_KEY = "task"
 CSV = USER_SERIES.key  # "csv": the user's own data, Train page only
@@ -103,10 +104,9 @@ def url_choice(
         persist_state=SESSION,
         on_change=on_change,
     )
-    if value == default and type(value) is type(default):
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = _url_text(value)
+    url_sync.put(
+        key, None if value == default and type(value) is type(default) else _url_text(value)
+    )
     return value
 
 
@@ -560,7 +560,7 @@ def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
     "trainer",
-    "trainer_signature",
+    TRAINER_SIGNATURE,
     "trainer_task",
     "trainer_meta",
 )

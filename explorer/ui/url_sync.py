@@ -1,0 +1,205 @@
+"""The Streamlit side of the URL: widgets bound to it, and the few values synced by hand.
+
+The parameters themselves (names, types, defaults, bounds, owning pages) are the table in
+:mod:`explorer.url_params`. How the URL works here (Streamlit 1.67, checked by experiment in
+AppTest and Chromium):
+
+- Most widgets are bound with ``bind="query-params"``: the widget's key is the URL parameter.
+  On a page load the URL sets the widget; a user's change rewrites the address bar in place
+  (``history.replaceState``: no Back-button entry). A value that does not fit the widget (not a
+  number, out of range, not an option) is dropped from the URL and the default is used, with
+  no message; a float for an int widget is truncated (``2.5`` -> ``2``). A default value never
+  appears in the URL.
+- A selection widget bound that way puts its *label* in the URL, so the few whose labels are
+  not URL words (the cell type "GRU", the input kind "Random walk", the weights, the series)
+  are synced by hand with :func:`from_url` and :func:`to_url`, and so is the step player's
+  position ``t``. A write from Python adds a Back-button entry (``history.pushState``), so the
+  position is written only when it settles: never on every frame while playing.
+- Python's ``st.query_params`` is not refreshed from the address bar on a rerun of the same
+  page: after a user changes a bound widget it lags one change behind. The copy-link control
+  therefore reads the address bar itself, in the browser.
+- A bound value set through ``st.session_state`` reaches the URL only if the widget was drawn
+  in an earlier completed run, and ``st.switch_page(query_params=...)`` refuses a parameter
+  bound to an existing widget. A preset therefore switches to its page with the parameters
+  of widgets that do not exist yet in the URL (they read it when first drawn) and sets the
+  others through ``st.session_state`` (see :func:`explorer.ui.presets_menu.open_preset`).
+- Streamlit's page navigation drops parameters that no widget of the new page binds; a page's
+  hand-synced parameters are written back when the reader returns, and the router drops the
+  ones of other pages that a link or a page switch brought along.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from ..url_params import url_value
+from .link_notes import clip, note, shown
+
+WRITTEN = "_links_written"  # hand-synced parameters: the value this app last put in the URL
+REPLACED = "_links_replaced"  # name -> (the URL value the last write replaced, when)
+STALE_SECONDS = 3.0  # a request sent before the browser applied a write carries the old value
+PENDING = "_links_pending"  # hand-synced values to write to the URL at the end of the run
+
+
+def pop(name: str) -> None:
+    """Remove ``name`` from the URL if it is there and not bound to a widget."""
+    if name in st.query_params:
+        try:
+            del st.query_params[name]
+        except StreamlitAPIException:  # bound to a widget: Streamlit owns it
+            pass
+
+
+def drop(names: list[str]) -> None:
+    """Remove ``names`` from the URL in one step (one Back-button entry, not one per name)
+    when none of the rest is bound to a widget; else one by one."""
+    names = [n for n in names if n in st.query_params]
+    if not names:
+        return
+    rest = {n: st.query_params.get_all(n) for n in st.query_params if n not in names}
+    try:
+        st.query_params.from_dict(rest)
+    except StreamlitAPIException:  # some are bound to widgets: Streamlit owns those
+        for name in names:
+            pop(name)
+
+
+def unseed(name: str) -> None:
+    """Remove ``name`` from the URL and from the link Streamlit seeds this run's widgets with
+    (deleting it from ``st.query_params`` alone leaves the seed: a widget would still read it)."""
+    pop(name)
+    from streamlit.runtime.state import get_session_state
+
+    with get_session_state().query_params() as qp:
+        qp._initial_query_params.pop(name, None)  # internal (1.67); tests/test_links.py
+
+
+def is_bound(name: str) -> bool:
+    """Whether URL parameter ``name`` is bound to a widget of this session (Streamlit then
+    refuses to set it through ``st.query_params`` or ``st.switch_page``)."""
+    try:
+        from streamlit.runtime.state import get_session_state
+
+        with get_session_state().query_params() as qp:
+            return qp.is_bound(name)
+    except Exception:  # an internal API: if it moves, assume bound (set via session_state)
+        return name in st.session_state
+
+
+def from_url(
+    name: str,
+    parse: Callable[[str], object],
+    default: object,
+    *,
+    key: str | None = None,
+    expected: str = "",
+) -> None:
+    """Before drawing a hand-synced widget: let the URL set it when the URL says something new
+    to this session (a link just opened, Back/Forward, a preset), else leave the widget's own
+    value.
+
+    ``parse(raw)`` returns the value or raises ``ValueError``; a value that does not parse sets
+    ``default`` and a note naming what was ignored (``expected`` says what would have fitted).
+    The value goes into ``st.session_state[key or name]``.
+    """
+    raw = st.query_params.get(name)
+    written = st.session_state.setdefault(WRITTEN, {})
+    if raw is None or raw == written.get(name):
+        # Nothing new: the widget's own value stands. An absent parameter never resets a
+        # widget: page navigation drops hand-synced parameters, and Back can land on an
+        # address written half-way through a run.
+        return
+    old, when = st.session_state.setdefault(REPLACED, {}).get(name, (None, -math.inf))
+    if raw == old and time.monotonic() - when < STALE_SECONDS:
+        # the value our last write replaced, from a request the browser sent before it had
+        # applied that write (a playback frame in flight when Pause was pressed): not news
+        return
+    written[name] = raw
+    key = key or name
+    try:
+        st.session_state[key] = parse(raw)
+    except (ValueError, TypeError, KeyError):
+        st.session_state[key] = default
+        note(
+            f"`{name}={clip(raw)}`: {expected or 'not a value this page knows'}; "
+            f"showing {shown(default)}."
+        )
+        pop(name)
+        written[name] = None
+
+
+def to_url(name: str, value: object, default: object, *, now: bool = False) -> None:
+    """After drawing a hand-synced widget: put its value in the URL (nothing for the default).
+
+    The writes of one run go to the browser together at its end (:func:`flush`, one Back-button
+    entry per run rather than one per widget); ``now=True`` writes at once (from a fragment,
+    whose reruns do not reach the end of the script)."""
+    text = None if value == default else url_value(value)
+    pending = st.session_state.setdefault(PENDING, {})
+    pending[name] = text
+    if now:
+        flush([name])
+
+
+def flush(names: list[str] | None = None) -> None:
+    """Send the pending hand-synced values (``names``, or all) to the URL in one message."""
+    pending = st.session_state.setdefault(PENDING, {})
+    changes = {
+        n: pending.pop(n) for n in (list(pending) if names is None else names) if n in pending
+    }
+    sets = {n: t for n, t in changes.items() if t is not None and st.query_params.get(n) != t}
+    replaced = st.session_state.setdefault(REPLACED, {})
+    for n in sets:
+        replaced[n] = (st.query_params.get(n), time.monotonic())
+    if sets:
+        st.query_params.update(sets)
+    drop([n for n, t in changes.items() if t is None])
+    st.session_state.setdefault(WRITTEN, {}).update(changes)
+
+
+def put(name: str, text: str | None) -> None:
+    """Write ``text`` to the URL under ``name`` now (``None``: remove it if there). For a value
+    written on every run (:func:`explorer.ui.training.url_choice`) or once (a link's repeated
+    name, the run id of a link that cannot be opened)."""
+    if text is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = text
+
+
+def choice(
+    widget: Callable, label: str, options: dict, name: str, default: object, **kwargs
+) -> object:
+    """A selection widget (``st.radio``, ``st.selectbox``, ``st.segmented_control`` …) whose
+    URL value is the option's key while the reader sees its label (``?input=random_walk``
+    shows "Random walk"). Extra keyword arguments go to ``widget``."""
+    from_url(
+        name,
+        lambda raw: options[raw] and raw,
+        default,
+        expected="not one of " + ", ".join(f"`{k}`" for k in options),
+    )
+    if st.session_state.get(name) not in options:  # first draw, or the options changed
+        st.session_state[name] = default
+    value = widget(
+        label, list(options), format_func=options.get, key=name, persist_state="session", **kwargs
+    )
+    to_url(name, value if value is not None else default, default)
+    return value
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """A parser for :func:`from_url`: an integer ``low <= n <= high``."""
+
+    def parse(raw: str) -> int:
+        n = int(raw)
+        if not low <= n <= high:
+            raise ValueError
+        return n
+
+    return parse
