@@ -5,24 +5,8 @@ LSTM or GRU over one sequence with a step loop of PyTorch's documented equations
 named gate is replaced by a constant from a chosen input position on. Everything downstream (the
 cell state, the hidden state, the next layer) sees the clamped value.
 
-Shape legend (as in ``torch/nn/modules/rnn.py`` and :mod:`explorer.trace`):
-    T      time steps
-    L      num_layers
-    D      directions (2 if bidirectional else 1)
-    H      hidden_size
-    H_out  proj_size if proj_size > 0 else hidden_size
-    G      gates per cell: 1 (RNN), 4 (LSTM), 3 (GRU)
-
-Equations (PyTorch docs for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber 1997;
-Cho et al. 2014 with PyTorch's placement of the reset gate), a clamped gate replaced by its
-constant before it is used::
-
-    RNN   h' = tanh or relu(W_ih x + b_ih + W_hh h + b_hh)
-    LSTM  i = σ(W_ii x + b_ii + W_hi h + b_hi)     GRU  r = σ(W_ir x + b_ir + W_hr h + b_hr)
-          f = σ(W_if x + b_if + W_hf h + b_hf)          z = σ(W_iz x + b_iz + W_hz h + b_hz)
-          g = tanh(W_ig x + b_ig + W_hg h + b_hg)       n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-          o = σ(W_io x + b_io + W_ho h + b_ho)          h' = (1 - z) ⊙ n + z ⊙ h
-          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')  (then h' = W_hr h' with proj_size)
+The equations, the shape legend (T, L, D, H, H_out, G) and the step functions are in
+:mod:`explorer.cells`; a clamped gate is replaced by its constant before it is used (``fixed``).
 
 How it stays fast: the input projections ``x W_ih^T + b_ih`` of every step are one matmul per
 layer and direction; only the recurrent part ``W_hh h_{t-1}`` runs in the Python loop over time.
@@ -34,7 +18,9 @@ from numbers import Integral, Real
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
+from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_step
 from .config import CELLS
 from .trace import Trace, kind_of, layer_weights
 
@@ -146,84 +132,33 @@ def clamped_trace(
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
     gates = {k: x.new_empty(L, D, T, H) for k in names}
-    # which rows of a (G, H) gate block are clamped, and to what
-    rows = torch.tensor([names.index(k) for k in clamps], dtype=torch.long)  # (C,)
-    values = torch.tensor(list(clamps.values()), dtype=x.dtype).unsqueeze(1).expand(-1, H)  # (C, H)
 
     layer_in = x  # (T, in_l): x for layer 0, the previous layer's output after
     for layer in range(L):
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, d)
-            xw = layer_in @ w_ih.t()  # (T, G·H), every step's input projection at once
-            if b_ih is not None:
-                xw += b_ih
-            if kind != "gru" and b_hh is not None:
-                xw += b_hh  # RNN and LSTM add b_hh outside any gate; GRU's b_hn sits inside r ⊙ (…)
+            xw = F.linear(layer_in, w_ih, b_ih)  # (T, G·H), every step's input projection at once
             steps = range(T) if d == 0 else range(T - 1, -1, -1)
-            state = (h0[layer * D + d], c0[layer * D + d] if c0 is not None else None)
+            h = h0[layer * D + d]  # (H_out,)
+            c = c0[layer * D + d] if c0 is not None else None  # (H,)
             act = x.new_empty(T, G, H)  # (T, G, H) post-activation gates in reading order's slots
             for t in steps:
-                clamp_now = bool(clamps) and t >= from_step
-                if kind == "lstm":
-                    h, c = _lstm_step(xw[t], w_hh, w_hr, state, act[t], rows, values, clamp_now)
+                fixed = clamps if t >= from_step else None
+                if kind == "rnn":
+                    h = rnn_step(layer_in[t], h, w_ih, w_hh, b_ih, b_hh, rnn.nonlinearity)
+                elif kind == "lstm":
+                    pre = xw[t] + F.linear(h, w_hh, b_hh)  # (4H,) rows i, f, g, o
+                    h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=act[t].view(-1)), c)
+                    h = h if w_hr is None else w_hr @ h  # (H_out,)
                     cell[layer, d, t] = c
-                elif kind == "gru":
-                    h = _gru_step(xw[t], w_hh, b_hh, state[0], act[t], rows, values, clamp_now)
-                    c = None
                 else:
-                    h = _rnn_step(xw[t], w_hh, state[0], rnn.nonlinearity)
-                    c = None
+                    r, z, n = gru_gates(xw[t], F.linear(h, w_hh, b_hh), fixed=fixed)
+                    act[t, 0], act[t, 1], act[t, 2] = r, z, n
+                    h = gru_state(z, n, h)
                 hidden[layer, d, t] = h
-                state = (h, c)
             for g_idx, k in enumerate(names):
                 gates[k][layer, d] = act[:, g_idx]
         layer_in = (
             hidden[layer].transpose(0, 1).reshape(T, D * H_out)
         )  # (T, D·H_out), torch's output
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
-
-
-def _rnn_step(xw_t, w_hh, h, nonlinearity: str):
-    """One RNN step: ``xw_t`` ``(H,)`` already holds ``W_ih x_t + b_ih + b_hh``; ``h`` ``(H,)``."""
-    pre = torch.addmv(xw_t, w_hh, h)  # (H,)
-    return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
-
-
-def _lstm_step(xw_t, w_hh, w_hr, state, act_t, rows, values, clamp_now: bool):
-    """One LSTM step; writes the ``(4, H)`` gates i, f, g, o into ``act_t``; returns ``(h, c)``.
-
-    ``xw_t`` ``(4H,)`` already holds ``W_ih x_t + b_ih + b_hh``; ``state`` is ``(h (H_out,), c (H,))``.
-    """
-    h, c = state
-    pre = torch.addmv(xw_t, w_hh, h).view(4, -1)  # (4, H) rows i, f, g, o
-    torch.sigmoid(pre, out=act_t)
-    act_t[2] = torch.tanh(pre[2])  # g is the only tanh gate
-    if clamp_now:
-        act_t[rows] = values
-    i, f, g, o = act_t
-    c = f * c + i * g  # (H,)
-    h = o * torch.tanh(c)  # (H,)
-    if w_hr is not None:
-        h = w_hr @ h  # (H_out,)
-    return h, c
-
-
-def _gru_step(xw_t, w_hh, b_hh, h, act_t, rows, values, clamp_now: bool):
-    """One GRU step; writes the ``(3, H)`` gates r, z, n into ``act_t``; returns ``h``.
-
-    ``xw_t`` ``(3H,)`` holds ``W_ih x_t + b_ih``; ``b_hh`` stays apart because the reset gate
-    scales ``W_hn h + b_hn`` (PyTorch's placement, after the matmul).
-    """
-    hw = w_hh @ h if b_hh is None else torch.addmv(b_hh, w_hh, h)  # (3H,)
-    x_r, x_z, x_n = xw_t.view(3, -1)  # each (H,)
-    h_r, h_z, h_n = hw.view(3, -1)  # each (H,)
-    torch.sigmoid(x_r + h_r, out=act_t[0])
-    torch.sigmoid(x_z + h_z, out=act_t[1])
-    if clamp_now:  # r must be clamped before it enters n
-        act_t[rows] = values
-    r, z = act_t[0], act_t[1]
-    torch.tanh(x_n + r * h_n, out=act_t[2])
-    if clamp_now:
-        act_t[rows] = values
-    n = act_t[2]
-    return (1 - z) * n + z * h  # (H,)

@@ -1,37 +1,24 @@
 """Run a PyTorch recurrent module over one sequence and keep everything inside it.
 
-Shape legend (as in ``torch/nn/modules/rnn.py``):
-    T      time steps
-    L      num_layers
-    D      directions (2 if bidirectional else 1)
-    H      hidden_size
-    H_out  proj_size if proj_size > 0 else hidden_size
+The equations and the shape legend (T, L, D, H, H_out) are in :mod:`explorer.cells`, whose
+gate functions this module calls on every step at once.
 
 How it stays fast: each layer runs through PyTorch's fused kernel (the states are torch's own).
 Gates at step t depend only on x_t and h_{t-1}, both known once the layer has run, so every gate
 of every step is recomputed in two batched matmuls. Only the LSTM cell state c_t is a recurrence,
 and it is linear (c_t = f_t * c_{t-1} + i_t * g_t), so a log-depth parallel scan solves it.
-
-Equations (PyTorch docs for ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber 1997;
-Cho et al. 2014 with PyTorch's placement of the reset gate)::
-
-    LSTM  i = σ(W_ii x + b_ii + W_hi h + b_hi)     GRU  r = σ(W_ir x + b_ir + W_hr h + b_hr)
-          f = σ(W_if x + b_if + W_hf h + b_hf)          z = σ(W_iz x + b_iz + W_hz h + b_hz)
-          g = tanh(W_ig x + b_ig + W_hg h + b_hg)       n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-          o = σ(W_io x + b_io + W_ho h + b_ho)          h' = (1 - z) ⊙ n + z ⊙ h
-          c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')  (then h' = W_hr h' with proj_size)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
 import weakref
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 
+from .cells import gru_gates, lstm_gates
 from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec
 
 
@@ -204,24 +191,6 @@ def linear_scan(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Ten
     return B
 
 
-def _gates_lstm(pre: torch.Tensor, H: int):
-    """``pre``: ``(T, 4H)`` pre-activations in PyTorch's row order i, f, g, o, turned into the
-    activations in place; returns views of its four blocks."""
-    pre[:, : 2 * H].sigmoid_()  # i, f
-    pre[:, 2 * H : 3 * H].tanh_()  # g
-    pre[:, 3 * H :].sigmoid_()  # o
-    return pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H : 3 * H], pre[:, 3 * H :]
-
-
-def _gates_gru(xw: torch.Tensor, hw: torch.Tensor, H: int):
-    x_r, x_z, x_n = xw.split(H, dim=1)  # each (T, H); xw already holds b_ih
-    h_r, h_z, h_n = hw.split(H, dim=1)  # hw holds b_hh, so h_n = W_hn h + b_hn
-    r = torch.sigmoid(x_r + h_r)
-    z = torch.sigmoid(x_z + h_z)
-    n = torch.tanh(x_n + r * h_n)  # PyTorch: reset applied after the matmul
-    return r, z, n
-
-
 @torch.no_grad()
 def trace(
     rnn: nn.Module, x: torch.Tensor, h0: torch.Tensor | None = None, c0: torch.Tensor | None = None
@@ -305,7 +274,7 @@ def trace(
                 else:
                     torch.mm(layer_in, w_ih.t(), out=act)
                 act.addmm_(h_prev, w_hh.t())
-                i, f, g, o = _gates_lstm(act, H)  # views of act, each (T, H)
+                i, f, g, o = lstm_gates(act, out=act)  # views of act, each (T, H)
                 c_start = c0[layer * D + d]  # (H,)
                 if d == 0:
                     cell[layer, d] = linear_scan(f, i * g, c_start)
@@ -317,7 +286,7 @@ def trace(
                 if b_ih is not None:
                     xw += b_ih
                     hw += b_hh
-                for j, v in enumerate(_gates_gru(xw, hw, H)):
+                for j, v in enumerate(gru_gates(xw, hw)):
                     act[:, j * H : (j + 1) * H] = v
         layer_in = out
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
