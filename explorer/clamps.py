@@ -21,8 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_step
-from .config import CELLS
-from .trace import Trace, kind_of, layer_weights
+from .config import CELLS, directions
+from .trace import Trace, initial_state, kind_of, layer_weights
 
 #: gate names per cell, in PyTorch's row order of ``weight_ih`` / ``weight_hh``
 GATES: dict[str, str] = {k: "".join(spec.gates) for k, spec in CELLS.items()}  # "ifgo", "rzn", ""
@@ -52,18 +52,6 @@ def _check_clamps(kind: str, clamps: dict[str, float]) -> dict[str, float]:
             )
         out[name] = float(value)
     return out
-
-
-def _check_state(name: str, state, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-    """``state`` (tensor or array-like) as a ``shape`` tensor of ``like``'s dtype; zeros if ``None``."""
-    if state is None:
-        return like.new_zeros(shape)
-    state = torch.as_tensor(state)
-    if tuple(state.shape) != shape:
-        raise ValueError(
-            f"{name} must have shape (num_layers·D, size) = {shape}, got {tuple(state.shape)}"
-        )
-    return state.to(like.dtype)
 
 
 @torch.no_grad()
@@ -121,11 +109,11 @@ def clamped_trace(
             f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
         )
 
-    L, D, H = rnn.num_layers, (2 if rnn.bidirectional else 1), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     x = x.to(rnn.weight_ih_l0.dtype)
-    h0 = _check_state("h0", h0, (L * D, H_out), x)
-    c0 = _check_state("c0", c0, (L * D, H), x) if kind == "lstm" else None
+    h0 = initial_state(h0, "h0", (L * D, H_out), x)
+    c0 = initial_state(c0, "c0", (L * D, H), x) if kind == "lstm" else None
 
     names = GATES[kind]
     G = len(names) or 1

@@ -72,6 +72,12 @@ def cell_spec(cell: str) -> CellSpec:
     return CELLS[cell]
 
 
+def directions(rnn) -> int:
+    """``D``, the number of directions of a ``torch.nn`` recurrent module (or anything with a
+    ``bidirectional`` flag, such as :class:`CellConfig`): 2 if bidirectional, else 1."""
+    return 2 if rnn.bidirectional else 1
+
+
 def _short(value: object, width: int = 60) -> str:
     """``repr(value)`` cut to ``width`` characters, for a message quoting what was given."""
     text = repr(value)
@@ -146,7 +152,7 @@ class CellConfig:
     @property
     def D(self) -> int:
         """Number of directions: 2 if bidirectional, else 1."""
-        return 2 if self.bidirectional else 1
+        return directions(self)
 
     @property
     def H_out(self) -> int:

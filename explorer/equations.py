@@ -29,11 +29,11 @@ from numbers import Integral
 import torch
 import torch.nn as nn
 
-from .config import CELLS
-from .trace import Trace, kind_of, layer_weights
+from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step
+from .config import CELLS, directions
+from .trace import Trace, initial_state, kind_of, layer_weights
 
 #: gate names per cell in PyTorch's row order; a vanilla RNN has one "gate", its pre-activation h
-# PyTorch's gate order per cell; the vanilla RNN's one pre-activation is listed as "h"
 GATE_NAMES: dict[str, str] = {k: "".join(spec.gates) or "h" for k, spec in CELLS.items()}
 
 
@@ -74,30 +74,6 @@ def _check_index(what: str, value: int, size: int, hint: str) -> None:
         raise TypeError(f"{what} must be an int, got {value!r}")
     if not 0 <= value < size:
         raise IndexError(f"{what} {value} out of range: expected 0..{size - 1} ({hint})")
-
-
-def _initial(state, name: str, shape: tuple[int, int]) -> torch.Tensor:
-    """``state`` (tensor or array-like) as a float64 ``shape`` tensor; zeros if ``None``."""
-    if state is None:
-        return torch.zeros(shape, dtype=torch.float64)
-    state = torch.as_tensor(state)
-    if tuple(state.shape) != shape:
-        raise ValueError(
-            f"{name} must have shape (num_layers·D, size) = {shape}, got {tuple(state.shape)}"
-        )
-    return state.to(torch.float64)
-
-
-def _previous(states: torch.Tensor, start: torch.Tensor, direction: int, t: int) -> torch.Tensor:
-    """The state before position ``t`` in the direction's reading order (``start`` at its
-    start), in float64. ``states``: ``(T, S)`` of one layer and direction; ``start``: ``(S,)``.
-    """
-    T = states.shape[0]
-    if direction == 0:
-        prev = states[t - 1] if t > 0 else start
-    else:
-        prev = states[t + 1] if t < T - 1 else start  # the reverse direction reads T-1 first
-    return prev.to(torch.float64)
 
 
 @torch.no_grad()
@@ -150,10 +126,31 @@ def unit_terms(
             have the wrong shape, or ``c0`` is given for a cell without one.
         IndexError: ``layer``, ``direction``, ``t`` or ``unit`` out of range.
     """
+    _check_index("t", t, _checked(rnn, tr, layer, direction, unit), f"T = {tr.T} steps")
+    cols = _columns(rnn, tr, layer, direction, unit, h0, c0, torch.tensor([int(t)]))
+    num = {k: float(v[0]) for k, v in cols.items()}
     kind = kind_of(rnn)
-    L, D, H = rnn.num_layers, (2 if rnn.bidirectional else 1), rnn.hidden_size
-    proj = getattr(rnn, "proj_size", 0)
-    H_out = proj or H
+    parts = ("x", "bi", "h", "bh", "pre", "val")
+    gates = {k: GateTerms(k, *(num[f"{k}.{p}"] for p in parts)) for k in GATE_NAMES[kind]}
+    out = {"kind": kind, "layer": int(layer), "direction": int(direction), "t": int(t)}
+    out.update(unit=int(unit), bias=bool(rnn.bias), gates=gates)
+    if kind == "lstm":
+        proj = rnn.proj_size
+        h = None if math.isnan(num["h"]) else num["h"]
+        out.update(c_prev=num["c_prev"], c=num["c"], h_pre_proj=num["h_pre_proj"], h=h)
+        out.update(proj_size=proj, H_out=proj or rnn.hidden_size)
+    else:
+        out.update(h_prev=num["h_prev"], h=num["h"])
+    if kind == "rnn":
+        out["nonlinearity"] = rnn.nonlinearity
+    return out
+
+
+def _checked(rnn: nn.Module, tr: Trace, layer: int, direction: int, unit: int) -> int:
+    """Check that ``tr`` fits ``rnn`` and the indices are in range; returns ``T``."""
+    kind = kind_of(rnn)
+    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    H_out = getattr(rnn, "proj_size", 0) or H
     if tr.kind != kind:
         raise ValueError(f"trace is of {_a(tr.kind)}, module is {_a(kind)}")
     if tr.hidden.dim() != 4 or tuple(tr.hidden.shape[:2]) != (L, D) or tr.hidden.shape[3] != H_out:
@@ -163,99 +160,87 @@ def unit_terms(
         )
     if tr.x is None:
         raise ValueError("trace has no input x; make it with explorer.trace(rnn, x)")
-    T = tr.T
     _check_index("layer", layer, L, f"num_layers = {L}")
     _check_index("direction", direction, D, "0 forward" + (", 1 reverse" if D == 2 else " only"))
-    _check_index("t", t, T, f"T = {T} steps")
     _check_index("unit", unit, H, f"hidden_size = {H}")
+    return tr.T
 
-    f64 = torch.float64
-    h0 = _initial(h0, "h0", (L * D, H_out))
+
+def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[str, torch.Tensor]:
+    """:func:`unit_terms_over_time`'s dict at the input positions ``ts`` ``(n,)`` only, float64.
+
+    The gates and states come from :mod:`explorer.cells`' functions applied to the unit's own
+    rows (a cell of one unit, ``H = 1``); ``h`` of an LSTM with ``proj_size`` mixes every unit,
+    so it is one :func:`~explorer.cells.lstm_step` of the whole layer.
+    """
+    kind, f64, T = kind_of(rnn), torch.float64, tr.T
+    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    proj = getattr(rnn, "proj_size", 0)
+    H_out = proj or H
+    like = torch.empty(0, dtype=f64)
+    h0 = initial_state(h0, "h0", (L * D, H_out), like)
     if kind == "lstm":
-        c0 = _initial(c0, "c0", (L * D, H))
+        c0 = initial_state(c0, "c0", (L * D, H), like)
     elif c0 is not None:
         raise ValueError(f"c0 is the LSTM cell state; {_a(kind)} has none")
-
-    # the layer's input at t: x_t, or the previous layer's output (directions concatenated)
-    if layer == 0:
-        x_t = tr.x[t].to(f64)  # (input_size,)
-    else:
-        x_t = tr.hidden[layer - 1, :, t].reshape(-1).to(f64)  # (D·H_out,)
     start = layer * D + direction  # row of h0 / c0 in torch's (L·D, ·) layout
-    h_prev = _previous(tr.hidden[layer, direction], h0[start], direction, t)  # (H_out,)
+    prev = ts - 1 if direction == 0 else ts + 1  # the reverse direction reads T-1 first
+    first = (prev < 0) | (prev >= T)  # (n,) the state before is h0 / c0
 
-    w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, direction)
+    def before(states: torch.Tensor, s0: torch.Tensor) -> torch.Tensor:
+        """(n, S): the state before each position in this direction's reading order."""
+        out = states.to(f64)[prev.clamp(0, T - 1)]
+        out[first] = s0
+        return out
+
+    # the layer's input: x_t, or the previous layer's output (directions concatenated)
+    X = tr.x if layer == 0 else tr.hidden[layer - 1].permute(1, 0, 2).reshape(T, -1)
+    X = X.to(f64)[ts]  # (n, in_l)
+    H_prev = before(tr.hidden[layer, direction], h0[start])  # (n, H_out)
+    w_ih, w_hh, b_ih, b_hh, w_hr = (
+        None if w is None else w.to(f64) for w in layer_weights(rnn, layer, direction)
+    )
     names = GATE_NAMES[kind]
     rows = [k * H + unit for k in range(len(names))]  # the unit's row in each gate block
-    x_parts = (w_ih[rows].to(f64) @ x_t).tolist()
-    h_parts = (w_hh[rows].to(f64) @ h_prev).tolist()
-    b_is = b_ih[rows].to(f64).tolist() if b_ih is not None else [0.0] * len(names)
-    b_hs = b_hh[rows].to(f64).tolist() if b_hh is not None else [0.0] * len(names)
-
-    gates: dict[str, GateTerms] = {}
-    for name, xp, bi, hp, bh in zip(names, x_parts, b_is, h_parts, b_hs):
-        if kind == "gru" and name == "n":
-            pre = xp + bi + gates["r"].value * (hp + bh)  # reset after the matmul (PyTorch)
-        else:
-            pre = xp + bi + hp + bh
-        gates[name] = GateTerms(name, xp, bi, hp, bh, pre, _activate(kind, name, pre, rnn))
-
-    out = {
-        "kind": kind,
-        "layer": int(layer),
-        "direction": int(direction),
-        "t": int(t),
-        "unit": int(unit),
-        "bias": bool(rnn.bias),
-        "gates": gates,
-    }
+    zeros = torch.zeros(len(names), dtype=f64)
+    xp, hp = X @ w_ih[rows].T, H_prev @ w_hh[rows].T  # (n, G) each
+    bi = b_ih[rows] if b_ih is not None else zeros  # (G,)
+    bh = b_hh[rows] if b_hh is not None else zeros
+    gi, gh = xp + bi, hp + bh  # (n, G): a cell with one unit
     if kind == "lstm":
-        c_prev_all = _previous(tr.cell[layer, direction], c0[start], direction, t)  # (H,)
-        c_prev = float(c_prev_all[unit])
-        i, f, g, o = (gates[k].value for k in "ifgo")
-        c = f * c_prev + i * g
-        h_pre_proj = o * math.tanh(c)
-        if proj:
-            # the projection mixes every unit's o ⊙ tanh(c): recompute the whole (H,) vector
-            m = _lstm_all_units(w_ih, w_hh, b_ih, b_hh, x_t, h_prev, c_prev_all)  # (H,)
-            h = float(w_hr[unit].to(f64) @ m) if unit < H_out else None
-        else:
-            h = h_pre_proj
-        out.update(c_prev=c_prev, c=c, h_pre_proj=h_pre_proj, h=h, proj_size=proj, H_out=H_out)
+        pre = gi + gh
+        val = torch.cat(lstm_gates(pre), -1)
     elif kind == "gru":
-        z, n = gates["z"].value, gates["n"].value
-        hp = float(h_prev[unit])
-        out.update(h_prev=hp, h=(1 - z) * n + z * hp)
+        val = torch.cat(gru_gates(gi, gh), -1)
+        pre = torch.cat([gi[:, :2] + gh[:, :2], gi[:, 2:] + val[:, :1] * gh[:, 2:]], -1)
     else:
-        out.update(h_prev=float(h_prev[unit]), h=gates["h"].value, nonlinearity=rnn.nonlinearity)
+        pre = gi + gh
+        val = _rnn_act(pre, rnn.nonlinearity)
+    n = len(ts)
+    out: dict[str, torch.Tensor] = {}
+    for k, name in enumerate(names):
+        out.update({f"{name}.x": xp[:, k], f"{name}.bi": bi[k].expand(n)})
+        out.update({f"{name}.h": hp[:, k], f"{name}.bh": bh[k].expand(n)})
+        out.update({f"{name}.pre": pre[:, k], f"{name}.val": val[:, k]})
+    nan = torch.full((n,), math.nan, dtype=f64)
+    if kind != "lstm":
+        h_new = gru_state(val[:, 1], val[:, 2], H_prev[:, unit]) if kind == "gru" else val[:, 0]
+        return out | {"h_prev": H_prev[:, unit], "h": h_new}
+    C_prev = before(tr.cell[layer, direction], c0[start])  # (n, H)
+    h_pre_proj, c = lstm_state(*val.unbind(-1), C_prev[:, unit])
+    out.update(c_prev=C_prev[:, unit], c=c, h_pre_proj=h_pre_proj)
+    out["h_prev"] = H_prev[:, unit] if unit < H_out else nan
+    if not proj:
+        out["h"] = h_pre_proj
+    elif unit < H_out:  # the projection mixes every unit's o ⊙ tanh(c): the whole layer's step
+        out["h"] = lstm_step(X, H_prev, C_prev, w_ih, w_hh, b_ih, b_hh, w_hr)[0][:, unit]
+    else:
+        out["h"] = nan
     return out
 
 
-def _lstm_all_units(w_ih, w_hh, b_ih, b_hh, x_t, h_prev, c_prev) -> torch.Tensor:
-    """``o_t ⊙ tanh(c_t)`` of every unit ``(H,)`` in float64, for the projection ``W_hr``."""
-    f64 = torch.float64
-    pre = w_ih.to(f64) @ x_t + w_hh.to(f64) @ h_prev  # (4H,)
-    if b_ih is not None:
-        pre = pre + b_ih.to(f64) + b_hh.to(f64)
-    i, f, g, o = pre.chunk(4)  # each (H,)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)  # (H,)
-    return torch.sigmoid(o) * torch.tanh(c)
-
-
-def _activate(kind: str, name: str, pre: float, rnn: nn.Module) -> float:
-    if kind == "rnn":
-        return math.tanh(pre) if rnn.nonlinearity == "tanh" else max(0.0, pre)
-    if name in "gn":
-        return math.tanh(pre)
-    return _sigmoid(pre)
-
-
-def _sigmoid(v: float) -> float:
-    # two branches so that exp never overflows
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
+def _rnn_act(pre: torch.Tensor, nonlinearity: str) -> torch.Tensor:
+    return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
 
 
 # ---------------------------------------------------------------- LaTeX
@@ -443,89 +428,8 @@ def unit_terms_over_time(
 
     Raises: as :func:`unit_terms`.
     """
-    kind = kind_of(rnn)
-    L, D, H = rnn.num_layers, (2 if rnn.bidirectional else 1), rnn.hidden_size
-    proj = getattr(rnn, "proj_size", 0)
-    H_out = proj or H
-    # the same checks, on t = 0 (every t shares them)
-    unit_terms(rnn, tr, layer=layer, direction=direction, t=0, unit=unit, h0=h0, c0=c0)
-    f64 = torch.float64
-    T = tr.T
-    h0 = _initial(h0, "h0", (L * D, H_out))
-    start = layer * D + direction
-    if layer == 0:
-        X = tr.x.to(f64)  # (T, input_size)
-    else:
-        X = tr.hidden[layer - 1].permute(1, 0, 2).reshape(T, -1).to(f64)  # (T, D·H_out)
-
-    def before(states: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
-        """(T, S): the state before each position in this direction's reading order."""
-        states = states.to(f64)
-        if direction == 0:
-            return torch.cat([first[None], states[:-1]])
-        return torch.cat([states[1:], first[None]])
-
-    H_prev = before(tr.hidden[layer, direction], h0[start])  # (T, H_out)
-    w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, direction)
-    names = GATE_NAMES[kind]
-    rows = [k * H + unit for k in range(len(names))]
-    x_parts = X @ w_ih[rows].to(f64).T  # (T, G)
-    h_parts = H_prev @ w_hh[rows].to(f64).T  # (T, G)
-    zeros = torch.zeros(len(names), dtype=f64)
-    b_is = b_ih[rows].to(f64) if b_ih is not None else zeros  # (G,)
-    b_hs = b_hh[rows].to(f64) if b_hh is not None else zeros
-    out: dict[str, torch.Tensor] = {}
-    values = {}
-    for k, name in enumerate(names):
-        xp, hp = x_parts[:, k], h_parts[:, k]
-        bi, bh = b_is[k].expand(T), b_hs[k].expand(T)
-        if kind == "gru" and name == "n":
-            pre = xp + bi + values["r"] * (hp + bh)  # reset after the matmul (PyTorch)
-        else:
-            pre = xp + bi + hp + bh
-        if kind == "rnn":
-            value = torch.tanh(pre) if rnn.nonlinearity == "tanh" else torch.relu(pre)
-        else:
-            value = torch.tanh(pre) if name in "gn" else torch.sigmoid(pre)
-        values[name] = value
-        out.update(
-            {
-                f"{name}.x": xp,
-                f"{name}.bi": bi,
-                f"{name}.h": hp,
-                f"{name}.bh": bh,
-                f"{name}.pre": pre,
-                f"{name}.val": value,
-            }
-        )
-    if kind == "lstm":
-        c0 = _initial(c0, "c0", (L * D, H))
-        C_prev = before(tr.cell[layer, direction], c0[start])  # (T, H)
-        i, f, g, o = (values[k] for k in "ifgo")
-        c = f * C_prev[:, unit] + i * g
-        out.update(
-            c_prev=C_prev[:, unit],
-            c=c,
-            h_pre_proj=o * torch.tanh(c),
-            h_prev=H_prev[:, unit] if unit < H_out else torch.full((T,), math.nan, dtype=f64),
-        )
-        if not proj:
-            out["h"] = out["h_pre_proj"]
-        elif unit < H_out:
-            pre = X @ w_ih.to(f64).T + H_prev @ w_hh.to(f64).T  # (T, 4H)
-            if b_ih is not None:
-                pre = pre + b_ih.to(f64) + b_hh.to(f64)
-            gi, gf, gg, go = pre.chunk(4, dim=1)  # each (T, H)
-            c_all = torch.sigmoid(gf) * C_prev + torch.sigmoid(gi) * torch.tanh(gg)  # (T, H)
-            out["h"] = (torch.sigmoid(go) * torch.tanh(c_all)) @ w_hr[unit].to(f64)  # (T,)
-        else:
-            out["h"] = torch.full((T,), math.nan, dtype=f64)
-    elif kind == "gru":
-        z, n = values["z"], values["n"]
-        out.update(h_prev=H_prev[:, unit], h=(1 - z) * n + z * H_prev[:, unit])
-    else:
-        out.update(h_prev=H_prev[:, unit], h=values["h"])
-    return out
+    T = _checked(rnn, tr, layer, direction, unit)
+    return _columns(rnn, tr, layer, direction, unit, h0, c0, torch.arange(T))
 
 
 # ---------------------------------------------------------------- HTML, numbers filled in later

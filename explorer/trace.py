@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from .cells import gru_gates, lstm_gates
-from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec
+from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec, directions
 
 
 @dataclass
@@ -97,7 +97,7 @@ def _build_layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     """Built on the meta device (no allocation), then its parameters are replaced by the
     originals; ``RNNBase.__setattr__`` keeps the fused kernel's weight list in step."""
     H_out = getattr(rnn, "proj_size", 0) or rnn.hidden_size
-    in_size = rnn.input_size if layer == 0 else H_out * _directions(rnn)
+    in_size = rnn.input_size if layer == 0 else H_out * directions(rnn)
     kwargs = dict(num_layers=1, bias=rnn.bias, bidirectional=rnn.bidirectional, device="meta")
     if isinstance(rnn, nn.LSTM) and rnn.proj_size:
         kwargs["proj_size"] = rnn.proj_size
@@ -111,9 +111,14 @@ def _build_layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     return one
 
 
-def _initial(state, name: str, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-    """Zeros if ``state`` is None, else ``state`` as a tensor of ``like``'s dtype, checked to be
-    ``shape`` = (num_layers·D, size), torch's layout without the batch dimension."""
+def initial_state(state, name: str, shape: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+    """The one check of an initial state ``h0``/``c0``: zeros if ``state`` is None, else
+    ``state`` as a tensor of ``like``'s dtype, checked to be ``shape`` = (num_layers·D, size),
+    torch's layout without the batch dimension.
+
+    Raises:
+        ValueError: ``state`` is not real numbers on the CPU, or not ``shape``.
+    """
     if state is None:
         return like.new_zeros(shape)
     state = _real_tensor(state, name, like.dtype)
@@ -148,10 +153,6 @@ def _real_tensor(value, name: str, dtype: torch.dtype) -> torch.Tensor:
     ):
         raise ValueError(f"{name} must hold numbers, got {tensor.dtype}")
     return tensor.to(dtype)
-
-
-def _directions(rnn: nn.RNNBase) -> int:
-    return 2 if rnn.bidirectional else 1
 
 
 def layer_weights(rnn: nn.RNNBase, layer: int, direction: int):
@@ -229,12 +230,12 @@ def trace(
             f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
             f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window"
         )
-    L, D, H = rnn.num_layers, _directions(rnn), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
-    h0 = _initial(h0, "h0", (L * D, H_out), x)
+    h0 = initial_state(h0, "h0", (L * D, H_out), x)
     if kind == "lstm":
-        c0 = _initial(c0, "c0", (L * D, H), x)
+        c0 = initial_state(c0, "c0", (L * D, H), x)
     elif c0 is not None:
         raise ValueError(f"c0 is the LSTM cell state; a {kind.upper()} has none")
 

@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
+from .cells import gru_gates
+
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "sgd": torch.optim.SGD,
@@ -366,13 +368,10 @@ def _gru_gates(inp, h, weights, sfx, reverse):
     one batch from the inputs and the states the fused run produced."""
     zeros = torch.zeros_like(h[:1])
     prev = torch.cat([h[1:], zeros]) if reverse else torch.cat([zeros, h[:-1]])  # state read at t
-    gi = inp @ weights["weight_ih" + sfx][:, : inp.shape[-1]].T  # (T, B, 3H)
-    gh = prev @ weights["weight_hh" + sfx].T
-    if "bias_ih" + sfx in weights:
-        gi, gh = gi + weights["bias_ih" + sfx], gh + weights["bias_hh" + sfx]
-    H = h.shape[-1]
-    rz = torch.sigmoid(gi[..., : 2 * H] + gh[..., : 2 * H])
-    return rz[..., :H], rz[..., H:]
+    gi = F.linear(inp, weights["weight_ih" + sfx][:, : inp.shape[-1]], weights.get("bias_ih" + sfx))
+    gh = F.linear(prev, weights["weight_hh" + sfx], weights.get("bias_hh" + sfx))  # (T, B, 3H)
+    r, z, _ = gru_gates(gi, gh)
+    return r, z
 
 
 def _accumulate(direct, into_prev, z, cut, reverse):
