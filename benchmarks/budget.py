@@ -47,7 +47,7 @@ def main() -> None:
         s = cpu(lambda: trace(rnn, torch.randn(T, 1)))
         print(
             f"trace {config.cell} H={config.hidden_size} L={config.num_layers} "
-            f"D={2 if config.bidirectional else 1} T={T}: P={P:,}, {s:.2f} s CPU, "
+            f"D={config.D} T={T}: P={P:,}, {s:.2f} s CPU, "
             f"{s / (P * T) * 1e9:.2f} ns per parameter-step "
             f"(budget: {budget.NS_PER_PARAMETER_STEP})"
         )

@@ -69,6 +69,7 @@ MAX_CHART_POINTS = 5_000  # per line: a 200,000-point forecast chart sent 415 MB
 def model_parameters(config) -> int:
     """Parameters of the model ``config`` describes (an :class:`explorer.config.CellConfig` or
     anything with its fields): the recurrent layers and the linear head, counted, not built."""
+    from .config import directions
     from .params import count_parameters
 
     rnn = count_parameters(
@@ -80,15 +81,17 @@ def model_parameters(config) -> int:
         bias=config.bias,
         proj_size=config.proj_size,
     ).total
-    h_out = (config.proj_size or config.hidden_size) * (2 if config.bidirectional else 1)
+    h_out = (config.proj_size or config.hidden_size) * directions(config.bidirectional)
     return rnn + config.output_size * (h_out + 1)  # the head always has a bias
 
 
 def _units(config) -> tuple[int, int]:
     """``(L·D, floats per step of one layer and direction)`` kept by a trace or a backward
     pass: h_t, c_t and the G gate blocks."""
-    G = {"rnn": 1, "lstm": 4, "gru": 3}.get(config.cell, 4)
-    layers = config.num_layers * (2 if config.bidirectional else 1)
+    from .config import cell_spec, directions
+
+    G = cell_spec(config.cell).G
+    layers = config.num_layers * directions(config.bidirectional)
     per_step = (config.proj_size or config.hidden_size) + (G + 1) * config.hidden_size
     return layers, per_step
 

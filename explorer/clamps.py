@@ -109,7 +109,7 @@ def clamped_trace(
             f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
         )
 
-    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     x = x.to(rnn.weight_ih_l0.dtype)
     h0 = initial_state(h0, "h0", (L * D, H_out), x)

@@ -72,10 +72,9 @@ def cell_spec(cell: str) -> CellSpec:
     return CELLS[cell]
 
 
-def directions(rnn) -> int:
-    """``D``, the number of directions of a ``torch.nn`` recurrent module (or anything with a
-    ``bidirectional`` flag, such as :class:`CellConfig`): 2 if bidirectional, else 1."""
-    return 2 if rnn.bidirectional else 1
+def directions(bidirectional: bool) -> int:
+    """``D`` of the shape legend, the number of directions: 2 if ``bidirectional``, else 1."""
+    return 2 if bidirectional else 1
 
 
 def _short(value: object, width: int = 60) -> str:
@@ -152,7 +151,7 @@ class CellConfig:
     @property
     def D(self) -> int:
         """Number of directions: 2 if bidirectional, else 1."""
-        return directions(self)
+        return directions(self.bidirectional)
 
     @property
     def H_out(self) -> int:

@@ -149,7 +149,7 @@ def unit_terms(
 def _checked(rnn: nn.Module, tr: Trace, layer: int, direction: int, unit: int) -> int:
     """Check that ``tr`` fits ``rnn`` and the indices are in range; returns ``T``."""
     kind = kind_of(rnn)
-    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     if tr.kind != kind:
         raise ValueError(f"trace is of {_a(tr.kind)}, module is {_a(kind)}")
@@ -174,7 +174,7 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     so it is one :func:`~explorer.cells.lstm_step` of the whole layer.
     """
     kind, f64, T = kind_of(rnn), torch.float64, tr.T
-    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     proj = getattr(rnn, "proj_size", 0)
     H_out = proj or H
     like = torch.empty(0, dtype=f64)

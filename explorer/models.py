@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from torch.nn import init
 
-from .config import CellConfig, cell_spec
+from .config import CellConfig, cell_spec, directions
 
 
 class SequenceModel(nn.Module):
@@ -91,7 +91,7 @@ def build_model(
     # from this build's own generator
     with torch.device("meta"):
         rnn = spec.module(input_size, hidden_size, **kwargs)
-        D = 2 if bidirectional else 1
+        D = directions(bidirectional)
         head = nn.Linear(D * (proj_size or hidden_size), output_size)
     model = SequenceModel(rnn, head).to_empty(device="cpu")
     init_like_torch(model, torch.Generator().manual_seed(seed))

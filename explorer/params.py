@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import LIMITS, cell_spec, check_sizes
+from .config import LIMITS, cell_spec, check_sizes, directions
 
 BYTES_PER_FLOAT32 = 4
 
@@ -105,7 +105,7 @@ def count_parameters(
     G = cell_spec(cell).G
     H = hidden_size
     H_out = proj_size or H
-    D = 2 if bidirectional else 1
+    D = directions(bidirectional)
     g = f"{G}·" if G > 1 else ""
     rows: list[ParamRow] = []
     for layer in range(num_layers):

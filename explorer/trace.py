@@ -97,7 +97,7 @@ def _build_layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     """Built on the meta device (no allocation), then its parameters are replaced by the
     originals; ``RNNBase.__setattr__`` keeps the fused kernel's weight list in step."""
     H_out = getattr(rnn, "proj_size", 0) or rnn.hidden_size
-    in_size = rnn.input_size if layer == 0 else H_out * directions(rnn)
+    in_size = rnn.input_size if layer == 0 else H_out * directions(rnn.bidirectional)
     kwargs = dict(num_layers=1, bias=rnn.bias, bidirectional=rnn.bidirectional, device="meta")
     if isinstance(rnn, nn.LSTM) and rnn.proj_size:
         kwargs["proj_size"] = rnn.proj_size
@@ -230,7 +230,7 @@ def trace(
             f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
             f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window"
         )
-    L, D, H = rnn.num_layers, directions(rnn), rnn.hidden_size
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
     h0 = initial_state(h0, "h0", (L * D, H_out), x)

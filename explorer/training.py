@@ -33,6 +33,8 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from .cells import gru_gates
+from .config import cell_spec, directions
+from .trace import kind_of
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -303,16 +305,10 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
         raise ValueError(f"x must be time-first (T, B, input_size), got shape {tuple(x.shape)}")
     if tbptt is not None and rnn.bidirectional:
         raise ValueError("tbptt applies to unidirectional models only")
-    kind = (
-        "lstm"
-        if isinstance(rnn, torch.nn.LSTM)
-        else "gru"
-        if isinstance(rnn, torch.nn.GRU)
-        else "rnn"
-    )
-    L, D, H = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size
+    kind = kind_of(rnn)
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
-    GH = {"lstm": 4, "gru": 3, "rnn": 1}[kind] * H
+    GH = cell_spec(kind).G * H
     T = x.shape[0]
     params = dict(rnn.named_parameters())
     inp = x.detach()
