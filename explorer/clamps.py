@@ -21,18 +21,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_step
-from .config import CELLS, directions
+from .config import CELLS, TANH_GATES, directions
 from .trace import Trace, initial_state, kind_of, layer_weights
-
-#: gate names per cell, in PyTorch's row order of ``weight_ih`` / ``weight_hh``
-GATES: dict[str, str] = {k: "".join(spec.gates) for k, spec in CELLS.items()}  # "ifgo", "rzn", ""
-#: gates squashed by tanh take values in [-1, 1]; the others are sigmoids in [0, 1]
-TANH_GATES = frozenset("gn")
 
 
 def _check_clamps(kind: str, clamps: dict[str, float]) -> dict[str, float]:
     """Validate ``clamps`` for a ``kind`` cell and return them as ``{name: float}``."""
-    valid = GATES[kind]
+    valid = CELLS[kind].gates
     out = {}
     for name, value in clamps.items():
         if name not in valid:
@@ -115,7 +110,7 @@ def clamped_trace(
     h0 = initial_state(h0, "h0", (L * D, H_out), x)
     c0 = initial_state(c0, "c0", (L * D, H), x) if kind == "lstm" else None
 
-    names = GATES[kind]
+    names = CELLS[kind].gates
     G = len(names) or 1
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None

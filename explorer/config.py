@@ -37,6 +37,7 @@ CELLS: dict[str, CellSpec] = {
     "gru": CellSpec("gru", "GRU", nn.GRU, ("r", "z", "n")),
 }
 
+#: the one gate-name table: each gate's name and symbol (the order of rows is ``CellSpec.gates``)
 GATE_NAMES = {
     "i": "input gate i_t",
     "f": "forget gate f_t",
@@ -46,6 +47,8 @@ GATE_NAMES = {
     "z": "update gate z_t",
     "n": "new gate n_t",
 }
+#: the gates squashed by tanh, with values in [-1, 1]; the others are sigmoids in [0, 1]
+TANH_GATES = frozenset("gn")
 
 # Sizes a laptop CPU handles interactively. The biggest model allowed (input_size 256, 4 layers,
 # 1024 units, bidirectional LSTM) has 86,048,768 parameters, 344 MB of float32; with

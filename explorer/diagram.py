@@ -24,7 +24,8 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale, hex_to_rgb, sample_colorscale, unlabel_rgb
 
 from .charts import SIGMOID, TANH
-from .config import CELLS
+from .config import CELLS, GATE_NAMES
+from .teaching import gate_equation, latex_html
 
 DIAGRAM_QUANTITIES: dict[str, tuple[str, ...]] = {
     "rnn": ("x", "h_prev", "h"),
@@ -66,27 +67,19 @@ SYMBOL = {  # HTML that Plotly renders, subscripts included
 }
 
 
-def _affine(s: str) -> str:
-    """``W_is x_t + b_is + W_hs h_{t-1} + b_hs`` in Plotly's HTML, for gate suffix ``s``."""
-    return (
-        f"W<sub>i{s}</sub>x<sub>t</sub> + b<sub>i{s}</sub> + "
-        f"W<sub>h{s}</sub>h<sub>t−1</sub> + b<sub>h{s}</sub>"
-    )
+def _hover() -> dict[str, str]:
+    """The equation shown when hovering over a box, from :data:`explorer.teaching.EQUATIONS`
+    (PyTorch's names), each behind its gate's name; ``"h_rnn"`` leaves ``{act}`` to fill in."""
+    out = {
+        k: f"{GATE_NAMES[k].rsplit(' ', 1)[0]} {latex_html(gate_equation(cell, k))}"
+        for cell in ("lstm", "gru")
+        for k in CELLS[cell].gates
+    }
+    out["h_rnn"] = latex_html(gate_equation("rnn", "h")).replace("tanh", "{act}", 1)
+    return out
 
 
-_HOVER = {  # the equation shown when hovering over a box (PyTorch's names)
-    "i": f"input gate i<sub>t</sub> = σ({_affine('i')})",
-    "f": f"forget gate f<sub>t</sub> = σ({_affine('f')})",
-    "g": f"cell candidate g<sub>t</sub> = tanh({_affine('g')})",
-    "o": f"output gate o<sub>t</sub> = σ({_affine('o')})",
-    "r": f"reset gate r<sub>t</sub> = σ({_affine('r')})",
-    "z": f"update gate z<sub>t</sub> = σ({_affine('z')})",
-    "n": (
-        "new gate n<sub>t</sub> = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + "
-        "r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>))"
-    ),
-    "h_rnn": "h<sub>t</sub> = {act}(" + _affine("h") + ")",  # W_ih x + b_ih + W_hh h + b_hh
-}
+_HOVER = _hover()
 
 INK = "#222222"
 NEUTRAL_FILL = "#dcdcdc"  # gate blocks without a value: grey, on neither colour scale

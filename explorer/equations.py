@@ -30,11 +30,12 @@ import torch
 import torch.nn as nn
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step
-from .config import CELLS, directions
+from .config import CELLS, TANH_GATES, directions
 from .trace import Trace, initial_state, kind_of, layer_weights
 
-#: gate names per cell in PyTorch's row order; a vanilla RNN has one "gate", its pre-activation h
-GATE_NAMES: dict[str, str] = {k: "".join(spec.gates) or "h" for k, spec in CELLS.items()}
+#: gate symbols per cell in PyTorch's row order (``CellSpec.gates``); a vanilla RNN has one
+#: "gate", its pre-activation h
+_GATES: dict[str, str] = {k: "".join(spec.gates) or "h" for k, spec in CELLS.items()}
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def unit_terms(
     num = {k: float(v[0]) for k, v in cols.items()}
     kind = kind_of(rnn)
     parts = ("x", "bi", "h", "bh", "pre", "val")
-    gates = {k: GateTerms(k, *(num[f"{k}.{p}"] for p in parts)) for k in GATE_NAMES[kind]}
+    gates = {k: GateTerms(k, *(num[f"{k}.{p}"] for p in parts)) for k in _GATES[kind]}
     out = {"kind": kind, "layer": int(layer), "direction": int(direction), "t": int(t)}
     out.update(unit=int(unit), bias=bool(rnn.bias), gates=gates)
     if kind == "lstm":
@@ -200,7 +201,7 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     w_ih, w_hh, b_ih, b_hh, w_hr = (
         None if w is None else w.to(f64) for w in layer_weights(rnn, layer, direction)
     )
-    names = GATE_NAMES[kind]
+    names = _GATES[kind]
     rows = [k * H + unit for k in range(len(names))]  # the unit's row in each gate block
     zeros = torch.zeros(len(names), dtype=f64)
     xp, hp = X @ w_ih[rows].T, H_prev @ w_hh[rows].T  # (n, G) each
@@ -275,7 +276,7 @@ def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: 
     if kind == "rnn":
         act = r"\tanh" if nonlinearity == "tanh" else r"\operatorname{ReLU}"
     else:
-        act = r"\tanh" if k in "gn" else r"\sigma"
+        act = r"\tanh" if k in TANH_GATES else r"\sigma"
     x_side = _brace(gt.x_part, wx, digits, first=True)
     h_side = " + " + _brace(gt.h_part, wh, digits, first=False)
     if bias:
@@ -312,8 +313,8 @@ def equation_latex(
         ValueError: unknown ``kind`` or ``nonlinearity``, ``terms`` of another kind or missing a
             gate or state, or ``digits`` < 0.
     """
-    if kind not in GATE_NAMES:
-        raise ValueError(f"kind must be one of {sorted(GATE_NAMES)}, got {kind!r}")
+    if kind not in _GATES:
+        raise ValueError(f"kind must be one of {sorted(_GATES)}, got {kind!r}")
     nonlinearity = terms.get("nonlinearity", nonlinearity)
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -327,15 +328,13 @@ def equation_latex(
         "lstm": ("c_prev", "c", "h_pre_proj", "h"),
         "gru": ("h_prev", "h"),
     }[kind]
-    missing = [k for k in GATE_NAMES[kind] if k not in gates] + [
-        k for k in needed if k not in terms
-    ]
+    missing = [k for k in _GATES[kind] if k not in gates] + [k for k in needed if k not in terms]
     if missing:
         raise ValueError(f"terms for {_a(kind)} lack {', '.join(missing)}; use unit_terms()")
 
     bias = terms.get("bias", True)
     lines = []
-    for k in GATE_NAMES[kind]:
+    for k in _GATES[kind]:
         gt = gates[k]
         if kind == "gru" and k == "n":
             lines.append(_gru_n_line(gt, gates["r"].value, bias, digits))
@@ -469,13 +468,13 @@ def equation_html(
     ``unit`` and ``H_out`` only matter for an LSTM with ``proj_size`` (whose ``h_t`` mixes every
     unit). Raises ``ValueError`` for an unknown ``kind`` or ``nonlinearity``.
     """
-    if kind not in GATE_NAMES:
-        raise ValueError(f"kind must be one of {sorted(GATE_NAMES)}, got {kind!r}")
+    if kind not in _GATES:
+        raise ValueError(f"kind must be one of {sorted(_GATES)}, got {kind!r}")
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     h_prev = _sym("h", "t−1")
     lines = []
-    for k in GATE_NAMES[kind]:
+    for k in _GATES[kind]:
         if kind == "rnn":
             act = "tanh" if nonlinearity == "tanh" else "ReLU"
             wx, wh, bx, bh = (
@@ -485,7 +484,7 @@ def equation_html(
                 "<i>b</i><sub>hh</sub>",
             )
         else:
-            act = "tanh" if k in "gn" else "σ"
+            act = "tanh" if k in TANH_GATES else "σ"
             wx, wh = f"<i>W</i><sub>i{k}</sub>{_sym('x')}", f"<i>W</i><sub>h{k}</sub>{h_prev}"
             bx, bh = f"<i>b</i><sub>i{k}</sub>", f"<i>b</i><sub>h{k}</sub>"
         x_side = _under(f"{k}.x", wx, "num") + (

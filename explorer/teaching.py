@@ -66,6 +66,38 @@ def equations(cell: str, *, textbook: bool = False, bias: bool = True) -> list[s
     ]
 
 
+def gate_equation(cell: str, gate: str) -> str:
+    """The LaTeX line of ``gate`` (``"i"`` … ``"n"``, or ``"h"`` for the vanilla RNN) in
+    :data:`EQUATIONS`, the one displayed home of the equations (run in :mod:`explorer.cells`).
+
+    Raises:
+        KeyError: ``cell`` has no such gate.
+    """
+    for line in EQUATIONS[cell]:
+        if line.startswith(f"{gate}_t = "):
+            return line.split(r"\quad")[0]
+    raise KeyError(f"{cell} has no gate {gate!r}")
+
+
+_HTML = [  # LaTeX -> the HTML Plotly's hover labels render, in order
+    (r"\left", ""),
+    (r"\right", ""),
+    (r"\,", ""),
+    (r"\sigma", "σ"),
+    (r"\tanh", "tanh"),
+    (r"\odot", "⊙"),
+    ("t-1", "t−1"),
+]
+
+
+def latex_html(line: str) -> str:
+    """A line of :data:`EQUATIONS` in Plotly's HTML (the diagram's hover text):
+    ``W_{ii} x_t`` -> ``W<sub>ii</sub> x<sub>t</sub>``, ``\\sigma`` -> σ, ``\\odot`` -> ⊙."""
+    for tex, html in _HTML:
+        line = line.replace(tex, html)
+    return re.sub(r"_(?:\{([^}]*)\}|(\w))", lambda m: f"<sub>{m[1] or m[2]}</sub>", line)
+
+
 PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\_size} > 0)"
 
 

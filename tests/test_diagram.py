@@ -229,3 +229,17 @@ def test_diagram_animation_scales_give_colour_for(key, value):
     w = (u - p0) / (p1 - p0)
     ours = [a + w * (b - a) for a, b in zip(c0, c1)]
     assert ours == pytest.approx(list(unlabel_rgb(colour_for(key, value))), abs=0.6)
+
+
+def test_hover_text_is_drawn_from_the_displayed_equations():
+    from explorer.diagram import _HOVER
+    from explorer.teaching import EQUATIONS
+
+    # the hover text follows explorer.teaching.EQUATIONS: change a line there, it changes here
+    assert r"r_t \odot (W_{hn} h_{t-1} + b_{hn})" in EQUATIONS["gru"][2]
+    assert _HOVER["n"] == (
+        "new gate n<sub>t</sub> = tanh(W<sub>in</sub> x<sub>t</sub> + b<sub>in</sub> + "
+        "r<sub>t</sub> ⊙ (W<sub>hn</sub> h<sub>t−1</sub> + b<sub>hn</sub>))"
+    )
+    assert _HOVER["f"].startswith("forget gate f<sub>t</sub> = σ(W<sub>if</sub> x<sub>t</sub>")
+    assert _HOVER["h_rnn"].format(act="ReLU").startswith("h<sub>t</sub> = ReLU(W<sub>ih</sub>")
