@@ -247,21 +247,22 @@ def _rnn_act(pre: torch.Tensor, nonlinearity: str) -> torch.Tensor:
 # ---------------------------------------------------------------- LaTeX
 
 
-def _num(v: float, digits: int) -> str:
-    """``v`` rounded to ``digits`` decimals, without a ``-0.000``."""
+def latex_number(v: float, digits: int) -> str:
+    """``v`` rounded to ``digits`` decimals, without a ``-0.000``: every number the LaTeX
+    equations and matrices show (:mod:`explorer.lesson` too)."""
     s = f"{v:.{digits}f}"
     return f"{0.0:.{digits}f}" if float(s) == 0 else s
 
 
 def _term(v: float, digits: int) -> str:
     """A number as a summand: negative numbers parenthesised, so ``+ (-0.051)`` reads right."""
-    s = _num(v, digits)
+    s = latex_number(v, digits)
     return f"({s})" if s.startswith("-") else s
 
 
 def _brace(v: float, label: str, digits: int, first: bool) -> str:
     """``\\underbrace{0.120}_{W_{if}x_t}``: a number labelled by the term it comes from."""
-    return rf"\underbrace{{{_num(v, digits) if first else _term(v, digits)}}}_{{{label}}}"
+    return rf"\underbrace{{{latex_number(v, digits) if first else _term(v, digits)}}}_{{{label}}}"
 
 
 def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: str) -> str:
@@ -282,7 +283,7 @@ def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: 
     if bias:
         x_side += " + " + _brace(gt.b_i, bx, digits, first=False)
         h_side += " + " + _brace(gt.b_h, bh, digits, first=False)
-    return f"{k}_t = {act}({x_side}{h_side}) = {act}({_num(gt.pre, digits)}) = {_num(gt.value, digits)}"
+    return f"{k}_t = {act}({x_side}{h_side}) = {act}({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
 
 
 def equation_latex(
@@ -346,15 +347,15 @@ def equation_latex(
         return lines + _lstm_state_lines(terms, digits)
     z, n = gates["z"].value, gates["n"].value
     return lines + [
-        rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {_num(z, digits)}) \cdot "
-        rf"{_term(n, digits)} + {_num(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
-        rf" = {_num(terms['h'], digits)}"
+        rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {latex_number(z, digits)}) \cdot "
+        rf"{_term(n, digits)} + {latex_number(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
+        rf" = {latex_number(terms['h'], digits)}"
     ]
 
 
 def _lstm_state_lines(terms: dict, digits: int) -> list[str]:
     """``c_t = f_t c_{t-1} + i_t g_t`` and ``h_t = o_t tanh(c_t)`` (with proj_size: W_hr after)."""
-    n = lambda v: _num(v, digits)  # noqa: E731 - a short local formatter
+    n = lambda v: latex_number(v, digits)  # noqa: E731 - a short local formatter
     i, f, g, o = (terms["gates"][k].value for k in "ifgo")
     c, unit = terms["c"], terms.get("unit", "j")
     lines = [
@@ -381,7 +382,7 @@ def _gru_n_line(gt: GateTerms, r: float, bias: bool, digits: int) -> str:
     r"""``n_t = \tanh(W_{in}x_t + b_{in} + r_t \odot (W_{hn}h_{t-1} + b_{hn}))`` with numbers."""
     x_side = _brace(gt.x_part, r"W_{in}x_t", digits, first=True)
     h_side = _brace(gt.h_part, r"W_{hn}h_{t-1}", digits, first=True)
-    x_num, h_num = _num(gt.x_part, digits), _num(gt.h_part, digits)
+    x_num, h_num = latex_number(gt.x_part, digits), latex_number(gt.h_part, digits)
     if bias:
         x_side += " + " + _brace(gt.b_i, "b_{in}", digits, first=False)
         h_side += " + " + _brace(gt.b_h, "b_{hn}", digits, first=False)
@@ -389,8 +390,8 @@ def _gru_n_line(gt: GateTerms, r: float, bias: bool, digits: int) -> str:
         h_num += " + " + _term(gt.b_h, digits)
     return (
         rf"n_t = \tanh({x_side} + r_t \odot ({h_side})) = "
-        rf"\tanh({x_num} + {_num(r, digits)} \cdot ({h_num})) = "
-        rf"\tanh({_num(gt.pre, digits)}) = {_num(gt.value, digits)}"
+        rf"\tanh({x_num} + {latex_number(r, digits)} \cdot ({h_num})) = "
+        rf"\tanh({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
     )
 
 
@@ -440,7 +441,7 @@ def _sym(name: str, sub: str = "t") -> str:
 
 def _slot(key: str, form: str = "num") -> str:
     """A number the browser fills in: ``form`` "num" as is, "term" parenthesised when negative
-    (a summand), as :func:`_num` and :func:`_term` do."""
+    (a summand), as :func:`latex_number` and :func:`_term` do."""
     return f'<span class="eq-n" data-v="{key}" data-f="{form}"></span>'
 
 
@@ -554,5 +555,5 @@ def format_number(value: float, form: str = "num", digits: int = 3) -> str:
     """How the browser writes a slot of :func:`equation_html` (the same rule as
     :func:`equation_latex`: no ``-0.000``; a negative summand in parentheses), with a true
     minus sign. The step player's JavaScript does the same; tests compare the two."""
-    s = _term(value, digits) if form == "term" else _num(value, digits)
+    s = _term(value, digits) if form == "term" else latex_number(value, digits)
     return s.replace("-", "−")

@@ -39,7 +39,8 @@ import torch.nn as nn
 
 from . import cells, tutorial
 from .config import CELLS, cell_spec
-from .models import build_model, seeded_global_rng, set_forget_bias
+from .equations import latex_number
+from .models import build_model, seeded_global_rng, set_forget_bias, set_gate_bias
 from .params import count_head, count_parameters
 from .trace import trace
 
@@ -176,18 +177,13 @@ def tiny_run(
     )
 
 
-def _num(v: float, digits: int) -> str:
-    s = f"{v:.{digits}f}"
-    return "0." + "0" * digits if s.lstrip("-") == "0." + "0" * digits else s  # no "-0.00"
-
-
 def latex_matrix(a: np.ndarray, digits: int = 2, colour: str | None = None) -> str:
     """A vector ``(n,)`` (as a column) or a matrix ``(n, m)`` in LaTeX, numbers right-aligned,
     optionally in ``colour`` (a hex colour)."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 1:
         a = a[:, None]
-    rows = r" \\ ".join(" & ".join(_num(v, digits) for v in row) for row in a)
+    rows = r" \\ ".join(" & ".join(latex_number(v, digits) for v in row) for row in a)
     body = rf"\left[\begin{{array}}{{{'r' * a.shape[1]}}}{rows}\end{{array}}\right]"
     return rf"{{\color{{{colour}}}{body}}}" if colour else body
 
@@ -358,29 +354,6 @@ def gradient_flow(rnn: nn.RNN, x: torch.Tensor) -> GradientFlow:
     return GradientFlow(
         np.array(norms[::-1]), np.array(linear[::-1]), spectral_radius(W_hh), rnn.nonlinearity
     )
-
-
-def set_gate_bias(rnn: nn.Module, gate: str, value: float) -> None:
-    """Set gate ``gate``'s bias to ``value`` in every unit, layer and direction:
-    ``b_i<gate> = value``, ``b_h<gate> = 0`` (so their sum is ``value``). For the LSTM's forget
-    gate this is :func:`explorer.models.set_forget_bias`.
-
-    Raises:
-        ValueError: ``gate`` is not one of the module's gates, or it has no biases.
-    """
-    kind = next(k for k, s in CELLS.items() if isinstance(rnn, s.module))
-    gates = cell_spec(kind).gates
-    if gate not in gates:
-        raise ValueError(f"{kind} has gates {list(gates)}, got {gate!r}")
-    if not rnn.bias:
-        raise ValueError("this module was built with bias=False: it has no gate biases")
-    H, j = rnn.hidden_size, gates.index(gate)
-    with torch.no_grad():
-        for name, p in rnn.named_parameters():
-            if name.startswith("bias_ih"):
-                p[j * H : (j + 1) * H] = value
-            elif name.startswith("bias_hh"):
-                p[j * H : (j + 1) * H] = 0.0
 
 
 def kind_trace(

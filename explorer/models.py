@@ -15,6 +15,7 @@ import torch.nn as nn
 from torch.nn import init
 
 from .config import CellConfig, cell_spec, directions
+from .trace import kind_of
 
 
 class SequenceModel(nn.Module):
@@ -158,13 +159,30 @@ def set_forget_bias(rnn: nn.Module, value: float = 1.0) -> None:
         raise TypeError(f"the forget-gate bias belongs to an LSTM, got {type(rnn).__name__}")
     if not rnn.bias:
         raise ValueError("this LSTM was built with bias=False: it has no forget-gate bias")
-    H = rnn.hidden_size
+    set_gate_bias(rnn, "f", value)
+
+
+def set_gate_bias(rnn: nn.Module, gate: str, value: float) -> None:
+    """Set gate ``gate``'s bias to ``value`` in every unit, layer and direction:
+    ``b_i<gate> = value``, ``b_h<gate> = 0`` (so their sum is ``value``). For the LSTM's forget
+    gate this is :func:`set_forget_bias`.
+
+    Raises:
+        ValueError: ``gate`` is not one of the module's gates, or it has no biases.
+    """
+    kind = kind_of(rnn)
+    gates = cell_spec(kind).gates
+    if gate not in gates:
+        raise ValueError(f"{kind} has gates {list(gates)}, got {gate!r}")
+    if not rnn.bias:
+        raise ValueError("this module was built with bias=False: it has no gate biases")
+    H, j = rnn.hidden_size, gates.index(gate)
     with torch.no_grad():
         for name, p in rnn.named_parameters():
             if name.startswith("bias_ih"):
-                p[H : 2 * H] = value
+                p[j * H : (j + 1) * H] = value
             elif name.startswith("bias_hh"):
-                p[H : 2 * H] = 0.0
+                p[j * H : (j + 1) * H] = 0.0
 
 
 def forget_bias(rnn: nn.LSTM) -> dict[str, torch.Tensor]:

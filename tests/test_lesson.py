@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from explorer import cells, lesson, tutorial
+from explorer.equations import latex_number
 
 
 def _seeded(make, seed):
@@ -59,7 +60,7 @@ def test_step_latex_shows_the_steps_numbers():
     assert lines[0].startswith(r"h_{3} = \tanh(a_{3})")
     products = lines[1] + lines[2]
     for v in [*run.W_hh.ravel(), *run.h[2], *run.W_xh.ravel(), *run.x[2]]:
-        assert lesson._num(v, 2) in products
+        assert latex_number(v, 2) in products
     assert lines[3].endswith("= " + lesson.latex_matrix(run.pre[2]))
     assert lines[4].endswith("= " + lesson.latex_matrix(run.h[3]))  # h_3, after tanh
     assert lines[5].endswith("= " + lesson.latex_matrix(run.y[2]))
@@ -114,17 +115,6 @@ def test_gradients_vanish_below_one_and_the_matrix_explodes_above():
     assert high.linear[0] > 1e5  # ‖W_hh^40‖ grows like 1.5^40 ≈ 1e7
     with pytest.raises(ValueError, match="positive"):
         lesson.scaled_rnn(4, 0.0)
-
-
-def test_set_gate_bias_sets_the_sum_of_both_biases():
-    gru = _seeded(lambda: nn.GRU(1, 3), 0)
-    lesson.set_gate_bias(gru, "z", 4.0)
-    H = 3
-    assert (gru.bias_ih_l0[H : 2 * H] == 4.0).all() and (gru.bias_hh_l0[H : 2 * H] == 0).all()
-    r_before = _seeded(lambda: nn.GRU(1, 3), 0).bias_ih_l0[:H]
-    assert torch.equal(gru.bias_ih_l0[:H], r_before)  # the other gates untouched
-    with pytest.raises(ValueError, match="gates"):
-        lesson.set_gate_bias(gru, "f", 1.0)
 
 
 def test_kind_trace_is_torchs_run():

@@ -129,3 +129,16 @@ def test_tutorial_code_run_in_threads_equals_solo():
         t.join()
     for s in range(6):
         assert (got[s] == solo[s]).all()
+
+
+def test_set_gate_bias_sets_the_sum_of_both_biases():
+    from explorer.models import set_gate_bias
+
+    gru = torch.nn.GRU(1, 3)
+    H = 3
+    r_before = gru.bias_ih_l0[:H].detach().clone()
+    set_gate_bias(gru, "z", 4.0)
+    assert (gru.bias_ih_l0[H : 2 * H] == 4.0).all() and (gru.bias_hh_l0[H : 2 * H] == 0).all()
+    assert torch.equal(gru.bias_ih_l0[:H], r_before)  # the other gates untouched
+    with pytest.raises(ValueError, match="gates"):
+        set_gate_bias(gru, "f", 1.0)
