@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer import build_from_config
 from explorer.config import CELLS
+from explorer.params import torch_total
 from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import current_config, runs
@@ -423,7 +424,7 @@ with a:
         "header: no code inside, nothing to unpickle.",
     )
     st.caption(
-        f"A{describe(run_config)[1:]}: {ui.parameter_count(trainer.model):,} parameters, "
+        f"A{describe(run_config)[1:]}: {torch_total(trainer.model):,} parameters, "
         "saved as they are when you click."
     )
     if st.button(

@@ -19,6 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explorer import budget, build_from_config, trace  # noqa: E402
 from explorer.config import CellConfig  # noqa: E402
+from explorer.params import model_parameters  # noqa: E402
 
 TRACES = [
     (CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True), 50),
@@ -43,7 +44,7 @@ def cpu(fn, repeats: int = 2) -> float:
 def main() -> None:
     for config, T in TRACES:
         rnn = build_from_config(config).rnn
-        P = budget.model_parameters(config)
+        P = model_parameters(config)
         s = cpu(lambda: trace(rnn, torch.randn(T, 1)))
         print(
             f"trace {config.cell} H={config.hidden_size} L={config.num_layers} "
@@ -55,7 +56,7 @@ def main() -> None:
         model = build_from_config(config)
         opt = torch.optim.Adam(model.parameters())
         x = torch.randn(W, B, 1)
-        P = budget.model_parameters(config)
+        P = model_parameters(config)
 
         def step():
             opt.zero_grad()

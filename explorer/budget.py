@@ -66,25 +66,6 @@ BYTES_PER_FLOAT = 4
 MAX_CHART_POINTS = 5_000  # per line: a 200,000-point forecast chart sent 415 MB in 60 s
 
 
-def model_parameters(config) -> int:
-    """Parameters of the model ``config`` describes (an :class:`explorer.config.CellConfig` or
-    anything with its fields): the recurrent layers and the linear head, counted, not built."""
-    from .config import directions
-    from .params import count_parameters
-
-    rnn = count_parameters(
-        config.cell,
-        config.input_size,
-        config.hidden_size,
-        num_layers=config.num_layers,
-        bidirectional=config.bidirectional,
-        bias=config.bias,
-        proj_size=config.proj_size,
-    ).total
-    h_out = (config.proj_size or config.hidden_size) * directions(config.bidirectional)
-    return rnn + config.output_size * (h_out + 1)  # the head always has a bias
-
-
 def _units(config) -> tuple[int, int]:
     """``(L·D, floats per step of one layer and direction)`` kept by a trace or a backward
     pass: h_t, c_t and the G gate blocks."""
@@ -113,6 +94,8 @@ def check_trace(config, T: int) -> None:
         ValueError: the estimate is over a cap; the message gives the model's size, T, the
             estimated seconds or bytes, the cap, and the largest T this model is allowed.
     """
+    from .params import model_parameters
+
     P = model_parameters(config)
     layers, per_step = _units(config)
     seconds = T * (P * NS_PER_PARAMETER_STEP + NS_PER_STEP) * 1e-9
@@ -162,6 +145,8 @@ def check_training(configs, window: int, batch_size: int) -> None:
         ValueError: as :func:`check_training_step`; with several models, the figures are
             their sums.
     """
+    from .params import model_parameters
+
     configs = list(configs)
     P = sum(model_parameters(c) for c in configs)
     what = (

@@ -36,7 +36,7 @@ import torch
 
 from .config import CELLS, CellConfig
 from .models import build_from_config
-from .params import count_head, count_parameters
+from .params import model_parameters
 from .tasks import AddingTask
 from .training import TrainConfig, Trainer
 
@@ -78,24 +78,6 @@ def cell_configs(
         )
         for c in cells
     }
-
-
-def parameter_count(config: CellConfig) -> int:
-    """Trainable numbers of the model :func:`explorer.build_from_config` builds for ``config``:
-    the recurrent layer (:func:`explorer.count_parameters`) plus the linear head
-    ``torch.nn.Linear(D·H_out, output_size)`` (always with a bias). Equals
-    ``sum(p.numel() for p in model.parameters())``."""
-    rnn = count_parameters(
-        config.cell,
-        config.input_size,
-        config.hidden_size,
-        num_layers=config.num_layers,
-        bidirectional=config.bidirectional,
-        bias=config.bias,
-        proj_size=config.proj_size,
-    )
-    head = count_head(config.D * config.H_out, config.output_size)
-    return rnn.total + sum(r.count for r in head)
 
 
 def reference_losses(task, evaluation: dict) -> list[tuple[str, float]]:
@@ -254,7 +236,7 @@ class Comparison:
             val = float(ev.get("val_loss", math.nan))
             baseline = float(ev.get("baseline", math.nan))
             row = {
-                "parameters": parameter_count(self.configs[cell]),
+                "parameters": model_parameters(self.configs[cell]),
                 "steps": tr.step,
                 "steps/s": tr.step / tr.elapsed if tr.elapsed else math.nan,
                 "validation loss": val,

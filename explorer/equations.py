@@ -6,18 +6,9 @@ every term of every gate from the module's weights and the traced states — ``W
 :func:`equation_latex` writes them as LaTeX lines (KaTeX-compatible, for ``st.latex``) in
 PyTorch's form with the numbers substituted.
 
-Shape legend (as in ``torch/nn/modules/rnn.py``): ``T`` time steps, ``L`` num_layers, ``D``
-directions, ``H`` hidden_size, ``H_out`` = proj_size if proj_size > 0 else hidden_size.
-
-Equations (PyTorch docs for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber 1997;
-Cho et al. 2014 with PyTorch's placement of the reset gate, after the matmul)::
-
-    RNN   h_t = tanh or relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-    LSTM  i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)   (f, o alike; g with tanh)
-          c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)   (then W_hr h_t with proj_size)
-    GRU   r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)   (z alike)
-          n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
-          h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+The equations, the shape legend (T, L, D, H, H_out) and the step functions the numbers are
+computed with are in :mod:`explorer.cells`; the LaTeX without numbers is
+:data:`explorer.teaching.EQUATIONS`.
 """
 
 from __future__ import annotations

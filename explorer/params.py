@@ -159,6 +159,26 @@ def count_head(in_features: int, output_size: int, bias: bool = True) -> list[Pa
     return rows
 
 
+def model_parameters(config) -> int:
+    """Trainable numbers of the model :func:`explorer.build_from_config` builds for ``config``
+    (a :class:`~explorer.config.CellConfig` or anything with its fields), counted, not built:
+    the recurrent layers (:func:`count_parameters`) plus the linear head
+    ``torch.nn.Linear(D·H_out, output_size)`` (always with a bias). Equals
+    ``sum(p.numel() for p in model.parameters())`` (:func:`torch_total`)."""
+    rnn = count_parameters(
+        config.cell,
+        config.input_size,
+        config.hidden_size,
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        bias=config.bias,
+        proj_size=config.proj_size,
+    )
+    H_out = config.proj_size or config.hidden_size
+    head = count_head(directions(config.bidirectional) * H_out, config.output_size)
+    return rnn.total + sum(r.count for r in head)
+
+
 def torch_total(module) -> int:
     """``sum(p.numel() for p in module.parameters())``: the number torch itself reports."""
     return sum(p.numel() for p in module.parameters())

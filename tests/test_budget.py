@@ -9,6 +9,7 @@ import pytest
 
 from explorer import budget, build_from_config
 from explorer.config import CellConfig
+from explorer.params import model_parameters
 
 LARGEST = CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True)
 
@@ -24,14 +25,14 @@ LARGEST = CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True)
 )
 def test_model_parameters_equals_torchs_count(config):
     model = build_from_config(config)
-    assert budget.model_parameters(config) == sum(p.numel() for p in model.parameters())
+    assert model_parameters(config) == sum(p.numel() for p in model.parameters())
 
 
 def test_the_largest_model_is_refused_at_t_400_with_the_longest_t_it_may_have():
     with pytest.raises(ValueError) as err:
         budget.check_trace(LARGEST, 400)
     text = str(err.value)
-    P = budget.model_parameters(LARGEST)
+    P = model_parameters(LARGEST)
     seconds = 400 * (P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9
     longest = int(
         budget.TRACE_SECONDS / ((P * budget.NS_PER_PARAMETER_STEP + budget.NS_PER_STEP) * 1e-9)
@@ -50,7 +51,7 @@ def test_default_models_pass_at_every_length_the_app_offers():
 
 def test_training_step_is_refused_with_the_batch_that_fits():
     config = CellConfig("lstm", 1, 256, num_layers=2)
-    P = budget.model_parameters(config)
+    P = model_parameters(config)
     with pytest.raises(ValueError, match="lower the batch size to") as err:
         budget.check_training_step(config, 200, 256)
     fits = int(re.search(r"lower the batch size to (\d+)", str(err.value)).group(1))
@@ -66,7 +67,7 @@ def test_training_step_is_refused_with_the_batch_that_fits():
 
 def test_training_memory_counts_weights_gradients_and_adam():
     config = CellConfig("lstm", 256, 1024, num_layers=2)  # 4 · P · 4 bytes > 1 GB? no: check
-    P = budget.model_parameters(config)
+    P = model_parameters(config)
     need = 4 * (4 * P)  # weights, gradients, two moments
     assert need < budget.EXTRA_BYTES  # so this one is refused for time, not memory
     with pytest.raises(ValueError, match="s of the server's CPU"):
@@ -122,7 +123,7 @@ def test_forecast_chart_sends_at_most_the_cap():
 def test_training_state_is_capped_with_the_parameters_it_allows():
     """Weights and Adam's moments travel to the training worker and back at every slice."""
     big = CellConfig("lstm", 1, 1024)  # 4.2 M parameters: 67 MB of state
-    P = budget.model_parameters(big)
+    P = model_parameters(big)
     assert budget.STATE_BYTES_PER_PARAMETER * P > budget.MAX_STATE_BYTES
     with pytest.raises(ValueError) as err:
         budget.check_training_step(big, 4, 1)  # cheap steps: refused for the state alone
@@ -141,7 +142,7 @@ def test_compare_adds_its_cells_costs():
     small = CellConfig("gru", 1, 128)
     window, batch = 1000, 16  # one cell's step fits, a round of three does not
     alone = (
-        budget.model_parameters(small)
+        model_parameters(small)
         * window
         * (budget.NS_PER_TRAINING_STEP + budget.NS_PER_TRAINING_SAMPLE * batch)
     )

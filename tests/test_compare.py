@@ -7,11 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from explorer.compare import CELL_KEYS, Comparison, cell_configs, parameter_count
+from explorer.compare import CELL_KEYS, Comparison, cell_configs
 from explorer.config import CellConfig
+from explorer.params import model_parameters
 from explorer.tasks import build_task
 from explorer.training import TrainConfig
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -55,7 +55,7 @@ def test_parameter_counts_equal_torch_modules_and_known_values():
 def test_parameter_count_matches_model_for_other_sizes_and_tasks(sizes, task):
     comp = _comparison(task, CellConfig(**sizes))
     for cell, tr in comp.trainers.items():
-        assert parameter_count(comp.configs[cell]) == _numel(tr.model)
+        assert model_parameters(comp.configs[cell]) == _numel(tr.model)
         assert comp.configs[cell].proj_size == 0
         assert tr.model.rnn.input_size == comp.task.input_size
         assert tr.model.head.out_features == comp.task.output_size

@@ -11,7 +11,6 @@ value across page switches (``persist_state="session"``).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import re
@@ -596,11 +595,6 @@ def run_meta(key: str, settings: dict, task) -> dict:
     if task.loss == "mse" and key in ("forecast", "sine", CSV):
         meta["loss_title"] = "mean squared error (normalised)"
     return meta
-
-
-def parameter_count(model) -> int:
-    """Trainable numbers in ``model`` (its recurrent layers and its head)."""
-    return sum(p.numel() for p in model.parameters())
 
 
 def progress(trainer, clock: list) -> None:
