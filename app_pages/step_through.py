@@ -508,7 +508,7 @@ if clamp_run is not None:
 if config.cell == "rnn" and alphabet is None:
     with st.expander("The tutorial's textbook RNN next to nn.RNN"):
         textbook = TextbookRNN.from_torch(rnn)
-        ours = textbook.forward(x, h0[0] if L * D >= 1 else None)
+        ours = textbook.forward(x, h0[0])
         diff = float((ours - tr.hidden[0, 0]).abs().max())
         act = r"\tanh" if config.nonlinearity == "tanh" else r"\operatorname{ReLU}"
         st.latex(

@@ -5,14 +5,8 @@ layers (weights, bias, activation), circles are elementwise operations (× is �
 carry vectors left to right and bottom to top. Only layout shapes and annotations are used, so
 the figure needs no image files and serialises as plain JSON.
 
-Equations (PyTorch docs for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``; Hochreiter & Schmidhuber
-1997; Cho et al. 2014 with PyTorch's placement of the reset gate, after the matmul)::
-
-    RNN   h = tanh(W_ih x + b_ih + W_hh h_prev + b_hh)        (or ReLU)
-    LSTM  i, f, o = σ(W_i* x + b_i* + W_h* h_prev + b_h*)    g = tanh(...)
-          c = f ⊙ c_prev + i ⊙ g,   h = o ⊙ tanh(c)
-    GRU   r, z = σ(W_i* x + b_i* + W_h* h_prev + b_h*)
-          n = tanh(W_in x + b_in + r ⊙ (W_hn h_prev + b_hn)),   h = (1 − z) ⊙ n + z ⊙ h_prev
+The equations it draws are run in :mod:`explorer.cells` and shown in
+:data:`explorer.teaching.EQUATIONS`, from which the hover text of each box is made.
 """
 
 from __future__ import annotations
