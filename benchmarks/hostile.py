@@ -69,9 +69,10 @@ def longest_step_through() -> str:
     """The largest Step-through view: the largest model at the longest T the budget allows."""
     from explorer import budget
     from explorer.config import CellConfig
+    from explorer.params import model_parameters
 
     config = CellConfig("lstm", 1, 1024, num_layers=4, bidirectional=True)
-    P = budget.model_parameters(config)
+    P = model_parameters(config)
     T = min(
         400,
         math.floor(
