@@ -121,6 +121,8 @@ def clamped_trace(
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, d)
             xw = F.linear(layer_in, w_ih, b_ih)  # (T, G·H), every step's input projection at once
+            if kind == "lstm" and b_hh is not None:
+                xw += b_hh  # the LSTM adds b_hh outside any gate: once, not at every step
             steps = range(T) if d == 0 else range(T - 1, -1, -1)
             h = h0[layer * D + d]  # (H_out,)
             c = c0[layer * D + d] if c0 is not None else None  # (H,)
@@ -130,8 +132,8 @@ def clamped_trace(
                 if kind == "rnn":
                     h = rnn_step(layer_in[t], h, w_ih, w_hh, b_ih, b_hh, rnn.nonlinearity)
                 elif kind == "lstm":
-                    pre = xw[t] + F.linear(h, w_hh, b_hh)  # (4H,) rows i, f, g, o
-                    h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=act[t].view(-1)), c)
+                    pre = torch.addmv(xw[t], w_hh, h, out=act[t].view(-1))  # (4H,) rows i f g o
+                    h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=pre), c)
                     h = h if w_hr is None else w_hr @ h  # (H_out,)
                     cell[layer, d, t] = c
                 else:
