@@ -8,27 +8,22 @@ a fragment: moving one of its widgets reruns that section only.
 
 import streamlit as st
 
-from explorer import build_model, count_parameters, lesson, lesson_figures, tutorial
-from explorer.config import CELLS
-from explorer.params import torch_total
+from explorer import count_parameters, lesson, lesson_figures, tutorial
+from explorer.params import built_total
+from explorer.presets import PRESETS
 from explorer.teaching import TWO_BIASES, equations
 from explorer.ui import show_chart
+from explorer.ui.presenter_mode import PRESENTER, presenter
 from explorer.url_params import PAGES, URL
 
 KEEP = "session"  # widget values survive a visit to another page
+STEP, COMPARE = PAGES["step_through"].file, PAGES["compare"].file  # pages linked to
 
 
 def _preset_button(key: str, label: str) -> None:
     """A link that opens preset ``key`` on its page, set up (explorer.presets, the registry the
     sidebar's Presets menu uses), keeping presenter mode on if it is on."""
-    try:
-        from explorer.presets import PRESETS
-        from explorer.ui.presenter_mode import PRESENTER, presenter
-
-        preset = PRESETS[key]
-    except (ImportError, KeyError):  # no registry (yet): the link format of the contract
-        st.markdown(f"[{label}](./?preset={key})")
-        return
+    preset = PRESETS[key]
     st.page_link(
         PAGES[preset.page].file,
         label=label,
@@ -38,14 +33,27 @@ def _preset_button(key: str, label: str) -> None:
     )
 
 
-def _slider(label, lo, hi, value, key, **kw):
-    return st.slider(label, lo, hi, value, key=key, bind=URL, persist_state=KEEP, **kw)
+def _slider(label, lo, hi, value, key, where=st, **kw):
+    return where.slider(label, lo, hi, value, key=key, bind=URL, persist_state=KEEP, **kw)
 
 
-def _number(label, lo, hi, value, key, **kw):
+def _number(label, lo, hi, value, key, where=st, **kw):
     return int(
-        st.number_input(label, lo, hi, value, step=1, key=key, bind=URL, persist_state=KEEP, **kw)
+        where.number_input(
+            label, lo, hi, value, step=1, key=key, bind=URL, persist_state=KEEP, **kw
+        )
     )
+
+
+def _link_row(*links: tuple) -> None:
+    """Links side by side: ``(preset key, label)`` opens a preset (:func:`_preset_button`),
+    ``(page file, label, icon)`` a page."""
+    for column, link in zip(st.columns(len(links)), links):
+        with column:
+            if len(link) == 2:
+                _preset_button(*link)
+            else:
+                st.page_link(link[0], label=link[1], icon=link[2])
 
 
 def _radio(label, options, key, **kw):
@@ -65,6 +73,14 @@ def _choice(label, options, key, default, **kw):
             **kw,
         )
         or default
+    )
+
+
+def _bias(label: str, key: str, help: str):
+    """A gate-bias slider: ``"fresh"`` (PyTorch's initial biases) or a number from -2 to 5."""
+    options = ["fresh", -2, -1, 0, 1, 2, 3, 4, 5]
+    return st.select_slider(
+        label, options, value="fresh", key=key, bind=URL, persist_state=KEEP, help=help
     )
 
 
@@ -91,6 +107,12 @@ with st.container(key="explain_learn_contents"):  # for reading: hidden in prese
 # ---------------------------------------------------------------------------------- 1 and 2
 @st.fragment
 def structure_and_run() -> None:
+    X, H, O, T, seed = _structure()
+    _how_it_runs(X, H, O, T, seed)
+
+
+def _structure() -> tuple[int, int, int, int, int]:
+    """Section 1: the unrolled network and its sliders; returns ``(X, H, O, T, seed)``."""
     with st.container():
         _header(1, "Structure", "structure")
         st.markdown(
@@ -104,14 +126,10 @@ def structure_and_run() -> None:
         # the drawing first, its sliders under it: the first screen shows a figure
         figure = st.container()
         c = st.columns([1, 1, 1, 1.3, 1])
-        with c[0]:
-            X = _slider("input size X", 1, 3, 2, "learn_x")
-        with c[1]:
-            H = _slider("hidden size H", 2, 4, 3, "learn_h")
-        with c[2]:
-            O = _slider("output size O", 1, 2, 1, "learn_o")
-        with c[3]:
-            T = _slider("steps unrolled T", 1, 6, 4, "learn_T")
+        X = _slider("input size X", 1, 3, 2, "learn_x", where=c[0])
+        H = _slider("hidden size H", 2, 4, 3, "learn_h", where=c[1])
+        O = _slider("output size O", 1, 2, 1, "learn_o", where=c[2])
+        T = _slider("steps unrolled T", 1, 6, 4, "learn_T", where=c[3])
         with c[4]:
             seed = _number(
                 "seed",
@@ -123,10 +141,11 @@ def structure_and_run() -> None:
             )
         with figure:
             show_chart(lesson_figures.unrolled_figure(T, X, H, O), key="learn_unrolled")
+        rnn = lesson.parameter_rows(X, H, O)[0]  # the vanilla RNN's (G = 1) textbook terms
         st.markdown(
             f"However long the sequence, the network has the same "
-            f"{H}·{X} + {H}·{H} + {O}·{H} = **{H * X + H * H + O * H}** weights and "
-            f"{H} + {O} = **{H + O}** biases (textbook form): a longer sequence means more "
+            f"{H}·{X} + {H}·{H} + {O}·{H} = **{rnn.weights}** weights and "
+            f"{H} + {O} = **{rnn.biases}** biases (textbook form): a longer sequence means more "
             "columns, not more parameters."
         )
         st.page_link(
@@ -134,7 +153,11 @@ def structure_and_run() -> None:
             label="Every tensor of a real torch.nn module: Cell & parameters",
             icon=":material/grid_on:",
         )
+    return X, H, O, T, seed
 
+
+def _how_it_runs(X: int, H: int, O: int, T: int, seed: int) -> None:
+    """Section 2: the same network with its numbers, one step at a time."""
     with st.container():
         _header(2, "How it runs", "how-it-runs")
         st.latex(
@@ -183,7 +206,7 @@ def structure_and_run() -> None:
             icon=":material/check_circle:",
         )
         st.page_link(
-            PAGES["step_through"].file,
+            STEP,
             label="Every unit at every step, for any cell and input: Step through",
             icon=":material/play_circle:",
         )
@@ -201,6 +224,18 @@ def three_kinds() -> None:
         "initialised (PyTorch's default, seeded). The equations are PyTorch's, with its two "
         "biases per gate. Try the pulse: how long does each cell remember it?"
     )
+    x, H, seed = _kinds_input()
+    rnn = _vanilla_rnn(x, H, seed)
+    if rnn is None:
+        return
+    rho, f = rnn
+    fb = _lstm(x, H, seed)
+    zb = _gru(x, H, seed)
+    _memory(x, H, seed, rho, f, fb, zb)
+
+
+def _kinds_input():
+    """The input the three cells read: ``(x, H, seed)``, ``x`` a ``(T,)`` signal."""
     # options without a format_func: the URL binding writes what the button shows
     kind = _choice(
         "input",
@@ -210,15 +245,17 @@ def three_kinds() -> None:
         help=" · ".join(f"{k}: {v}" for k, v in lesson.INPUTS.items()),
     )
     c = st.columns([1.3, 1.3, 1])
-    with c[0]:
-        T = _slider("length T", 10, 100, 40, "learn_kinds_T")
-    with c[1]:
-        H = _slider("hidden units", 2, 12, 6, "learn_kinds_h")
-    with c[2]:
-        seed = _number("seed", 0, 9999, 0, "learn_kinds_seed")
+    T = _slider("length T", 10, 100, 40, "learn_kinds_T", where=c[0])
+    H = _slider("hidden units", 2, 12, 6, "learn_kinds_h", where=c[1])
+    seed = _number("seed", 0, 9999, 0, "learn_kinds_seed", where=c[2])
     x = lesson.lesson_signal(kind, T, seed)
+    return x, H, seed
 
-    # -- vanilla RNN
+
+def _vanilla_rnn(x, H: int, seed: int) -> tuple[float, str] | None:
+    """The vanilla RNN: its gradients back through time and its states; ``(rho, f)``, or
+    ``None`` when the run cannot be computed (the reason shown)."""
+    T = len(x)
     st.subheader("Vanilla RNN, and why long-range learning fails")
     for line in equations("rnn")[:1]:
         st.latex(line)
@@ -248,17 +285,11 @@ def three_kinds() -> None:
     with b:
         f = _radio("f", ["tanh", "relu"], "learn_rnn_f")
     try:
-        xs = x[:, None]
-        flow = lesson.gradient_flow(lesson.scaled_rnn(H, rho, seed, f), xs)
-        refs = [
-            lesson.gradient_flow(lesson.scaled_rnn(H, r, seed, f), xs)
-            for r in lesson.REFERENCE_RHOS
-            if abs(r - rho) > 1e-9
-        ]
+        flow, refs = lesson.gradient_flows(x, H, rho, seed, f)
         rnn_q = lesson.kind_trace("rnn", x, H, seed, rho=rho, nonlinearity=f)
     except ValueError as err:
         st.error(f"This run cannot be computed: {err}.")
-        return
+        return None
     g1, g2 = st.columns(2)
     with g1:
         show_chart(lesson_figures.gradient_figure(flow, refs), key="learn_gradient")
@@ -268,26 +299,20 @@ def three_kinds() -> None:
             key="learn_trace_rnn",
         )
     far, bound = flow.norms[0], flow.linear[0]
-    verdict = (
-        "vanished: a loss at step T can teach the network almost nothing about the first steps"
-        if far < 1e-2
-        else "exploded: one update can throw the weights far away (clip the gradient norm)"
-        if far > 1e2
-        else "neither vanished nor exploded over this length"
-    )
     st.caption(
         f"ρ = {rho:.2f}, T = {T}: from the last step back to the initial state, "
-        f"‖∂h_T/∂h_0‖ = {far:.1e} ({verdict}); W_hh alone gives {bound:.1e}."
+        f"‖∂h_T/∂h_0‖ = {far:.1e} ({flow.verdict}); W_hh alone gives {bound:.1e}."
     )
-    l1, l2, l3 = st.columns(3)
-    with l1:
-        _preset_button("vanishing_gradients", "Preset: vanishing gradients in a vanilla RNN")
-    with l2:
-        _preset_button("exploding_gradients", "Preset: exploding gradients (here)")
-    with l3:
-        _preset_button("long_lag", "Preset: LSTM vs RNN on a long lag (Compare)")
+    _link_row(
+        ("vanishing_gradients", "Preset: vanishing gradients in a vanilla RNN"),
+        ("exploding_gradients", "Preset: exploding gradients (here)"),
+        ("long_lag", "Preset: LSTM vs RNN on a long lag (Compare)"),
+    )
+    return rho, f
 
-    # -- LSTM
+
+def _lstm(x, H: int, seed: int):
+    """The LSTM with its forget-gate bias slider; returns the slider's value."""
     st.subheader("LSTM: a cell state as long-lived memory")
     for line in equations("lstm"):
         st.latex(line)
@@ -301,14 +326,10 @@ def three_kinds() -> None:
             "passes back almost unchanged (Hochreiter & Schmidhuber 1997; forget gate: Gers et "
             "al. 2000). Raise the forget-gate bias and watch the pulse stay in $c_t$."
         )
-        fb = st.select_slider(
+        fb = _bias(
             "forget-gate bias b_if + b_hf",
-            ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
-            value="fresh",
-            key="learn_forget",
-            bind=URL,
-            persist_state=KEEP,
-            help="'fresh' keeps PyTorch's random initial biases; a number "
+            "learn_forget",
+            "'fresh' keeps PyTorch's random initial biases; a number "
             "sets every unit's forget-gate bias to it.",
         )
     with r:
@@ -322,8 +343,11 @@ def three_kinds() -> None:
             key="learn_trace_lstm",
         )
     _preset_button("forget_gate", "Preset: the forget gate at work (Step through)")
+    return fb
 
-    # -- GRU
+
+def _gru(x, H: int, seed: int):
+    """The GRU with its update-gate bias slider; returns the slider's value."""
     st.subheader("GRU: two gates, fewer parameters")
     for line in equations("gru"):
         st.latex(line)
@@ -338,14 +362,10 @@ def three_kinds() -> None:
             f"weights instead of four: with these sizes an `nn.GRU` has "
             f"**{counts['gru']:,}** parameters, an `nn.LSTM` **{counts['lstm']:,}** (3/4)."
         )
-        zb = st.select_slider(
+        zb = _bias(
             "update-gate bias b_iz + b_hz",
-            ["fresh", -2, -1, 0, 1, 2, 3, 4, 5],
-            value="fresh",
-            key="learn_update",
-            bind=URL,
-            persist_state=KEEP,
-            help="A high update bias makes z_t ≈ 1: the GRU keeps its state.",
+            "learn_update",
+            "A high update bias makes z_t ≈ 1: the GRU keeps its state.",
         )
     with r:
         gru_q = lesson.kind_trace(
@@ -358,8 +378,11 @@ def three_kinds() -> None:
             key="learn_trace_gru",
         )
     _preset_button("gru_vs_lstm_params", "Preset: GRU vs LSTM parameter count")
+    return zb
 
-    # -- the three side by side
+
+def _memory(x, H: int, seed: int, rho: float, f: str, fb, zb) -> None:
+    """The three cells' memory of a nudge at one step, side by side, with the same settings."""
     st.subheader("Which one remembers longest?")
     at = 3
     curves = lesson.pulse_memory(
@@ -383,19 +406,10 @@ def three_kinds() -> None:
             "forget- or update-gate bias above, as training often does), while a vanilla RNN "
             f"forgets at a rate set by ρ (now {rho:.2f}). The same settings as above."
         )
-    l1, l2 = st.columns(2)
-    with l1:
-        st.page_link(
-            PAGES["step_through"].file,
-            label="Watch every gate step by step: Step through",
-            icon=":material/play_circle:",
-        )
-    with l2:
-        st.page_link(
-            PAGES["compare"].file,
-            label="Train the three cells side by side: Compare cells",
-            icon=":material/compare_arrows:",
-        )
+    _link_row(
+        (STEP, "Watch every gate step by step: Step through", ":material/play_circle:"),
+        (COMPARE, "Train the three cells side by side: Compare cells", ":material/compare_arrows:"),
+    )
 
 
 three_kinds()
@@ -412,22 +426,11 @@ def counting() -> None:
         "defaults are the tutorial's: X = 10, H = 20, O = 1."
     )
     c = st.columns(3)
-    with c[0]:
-        X = _number("input size X", 1, 256, 10, "learn_count_x")
-    with c[1]:
-        H = _number("hidden size H", 1, 1024, 20, "learn_count_h")
-    with c[2]:
-        O = _number("output size O", 1, 256, 1, "learn_count_o")
+    X = _number("input size X", 1, 256, 10, "learn_count_x", where=c[0])
+    H = _number("hidden size H", 1, 1024, 20, "learn_count_h", where=c[1])
+    O = _number("output size O", 1, 256, 1, "learn_count_o", where=c[2])
     rows = lesson.parameter_rows(X, H, O)
-    table = {"cell": [f"{CELLS[r.cell].label} (G = {r.G})" for r in rows]}
-    table |= {
-        name: [getattr(r, name) for r in rows] for name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
-    }
-    table |= {
-        "textbook": [r.textbook for r in rows],
-        "torch.nn": [r.torch_total for r in rows],
-        "+ b_hh": [r.difference for r in rows],
-    }
+    table = lesson.count_table(rows)
     number = st.column_config.NumberColumn(format="localized")
     st.dataframe(
         table,
@@ -443,10 +446,8 @@ def counting() -> None:
     for r in rows:
         st.latex(lesson.count_latex(r, X, H, O))
     show_chart(lesson_figures.count_figure(rows), key="learn_counts")
-    checked = []
-    for r in rows:  # ask torch itself (the sizes are capped, so building is quick)
-        model = build_model(r.cell, X, H, output_size=O)
-        checked.append((r, torch_total(model.rnn) + torch_total(model.head)))
+    # ask torch itself (the sizes are capped, so building is quick)
+    checked = [(r, built_total(r.cell, X, H, O)) for r in rows]
     ok = all(real == r.torch_total for r, real in checked)
     names = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
     st.success(
@@ -469,55 +470,56 @@ counting()
 
 
 # ---------------------------------------------------------------------------------- 5
+USES = [  # (what it is, the preset that opens it, or None: bring your own data as a CSV)
+    (
+        "**Text.** A character-level language model reads a text one character "
+        "at a time and predicts the next; sampling from it writes new text. The "
+        "app ships the first fifty of Shakespeare's sonnets.",
+        ("text", "Preset: character-level text (Train)"),
+    ),
+    (
+        "**Time series: temperature.** Forecast tomorrow's maximum temperature "
+        "from the days before, and compare with the naive 'same as today'. The "
+        "app ships Seattle's daily maxima 2012–2015 (NOAA).",
+        ("temperature", "Preset: temperature forecasting (Train)"),
+    ),
+    (
+        "**Speech.** Recognisers read audio as a sequence of short frames "
+        "(e.g. 100 per second, each a vector of spectral features); bidirectional "
+        "LSTMs were the standard before Transformers. **No speech data ship with "
+        "this app** (audio is large and its licences vary): export features to a "
+        "CSV and load it as your own data.",
+        None,
+    ),
+    (
+        "**Time series: stock prices.** A classic example, and a humbling one: "
+        "daily prices are close to a random walk, so 'tomorrow = today' is very "
+        "hard to beat. **No stock prices ship with this app**: load a CSV of your "
+        "own (one row per day, a numeric price column).",
+        None,
+    ),
+]
+
+
 def uses() -> None:
     _header(5, "Where RNNs are used", "where-rnns-are-used")
     st.markdown(
         "Anywhere data come as a sequence and the past helps to predict what comes "
         "next. Items with data in the app open a working preset."
     )
-    a, b = st.columns(2)
-    with a.container(border=True):
-        st.markdown(
-            "**Text.** A character-level language model reads a text one character "
-            "at a time and predicts the next; sampling from it writes new text. The "
-            "app ships the first fifty of Shakespeare's sonnets."
-        )
-        _preset_button("text", "Preset: character-level text (Train)")
-    with b.container(border=True):
-        st.markdown(
-            "**Time series: temperature.** Forecast tomorrow's maximum temperature "
-            "from the days before, and compare with the naive 'same as today'. The "
-            "app ships Seattle's daily maxima 2012–2015 (NOAA)."
-        )
-        _preset_button("temperature", "Preset: temperature forecasting (Train)")
-    a, b = st.columns(2)
-    with a.container(border=True):
-        st.markdown(
-            "**Speech.** Recognisers read audio as a sequence of short frames "
-            "(e.g. 100 per second, each a vector of spectral features); bidirectional "
-            "LSTMs were the standard before Transformers. **No speech data ship with "
-            "this app** (audio is large and its licences vary): export features to a "
-            "CSV and load it as your own data."
-        )
-        st.page_link(
-            PAGES["train"].file,
-            label="Your own data: Train page",
-            query_params={"task": "csv"},
-            icon=":material/upload_file:",
-        )
-    with b.container(border=True):
-        st.markdown(
-            "**Time series: stock prices.** A classic example, and a humbling one: "
-            "daily prices are close to a random walk, so 'tomorrow = today' is very "
-            "hard to beat. **No stock prices ship with this app**: load a CSV of your "
-            "own (one row per day, a numeric price column)."
-        )
-        st.page_link(
-            PAGES["train"].file,
-            label="Your own data: Train page",
-            query_params={"task": "csv"},
-            icon=":material/upload_file:",
-        )
+    for pair in (USES[:2], USES[2:]):
+        for column, (text, link) in zip(st.columns(2), pair):
+            with column.container(border=True):
+                st.markdown(text)
+                if link:
+                    _preset_button(*link)
+                else:  # no data ship for it: the reader's own CSV
+                    st.page_link(
+                        PAGES["train"].file,
+                        label="Your own data: Train page",
+                        query_params={"task": "csv"},
+                        icon=":material/upload_file:",
+                    )
 
 
 uses()
@@ -577,15 +579,14 @@ def the_code() -> None:
         )
     with right:
         show_chart(lesson_figures.agreement_figure(run), key="learn_agreement")
-    l1, l2 = st.columns(2)
-    with l1:
-        _preset_button("tutorial", "Preset: train the tutorial's example (Train)")
-    with l2:
-        st.page_link(
-            PAGES["step_through"].file,
-            label="The one-bias loop next to nn.RNN on any input: Step through",
-            icon=":material/play_circle:",
-        )
+    _link_row(
+        ("tutorial", "Preset: train the tutorial's example (Train)"),
+        (
+            STEP,
+            "The one-bias loop next to nn.RNN on any input: Step through",
+            ":material/play_circle:",
+        ),
+    )
 
 
 the_code()

@@ -7,38 +7,53 @@ settled step and sends every step's numbers once; it hears from the player when 
 
 import dataclasses
 
-import numpy as np
 import streamlit as st
 
 from explorer import budget, build_from_config, charts, trace
 from explorer.analysis import SATURATION_EDGES, display_stride, gate_bands, pca_2d
-from explorer.cells import TextbookRNN
 from explorer.clamps import clamped_trace
 from explorer.config import CELLS, GATE_NAMES
-from explorer.diagram import DIAGRAM_QUANTITIES, cell_diagram, diagram_animation
-from explorer.equations import equation_html, unit_terms_over_time
+from explorer.diagram import cell_diagram, diagram_animation
+from explorer.equations import equation_html
 from explorer.inputs import initial_state, to_features
-from explorer.models import forget_bias, set_forget_bias
+from explorer.models import set_forget_bias
+from explorer.stepping import (
+    StepNumbers,
+    clamp_comparison,
+    forget_bias_spans,
+    hidden_layers,
+    step_numbers,
+    textbook_rnn_difference,
+)
 from explorer.tasks import example_input
-from explorer.weights import describe
-from explorer.url_params import STEP_PARAMS as DEFAULTS
-from explorer.url_params import URL  # each setting is in the URL under its key
 from explorer.teaching import article
 from explorer.ui import (
     current_config,
     drop_page_data,
     links,
-    presenter_mode,
     own_page_globals,
+    presenter_mode,
     sequence_input,
     show_chart,
     url_sync,
 )
+from explorer.ui.player import (
+    EQUATIONS,
+    PLAYER,
+    VALUES,
+    follow,
+    per_step,
+    player_controls,
+    player_equations,
+    player_head,
+    select_unit,
+)
 from explorer.ui.session_keys import STEP_OWN_INPUT, TRAIN_FROM_FILE, TRAINER_SIGNATURE
 from explorer.ui.training import latest_trainer
-from explorer.ui.player import follow, per_step, player_equations, player_head, settled_step
+from explorer.url_params import STEP_PARAMS as DEFAULTS
+from explorer.url_params import URL  # each setting is in the URL under its key
+from explorer.weights import describe
 
-SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 WEIGHTS = {
     "fresh": "fresh, seeded initialisation",
     "forget1": "fresh, forget-gate bias 1.0",
@@ -204,10 +219,11 @@ with pop_state:
     c0 = _initial_state("c₀", "c0", (L * D, H), config.seed + 1) if config.cell == "lstm" else None
 
 if weights == "forget1":
-    fb = forget_bias(rnn)
     st.caption(
         "Forget-gate bias b_if + b_hf: "
-        + ", ".join(f"{name}: {v.min().item():.2f}…{v.max().item():.2f}" for name, v in fb.items())
+        + ", ".join(
+            f"{name}: {lo:.2f}…{hi:.2f}" for name, (lo, hi) in forget_bias_spans(rnn).items()
+        )
     )
 
 tr = trace(rnn, x, h0, c0)
@@ -248,268 +264,178 @@ if spec.gates:
         if clamps:
             clamp_run = clamped_trace(rnn, x, clamps, clamp_from - 1, h0=h0, c0=c0)
 
+
 # ---------------------------------------------------------------- where the player stands
-# The position t (1…T) lives in "step_pos": the slider widget ("step_t") is reset by Streamlit
-# whenever its range changes (a new length T), and the position must survive that. In the URL
-# it is ``t``, synced by hand; the browser's player reports where it stopped (never a frame).
-url_sync.from_url(
-    "t",
-    url_sync.int_in(1, T),
-    DEFAULTS["t"],
-    key="step_pos",
-    expected=f"this sequence's steps are 1…{T}",
-)
-stopped = settled_step("step_player")
-if stopped is not None:
-    st.session_state["step_pos"] = stopped
-st.session_state["step_pos"] = int(np.clip(st.session_state.get("step_pos", 1), 1, T))
-
-
-def _move(delta: int = 0, to: int | None = None) -> None:
-    pos = st.session_state["step_pos"] if to is None else to
-    st.session_state["step_pos"] = int(np.clip(pos + delta, 1, T))
-
-
-def _slid() -> None:
-    st.session_state["step_pos"] = st.session_state["step_t"]
-
-
-def _select_unit() -> None:
-    """A click on a bar of the "values at step t" chart selects that bar's unit."""
-    points = st.session_state["step_values"].selection.points
-    if points:
-        st.session_state["unit"] = int(points[0]["point_index"])  # bars sit at x = unit
-
-
-if st.session_state.get("unit", 0) >= H:
-    st.session_state["unit"] = 0
-wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * (L > 1) + [1.9] * (D == 2)
-c = st.columns(wide, vertical_alignment="bottom")
-c[0].button(
-    "",
-    icon=":material/first_page:",
-    key="step_first",
-    help="jump to t = 1",
-    on_click=_move,
-    kwargs={"to": 1},
-    width="stretch",
-)
-c[1].button(
-    "",
-    icon=":material/chevron_left:",
-    key="step_back",
-    help="one step back",
-    on_click=_move,
-    args=(-1,),
-    width="stretch",
-)
-c[2].button(
-    "",
-    icon=":material/chevron_right:",
-    key="step_forward",
-    help="one step forward",
-    on_click=_move,
-    args=(+1,),
-    width="stretch",
-)
-st.session_state["step_t"] = st.session_state["step_pos"]
-t = c[3].slider("time step t", 1, T, key="step_t", on_change=_slid)
-speed = c[4].select_slider(
-    "speed (steps/s)",
-    SPEEDS,
-    value=DEFAULTS["speed"],
-    key="speed",
-    bind=URL,
-    persist_state="session",
-)
-unit = c[5].number_input(
-    "unit",
-    *links.bounds("unit", 0, H - 1),
-    DEFAULTS["unit"],
-    key="unit",
-    bind=URL,
-    persist_state="session",
-    help="The unit shown in the diagram and the equations; clicking a bar of the chart "
-    "“Values at step t” selects its unit too.",
-)
-layer = (
-    c[6].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
-    if L > 1
-    else 0
-)
-direction = (
-    ["forward", "reverse"].index(
-        c[-1].selectbox(
-            "direction",
-            ["forward", "reverse"],
-            key="direction",
-            bind=URL,
-            persist_state="session",
-        )
-    )
-    if D == 2
-    else 0
-)
-url_sync.to_url("t", t, DEFAULTS["t"])  # settled: the URL says where we are
+t, speed, unit, layer, direction = player_controls(T, H=H, L=L, D=D)
 
 # ---------------------------------------------------------------- every step's numbers, once
-quantities = {k: v.numpy() for k, v in tr.quantities(layer, direction).items()}  # (T, ·)
-x_np = x.numpy()
-terms = {
-    k: v.numpy()
-    for k, v in unit_terms_over_time(
-        rnn, tr, layer=layer, direction=direction, unit=unit, h0=h0, c0=c0
-    ).items()
-}  # (T,) each
-over_time = {k: terms[f"{k}.val"] for k in spec.gates}  # the diagram's numbers, step by step
-over_time.update({k: terms[k] for k in ("h", "h_prev", "c", "c_prev") if k in terms})
-if layer == 0 and alphabet is None:  # above layer 0, or for one-hot text, x_t is a vector
-    over_time["x"] = x_np[:, 0]
-over_time = {k: v for k, v in over_time.items() if k in DIAGRAM_QUANTITIES[config.cell]}
-labels = [
-    f"input {alphabet[int(x_t.argmax())]!r}" if alphabet else f"x_t = {x_t[0]:.3f}" for x_t in x_np
-]
-
-player_head(
-    key="step_player",
-    T=T,
-    t=t,
-    speed=speed,
-    labels=labels,
-    diagram=diagram_animation(config.cell, {k: per_step(v) for k, v in over_time.items()}),
-)
-diagram = cell_diagram(
-    config.cell,
-    {k: float(v[t - 1]) for k, v in over_time.items()},
+numbers = step_numbers(
+    rnn,
+    tr,
+    x,
+    cell=config.cell,
+    layer=layer,
+    direction=direction,
     unit=unit,
-    step=t,
-    height=420,
-    nonlinearity=config.nonlinearity,
+    h0=h0,
+    c0=c0,
+    alphabet=alphabet,
 )
-st.plotly_chart(
-    presenter_mode.for_screen(follow(diagram, "diagram", t)),
-    width="content",
-    key="diagram",
-    config={"displaylogo": False},
-)
-player_equations(
-    key="step_equations",
-    T=T,
-    t=t,
-    head=f"<b>Unit {unit}, layer {layer}"
-    + (", reverse" if direction else "")
-    + ", step t = {t}</b>, in PyTorch's form:",
-    lines=equation_html(
-        config.cell,
-        bias=config.bias,
-        nonlinearity=config.nonlinearity,
-        proj_size=config.proj_size,
-        unit=unit,
-        H_out=H_out,
-    ),
-    frames={k: per_step(v) for k, v in terms.items()},
-)
-if not presenting:
-    st.caption(
-        "Play runs in your browser; pause, or move with the buttons and the slider, and the "
-        "whole page shows that step. The diagram, the equations and the heatmap cursors "
-        "follow the player. Hover a heatmap for t, unit and value; click a bar of the last "
-        "chart to follow that unit."
+
+
+def _player(numbers: StepNumbers, t: int, speed: float) -> None:
+    """The player (Play, the step's label), the cell diagram and the unit's equations, which
+    follow the player in the browser; drawn for the settled step ``t``."""
+    player_head(
+        key=PLAYER,
+        T=T,
+        t=t,
+        speed=speed,
+        labels=numbers.labels,
+        diagram=diagram_animation(
+            config.cell, {k: per_step(v) for k, v in numbers.diagram.items()}
+        ),
     )
+    diagram = cell_diagram(
+        config.cell,
+        {k: float(v[t - 1]) for k, v in numbers.diagram.items()},
+        unit=unit,
+        step=t,
+        height=420,
+        nonlinearity=config.nonlinearity,
+    )
+    st.plotly_chart(
+        presenter_mode.for_screen(follow(diagram, "diagram", t)),
+        width="content",
+        key="diagram",
+        config={"displaylogo": False},
+    )
+    player_equations(
+        key=EQUATIONS,
+        T=T,
+        t=t,
+        head=f"<b>Unit {unit}, layer {layer}"
+        + (", reverse" if direction else "")
+        + ", step t = {t}</b>, in PyTorch's form:",
+        lines=equation_html(
+            config.cell,
+            bias=config.bias,
+            nonlinearity=config.nonlinearity,
+            proj_size=config.proj_size,
+            unit=unit,
+            H_out=H_out,
+        ),
+        frames={k: per_step(v) for k, v in numbers.terms.items()},
+    )
+    if not presenting:
+        st.caption(
+            "Play runs in your browser; pause, or move with the buttons and the slider, and the "
+            "whole page shows that step. The diagram, the equations and the heatmap cursors "
+            "follow the player. Hover a heatmap for t, unit and value; click a bar of the last "
+            "chart to follow that unit."
+        )
+
 
 # ---------------------------------------------------------------- heatmaps at the settled step
-stride = display_stride(T)
-low = min(0.0, min(float(v.min()) for v in quantities.values()))
-value_range = (1.1 * low, 1.1 * max(1.0, max(float(v.max()) for v in quantities.values())))
-if stride > 1:
-    st.caption(f"The sequence has {T} steps: the heatmaps show every {stride}th step.")
-if direction == 1:
-    st.caption("Reverse direction: the state at position t has read x_T … x_t.")
-cols = st.columns(2)
-if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
-    with cols[0]:
-        show_chart(
-            follow(charts.sequence(x_np[:, :1], t, height=260), "cursor", t), key="input_chart"
-        )
-for k, (name, vals) in enumerate(quantities.items(), start=alphabet is None):
-    with cols[k % 2]:
-        style = charts.style_for(name, vals, config.nonlinearity)
-        show_chart(
-            follow(
-                charts.heatmap(
-                    vals,
-                    style,
-                    step=t,
-                    stride=stride,
-                    unit=unit if vals.shape[1] > unit else None,
-                    labels=axis_labels,
+def _heatmaps(numbers: StepNumbers, t: int, stride: int) -> None:
+    """The input and every quantity over time (every ``stride``-th step), a cursor at ``t``,
+    and every unit's values at ``t`` (a click on a bar selects its unit)."""
+    if stride > 1:
+        st.caption(f"The sequence has {T} steps: the heatmaps show every {stride}th step.")
+    if direction == 1:
+        st.caption("Reverse direction: the state at position t has read x_T … x_t.")
+    cols = st.columns(2)
+    if alphabet is None:  # the signal with the cursor (a one-hot text is shown by its letter)
+        with cols[0]:
+            show_chart(
+                follow(charts.sequence(numbers.signal, t, height=260), "cursor", t),
+                key="input_chart",
+            )
+    for k, (name, vals) in enumerate(numbers.quantities.items(), start=alphabet is None):
+        with cols[k % 2]:
+            style = charts.style_for(name, vals, config.nonlinearity)
+            show_chart(
+                follow(
+                    charts.heatmap(
+                        vals,
+                        style,
+                        step=t,
+                        stride=stride,
+                        unit=unit if vals.shape[1] > unit else None,
+                        labels=axis_labels,
+                    ),
+                    "cursor",
+                    t,
                 ),
-                "cursor",
-                t,
-            ),
-            key=f"heatmap_{name}",
-        )
-now = {name: vals[t - 1] for name, vals in quantities.items()}
-st.plotly_chart(
-    presenter_mode.for_screen(
-        follow(charts.step_values(now, t, y_range=value_range), "settled", t)
-    ),
-    width="stretch",
-    key="step_values",
-    on_select=_select_unit,
-    selection_mode="points",
-    config={"displaylogo": False},
-)
-
-# ---------------------------------------------------------------- whole-sequence views
-st.subheader("The whole sequence")
-a, b = st.columns(2)
-with a:
-    coords, explained = pca_2d(quantities["h"])
-    show_chart(charts.trajectory(coords, explained), key="trajectory")
-with b:
-    if spec.gates:
-        show_chart(
-            charts.saturation_bars(
-                gate_bands({g: quantities[g] for g in spec.gates}), SATURATION_EDGES
-            ),
-            key="saturation",
-        )
-        st.caption(
-            "A saturated gate sits near 0 (closed: it blocks) or near 1 (open: it passes), in "
-            "the dark and yellow bands. All in the middle band means no gate commits yet, as "
-            "with fresh weights: train the model, or set the forget-gate bias to 1, and watch "
-            "the bars move. A forget gate mostly above 0.9 holds its memory; below 0.1 it "
-            "clears it."
-        )
-    else:
-        st.info("A vanilla RNN has no gates: its only state is h_t.")
-if L > 1:
-    show_chart(
-        charts.layer_stack(tr.hidden.numpy(), direction=direction, stride=stride), key="layer_stack"
+                key=f"heatmap_{name}",
+            )
+    st.plotly_chart(
+        presenter_mode.for_screen(
+            follow(
+                charts.step_values(numbers.at(t), t, y_range=numbers.value_range()), "settled", t
+            )
+        ),
+        width="stretch",
+        key=VALUES,
+        on_select=select_unit,
+        selection_mode="points",
+        config={"displaylogo": False},
     )
 
-if clamp_run is not None:
+
+# ---------------------------------------------------------------- whole-sequence views
+def _whole_sequence(numbers: StepNumbers, stride: int) -> None:
+    """The state's trajectory, the gates' saturation and the layer stack, over all steps."""
+    st.subheader("The whole sequence")
+    a, b = st.columns(2)
+    with a:
+        coords, explained = pca_2d(numbers.quantities["h"])
+        show_chart(charts.trajectory(coords, explained), key="trajectory")
+    with b:
+        if spec.gates:
+            show_chart(
+                charts.saturation_bars(
+                    gate_bands({g: numbers.quantities[g] for g in spec.gates}), SATURATION_EDGES
+                ),
+                key="saturation",
+            )
+            st.caption(
+                "A saturated gate sits near 0 (closed: it blocks) or near 1 (open: it passes), in "
+                "the dark and yellow bands. All in the middle band means no gate commits yet, as "
+                "with fresh weights: train the model, or set the forget-gate bias to 1, and watch "
+                "the bars move. A forget gate mostly above 0.9 holds its memory; below 0.1 it "
+                "clears it."
+            )
+        else:
+            st.info("A vanilla RNN has no gates: its only state is h_t.")
+    if L > 1:
+        show_chart(
+            charts.layer_stack(hidden_layers(tr), direction=direction, stride=stride),
+            key="layer_stack",
+        )
+
+
+def _clamped() -> None:
+    """The normal run next to the clamped one, for the chosen unit."""
     st.subheader("Normal vs clamped run")
-    name = "c" if clamp_run.cell is not None else "h"
-    normal = tr.cell if name == "c" else tr.hidden
-    clamped = clamp_run.cell if name == "c" else clamp_run.hidden
-    u = min(unit, normal.shape[-1] - 1)
+    name, u, normal, clamped = clamp_comparison(
+        tr, clamp_run, layer=layer, direction=direction, unit=unit
+    )
     show_chart(
         charts.compare_runs(
-            normal[layer, direction, :, u].numpy(),
-            clamped[layer, direction, :, u].numpy(),
+            normal,
+            clamped,
             label=f"{charts.QUANTITY_STYLES[name].label}, unit {u}",
             from_step=clamp_from,
         ),
         key="clamp_compare",
     )
 
-if config.cell == "rnn" and alphabet is None:
+
+def _textbook_rnn() -> None:
+    """The tutorial's one-bias loop next to ``nn.RNN``, on this input."""
     with st.expander("The tutorial's textbook RNN next to nn.RNN"):
-        textbook = TextbookRNN.from_torch(rnn)
-        ours = textbook.forward(x, h0[0])
-        diff = float((ours - tr.hidden[0, 0]).abs().max())
+        diff = textbook_rnn_difference(rnn, x, tr, h0)
         act = r"\tanh" if config.nonlinearity == "tanh" else r"\operatorname{ReLU}"
         st.latex(
             rf"h_t = {act}(x_t W_{{xh}} + h_{{t-1}} W_{{hh}} + b_h), \quad "
@@ -519,5 +445,15 @@ if config.cell == "rnn" and alphabet is None:
             f"Layer 0, forward: the one-bias loop and `nn.RNN` differ by at most "
             f"**{diff:.1e}** over all {T} steps and {H} units (float32 rounding)."
         )
+
+
+_player(numbers, t, speed)
+stride = display_stride(T)
+_heatmaps(numbers, t, stride)
+_whole_sequence(numbers, stride)
+if clamp_run is not None:
+    _clamped()
+if config.cell == "rnn" and alphabet is None:
+    _textbook_rnn()
 
 drop_page_data(globals())  # drawn: the model and traces are not kept until the next rerun

@@ -233,9 +233,32 @@ def series_window(key: str, start: int, length: int, *, standardise: bool = True
             f"(positions 0…{len(values) - 1})"
         )
     w = values[start : start + length].copy()
-    if standardise:
-        w = (w - w.mean()) / (w.std() or 1.0)
-    return w
+    return standardised(w) if standardise else w
+
+
+def standardised(values: np.ndarray) -> np.ndarray:
+    """``(values - mean) / std`` (std 0 counts as 1): mean 0 and standard deviation 1, so that
+    the values fall where tanh and sigmoid are not saturated; computed in ``values``' dtype."""
+    return (values - values.mean()) / (values.std() or 1.0)
+
+
+def column_signal(values: np.ndarray, column: str) -> np.ndarray:
+    """A CSV column's ``(T,)`` numbers as a float32 signal, standardised (in float64: no
+    overflow) as :func:`series_window` does a shipped series.
+
+    Raises:
+        ValueError: more than ``MAX_SEQUENCE_LENGTH`` values, or values so large that the
+            standardised ones are not finite or exceed 1e6 in size.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) > MAX_SEQUENCE_LENGTH:
+        raise ValueError(
+            f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}"
+        )
+    values = standardised(values)
+    if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
+        raise ValueError(f"the column {column!r} has values too large to standardise")
+    return values.astype(np.float32)
 
 
 def to_features(signal: np.ndarray, input_size: int) -> torch.Tensor:

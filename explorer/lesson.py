@@ -316,6 +316,20 @@ class GradientFlow:
     def T(self) -> int:
         return len(self.norms) - 1
 
+    @property
+    def verdict(self) -> str:
+        """What ``‖∂h_T/∂h_0‖`` (``norms[0]``) means for learning: vanished below 1e-2,
+        exploded above 1e2, else neither."""
+        far = self.norms[0]
+        if far < 1e-2:
+            return (
+                "vanished: a loss at step T can teach the network almost nothing about the "
+                "first steps"
+            )
+        if far > 1e2:
+            return "exploded: one update can throw the weights far away (clip the gradient norm)"
+        return "neither vanished nor exploded over this length"
+
 
 @torch.no_grad()
 def gradient_flow(rnn: nn.RNN, x: torch.Tensor) -> GradientFlow:
@@ -354,6 +368,24 @@ def gradient_flow(rnn: nn.RNN, x: torch.Tensor) -> GradientFlow:
     return GradientFlow(
         np.array(norms[::-1]), np.array(linear[::-1]), spectral_radius(W_hh), rnn.nonlinearity
     )
+
+
+def gradient_flows(
+    x: np.ndarray, hidden_size: int, rho: float, seed: int, nonlinearity: str = "tanh"
+) -> tuple[GradientFlow, list[GradientFlow]]:
+    """The gradient flow of :func:`scaled_rnn` ``(hidden_size, rho, seed, nonlinearity)`` over
+    the ``(T,)`` signal ``x`` (one feature a step), and of the same net rescaled to each of
+    ``REFERENCE_RHOS`` other than ``rho``, drawn for comparison.
+
+    Raises:
+        ValueError: as :func:`scaled_rnn` and :func:`gradient_flow`.
+    """
+    xs = np.asarray(x)[:, None]  # (T, 1)
+
+    def flow(r: float) -> GradientFlow:
+        return gradient_flow(scaled_rnn(hidden_size, r, seed, nonlinearity), xs)
+
+    return flow(rho), [flow(r) for r in REFERENCE_RHOS if abs(r - rho) > 1e-9]
 
 
 def kind_trace(
@@ -469,6 +501,16 @@ class CountRow:
     def difference(self) -> int:
         return self.torch_total - self.textbook
 
+    @property
+    def weights(self) -> int:
+        """The textbook's weights: W_xh + W_hh + W_hy."""
+        return self.W_xh + self.W_hh + self.W_hy
+
+    @property
+    def biases(self) -> int:
+        """The textbook's biases: b_h + b_y."""
+        return self.b_h + self.b_y
+
 
 def parameter_rows(X: int, H: int, O: int) -> list[CountRow]:
     """One :class:`CountRow` per cell: the textbook formula next to
@@ -502,6 +544,20 @@ def parameter_rows(X: int, H: int, O: int) -> list[CountRow]:
             )
         )
     return rows
+
+
+def count_table(rows: list[CountRow]) -> dict[str, list]:
+    """The columns of the parameter table, one entry per row: the cell with its G, the
+    textbook terms, the textbook total, torch's total and the difference (``+ b_hh``)."""
+    table = {"cell": [f"{CELLS[r.cell].label} (G = {r.G})" for r in rows]}
+    table |= {
+        name: [getattr(r, name) for r in rows] for name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+    }
+    return table | {
+        "textbook": [r.textbook for r in rows],
+        "torch.nn": [r.torch_total for r in rows],
+        "+ b_hh": [r.difference for r in rows],
+    }
 
 
 def _thousands(v: int) -> str:

@@ -182,3 +182,17 @@ def model_parameters(config) -> int:
 def torch_total(module) -> int:
     """``sum(p.numel() for p in module.parameters())``: the number torch itself reports."""
     return sum(p.numel() for p in module.parameters())
+
+
+def built_total(cell: str, input_size: int, hidden_size: int, output_size: int) -> int:
+    """:func:`torch_total` of the model :func:`explorer.models.build_model` builds (one layer,
+    one direction) with its ``nn.Linear`` head: torch's own count, which the formulas here
+    must equal. Builds the model: keep the sizes small.
+
+    Raises:
+        ValueError: as ``build_model`` (an unknown cell, a size out of range).
+    """
+    from .models import build_model  # models is built on the config, as this module is
+
+    model = build_model(cell, input_size, hidden_size, output_size=output_size)
+    return torch_total(model.rnn) + torch_total(model.head)

@@ -240,3 +240,19 @@ def test_initial_state_typed_broadcasts():
 def test_initial_state_errors(kind, shape, text, match):
     with pytest.raises(ValueError, match=match):
         initial_state(kind, shape, text=text)
+
+
+def test_column_signal_standardises_in_float64_and_refuses_what_it_cannot():
+    from explorer.inputs import column_signal
+
+    values = np.array([1e150, -1e150, 5e149, 0.0])  # float32 would overflow
+    got = column_signal(values, "price")
+    assert got.dtype == np.float32
+    scaled = values / 1e150
+    expected = (scaled - scaled.mean()) / scaled.std()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_array_equal(column_signal(np.full(3, 7.0), "flat"), np.zeros(3))
+    with pytest.raises(ValueError, match="limit"):
+        column_signal(np.zeros(MAX_SEQUENCE_LENGTH + 1), "long")
+    with pytest.raises(ValueError, match="'big' has values too large"):
+        column_signal(np.array([np.inf, 1.0]), "big")

@@ -238,3 +238,39 @@ def test_gru_keeps_b_hn_apart():
     assert torch.equal(tb.b_hn, gru.bias_hh_l0[6:9].detach())
     assert torch.equal(tb.b_xn, gru.bias_ih_l0[6:9].detach())
     assert torch.allclose(tb.b_z, (gru.bias_ih_l0 + gru.bias_hh_l0)[3:6].detach())
+
+
+def test_count_row_weights_and_biases_are_the_textbook_terms():
+    rnn, lstm = lesson.parameter_rows(3, 5, 2)[:2]
+    assert (rnn.cell, rnn.weights, rnn.biases) == ("rnn", 5 * 3 + 5 * 5 + 2 * 5, 5 + 2)
+    assert (lstm.cell, lstm.weights, lstm.biases) == ("lstm", 4 * 5 * 3 + 4 * 5 * 5 + 10, 20 + 2)
+    assert rnn.weights + rnn.biases == rnn.textbook
+
+
+def test_gradient_flows_are_the_scaled_nets_flows():
+    x = lesson.lesson_signal("pulse", 12, 0)
+    flow, refs = lesson.gradient_flows(x, 4, 0.75, 1, "tanh")
+    one = lesson.gradient_flow(lesson.scaled_rnn(4, 0.75, 1, "tanh"), x[:, None])
+    np.testing.assert_array_equal(flow.norms, one.norms)
+    assert len(refs) == len(lesson.REFERENCE_RHOS) - 1  # 0.75 is one of them
+    assert sorted(r.rho for r in refs) == pytest.approx([0.5, 1.0, 1.25, 1.5], abs=1e-4)
+
+
+def test_gradient_verdicts():
+    def flow(far):
+        return lesson.GradientFlow(np.array([far, 1.0]), np.array([far, 1.0]), 1.0, "tanh")
+
+    assert flow(1e-3).verdict.startswith("vanished: a loss at step T can teach")
+    assert flow(1e3).verdict.startswith("exploded")
+    assert flow(0.5).verdict == "neither vanished nor exploded over this length"
+
+
+def test_count_table_columns_are_the_rows_terms():
+    rows = lesson.parameter_rows(10, 20, 1)
+    table = lesson.count_table(rows)
+    assert list(table) == [
+        *("cell", "W_xh", "W_hh", "b_h", "W_hy", "b_y", "textbook", "torch.nn", "+ b_hh")
+    ]
+    assert table["cell"] == ["Vanilla RNN (G = 1)", "LSTM (G = 4)", "GRU (G = 3)"]
+    assert table["W_hh"] == [400, 1600, 1200] and table["torch.nn"][1] == 4 * (20 * 30 + 40) + 21
+    assert table["+ b_hh"] == [20, 80, 60]

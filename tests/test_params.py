@@ -100,3 +100,12 @@ def test_a_non_string_cell_and_too_many_layers_raise_value_error():
     assert count_parameters("lstm", 1, 8, num_layers=4).total == 4 * (8 + 64 + 16) + 3 * 4 * (
         8 * 8 + 64 + 16
     )
+
+
+def test_built_total_is_torchs_count_of_the_built_model():
+    from explorer.params import built_total
+
+    for cell, module in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
+        rnn, head = module(10, 20), torch.nn.Linear(20, 3)
+        expected = sum(p.numel() for p in [*rnn.parameters(), *head.parameters()])
+        assert built_total(cell, 10, 20, 3) == expected

@@ -17,9 +17,11 @@ import weakref
 
 import streamlit as st
 
-from .. import loss_chart
-from ..memory import trim_heap
+from .. import inputs, loss_chart
 from ..config import CELLS, LIMITS, CellConfig
+from ..datasets import SERIES, load_series
+from ..memory import trim_heap
+from ..readers import read_series
 from ..url_params import STEP_PARAMS, URL
 from . import links, presenter_mode, url_sync
 
@@ -393,7 +395,10 @@ INPUT_KINDS = {
 }
 
 
-def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | None, str] | None:
+Sequence = tuple[object, list[str] | None, str]  # (signal, alphabet, description)
+
+
+def sequence_input(seed: int, prefix: str = "") -> Sequence | None:
     """Widgets that choose an input sequence. Returns ``(signal, alphabet, description)``:
     ``signal`` a ``(T,)`` float32 array, or for text a ``(T, V)`` one-hot tensor with its
     ``alphabet``; ``None`` (with the reason shown in place of the charts) when the input is
@@ -403,147 +408,158 @@ def sequence_input(seed: int, prefix: str = "") -> tuple[object, list[str] | Non
     ``shape``, ``T``, ``cycles`` …, defaults from there too) with ``prefix`` in front, so a link
     reproduces the sequence; the values also survive page switches. An uploaded CSV cannot be
     in a link: ``input=csv`` opens the upload prompt."""
-    import numpy as np
-
-    from .. import inputs
-    from ..datasets import SERIES, load_series
-    from ..readers import read_series
-
-    def name(short: str) -> str:
-        return prefix + short
-
-    def default(short: str):
-        return STEP_PARAMS[short]
-
-    def bound(short: str) -> dict:
-        return dict(key=name(short), bind=URL, persist_state="session")
-
-    kind = url_sync.choice(
-        st.segmented_control,
-        "Input sequence",
-        INPUT_KINDS,
-        name("input"),
-        default("input"),
-        required=True,
-    ) or default("input")
+    kind = (
+        url_sync.choice(
+            st.segmented_control,
+            "Input sequence",
+            INPUT_KINDS,
+            prefix + "input",
+            STEP_PARAMS["input"],
+            required=True,
+        )
+        or STEP_PARAMS["input"]
+    )
     try:
-        if kind in ("wave", "random_walk"):
-            # one length for both: T stays when the reader switches between them
-            cols = st.columns(5) if kind == "wave" else st.columns(2)
-            T = cols[0 if kind == "random_walk" else 1].slider(
-                "length T", *links.bounds(name("T"), 1, 400), default("T"), **bound("T")
-            )
-        if kind == "wave":
-            a, _, c, d, e = cols
-            shape = a.selectbox("shape", ["sine", "square", "sawtooth"], **bound("shape"))
-            cycles = c.slider(
-                "cycles",
-                *links.bounds(name("cycles"), 0.5, 10.0),
-                default("cycles"),
-                0.5,
-                **bound("cycles"),
-            )
-            amplitude = d.slider(
-                "amplitude",
-                *links.bounds(name("amplitude"), 0.1, 3.0),
-                default("amplitude"),
-                0.1,
-                **bound("amplitude"),
-            )
-            noise = e.slider(
-                "noise (std)",
-                *links.bounds(name("noise_std"), 0.0, 1.0),
-                default("noise_std"),
-                0.05,
-                **bound("noise_std"),
-            )
-            signal = inputs.wave(
-                shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed
-            )
-            return (
-                signal,
-                None,
-                f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}",
-            )
-        if kind == "random_walk":
-            step = cols[1].slider(
-                "step size (std)",
-                *links.bounds(name("step_size"), 0.01, 0.5),
-                default("step_size"),
-                0.01,
-                **bound("step_size"),
-            )
-            return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
-        if kind == "typed":
-            text = st.text_input(
-                "Numbers, separated by commas or spaces", default("numbers"), **bound("numbers")
-            )
-            return inputs.parse_numbers(text), None, "typed numbers"
-        if kind == "text":
-            text = st.text_input(
-                "A short text (each character one-hot over the text's own alphabet)",
-                default("chars"),
-                **bound("chars"),
-            )
-            x, alphabet = inputs.text_one_hot(text)
-            return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
-        if kind == "series":
-            a, b, c = st.columns([2, 1, 1])
-            with a:
-                series = url_sync.choice(
-                    st.selectbox,
-                    "series",
-                    {k: spec.label for k, spec in SERIES.items()},
-                    name("source"),
-                    default("source"),
-                )
-            n = len(load_series(series))
-            length = int(
-                b.number_input(
-                    "length T",
-                    *links.bounds(name("length"), 1, min(2000, n)),
-                    default("length"),
-                    **bound("length"),
-                )
-            )
-            start = int(
-                c.number_input(
-                    "start position",
-                    *links.bounds(name("start"), 0, n - 1),
-                    default("start"),
-                    **bound("start"),
-                )
-            )
-            if not presenter_mode.presenter():
-                st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
-            return inputs.series_window(series, start, length), None, SERIES[series].label
-        upload = st.file_uploader(
-            "A CSV file with at least one numeric column",
-            type=["csv", "txt", "tsv"],
-            key=name("csv"),
-        )
-        if upload is None:
-            st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
-            return None
-        frame = read_series(upload)
-        column = st.selectbox(
-            "column", list(frame.columns), key=name("csv_column"), persist_state="session"
-        )
-        values = frame[column].to_numpy(np.float64)
-        from ..config import MAX_SEQUENCE_LENGTH
-
-        if len(values) > MAX_SEQUENCE_LENGTH:
-            raise ValueError(
-                f"the column has {len(values):,} values; the limit is {MAX_SEQUENCE_LENGTH:,}"
-            )
-        values = (values - values.mean()) / (values.std() or 1.0)  # float64: no overflow
-        if not np.isfinite(values).all() or np.abs(values).max() > 1e6:
-            raise ValueError(f"the column {column!r} has values too large to standardise")
-        return (
-            values.astype(np.float32),
-            None,
-            f"{plain(upload.name)}: {plain(column)} (standardised)",
-        )
+        return _INPUT_WIDGETS[kind](_Inputs(prefix), seed)
     except ValueError as err:
         st.error(f"This input cannot be used: {plain(err)}.", icon=":material/error:")
         return None
+
+
+class _Inputs:
+    """The URL names (``prefix`` + short name), defaults and widget bindings of one
+    :func:`sequence_input`."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def name(self, short: str) -> str:
+        return self.prefix + short
+
+    @staticmethod
+    def default(short: str):
+        return STEP_PARAMS[short]
+
+    def bound(self, short: str) -> dict:
+        return dict(key=self.name(short), bind=URL, persist_state="session")
+
+    def slider(self, where, label: str, short: str, lo, hi, step=None):
+        """A slider bound to the URL whose bounds widen to a linked value (``links.bounds``)."""
+        extra = () if step is None else (step,)
+        return where.slider(
+            label,
+            *links.bounds(self.name(short), lo, hi),
+            self.default(short),
+            *extra,
+            **self.bound(short),
+        )
+
+
+def _length(names: _Inputs, kind: str) -> tuple[list, int]:
+    """The columns of a wave's or random walk's widgets and the length T, one slider for both:
+    T stays when the reader switches between them."""
+    cols = st.columns(5) if kind == "wave" else st.columns(2)
+    T = names.slider(cols[0 if kind == "random_walk" else 1], "length T", "T", 1, 400)
+    return cols, T
+
+
+def _wave_input(names: _Inputs, seed: int) -> Sequence:
+    cols, T = _length(names, "wave")
+    a, _, c, d, e = cols
+    shape = a.selectbox("shape", ["sine", "square", "sawtooth"], **names.bound("shape"))
+    cycles = names.slider(c, "cycles", "cycles", 0.5, 10.0, 0.5)
+    amplitude = names.slider(d, "amplitude", "amplitude", 0.1, 3.0, 0.1)
+    noise = names.slider(e, "noise (std)", "noise_std", 0.0, 1.0, 0.05)
+    signal = inputs.wave(shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed)
+    return (
+        signal,
+        None,
+        f"{shape} wave, {cycles:g} cycles, amplitude {amplitude:g}, noise {noise:g}",
+    )
+
+
+def _random_walk_input(names: _Inputs, seed: int) -> Sequence:
+    cols, T = _length(names, "random_walk")
+    step = names.slider(cols[1], "step size (std)", "step_size", 0.01, 0.5, 0.01)
+    return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
+
+
+def _typed_input(names: _Inputs, seed: int) -> Sequence:
+    text = st.text_input(
+        "Numbers, separated by commas or spaces",
+        names.default("numbers"),
+        **names.bound("numbers"),
+    )
+    return inputs.parse_numbers(text), None, "typed numbers"
+
+
+def _text_input(names: _Inputs, seed: int) -> Sequence:
+    text = st.text_input(
+        "A short text (each character one-hot over the text's own alphabet)",
+        names.default("chars"),
+        **names.bound("chars"),
+    )
+    x, alphabet = inputs.text_one_hot(text)
+    return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
+
+
+def _series_input(names: _Inputs, seed: int) -> Sequence:
+    a, b, c = st.columns([2, 1, 1])
+    with a:
+        series = url_sync.choice(
+            st.selectbox,
+            "series",
+            {k: spec.label for k, spec in SERIES.items()},
+            names.name("source"),
+            names.default("source"),
+        )
+    n = len(load_series(series))
+    length = int(
+        b.number_input(
+            "length T",
+            *links.bounds(names.name("length"), 1, min(2000, n)),
+            names.default("length"),
+            **names.bound("length"),
+        )
+    )
+    start = int(
+        c.number_input(
+            "start position",
+            *links.bounds(names.name("start"), 0, n - 1),
+            names.default("start"),
+            **names.bound("start"),
+        )
+    )
+    if not presenter_mode.presenter():
+        st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
+    return inputs.series_window(series, start, length), None, SERIES[series].label
+
+
+def _csv_input(names: _Inputs, seed: int) -> Sequence | None:
+    upload = st.file_uploader(
+        "A CSV file with at least one numeric column",
+        type=["csv", "txt", "tsv"],
+        key=names.name("csv"),
+    )
+    if upload is None:
+        st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
+        return None
+    frame = read_series(upload)
+    column = st.selectbox(
+        "column", list(frame.columns), key=names.name("csv_column"), persist_state="session"
+    )
+    return (
+        inputs.column_signal(frame[column].to_numpy(), column),
+        None,
+        f"{plain(upload.name)}: {plain(column)} (standardised)",
+    )
+
+
+_INPUT_WIDGETS = {  # INPUT_KINDS -> the widgets that choose one
+    "wave": _wave_input,
+    "random_walk": _random_walk_input,
+    "typed": _typed_input,
+    "text": _text_input,
+    "series": _series_input,
+    "csv": _csv_input,
+}

@@ -29,6 +29,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ..url_params import STEP_PARAMS, URL
+from . import links, url_sync
+from .session_keys import STEP_POS
+
 _HERE = Path(__file__).resolve().parent
 _component = st.components.v2.component(
     "rnn_explorer_step_player",
@@ -37,6 +41,20 @@ _component = st.components.v2.component(
     isolate_styles=False,  # tests and the page read "t = N of M" as a plain h4
 )
 GROUP = "step"  # the head and the charts it moves
+# The player's session keys, in one place. The position t (1…T) lives in POS ("step_pos",
+# ``t`` in the URL, synced by hand): the slider that shows it (SLIDER) is reset by Streamlit
+# whenever its range changes (a new length T), and the position must survive that. PLAYER and
+# EQUATIONS hold what the browser's two players report (where playback stopped, never a
+# frame); a click on a bar of the "values at step t" chart (VALUES) selects that unit (UNIT).
+POS = STEP_POS
+SLIDER, PLAYER, EQUATIONS, VALUES = "step_t", "step_player", "step_equations", "step_values"
+FIRST, BACK, FORWARD, UNIT = "step_first", "step_back", "step_forward", "unit"
+STEP_BUTTONS = [  # key, icon, help, what _move does
+    (FIRST, ":material/first_page:", "jump to t = 1", {"to": 1}),
+    (BACK, ":material/chevron_left:", "one step back", {"delta": -1}),
+    (FORWARD, ":material/chevron_right:", "one step forward", {"delta": +1}),
+]
+SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 
 
 def per_step(values, digits: int = 4) -> list | float | None:
@@ -119,3 +137,100 @@ def settled_step(key: str) -> int | None:
         return int(report["t"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _move(T: int, delta: int = 0, to: int | None = None) -> None:
+    pos = st.session_state[POS] if to is None else to
+    st.session_state[POS] = min(max(pos + delta, 1), T)
+
+
+def _slid() -> None:
+    st.session_state[POS] = st.session_state[SLIDER]
+
+
+def select_unit() -> None:
+    """A click on a bar of the "values at step t" chart (key ``VALUES``) selects that bar's
+    unit."""
+    points = st.session_state[VALUES].selection.points
+    if points:
+        st.session_state[UNIT] = int(points[0]["point_index"])  # bars sit at x = unit
+
+
+def _settle(T: int, H: int) -> None:
+    """The position (POS) before the widgets are drawn: from a link's ``t``, or where the
+    browser's player stopped, kept inside 1…T; a unit beyond ``H`` goes back to 0."""
+    url_sync.from_url(
+        "t",
+        url_sync.int_in(1, T),
+        STEP_PARAMS["t"],
+        key=POS,
+        expected=f"this sequence's steps are 1…{T}",
+    )
+    stopped = settled_step(PLAYER)
+    if stopped is not None:
+        st.session_state[POS] = stopped
+    st.session_state[POS] = min(max(st.session_state.get(POS, 1), 1), T)
+    if st.session_state.get(UNIT, 0) >= H:
+        st.session_state[UNIT] = 0
+
+
+def player_controls(T: int, *, H: int, L: int, D: int) -> tuple[int, float, int, int, int]:
+    """The row under the diagram's title: step buttons, the time slider, speed, unit, and layer
+    and direction when there are several; returns the settled ``(t, speed, unit, layer,
+    direction)`` for a sequence of ``T`` steps through ``L`` layers and ``D`` directions of
+    ``H`` units, and writes ``t`` to the URL. Defaults from ``explorer.presets.STEP_PARAMS``."""
+    defaults = STEP_PARAMS
+    _settle(T, H)
+    wide = [0.55, 0.55, 0.55, 5, 2.6, 1.4] + [1.4] * (L > 1) + [1.9] * (D == 2)
+    c = st.columns(wide, vertical_alignment="bottom")
+    for col, (key, icon, help, kwargs) in zip(c, STEP_BUTTONS):
+        col.button(
+            "",
+            icon=icon,
+            key=key,
+            help=help,
+            on_click=_move,
+            args=(T,),
+            kwargs=kwargs,
+            width="stretch",
+        )
+    st.session_state[SLIDER] = st.session_state[POS]
+    t = c[3].slider("time step t", 1, T, key=SLIDER, on_change=_slid)
+    speed = c[4].select_slider(
+        "speed (steps/s)",
+        SPEEDS,
+        value=defaults["speed"],
+        key="speed",
+        bind=URL,
+        persist_state="session",
+    )
+    unit = c[5].number_input(
+        "unit",
+        *links.bounds(UNIT, 0, H - 1),
+        defaults["unit"],
+        key=UNIT,
+        bind=URL,
+        persist_state="session",
+        help="The unit shown in the diagram and the equations; clicking a bar of the chart "
+        "“Values at step t” selects its unit too.",
+    )
+    layer = (
+        c[6].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
+        if L > 1
+        else 0
+    )
+    direction = (
+        ["forward", "reverse"].index(
+            c[-1].selectbox(
+                "direction",
+                ["forward", "reverse"],
+                key="direction",
+                bind=URL,
+                persist_state="session",
+            )
+        )
+        if D == 2
+        else 0
+    )
+    url_sync.to_url("t", t, defaults["t"])  # settled: the URL says where we are
+    return t, speed, unit, layer, direction
