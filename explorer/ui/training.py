@@ -12,18 +12,26 @@ value across page switches (``persist_state="session"``).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import re
+import time
 
 import numpy as np
 import streamlit as st
+import torch
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime import scriptrunner
 
 from .. import charts
+from ..budget import check_training
 from ..datasets import SERIES
 from ..readers import read_series, series_from_frame, time_columns, value_columns
 from ..tasks import TASKS, USER_SERIES, Setting, TaskSpec, build_task
 from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
 from ..url_params import URL
+from ..weights import save_weights
+from ..workers import LiveRun, pool_from_environment
 from . import plain, show_chart, show_loss_curves, url_sync
 from .session_keys import TRAINER_SIGNATURE
 
@@ -601,8 +609,6 @@ def progress(trainer, clock: list) -> None:
     """A progress bar: steps done of the budget, steps per second (wall clock, over the last
     few seconds of training), time left and the status. ``clock`` is the page's list of
     ``(seconds, step)`` samples, appended to here while the run trains."""
-    import time
-
     if trainer.status == "running":
         clock.append((time.perf_counter(), trainer.step))
         del clock[:-12]  # about the last six seconds
@@ -676,8 +682,6 @@ def _due(cache: dict, name: str, stamp, trainer) -> bool:
     trains, :func:`slow_refresh` seconds have passed since the last rebuild. The loss curve moves
     at every redraw; the predictions and gradients need not, and a Plotly chart whose figure
     changes is redrawn in the browser, which a busy machine shows as a blink."""
-    import time
-
     if name not in cache:
         return True
     old_stamp, _, built = cache[name]
@@ -690,8 +694,6 @@ def _figure_once(name: str, trainer, build):
     """The figure ``build()`` makes, rebuilt only when the run has a new evaluation (and then
     at most every :func:`slow_refresh` seconds while it trains): building a Plotly figure costs
     more than sending it."""
-    import time
-
     stamp = (id(trainer), len(trainer.eval_steps), id(trainer.last_eval), trainer.status)
     figures = st.session_state.setdefault("_train_figures", {})
     if _due(figures, name, stamp, trainer):
@@ -890,8 +892,6 @@ def results(
 def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) -> None:
     """A sample of the char model's text at ``temperature``, redrawn after each evaluation
     (not at every redraw: 300 characters cost 300 small forward passes)."""
-    import time
-
     stamp = (id(trainer), len(trainer.eval_steps), trainer.status, temperature, seed)
     samples = st.session_state.setdefault("_train_samples", {})
     fresh = "text" in samples and samples["text"][0][3:] != stamp[3:]  # a new temperature
@@ -980,8 +980,6 @@ def diagnostics(trainer, key: str) -> None:
 def weights_file(run, config) -> bytes:
     """The run's weights as a safetensors file with its config (what Download serves): the
     newest the workers returned, merged whole (between two steps)."""
-    from ..weights import save_weights
-
     run.poll(train=False)
     return save_weights(run.job.model, config)
 
@@ -1009,8 +1007,6 @@ def training_pool():
     """The server's :class:`~explorer.workers.TrainingPool` (worker processes; inline under
     ``RNN_EXPLORER_TRAINING=inline``, as the tests set). A server resource, not a user's: it
     keeps no run between slices."""
-    from ..workers import pool_from_environment
-
     return pool_from_environment()
 
 
@@ -1020,8 +1016,6 @@ MAX_RUNS_PER_CLIENT = 3  # runs one computer may train at once (its tabs and pag
 def _client() -> str | None:
     """The browser's address, or None for this machine itself (a teacher's demo, the tests,
     a load balancer on the same machine: not capped)."""
-    import ipaddress
-
     try:
         ip = st.context.ip_address
         address = ipaddress.ip_address(ip) if ip else None
@@ -1040,8 +1034,6 @@ def _client() -> str | None:
 def live_run(key: str, job):
     """The :class:`~explorer.workers.LiveRun` kept under ``key`` for ``job`` (the page's
     Trainer or Comparison), made when ``job`` is new; a run it replaces is halted first."""
-    from ..workers import LiveRun
-
     run = st.session_state.get(key)
     if run is None or run.job is not job:
         if run is not None:
@@ -1055,10 +1047,6 @@ def cost_refusal(configs, task, batch_size: int) -> str | None:
     """Why training ``configs`` (CellConfigs) on ``task`` at ``batch_size`` would cost one
     request too much (:func:`explorer.budget.check_training`), or None: checked before any
     model is built, so the largest settings answer at once."""
-    import torch
-
-    from ..budget import check_training
-
     window = task.train_batch(1, torch.Generator().manual_seed(0))[0].shape[0]
     try:
         check_training(configs, window, batch_size)  # Compare: the cells' costs add up
@@ -1094,10 +1082,7 @@ def rearm(interval: float | None) -> bool:
     ScriptRunner"; streamlit issue #9921). Under load this froze one student's chart in most
     rounds of 30. The browser replaces a fragment's timer whenever an ``auto_rerun`` message
     names another interval (frontend ``handleAutoRerun``); ``stop_auto_rerun`` clears it."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx(suppress_warning=True)
+    ctx = scriptrunner.get_script_run_ctx(suppress_warning=True)
     ids = list(getattr(ctx, "fragment_ids_this_run", None) or [])
     if ctx is None or len(ids) != 1:
         return False
