@@ -10,7 +10,7 @@ from explorer.config import CELLS
 from explorer.params import torch_total
 from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
-from explorer.ui import current_config, runs
+from explorer.ui import current_config, runs, task_views
 from explorer.ui import training as ui
 from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
 from explorer.url_params import PAGES, URL
@@ -366,7 +366,7 @@ def predictions() -> None:
             "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
         )
     metrics = st.container()
-    ui.results(
+    task_views.results(
         tr,
         run_key,
         st.session_state[META],

@@ -345,7 +345,7 @@ def test_the_largest_model_is_refused_before_it_is_built_and_the_run_stays():
 
 
 def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
-    from explorer.ui.training import sample_prime
+    from explorer.ui.task_views import sample_prime
 
     at = _open(task="char", steps="20000")
     trainer = _train(at, runs=1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-import re
 import time
 
 import numpy as np
@@ -563,7 +562,8 @@ def widget_state(kind: str, config: dict, task_key: str, settings: dict) -> dict
 
 
 # --------------------------------------------------------------------------- the Train page's
-# pieces: what a run is, its progress, its results per task, its gradients and its weights.
+# pieces: what a run is, its progress, its gradients and its weights (its results per task:
+# explorer/ui/task_views.py).
 
 TRAINER, SIGNATURE, TRAINER_TASK, RUN_META = (
     "trainer",
@@ -671,13 +671,7 @@ def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
     )
 
 
-def _gain(model: float, baseline: float) -> str:
-    if not baseline or not math.isfinite(model):
-        return "–"
-    return f"{round(100 * (1 - model / baseline)) + 0} %"  # + 0: no "-0"
-
-
-def _due(cache: dict, name: str, stamp, trainer) -> bool:
+def rebuild_due(cache: dict, name: str, stamp, trainer) -> bool:
     """Whether the cached item ``name`` must be rebuilt: its ``stamp`` changed and, while the run
     trains, :func:`slow_refresh` seconds have passed since the last rebuild. The loss curve moves
     at every redraw; the predictions and gradients need not, and a Plotly chart whose figure
@@ -690,237 +684,15 @@ def _due(cache: dict, name: str, stamp, trainer) -> bool:
     return trainer.status != "running" or time.monotonic() - built >= slow_refresh()
 
 
-def _figure_once(name: str, trainer, build):
+def figure_once(name: str, trainer, build):
     """The figure ``build()`` makes, rebuilt only when the run has a new evaluation (and then
     at most every :func:`slow_refresh` seconds while it trains): building a Plotly figure costs
     more than sending it."""
     stamp = (id(trainer), len(trainer.eval_steps), id(trainer.last_eval), trainer.status)
     figures = st.session_state.setdefault("_train_figures", {})
-    if _due(figures, name, stamp, trainer):
+    if rebuild_due(figures, name, stamp, trainer):
         figures[name] = (stamp, build(), time.monotonic())
     return figures[name][1]
-
-
-def _tiles(container) -> list:
-    """Four places for metrics in two rows of two: the results share the page's width with the
-    loss curve, and four in a row cut their labels short."""
-    return [column for _ in range(2) for column in container.columns(2)]
-
-
-def results(
-    trainer,
-    key: str,
-    meta: dict,
-    *,
-    metrics,
-    chart,
-    temperature: float | None = None,
-    seed: int = 0,
-) -> None:
-    """The run's latest evaluation for each kind of task: the numbers that say how good it is
-    (in the container ``metrics``) and predictions against targets (in ``chart``)."""
-    r = trainer.last_eval or trainer.evaluate()
-    task = trainer.task
-    if key in ("forecast", "sine", CSV):
-        unit = "" if meta["unit"] == "value" else f" ({plain(meta['unit'])})"
-        cols = _tiles(metrics)
-        cols[0].metric(
-            "Model RMSE",
-            f"{r['rmse']:.3g}",
-            help=f"Root mean squared error{unit} of the model's forecasts on the validation part.",
-        )
-        cols[1].metric(
-            "Naive RMSE",
-            f"{r['naive_rmse']:.3g}",
-            help=f'RMSE{unit} of the forecast "x_{{t+k}} = x_t" (the last known '
-            "value) on the same validation part.",
-        )
-        if r.get("seasonal_naive_rmse") is not None:
-            cols[2].metric(
-                "Seasonal RMSE",
-                f"{r['seasonal_naive_rmse']:.3g}",
-                help=f"RMSE{unit} of the seasonal-naive forecast: the value one season "
-                f"({task.season} steps) earlier.",
-            )
-        best = min(v for v in (r["naive_rmse"], r.get("seasonal_naive_rmse")) if v is not None)
-        gain_column = cols[3 if r.get("seasonal_naive_rmse") is not None else 2]
-        gain_column.metric(
-            "Error removed",
-            _gain(r["rmse"], best),
-            help="1 − model RMSE / the better rule's RMSE: how much of the error "
-            "of the best rule that needs no training the model removes. "
-            "Negative: the model is worse than that rule.",
-        )
-        if unit:
-            metrics.caption(
-                f"RMSE in {plain(meta['unit'])}, on the validation part "
-                f"({len(r['truth']):,} values the model never trained on)."
-            )
-        x = task.index[r["index"]] if task.index is not None else r["index"]
-        with chart:
-            show_chart(
-                _figure_once(
-                    "prediction",
-                    trainer,
-                    lambda: charts.forecast(
-                        x,
-                        r["truth"],
-                        r["prediction"],
-                        r["naive"],
-                        unit=meta["unit"],
-                        seasonal_naive=r.get("seasonal_naive"),
-                        k=task.k,
-                        x_title=meta["x_title"],
-                    ),
-                ),
-                key="prediction_chart",
-            )
-    elif key == "adding":
-        cols = _tiles(metrics)
-        cols[0].metric("Validation MSE", f"{r['val_loss']:.4f}")
-        cols[1].metric(
-            "Baseline MSE", f"{r['baseline']:.4f}", help="Always answering 1.0, the expected sum."
-        )
-        cols[2].metric(
-            "Error removed vs baseline",
-            _gain(r["val_loss"], r["baseline"]),
-            help="Near 0 %: the model has not found the marked numbers and answers "
-            "about 1.0 whatever the sequence.",
-        )
-        cols[3].metric("Lag", f"{task.lag} steps")
-        with chart:
-            show_chart(
-                _figure_once(
-                    "prediction", trainer, lambda: charts.sum_scatter(r["truth"], r["prediction"])
-                ),
-                key="prediction_chart",
-            )
-    elif key == "copy":
-        cols = _tiles(metrics)
-        cols[0].metric("Symbols recalled right", f"{100 * r['accuracy']:.1f} %")
-        cols[1].metric(
-            "Whole sequences right",
-            f"{100 * r['sequence_accuracy']:.1f} %",
-            help="Sequences recalled without a single mistake.",
-        )
-        cols[2].metric(
-            "Chance",
-            f"{100 * r['chance_accuracy']:.0f} %",
-            help=f"Guessing one of the {task.n_symbols} symbols at random.",
-        )
-        cols[3].metric(
-            "Each symbol waits",
-            f"{task.seq_len + task.lag} steps",
-            help="seq_len + lag: from being shown to being asked for.",
-        )
-        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
-        rows = [
-            {
-                "shown": " ".join(letters[i] for i in s),
-                "recalled": " ".join(letters[i] for i in c),
-                "right": "✓" if (s == c).all() else "✗",
-            }
-            for s, c in zip(r["shown"][:5], r["recalled"][:5])
-        ]
-        with chart:
-            show_chart(
-                _figure_once(
-                    "prediction",
-                    trainer,
-                    lambda: charts.recall_accuracy(r["position_accuracy"], r["chance_accuracy"]),
-                ),
-                key="prediction_chart",
-            )
-            st.caption("The first validation sequences (symbols as letters):")
-            st.dataframe(rows, hide_index=True, width="stretch")
-    elif key == "char":
-        cols = _tiles(metrics)
-        cols[0].metric(
-            "Model",
-            f"{r['bits_per_char']:.2f}",
-            help="Cross-entropy of the model on the held-out text.",
-        )
-        cols[1].metric(
-            "Letter frequencies",
-            f"{r['unigram_loss'] / math.log(2):.2f}",
-            help="Predicting each character from how often it occurs in the training "
-            "part, ignoring what came before.",
-        )
-        cols[2].metric(
-            "Uniform guess",
-            f"{r['baseline'] / math.log(2):.2f}",
-            help=f"log2 of the alphabet's {task.input_size} characters.",
-        )
-        cols[3].metric(
-            "Next char right",
-            f"{100 * r['accuracy']:.1f} %",
-            help="How often the most likely next character is the right one.",
-        )
-        metrics.caption(
-            f"Bits per character on the held-out text (the last {task.val_fraction:.0%}); "
-            "lower is better. The loss chart counts the same cross-entropy in nats (bits = "
-            f"nats / ln 2): the model's {r['bits_per_char']:.2f} bits are "
-            f"{r['bits_per_char'] * math.log(2):.2f} nats there."
-        )
-        with chart:
-            sample_text(trainer, temperature=temperature or 1.0, seed=seed)
-    elif key == "tutorial":
-        cols = _tiles(metrics)
-        cols[0].metric(
-            "Loss (MSE)",
-            f"{r['val_loss']:.3g}",
-            help="Mean squared error of the model on the five steps it trains on.",
-        )
-        cols[1].metric(
-            "Targets' mean",
-            f"{r['baseline']:.3g}",
-            help="The MSE of answering the mean of the five targets at every step.",
-        )
-        with chart:
-            show_chart(
-                _figure_once(
-                    "prediction",
-                    trainer,
-                    lambda: charts.targets_vs_predictions(
-                        r["truth"], r["prediction"], title="Targets and your model's outputs"
-                    ),
-                ),
-                key="prediction_chart",
-            )
-
-
-def sample_text(trainer, *, temperature: float, seed: int, length: int = 300) -> None:
-    """A sample of the char model's text at ``temperature``, redrawn after each evaluation
-    (not at every redraw: 300 characters cost 300 small forward passes)."""
-    stamp = (id(trainer), len(trainer.eval_steps), trainer.status, temperature, seed)
-    samples = st.session_state.setdefault("_train_samples", {})
-    fresh = "text" in samples and samples["text"][0][3:] != stamp[3:]  # a new temperature
-    prime = sample_prime(trainer.task.text)
-    if fresh or _due(samples, "text", stamp, trainer):
-        # the page's copy of the weights: the workers train their own, merged between redraws
-        text = trainer.task.sample(trainer.model, length, temperature, seed=seed, prime=prime)
-        trainer.model.train()
-        samples["text"] = (stamp, (trainer.step, text), time.monotonic())
-    step, text = samples["text"][1]
-    shown = prime.rstrip("\n").replace("`", "'")
-    st.markdown(
-        f"**Sampled at temperature {temperature:g}** after {step:,} steps. The model "
-        f"first reads the prime `{shown}`"
-        + (" and a line break" if prime.endswith("\n") else "")
-        + " (the text's beginning), then writes on:"
-    )
-    st.code(text, language=None, wrap_lines=True)
-
-
-def sample_prime(text: str, longest: int = 40) -> str:
-    """What a char model's sample starts from: the text's first line with its line break (at
-    most ``longest`` characters), else its first word and the space after it, else its first
-    character, so that the sample starts where a line or a word starts (not mid-word)."""
-    line, newline, _ = text.partition("\n")
-    if newline and 0 < len(line) < longest:
-        return line + newline
-    word = re.match(r"\S+\s", text)
-    return word.group(0) if word and len(word.group(0)) <= longest else text[0]
 
 
 def diagnostics(trainer, key: str) -> None:
@@ -935,7 +707,7 @@ def diagnostics(trainer, key: str) -> None:
     a, b = st.columns(2)
     with a:
         show_chart(
-            _figure_once(
+            figure_once(
                 "grad_norms",
                 trainer,
                 lambda: charts.grad_norm_history(trainer.eval_steps, trainer.grad_norms),
@@ -946,7 +718,7 @@ def diagnostics(trainer, key: str) -> None:
         if trainer.hidden_grads is not None:
             history = trainer.hidden_grad_history
             show_chart(
-                _figure_once(
+                figure_once(
                     "hidden_grads",
                     trainer,
                     lambda: charts.hidden_grad_profile(
