@@ -14,7 +14,7 @@ Every task speaks one protocol (:class:`Task`), so a trainer needs no ``if`` per
   ones) — or ``"last"`` — ``W_y = 1``, only the model's last output step is scored
   (``model(x)[-1:]``).
 
-:func:`task_loss` applies those rules (as ``explorer.training.SequenceLoss`` does). The model
+``explorer.training.SequenceLoss`` applies those rules. The model
 is any module mapping ``(W, B, input_size)`` to ``(W, B, output_size)``, one output per step
 (:func:`explorer.build_model`).
 
@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from .config import LIMITS, MAX_SEQUENCE_LENGTH
 from .datasets import SERIES, load_series, load_text, synthetic_sine
-from .training import IGNORE_INDEX
+from .training import IGNORE_INDEX, SequenceLoss
 
 MAX_TEXT_LENGTH = 200_000  # characters a CharTask accepts; the shipped text has 31,355
 
@@ -61,24 +61,6 @@ class Task(Protocol):
     ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
     def evaluate(self, model: torch.nn.Module) -> dict: ...
-
-
-def task_loss(task: Task, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The training loss of ``task`` for the model's ``output`` ``(W, B, output_size)`` and the
-    batch's ``y``.
-
-    With ``target_steps == "last"`` only the last output step is scored. With ``loss == "mse"``
-    it is the mean squared error against float ``y``; with ``"ce"`` the cross-entropy of the
-    logits against the class indices ``y`` ``(W_y, B)``, averaged over every scored step and
-    sequence (nats per step), steps whose target is ``IGNORE_INDEX`` left out.
-    """
-    if task.target_steps == "last":
-        output = output[-1:]  # (1, B, output_size)
-    if task.loss == "ce":
-        return F.cross_entropy(
-            output.reshape(-1, output.shape[-1]), y.reshape(-1), ignore_index=IGNORE_INDEX
-        )
-    return F.mse_loss(output, y)
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
@@ -416,7 +398,7 @@ class CopyTask:
             "position_accuracy": right.double().mean(1).numpy(),
             "shown": self.val_y[-L:].T.numpy(),
             "recalled": recalled.T.numpy(),
-            "val_loss": float(task_loss(self, logits, self.val_y)),
+            "val_loss": float(SequenceLoss.for_task(self)(logits, self.val_y)),
             "accuracy": float(right.double().mean()),
             "sequence_accuracy": float(right.all(0).double().mean()),
             "baseline": math.log(self.n_symbols),
@@ -526,7 +508,7 @@ class CharTask:
         ``baseline_label``, and ``unigram_loss``: the cross-entropy of always predicting the
         training part's character frequencies (add-one smoothed), a stronger baseline."""
         logits = model(self.val_x)  # (W, N, V)
-        val_loss = float(task_loss(self, logits, self.val_y))
+        val_loss = float(SequenceLoss.for_task(self)(logits, self.val_y))
         counts = torch.bincount(self.indices[: self.n_train], minlength=len(self.alphabet))
         log_freq = torch.log((counts + 1.0).double() / (counts.sum() + len(self.alphabet)))  # (V,)
         return {
