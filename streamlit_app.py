@@ -21,8 +21,8 @@ from explorer.ui import (
     runs,
     start_janitor,
 )
+from explorer.ui.controller import training_pool
 from explorer.ui.paths import NestedPathRedirect
-from explorer.ui.training import training_pool
 from explorer.url_params import PAGES
 
 # the tab's icon ships with the app (a Material icon here would be fetched from Google Fonts)

@@ -3,14 +3,13 @@ seed and one step budget; their loss curves overlaid, live."""
 
 import dataclasses
 import math
-import time
 
 import streamlit as st
 
 from explorer.compare import BASELINE_COLUMNS, Comparison, cell_configs, reference_losses
 from explorer.config import CELLS
 from explorer.training import TrainConfig
-from explorer.ui import current_config, runs, show_loss_curves
+from explorer.ui import controller, current_config, runs, show_loss_curves
 from explorer.ui import training as ui
 
 RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
@@ -21,6 +20,7 @@ RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
     "compare_error",
     "compare_live",
 )
+CONTROL = controller.LiveController("compare", RUN, LIVE)  # its status, progress and redraws
 # Adam 1e-2 on batches of 64: at lag 50 (hidden 16, seeds 0-4) the GRU solved the adding
 # problem after 200-300 steps, the LSTM after 500-1,000, the RNN stayed near the baseline to
 # 2,000. 1,500 steps show all three outcomes in about a minute on a laptop CPU.
@@ -164,43 +164,10 @@ if st.session_state.get(SIGNATURE) != signature:
         )
 
 
-def set_status(status: str) -> None:
-    if runs.refuse("compare"):  # another browser's run: watched, not changed (checked here too)
-        return
-    ui.set_status(ui.live_run(LIVE, st.session_state[RUN]), status)
-
-
 status = run.status
 buttons = stage.columns([1, 1, 1, 1, 1.6])
 if runs.owned("compare"):
-    buttons[0].button(
-        "Start",
-        type="primary",
-        disabled=status != "ready",
-        key="compare_start",
-        width="stretch",
-        on_click=set_status,
-        args=("running",),
-        icon=":material/play_arrow:",
-    )
-    buttons[1].button(
-        "Pause",
-        disabled=status != "running",
-        key="compare_pause",
-        width="stretch",
-        on_click=set_status,
-        args=("paused",),
-        icon=":material/pause:",
-    )
-    buttons[2].button(
-        "Resume",
-        disabled=status != "paused",
-        key="compare_resume",
-        width="stretch",
-        on_click=set_status,
-        args=("running",),
-        icon=":material/resume:",
-    )
+    CONTROL.status_buttons(buttons, status)
     buttons[3].button(
         "Reset",
         key="compare_reset",
@@ -217,16 +184,10 @@ log_y = buttons[4].toggle("log-scale loss", value=True, key="compare_log", persi
 
 def progress(comp: Comparison) -> None:
     """Steps done (the three cells move in lockstep), the wall-clock rate, time left."""
-    clock = st.session_state.setdefault(CLOCK, [])
-    if comp.status == "running":
-        clock.append((time.perf_counter(), comp.step))
-        del clock[:-12]  # about the last six seconds
-    else:
-        clock.clear()
+    rate = controller.clock_rate(st.session_state.setdefault(CLOCK, []), comp)
     budget = comp.train.steps
     text = f"step {comp.step:,} / {budget:,} for each cell"
-    if len(clock) >= 2 and clock[-1][0] > clock[0][0] and clock[-1][1] > clock[0][1]:
-        rate = (clock[-1][1] - clock[0][1]) / (clock[-1][0] - clock[0][0])
+    if rate is not None and rate > 0:
         left = (budget - comp.step) / rate
         # the wall clock's rate of the three taking turns (the table has each one's own)
         text += f" · {rate:,.0f} steps/s with the three in turn · about {left:,.0f} s left"
@@ -334,7 +295,7 @@ def reading_the_chart() -> None:
     )
 
 
-TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
+TICK = controller.tick()  # seconds between redraws while training: longer when the server is busy
 
 
 def untrained_scores(comp: Comparison) -> dict:
@@ -354,17 +315,10 @@ def untrained_scores(comp: Comparison) -> dict:
 def live() -> None:
     """Merge the rounds the workers took (the three cells in lockstep), then redraw; reruns on
     its own every TICK while running."""
-    comp: Comparison = st.session_state[RUN]
-    run = ui.live_run(LIVE, comp)
+    comp, run, was_running = CONTROL.begin_redraw(TICK)
     meta = st.session_state[META]
-    was_running = comp.status == "running"
-    if was_running and ui.tick() != TICK and not ui.rearm(ui.tick()):
-        st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
-    if was_running:
-        ui.merge(run)
-    runs.autosave("compare", comp, run)  # at a change of status, and every few seconds
     progress(comp)
-    ui.worker_messages(run)
+    controller.worker_messages(run)
     runs.messages("compare", comp)
     for cell, tr in comp.trainers.items():
         if tr.status == "diverged":
@@ -394,8 +348,7 @@ def live() -> None:
     if meta["key"] == "adding" and started:
         reading_the_chart()
     results_table(table, meta)
-    if was_running and comp.status != "running":
-        st.rerun()  # finished: redraw the buttons
+    CONTROL.end_redraw(was_running)  # finished: redraw the buttons
 
 
 with stage:

@@ -10,7 +10,7 @@ from explorer.config import CELLS
 from explorer.params import torch_total
 from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
-from explorer.ui import current_config, runs, task_views
+from explorer.ui import controller, current_config, runs, task_views
 from explorer.ui import training as ui
 from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
 from explorer.url_params import PAGES, URL
@@ -19,6 +19,7 @@ from explorer.weights import describe, differences, load_weights
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
 FROM_FILE, WEIGHTS_NOTE, CLOCK = TRAIN_FROM_FILE, "train_weights_note", "train_clock"
 LIVE = ui.TRAIN_LIVE  # the LiveRun that trains the session's Trainer in the worker processes
+CONTROL = controller.LiveController("train", TRAINER, LIVE)  # its status, progress and redraws
 
 SPEEDS = {"5 steps/s": 5.0, "20 /s": 20.0, "100 /s": 100.0, "full speed": None}  # slow motion
 
@@ -165,18 +166,12 @@ if st.session_state.get(SIGNATURE) != signature:
     )
 
 
-def set_status(status: str) -> None:
-    if runs.refuse("train"):  # another browser's run: watched, not changed (checked here too)
-        return
-    ui.set_status(ui.live_run(LIVE, st.session_state[TRAINER]), status)
-
-
 def stop() -> None:
     if runs.refuse("train"):
         return
-    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run = CONTROL.run()
     run.halt()  # every step taken is merged first, so the message names the last one
-    ui.set_status(
+    controller.set_status(
         run, "done", f"Stopped at step {run.job.step:,}, as you asked. Reset starts a new run."
     )
 
@@ -185,7 +180,7 @@ def one_step() -> None:
     """One optimiser step, then paused: a teacher narrates an update at a time."""
     if runs.refuse("train"):
         return
-    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run = CONTROL.run()
     run.step_once()
     if run.job.status == "ready":
         run.job.status = "paused"
@@ -195,48 +190,21 @@ def more_steps() -> None:
     """Raise the budget of a finished or paused run and go on (the same run, bit for bit)."""
     if runs.refuse("train"):
         return
-    run = ui.live_run(LIVE, st.session_state[TRAINER])
+    run = CONTROL.run()
     run.halt()
     run.job.extend(int(st.session_state["train_more"]))
-    ui.set_status(run, "running")
+    controller.set_status(run, "running")
 
 
-ui.live_run(LIVE, trainer).poll(train=False)  # the newest state: the buttons follow it
+CONTROL.run().poll(train=False)  # the newest state: the buttons follow it
 status = trainer.status
-ui.live_run(LIVE, trainer).rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
+CONTROL.run().rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
 mine = runs.owned("train")
 buttons = stage.columns(6) if mine else None
 if not mine:  # another browser's run: no controls, a copy to continue instead
     runs.read_only_bar("train", stage)
 else:
-    buttons[0].button(
-        "Start",
-        type="primary",
-        disabled=status != "ready",
-        key="train_start",
-        width="stretch",
-        on_click=set_status,
-        args=("running",),
-        icon=":material/play_arrow:",
-    )
-    buttons[1].button(
-        "Pause",
-        disabled=status != "running",
-        key="train_pause",
-        width="stretch",
-        on_click=set_status,
-        args=("paused",),
-        icon=":material/pause:",
-    )
-    buttons[2].button(
-        "Resume",
-        disabled=status != "paused",
-        key="train_resume",
-        width="stretch",
-        on_click=set_status,
-        args=("running",),
-        icon=":material/resume:",
-    )
+    CONTROL.status_buttons(buttons, status)
     buttons[3].button(
         "Stop",
         disabled=status not in ("running", "paused"),
@@ -310,25 +278,19 @@ def tutorial_curves(seed: int) -> tuple[list[float], list[float], list[str]]:
     return run.scratch, run.torch, run.log
 
 
-TICK = ui.tick()  # seconds between redraws while training: longer when the server is busy
-SLOW = ui.slow_refresh()  # for the charts that change only at evaluations
-GRADIENTS = ui.slow_refresh(0.61)  # ... out of step with SLOW too
+TICK = controller.tick()  # seconds between redraws while training: longer when the server is busy
+SLOW = controller.slow_refresh()  # for the charts that change only at evaluations
+GRADIENTS = controller.slow_refresh(0.61)  # ... out of step with SLOW too
 
 
 @st.fragment(run_every=TICK if status == "running" else None)
 def live() -> None:
     """Merge the steps the workers took, then redraw the progress and the loss curve; reruns on
     its own every TICK while the run trains (the training itself never waits for a redraw)."""
-    tr: Trainer = st.session_state[TRAINER]
-    run = ui.live_run(LIVE, tr)
-    was_running = tr.status == "running"
-    if was_running and ui.tick() != TICK and not ui.rearm(ui.tick()):
-        st.rerun()  # the server's load changed: a full run sets this fragment's new rhythm
-    if was_running:
-        ui.merge(run, light=True)  # the curve and the step: the weights at the slower redraws
-    runs.autosave("train", tr, run)  # at a change of status, and every few seconds
-    ui.progress(tr, st.session_state.setdefault(CLOCK, []))
-    ui.worker_messages(run)
+    # light: the curve and the step; the weights at the slower redraws
+    tr, run, was_running = CONTROL.begin_redraw(TICK, light=True)
+    controller.progress(tr, st.session_state.setdefault(CLOCK, []))
+    controller.worker_messages(run)
     ui.status_message(tr)
     runs.messages("train", tr)
     if tr.last_eval is None:
@@ -340,17 +302,16 @@ def live() -> None:
     ui.loss_chart(tr, st.session_state[META], log_y=log_y, extra=extra)
     if not tr.history:
         st.caption("Press **Start**: the loss curve grows here while training runs.")
-    if was_running and tr.status != "running":
-        st.rerun()  # finished: redraw the buttons
+    CONTROL.end_redraw(was_running)  # finished: redraw the buttons
 
 
 @st.fragment(run_every=SLOW if status == "running" else None)
 def predictions() -> None:
     """The latest evaluation's scores and predictions (they change only at evaluations)."""
     tr: Trainer = st.session_state[TRAINER]
-    if tr.status == "running" and ui.slow_refresh() != SLOW:
-        ui.rearm(ui.slow_refresh())  # the server's load changed (see live)
-    ui.live_run(LIVE, tr).poll(train=False)  # the newest weights and evaluation
+    if tr.status == "running" and controller.slow_refresh() != SLOW:
+        controller.rearm(controller.slow_refresh())  # the server's load changed (see live)
+    CONTROL.run().poll(train=False)  # the newest weights and evaluation
     temperature = None
     if run_key == "char":  # here, not above: moving it redraws only this part of the page
         temperature = st.slider(
@@ -377,13 +338,13 @@ def predictions() -> None:
     )
 
 
-@st.fragment(run_every=GRADIENTS if status == "running" and TICK == ui.TICK else None)
+@st.fragment(run_every=GRADIENTS if status == "running" and TICK == controller.TICK else None)
 def gradients() -> None:
     """Below the first screen: redrawn live only while the server is not busy (otherwise at
     Pause, at the end, or at any rerun)."""
     tr: Trainer = st.session_state[TRAINER]
-    if tr.status == "running" and ui.tick() != ui.TICK:
-        ui.rearm(None)  # the server got busy: no more live redraws of this part (see live)
+    if tr.status == "running" and controller.tick() != controller.TICK:
+        controller.rearm(None)  # the server got busy: no more live redraws of this part (see live)
     if run_key == "tutorial":
         _, _, log = tutorial_curves(tr.task.seed)
         st.caption(
@@ -414,7 +375,7 @@ with a:
     st.download_button(
         "Download the weights (safetensors)",
         # called when clicked, outside the script (no session state there): bind what it needs
-        data=lambda run=ui.live_run(LIVE, trainer), cfg=run_config: ui.weights_file(run, cfg),
+        data=lambda run=CONTROL.run(), cfg=run_config: ui.weights_file(run, cfg),
         file_name=f"rnn-explorer-{run_config.cell}-{run_key}.safetensors",
         mime="application/octet-stream",
         key="train_download",

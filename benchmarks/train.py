@@ -58,7 +58,7 @@ from explorer.datasets import load_series
 from explorer.tasks import ForecastTask
 from explorer.training import OPTIMIZERS, TrainConfig, Trainer, hidden_grad_norms
 from explorer.ui import show_chart, show_loss_curves
-from explorer.ui.training import TICK
+from explorer.ui.controller import TICK
 from explorer.workers import LiveRun, TrainingPool
 
 # Streamlit in bare mode (no `streamlit run`): silence its warnings about it

@@ -1,4 +1,4 @@
-"""explorer.ui.training.rearm: a fragment changes its own rhythm in the browser with the message
+"""explorer.ui.controller.rearm: a fragment changes its own rhythm in the browser with the message
 Streamlit's frontend reads (``auto_rerun`` with the new interval, ``stop_auto_rerun`` to end
 it), only when the running fragment is known; otherwise the caller falls back to a full rerun."""
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from explorer.ui import training
+from explorer.ui import controller
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def sent(monkeypatch):
 
 def test_a_new_interval_is_sent_for_the_running_fragment(sent):
     messages, _ = sent
-    assert training.rearm(1.6) is True
+    assert controller.rearm(1.6) is True
     (msg,) = messages
     assert msg.WhichOneof("type") == "auto_rerun"
     assert msg.auto_rerun.fragment_id == "frag-1"
@@ -33,7 +33,7 @@ def test_a_new_interval_is_sent_for_the_running_fragment(sent):
 
 def test_none_stops_the_fragments_auto_reruns(sent):
     messages, _ = sent
-    assert training.rearm(None) is True
+    assert controller.rearm(None) is True
     (msg,) = messages
     assert msg.WhichOneof("type") == "stop_auto_rerun"
     assert list(msg.stop_auto_rerun.fragment_ids) == ["frag-1"]
@@ -43,5 +43,5 @@ def test_none_stops_the_fragments_auto_reruns(sent):
 def test_outside_a_lone_fragment_run_nothing_is_sent(sent, ids):
     messages, state = sent
     state.ids = ids  # a full run, or several fragments in one run: which one is unknown
-    assert training.rearm(0.8) is False
+    assert controller.rearm(0.8) is False
     assert messages == []
