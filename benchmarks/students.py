@@ -48,7 +48,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
-PROGRESS = re.compile(r"step ([\d,]+) / ([\d,]+)")  # explorer/ui/training.py progress()
+PROGRESS = re.compile(r"step ([\d,]+) / ([\d,]+)")  # explorer/ui/controller.py progress()
 STATUS = {v: k for k, v in ForwardMsg.ScriptFinishedStatus.items()}
 
 
