@@ -375,7 +375,7 @@ with a:
     st.download_button(
         "Download the weights (safetensors)",
         # called when clicked, outside the script (no session state there): bind what it needs
-        data=lambda run=CONTROL.run(), cfg=run_config: ui.weights_file(run, cfg),
+        data=lambda run=CONTROL.run(), cfg=run_config: ui.weights_file(run, cfg),  # noqa: B008
         file_name=f"rnn-explorer-{run_config.cell}-{run_key}.safetensors",
         mime="application/octet-stream",
         key="train_download",

@@ -118,7 +118,7 @@ def count_parameters(
         for d in range(D):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
 
-            def add(name, shape, formula, textbook=True):
+            def add(name, shape, formula, textbook=True, sfx=sfx, layer=layer, d=d):
                 count = 1
                 for s in shape:
                     count *= s

@@ -69,7 +69,7 @@ def kind_of(rnn: nn.Module) -> str:
     raise TypeError(f"expected torch.nn.RNN, LSTM or GRU, got {type(rnn).__name__}")
 
 
-_LAYER_CACHE: "weakref.WeakKeyDictionary[nn.Module, dict]" = weakref.WeakKeyDictionary()
+_LAYER_CACHE: weakref.WeakKeyDictionary[nn.Module, dict] = weakref.WeakKeyDictionary()
 
 
 def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:

@@ -112,7 +112,8 @@ class TrainConfig:
             least this long after the end of the previous one (the gap is stretched to
             ``cost / DIAGNOSTICS_SHARE`` when that is longer, the cost being the fastest one
             so far, so that they never take more than 5 % of training time on a big model),
-            and always at the evaluation that ends the run (the budget, or an auto-stop). 0.25 s: the page trains 0.3 s per redraw,
+            and always at the evaluation that ends the run (the budget, or an auto-stop).
+            0.25 s: the page trains 0.3 s per redraw,
             so each redraw shows them from its own slice, at about 1.5 % of the speed on the
             default run. Only *when* they are taken depends on the clock: the weights, losses
             and per-tensor norms do not. None: at every evaluation (steps fixed by

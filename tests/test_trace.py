@@ -4,9 +4,9 @@ import random
 
 import pytest
 import torch
+from reference import reference
 
 from explorer import trace
-from reference import reference
 
 CONFIGS = [
     (torch.nn.RNN, dict(nonlinearity="tanh")),

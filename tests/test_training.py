@@ -22,7 +22,6 @@ from explorer.training import (
     hidden_grad_norms,
 )
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
