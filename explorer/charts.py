@@ -346,7 +346,7 @@ def grad_norm_history(
         "‖∂L/∂θ‖ (before clipping)",
         height + 20 * ((len(lines) + 2) // 3),
         yaxis=_log_ticks(finite),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=12)),
+        legend={**LEGEND_AT_FOOT, "font": dict(size=12)},
         margin=dict(l=60, r=20, t=50, b=70 + 20 * ((len(lines) + 2) // 3)),
     )
 
@@ -388,9 +388,9 @@ def hidden_grad_profile(
         "Gradient reaching each time step",
         "time step t",
         "‖∂L/∂h_t‖",
-        height,
+        height + 30,  # room for the legend at the foot
         yaxis=_log_ticks([v for v in values if np.isfinite(v)]),
-        legend=dict(orientation="h", y=1.12),
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -431,7 +431,7 @@ def sum_scatter(truth: np.ndarray, prediction: np.ndarray, *, height: int = 380)
         height + 30,
         xaxis=dict(range=[0, 2]),
         yaxis=dict(range=[-0.2, 2.2]),
-        legend=dict(orientation="h", yanchor="top", y=-0.2),
+        legend=LEGEND_AT_FOOT,
         margin=dict(l=60, r=20, t=50, b=90),
     )
 
@@ -465,9 +465,9 @@ def recall_accuracy(
         "Recalled right, by position",
         "position in the sequence to recall",
         "recalled right (%)",
-        height,
+        height + 30,  # room for the legend at the foot
         yaxis=dict(range=[0, 110]),
-        legend=dict(orientation="h", y=1.14),
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -499,9 +499,9 @@ def targets_vs_predictions(
         title,
         "time step t",
         "value",
-        height,
+        height + 30,  # room for the legend at the foot
         xaxis=dict(dtick=1),
-        legend=dict(orientation="h", y=1.14),
+        legend=LEGEND_AT_FOOT,
     )
 
 
@@ -731,7 +731,7 @@ def compare_runs(
         f"{label}: normal vs clamped",
         "time step t",
         label,
-        height,
+        height + 30,  # room for the legend at the foot
         shapes=[_vline(from_step, color="#555", dash="dot")],
         annotations=[
             dict(
@@ -745,5 +745,5 @@ def compare_runs(
                 yanchor="bottom",
             )
         ],
-        legend=dict(orientation="h", y=1.12),
+        legend=LEGEND_AT_FOOT,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import FONT, QUANTITY_STYLES, style_for
+from .charts import FONT, LEGEND_AT_FOOT, QUANTITY_STYLES, style_for
 from .config import CELLS
 from .lesson import COLOURS, MEMORY_COLOURS, CodeRun, CountRow, GradientFlow
 
@@ -464,7 +464,7 @@ def _gradient_layout(T: int, lo: float, hi: float, height: int) -> dict:
             exponentformat="power",
             range=[np.log10(lo) - 0.4, np.log10(hi) + 0.7],
         ),
-        legend=dict(orientation="h", y=-0.2),
+        legend=LEGEND_AT_FOOT,
         shapes=[
             dict(
                 type="line",
@@ -513,7 +513,7 @@ def memory_figure(curves: dict[str, np.ndarray], at: int = 3, height: int = 380)
             ),
             # at the foot of the figure, under the axis title whatever the font size (a legend
             # placed in the plot's units sat on "time step t" in presenter mode)
-            legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
+            legend=LEGEND_AT_FOOT,
         ),
     )
 
@@ -708,7 +708,7 @@ def count_figure(rows: list[CountRow], height: int = 380) -> go.Figure:
             title=dict(text="Where the parameters are", font=dict(size=17)),
             yaxis=dict(title=dict(text="parameters"), range=[0, max(totals) * 1.15]),
             margin=dict(l=70, r=20, t=60, b=60),
-            legend=dict(orientation="h", y=-0.25, traceorder="normal"),
+            legend={**LEGEND_AT_FOOT, "traceorder": "normal"},
         ),
     )
 
