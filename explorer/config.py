@@ -80,6 +80,13 @@ def directions(bidirectional: bool) -> int:
     return 2 if bidirectional else 1
 
 
+def param_suffix(layer: int, direction: int = 0) -> str:
+    """The suffix of a parameter name in ``torch.nn.RNN``/``LSTM``/``GRU``: ``"_l{layer}"``,
+    plus ``"_reverse"`` for ``direction`` 1 (``weight_ih_l0_reverse``; PyTorch docs,
+    ``torch.nn.LSTM``, "Variables")."""
+    return f"_l{layer}" + ("_reverse" if direction else "")
+
+
 def _short(value: object, width: int = 60) -> str:
     """``repr(value)`` cut to ``width`` characters, for a message quoting what was given."""
     text = repr(value)

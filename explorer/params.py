@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import LIMITS, cell_spec, check_sizes, directions
+from .config import LIMITS, cell_spec, check_sizes, directions, param_suffix
 
 BYTES_PER_FLOAT32 = 4
 
@@ -116,7 +116,7 @@ def count_parameters(
             in_formula = ("2·" if D == 2 else "") + ("proj_size" if proj_size else "H")
         h_formula = "proj_size" if proj_size else "H"
         for d in range(D):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            sfx = param_suffix(layer, d)
 
             def add(name, shape, formula, textbook=True, sfx=sfx, layer=layer, d=d):
                 count = 1
