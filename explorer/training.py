@@ -6,6 +6,10 @@ optimiser, the batch generator's state, the early-stopping counters) lives on th
 pausing between chunks and resuming gives the same weights as one uninterrupted run, and the
 object can sit in ``st.session_state`` across reruns.
 
+A script or notebook follows a run through callbacks, as minGPT's trainer does
+(:meth:`Trainer.add_callback`, :data:`EVENTS`: ``on_step_end``, ``on_evaluate``, ``on_end``),
+instead of calling :meth:`Trainer.run` in small chunks to look in between.
+
 Shape legend: ``W`` time steps of a training window, ``B`` batch, ``O`` model outputs, ``V``
 classes (cross-entropy tasks), ``H_out`` size of h_t, ``D`` directions.
 
@@ -52,6 +56,12 @@ LOSSES = ("mse", "ce")
 IGNORE_INDEX = -100  # a ce target that is not scored (PyTorch's default ignore_index)
 TARGET_STEPS = ("all", "last")
 DIAGNOSTICS_SHARE = 0.05  # the hidden-gradient diagnostics take at most this share of training time
+# What a callback hears (:meth:`Trainer.add_callback`), each called as ``callback(trainer, *args)``:
+EVENTS = (
+    "on_step_end",  # (record): a step is complete, its record the last of ``history``
+    "on_evaluate",  # (step, evaluation): that step was also evaluated (after its on_step_end)
+    "on_end",  # (status, message): the run has ended ("done": budget or auto-stop; "diverged")
+)
 
 
 def _optional(
@@ -419,6 +429,27 @@ class Trainer:
         diagnostics_seconds: seconds spent in :func:`hidden_grad_norms` (inside ``elapsed``).
         best_val: the lowest validation loss so far (``inf`` before the first).
         elapsed: seconds spent inside :meth:`run`.
+
+    Callbacks, as minGPT's trainer has them (:meth:`add_callback`, :meth:`set_callback`,
+    :meth:`trigger_callbacks`): a function registered for an event of :data:`EVENTS` is called
+    as ``callback(trainer, *args)`` inside :meth:`run`, in the thread and process that train:
+
+    * ``on_step_end(trainer, record)`` after every optimiser step, once the step is complete:
+      ``record`` is ``history[-1]``, ``step`` its step, the weights those after its update
+      (a checkpoint waits for :meth:`run` to return: :mod:`explorer.checkpoint` refuses a
+      trainer inside it, whose training time is still running).
+    * ``on_evaluate(trainer, step, evaluation)`` right after the ``on_step_end`` of a step that
+      was evaluated: ``evaluation`` is ``last_eval``; ``eval_steps``, ``grad_norms`` and (when
+      taken) the hidden-gradient diagnostics include that step.
+    * ``on_end(trainer, status, message)`` once, when :meth:`run` ends the run: ``"done"`` (the
+      budget, a target or a plateau) or ``"diverged"``. The end of a slice (``max_steps``,
+      ``seconds``) is not an end.
+
+    An exception a callback raises leaves :meth:`run` at once, after a complete step, and
+    reaches its caller. Callbacks are not part of the run's state: a pickled or copied trainer
+    has none (:meth:`__getstate__` drops them), because trainers travel to worker processes
+    (:mod:`explorer.workers`) where a page's functions would neither pickle nor mean anything.
+    A page follows a run in a worker through the log entries the worker streams back.
     """
 
     def __init__(self, model: torch.nn.Module, task, config: TrainConfig = TrainConfig()):
@@ -465,10 +496,46 @@ class Trainer:
         self._diag_cost = math.inf  # the fastest hidden_grad_norms so far, in seconds: the
         # work it takes, which a slow one (the process preempted on a busy machine) overstates
         self._meta_cache: dict = {}  # meta modules for hidden_grad_norms, this trainer's own
+        self._callbacks: dict[str, list] = {event: [] for event in EVENTS}
+
+    def __getstate__(self) -> dict:
+        """The trainer's state for pickle and ``copy``: everything but its callbacks (see the
+        class docstring)."""
+        state = self.__dict__.copy()
+        state.pop("_callbacks", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._callbacks = {event: [] for event in EVENTS}
 
     @property
     def done(self) -> bool:
         return self.status in ("done", "diverged")
+
+    # ------------------------------------------------------------------ callbacks
+    def _listeners(self, event: str) -> list:
+        if event not in EVENTS:
+            raise ValueError(f"event must be one of {EVENTS}, got {event!r}")
+        return self._callbacks[event]
+
+    def add_callback(self, event: str, callback) -> None:
+        """Call ``callback(trainer, *args)`` at each ``event`` (one of :data:`EVENTS`), after
+        the callbacks already registered for it.
+
+        Raises:
+            ValueError: an unknown event.
+        """
+        self._listeners(event).append(callback)
+
+    def set_callback(self, event: str, callback) -> None:
+        """Make ``callback`` the only one called at ``event`` (see :meth:`add_callback`)."""
+        self._listeners(event)[:] = [callback]
+
+    def trigger_callbacks(self, event: str, *args) -> None:
+        """Call every callback registered for ``event`` with ``(self, *args)``, in order."""
+        for callback in self._listeners(event):
+            callback(self, *args)
 
     # ------------------------------------------------------------------ one step
     def _loss_and_grads(self, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -509,25 +576,31 @@ class Trainer:
         self.message = f"{message} {self._advice()}, then Reset."
         return False
 
+    def _roll_back(self, value: float, n: int) -> bool:
+        """Step ``n``'s loss ``value`` is not finite: back to the weights of the last finite
+        loss, and stop."""
+        with torch.no_grad():
+            torch._foreach_copy_(list(self._params), self._finite)
+        last = (
+            f"those that gave step {self.step} its loss of "
+            f"{self.history[-1]['train_loss']:.4g}, the last finite one"
+            if self.history
+            else "the initial ones"
+        )
+        return self._diverge(
+            f"The training loss became {value} at step {n}, so training stopped and the "
+            f"weights were rolled back to {last}."
+        )
+
     def _train_step(self) -> bool:
-        """One optimiser step. Returns False (and stops the run) on a non-finite loss, rolling
-        the weights back, or a non-finite gradient norm, before its update."""
+        """One optimiser step, then its events (``on_step_end``, and ``on_evaluate`` when it
+        was evaluated). Returns False (and stops the run) on a non-finite loss, rolling the
+        weights back, or a non-finite gradient norm, before its update."""
         x, y = self.task.train_batch(self.config.batch_size, self.generator)  # (W, B, ...) each
         value = self._loss_and_grads(x, y)
         n = self.step + 1
         if not math.isfinite(value):
-            with torch.no_grad():
-                torch._foreach_copy_(list(self._params), self._finite)
-            last = (
-                f"those that gave step {self.step} its loss of "
-                f"{self.history[-1]['train_loss']:.4g}, the last finite one"
-                if self.history
-                else "the initial ones"
-            )
-            return self._diverge(
-                f"The training loss became {value} at step {n}, so training stopped and the "
-                f"weights were rolled back to {last}."
-            )
+            return self._roll_back(value, n)
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]
         norms = torch._foreach_norm(grads)  # one per parameter tensor
         total = torch.linalg.vector_norm(torch.stack(norms))  # the global norm clipping uses
@@ -545,9 +618,13 @@ class Trainer:
         self.optimizer.step()
         self.step = n
         record = {"step": n, "train_loss": value, "grad_norm": grad_norm}
-        if n % self.config.eval_every == 0 or n == self.config.steps:
+        evaluated = n % self.config.eval_every == 0 or n == self.config.steps
+        if evaluated:
             self._evaluate_and_diagnose(record, norms)
         self.history.append(record)
+        self.trigger_callbacks("on_step_end", record)
+        if evaluated:
+            self.trigger_callbacks("on_evaluate", n, self.last_eval)
         return True
 
     def _clip(self, grads: list[torch.Tensor], total: torch.Tensor) -> None:
@@ -624,23 +701,28 @@ class Trainer:
 
         Sets ``status`` to ``"done"`` at the end of the budget or at an auto-stop, to
         ``"diverged"`` on a non-finite loss or gradient norm (see :attr:`message`); otherwise
-        leaves it unchanged.
+        leaves it unchanged. Calls the callbacks (see the class docstring): ``on_step_end`` and
+        ``on_evaluate`` during the steps, ``on_end`` last when this call ended the run.
         """
-        start, taken = self._clock(), 0
+        start, taken, ended = self._clock(), 0, self.done
         self._run_start = start
         self.model.train()
-        while self.step < self.config.steps and not self.done:
-            if max_steps is not None and taken >= max_steps:
-                break
-            if seconds is not None and self._clock() - start >= seconds:
-                break
-            if self._train_step():
-                taken += 1
-        if self.step >= self.config.steps and not self.done:
-            self.status = "done"
-            self.message = f"Finished the budget of {self.config.steps:,} steps."
-        self.elapsed += self._clock() - start
-        self._run_start = None
+        try:
+            while self.step < self.config.steps and not self.done:
+                if max_steps is not None and taken >= max_steps:
+                    break
+                if seconds is not None and self._clock() - start >= seconds:
+                    break
+                if self._train_step():
+                    taken += 1
+            if self.step >= self.config.steps and not self.done:
+                self.status = "done"
+                self.message = f"Finished the budget of {self.config.steps:,} steps."
+        finally:  # a callback that raises still leaves the time counted
+            self.elapsed += self._clock() - start
+            self._run_start = None
+        if self.done and not ended:
+            self.trigger_callbacks("on_end", self.status, self.message)
         return taken
 
     def extend(self, steps: int) -> None:

@@ -37,6 +37,13 @@ from the newest state it sent (nothing of it was lost), alone in a process of it
 at a time: a slice that kills that one too is the culprit, and its run stops with a message on
 its own page; the others go on.
 
+A trainer's callbacks (:meth:`explorer.training.Trainer.add_callback`) stay on this side of
+the pipes: they are not pickled (:meth:`~explorer.training.Trainer.__getstate__`), so a page's
+functions never reach a worker, and a worker's trainer has none; :func:`absorb` keeps those of
+the session's trainer. What crosses is data: each slice's new log entries, merged into the
+session's trainer when the page polls, in the page's thread and at the page's rhythm (views
+redraw on their own timers and read the merged trainer).
+
 ``TrainingPool(inline=True)`` trains each slice in the caller's thread when the page polls:
 for Streamlit's AppTest, where no fragment reruns on its own (set ``RNN_EXPLORER_TRAINING=inline``
 to have the app's pool made that way).
@@ -140,7 +147,13 @@ def _unpack(static: bytes, state: bytes):
 def _slice(job, seconds: float | None, max_steps: int | None) -> tuple[bytes, bytes, dict]:
     """Train ``job`` (unpacked, in this process) one slice; return what :func:`train_slice`
     returns, and leave ``job`` holding only the last entry of each log, as an unpacked
-    :func:`pack_state` would (a worker keeps its runs between slices without their logs)."""
+    :func:`pack_state` would (a worker keeps its runs between slices without their logs).
+
+    The new entries are the logs' tails past their lengths at the start, not entries collected
+    through the trainer's callbacks: the logs only grow while it trains and must be trimmed
+    here anyway, and a collector would write out a second time what an evaluation logs (its
+    step, each tensor's norm, the hidden gradients when taken): about 15 more lines, and a second
+    home for the trainer's log format."""
     start = [{n: len(getattr(t, n)) for n in LOGS} for t in trainers(job)]
     taken = job.run(seconds=seconds, max_steps=max_steps)
     log = [
@@ -189,7 +202,7 @@ def absorb(job, state: bytes | None, logs: list[bytes]) -> None:
         return
     new = pickle.loads(state)
     for t, n, fresh in zip(trainers(job), trainers(new), evaluated):
-        kept = (*STATIC, *LOGS, "grad_norms", "status", "message")
+        kept = (*STATIC, *LOGS, "grad_norms", "status", "message", "_callbacks")
         if not fresh and t.last_eval is not None:  # the same evaluation: the same object
             kept += ("last_eval", "hidden_grads")
         keep = {name: t.__dict__[name] for name in kept}

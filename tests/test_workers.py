@@ -202,6 +202,29 @@ def test_inline_pool_trains_at_each_poll(one_thread):
     _same_run(tr, solo)
 
 
+def test_callbacks_stay_on_the_page_side_of_the_pipes(one_thread):
+    """A session's trainer with a callback no pickle can carry trains through a LiveRun as one
+    without: the run is packed without its callbacks, trained where they are not (the copy a
+    slice unpacks), and every merge keeps the session's own."""
+    task = build_task("sine")
+    tr = _trainer(task, steps=50)
+    heard = []
+    tr.add_callback("on_step_end", lambda t, record: heard.append(record["step"]))
+    run = LiveRun(tr, TrainingPool(inline=True))
+    run.pool.inline_steps = 7  # several merges, one in the middle of an evaluation interval
+    tr.status = "running"
+    run.start()
+    while tr.status == "running":
+        run.poll()
+    assert heard == [] and run.slices == 8  # the steps were taken by the slices' copies
+    solo = _trainer(task, steps=50)
+    solo.run()
+    _same_run(tr, solo)
+    tr.extend(5)  # and the session's callback is still there when it trains here
+    tr.run()
+    assert heard == [51, 52, 53, 54, 55]
+
+
 @pytest.mark.parametrize("first", [60, 137])
 def test_train_n_more_steps_equals_one_longer_run(one_thread, first):
     """A finished run given 90 more steps ends where a run with the larger budget ends: the same
