@@ -312,68 +312,80 @@ def _serve(commands, results) -> None:
     threading.Thread(target=_pump_in, args=(commands, inbox), daemon=True).start()
     threading.Thread(target=_pump_out, args=(results, outbox), daemon=True).start()
     runs: dict[int, _Slot] = {}  # in turn: the next slice goes to the first run that is due
-
-    def handle(message) -> bool:
-        kind = message[0]
-        if kind == "quit":
-            return False
-        if kind == "start":
-            _, key, static, state, rate, limit = message
-            try:
-                runs[key] = _Slot(_unpack(static, state), rate, limit)
-            except Exception as err:  # noqa: BLE001 - reported on the run's page
-                outbox.put(("error", key, f"{type(err).__name__}: {err}"))
-                outbox.put(("halted", key))
-        elif kind == "halt":
-            runs.pop(message[1], None)
-            outbox.put(("halted", message[1]))
-            if not runs:
-                trim_heap()  # the class has gone: give its runs' memory back
-        elif kind == "rate" and message[1] in runs:
-            runs[message[1]].rate = message[2]
-        return True
-
-    while True:
-        now = time.monotonic()
-        wait = None if not runs else max(0.0, min(slot.due for slot in runs.values()) - now)
-        try:
-            message = inbox.get(timeout=wait) if wait != 0.0 else inbox.get_nowait()
-            while True:
-                if not handle(message):
-                    return
-                message = inbox.get_nowait()
-        except queue.Empty:
-            pass
+    while _take_commands(inbox, runs, outbox):
         now = time.monotonic()
         key = next((k for k, slot in runs.items() if slot.due <= now), None)
         if key is None:
             continue
-        slot = runs.pop(key)  # and back at the end of the turn below
-        share = min(MAX_SLICE, max(MIN_SLICE, TARGET_GAP / (len(runs) + 1)))
-        seconds, steps = _slice_length(share, slot.step_seconds)
-        if slot.rate:
-            steps = min(steps or 10**9, max(1, int(round(slot.rate * TARGET_GAP))))
-        began = time.perf_counter()
+        slot = runs.pop(key)  # and back at the end of its turn, unless its run has left
+        if _turn(key, slot, len(runs), outbox):
+            runs[key] = slot
+        elif not runs:
+            del slot
+            trim_heap()  # the class has gone: give its runs' memory back
+
+
+def _take_commands(inbox: queue.SimpleQueue, runs: dict, outbox: queue.SimpleQueue) -> bool:
+    """Wait for a command until the first of ``runs`` is due (for ever without runs), then
+    handle every command waiting. Returns False at "quit"."""
+    now = time.monotonic()
+    wait = None if not runs else max(0.0, min(slot.due for slot in runs.values()) - now)
+    try:
+        message = inbox.get(timeout=wait) if wait != 0.0 else inbox.get_nowait()
+        while True:
+            if not _handle(message, runs, outbox):
+                return False
+            message = inbox.get_nowait()
+    except queue.Empty:
+        return True
+
+
+def _handle(message, runs: dict, outbox: queue.SimpleQueue) -> bool:
+    """One command from the server; False for "quit"."""
+    kind = message[0]
+    if kind == "quit":
+        return False
+    if kind == "start":
+        _, key, static, state, rate, limit = message
         try:
-            state, log, info = _slice(
-                slot.job, None if slot.limit else seconds, slot.limit or steps
-            )
+            runs[key] = _Slot(_unpack(static, state), rate, limit)
         except Exception as err:  # noqa: BLE001 - reported on the run's page
             outbox.put(("error", key, f"{type(err).__name__}: {err}"))
             outbox.put(("halted", key))
-            continue
-        if info["steps"]:
-            slot.step_seconds = (time.perf_counter() - began) / info["steps"]
-        outbox.put(("result", key, state, log, info))
-        if slot.limit or info["status"] in TERMINAL:
-            outbox.put(("halted", key))
-            if not runs:
-                del slot
-                trim_heap()
-            continue
-        if slot.rate:
-            slot.due = now + info["steps"] / slot.rate
-        runs[key] = slot
+    elif kind == "halt":
+        runs.pop(message[1], None)
+        outbox.put(("halted", message[1]))
+        if not runs:
+            trim_heap()  # the class has gone: give its runs' memory back
+    elif kind == "rate" and message[1] in runs:
+        runs[message[1]].rate = message[2]
+    return True
+
+
+def _turn(key: int, slot: _Slot, others: int, outbox: queue.SimpleQueue) -> bool:
+    """Train one slice of run ``key`` (its share of the worker beside ``others`` runs) and send
+    the result. Returns whether the run trains on (False: it ended, or failed)."""
+    now = time.monotonic()
+    share = min(MAX_SLICE, max(MIN_SLICE, TARGET_GAP / (others + 1)))
+    seconds, steps = _slice_length(share, slot.step_seconds)
+    if slot.rate:
+        steps = min(steps or 10**9, max(1, int(round(slot.rate * TARGET_GAP))))
+    began = time.perf_counter()
+    try:
+        state, log, info = _slice(slot.job, None if slot.limit else seconds, slot.limit or steps)
+    except Exception as err:  # noqa: BLE001 - reported on the run's page
+        outbox.put(("error", key, f"{type(err).__name__}: {err}"))
+        outbox.put(("halted", key))
+        return False
+    if info["steps"]:
+        slot.step_seconds = (time.perf_counter() - began) / info["steps"]
+    outbox.put(("result", key, state, log, info))
+    if slot.limit or info["status"] in TERMINAL:
+        outbox.put(("halted", key))
+        return False
+    if slot.rate:
+        slot.due = now + info["steps"] / slot.rate
+    return True
 
 
 class _Worker:
