@@ -7,7 +7,8 @@ default: an LSTM of 16 units on the monthly CO2 forecast task with the default
 steps of history. The 20,000-step history is the 300-step run's records repeated (renumbered)
 up to 20,000 steps, with an evaluation every 10 steps and a hidden-gradient diagnostic every 40
 (about what 0.25 s of diagnostics spacing gives at ~160 steps/s), so that its size is a real
-one without training for minutes; ``--train-long`` trains the 20,000 steps instead.
+one without training for minutes; ``--train-long`` trains the 20,000 steps instead (a line of
+progress every 2,000 steps, printed by the trainer's callbacks).
 
 For each: ``checkpoint()`` (Trainer -> JSON + tensors), ``save_checkpoint`` (one SQLite
 transaction in WAL mode, ``synchronous=NORMAL`` and ``FULL``), the run's stored bytes and the
@@ -63,6 +64,13 @@ def lengthen(tr: Trainer, steps: int) -> None:
     tr.hidden_grad_steps = list(range(40, steps + 1, 40))
     tr.hidden_grad_history = [tr.hidden_grad_history[0]] * len(tr.hidden_grad_steps)
     tr.step = steps
+
+
+def progress(tr: Trainer, step: int, evaluation) -> None:
+    """An ``on_evaluate`` callback (:meth:`Trainer.add_callback`): a line every 2,000 steps."""
+    if step % 2000 == 0:
+        val = tr.history[-1]["val_loss"]
+        print(f"  step {step:,} of {tr.config.steps:,}: validation loss {val:.4g}", flush=True)
 
 
 def measure(label: str, tr: Trainer, config: CellConfig, repeat: int) -> None:
@@ -176,6 +184,8 @@ def main() -> None:
     measure("default Train run after 300 steps", tr, config, args.repeat)
     if args.train_long:
         long = Trainer(build_from_config(config), task, TrainConfig(steps=20_000))
+        long.add_callback("on_evaluate", progress)
+        long.add_callback("on_end", lambda t, status, message: print(f"  {message}"))
         long.run()
     else:
         long = tr

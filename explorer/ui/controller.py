@@ -212,9 +212,13 @@ class LiveController:
     ``live_key``. ``page`` (``"train"`` or ``"compare"``) names it to
     :mod:`explorer.ui.runs` (who owns it, when it is saved) and prefixes its buttons' keys.
 
-    The trainer never calls the page: a fragment asks the controller for the newest state at the
-    start of each redraw (:meth:`begin_redraw`) and draws it, so a rerun in the middle of
-    training loses nothing."""
+    The trainer never calls the page: its callbacks (:meth:`Trainer.add_callback
+    <explorer.training.Trainer.add_callback>`) fire in the worker process that trains, where no
+    page function can go. A fragment asks the controller for the newest state at the start of
+    each redraw (:meth:`begin_redraw`) and draws it, so a rerun in the middle of training loses
+    nothing; a view that needs to know whether an evaluation came compares the merged logs
+    (``len(trainer.eval_steps)``) with what it drew, as a page's callbacks would not outlive the
+    script run that registered them."""
 
     page: str
     job_key: str
