@@ -8,7 +8,12 @@ object can sit in ``st.session_state`` across reruns.
 
 A script or notebook follows a run through callbacks, as minGPT's trainer does
 (:meth:`Trainer.add_callback`, :data:`EVENTS`: ``on_step_end``, ``on_evaluate``, ``on_end``),
-instead of calling :meth:`Trainer.run` in small chunks to look in between.
+instead of calling :meth:`Trainer.run` in small chunks to look in between::
+
+    trainer = Trainer(model, task, TrainConfig(steps=2000))
+    trainer.add_callback("on_evaluate", lambda t, step, evaluation: print(step, t.best_val))
+    trainer.add_callback("on_end", lambda t, status, message: print(message))
+    trainer.run()
 
 Shape legend: ``W`` time steps of a training window, ``B`` batch, ``O`` model outputs, ``V``
 classes (cross-entropy tasks), ``H_out`` size of h_t, ``D`` directions.
