@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from .cells import gru_gates
-from .config import cell_spec, directions
+from .config import cell_spec, directions, param_suffix
 from .trace import kind_of
 
 OPTIMIZERS = {
@@ -332,7 +332,7 @@ def _hidden_grad_norms(model, x, y, loss_fn, tbptt, cache: dict | None) -> np.nd
         lower = {n: p for n, p in params.items() if int(n.split("_l")[1].split("_")[0]) < L - 1}
         with torch.no_grad():
             inp = functional_call(_meta_like(rnn, rnn.input_size, L - 1, cache), lower, (inp,))[0]
-    sfx = [f"_l{L - 1}", f"_l{L - 1}_reverse"][:D]
+    sfx = [param_suffix(L - 1, d) for d in range(D)]
     weights = {}
     for d, s in enumerate(sfx):
         w_ih = params["weight_ih" + s].detach()
