@@ -13,36 +13,26 @@ from explorer.params import built_total
 from explorer.presets import PRESETS
 from explorer.teaching import TWO_BIASES, equations
 from explorer.ui import show_chart
-from explorer.ui.presenter_mode import PRESENTER, presenter
-from explorer.url_params import PAGES, URL
+from explorer.ui.presets_menu import preset_link
+from explorer.ui.url_sync import url_widget
+from explorer.url_params import PAGES, PARAMS
 
-KEEP = "session"  # widget values survive a visit to another page
 STEP, COMPARE = PAGES["step_through"].file, PAGES["compare"].file  # pages linked to
 
 
 def _preset_button(key: str, label: str) -> None:
-    """A link that opens preset ``key`` on its page, set up (explorer.presets, the registry the
-    sidebar's Presets menu uses), keeping presenter mode on if it is on."""
-    preset = PRESETS[key]
-    st.page_link(
-        PAGES[preset.page].file,
-        label=label,
-        icon=":material/bookmark:",
-        query_params={"preset": key} | ({PRESENTER: "1"} if presenter() else {}),
-        help=preset.look_for,
-    )
+    """A link that opens preset ``key`` on its page, set up, as the sidebar's Presets menu
+    does (explorer.presets holds them)."""
+    preset_link(key, label, icon=":material/bookmark:", help=PRESETS[key].look_for)
 
 
-def _slider(label, lo, hi, value, key, where=st, **kw):
-    return where.slider(label, lo, hi, value, key=key, bind=URL, persist_state=KEEP, **kw)
+def _slider(key: str, label: str, where=st, **kw):
+    """A slider bound to the URL: bounds and default from ``explorer.url_params``."""
+    return url_widget(where.slider, key, label, **kw)
 
 
-def _number(label, lo, hi, value, key, where=st, **kw):
-    return int(
-        where.number_input(
-            label, lo, hi, value, step=1, key=key, bind=URL, persist_state=KEEP, **kw
-        )
-    )
+def _number(key: str, label: str, where=st, **kw) -> int:
+    return int(url_widget(where.number_input, key, label, **kw))
 
 
 def _link_row(*links: tuple) -> None:
@@ -56,32 +46,18 @@ def _link_row(*links: tuple) -> None:
                 st.page_link(link[0], label=link[1], icon=link[2])
 
 
-def _radio(label, options, key, **kw):
-    return st.radio(label, options, key=key, horizontal=True, bind=URL, persist_state=KEEP, **kw)
+def _radio(key: str, label: str, **kw):
+    return url_widget(st.radio, key, label, horizontal=True, **kw)
 
 
-def _choice(label, options, key, default, **kw):
-    return (
-        st.segmented_control(
-            label,
-            options,
-            default=default,
-            required=True,
-            key=key,
-            bind=URL,
-            persist_state=KEEP,
-            **kw,
-        )
-        or default
-    )
+def _choice(key: str, label: str, **kw):
+    """A segmented control that always has a choice (its table default when cleared)."""
+    return url_widget(st.segmented_control, key, label, required=True, **kw) or PARAMS[key].default
 
 
-def _bias(label: str, key: str, help: str):
+def _bias(key: str, label: str, help: str):
     """A gate-bias slider: ``"fresh"`` (PyTorch's initial biases) or a number from -2 to 5."""
-    options = ["fresh", -2, -1, 0, 1, 2, 3, 4, 5]
-    return st.select_slider(
-        label, options, value="fresh", key=key, bind=URL, persist_state=KEEP, help=help
-    )
+    return url_widget(st.select_slider, key, label, help=help)
 
 
 def _header(number: int, title: str, anchor: str) -> None:
@@ -126,17 +102,14 @@ def _structure() -> tuple[int, int, int, int, int]:
         # the drawing first, its sliders under it: the first screen shows a figure
         figure = st.container()
         c = st.columns([1, 1, 1, 1.3, 1])
-        X = _slider("input size X", 1, 3, 2, "learn_x", where=c[0])
-        H = _slider("hidden size H", 2, 4, 3, "learn_h", where=c[1])
-        O = _slider("output size O", 1, 2, 1, "learn_o", where=c[2])
-        T = _slider("steps unrolled T", 1, 6, 4, "learn_T", where=c[3])
+        X = _slider("learn_x", "input size X", where=c[0])
+        H = _slider("learn_h", "hidden size H", where=c[1])
+        O = _slider("learn_o", "output size O", where=c[2])
+        T = _slider("learn_T", "steps unrolled T", where=c[3])
         with c[4]:
             seed = _number(
-                "seed",
-                0,
-                9999,
-                0,
                 "learn_seed",
+                "seed",
                 help="Seeds the weights and the input of sections 1 and 2.",
             )
         with figure:
@@ -173,9 +146,9 @@ def _how_it_runs(X: int, H: int, O: int, T: int, seed: int) -> None:
         )
         a, b = st.columns([3, 1])
         with a:
-            t = _slider("step t", 1, T, 1, "learn_t") if T > 1 else 1
+            t = _slider("learn_t", "step t", high=T) if T > 1 else 1
         with b:
-            f = _radio("f", ["tanh", "relu"], "learn_f")
+            f = _radio("learn_f", "f")
         try:
             run = lesson.tiny_run(X, H, O, T, seed, f)
         except ValueError as err:
@@ -238,16 +211,14 @@ def _kinds_input():
     """The input the three cells read: ``(x, H, seed)``, ``x`` a ``(T,)`` signal."""
     # options without a format_func: the URL binding writes what the button shows
     kind = _choice(
-        "input",
-        list(lesson.INPUTS),
         "learn_input",
-        "pulse",
+        "input",
         help=" · ".join(f"{k}: {v}" for k, v in lesson.INPUTS.items()),
     )
     c = st.columns([1.3, 1.3, 1])
-    T = _slider("length T", 10, 100, 40, "learn_kinds_T", where=c[0])
-    H = _slider("hidden units", 2, 12, 6, "learn_kinds_h", where=c[1])
-    seed = _number("seed", 0, 9999, 0, "learn_kinds_seed", where=c[2])
+    T = _slider("learn_kinds_T", "length T", where=c[0])
+    H = _slider("learn_kinds_h", "hidden units", where=c[1])
+    seed = _number("learn_kinds_seed", "seed", where=c[2])
     x = lesson.lesson_signal(kind, T, seed)
     return x, H, seed
 
@@ -273,17 +244,14 @@ def _vanilla_rnn(x, H: int, seed: int) -> tuple[float, str] | None:
     )
     a, b = st.columns([3, 1])
     with a:
-        rho = st.select_slider(
+        rho = url_widget(
+            st.select_slider,
+            "learn_rho",
             "spectral radius ρ of W_hh",
-            lesson.RHO_CHOICES,
-            value=0.9,
-            key="learn_rho",
-            bind=URL,
-            persist_state=KEEP,
             help="W_hh of the fresh nn.RNN, rescaled so that its largest |eigenvalue| is ρ.",
         )
     with b:
-        f = _radio("f", ["tanh", "relu"], "learn_rnn_f")
+        f = _radio("learn_rnn_f", "f")
     try:
         flow, refs = lesson.gradient_flows(x, H, rho, seed, f)
         rnn_q = lesson.kind_trace("rnn", x, H, seed, rho=rho, nonlinearity=f)
@@ -327,8 +295,8 @@ def _lstm(x, H: int, seed: int):
             "al. 2000). Raise the forget-gate bias and watch the pulse stay in $c_t$."
         )
         fb = _bias(
-            "forget-gate bias b_if + b_hf",
             "learn_forget",
+            "forget-gate bias b_if + b_hf",
             "'fresh' keeps PyTorch's random initial biases; a number "
             "sets every unit's forget-gate bias to it.",
         )
@@ -363,8 +331,8 @@ def _gru(x, H: int, seed: int):
             f"**{counts['gru']:,}** parameters, an `nn.LSTM` **{counts['lstm']:,}** (3/4)."
         )
         zb = _bias(
-            "update-gate bias b_iz + b_hz",
             "learn_update",
+            "update-gate bias b_iz + b_hz",
             "A high update bias makes z_t ≈ 1: the GRU keeps its state.",
         )
     with r:
@@ -426,9 +394,9 @@ def counting() -> None:
         "defaults are the tutorial's: X = 10, H = 20, O = 1."
     )
     c = st.columns(3)
-    X = _number("input size X", 1, 256, 10, "learn_count_x", where=c[0])
-    H = _number("hidden size H", 1, 1024, 20, "learn_count_h", where=c[1])
-    O = _number("output size O", 1, 256, 1, "learn_count_o", where=c[2])
+    X = _number("learn_count_x", "input size X", where=c[0])
+    H = _number("learn_count_h", "hidden size H", where=c[1])
+    O = _number("learn_count_o", "output size O", where=c[2])
     rows = lesson.parameter_rows(X, H, O)
     table = lesson.count_table(rows)
     number = st.column_config.NumberColumn(format="localized")
@@ -552,14 +520,11 @@ def the_code() -> None:
     )
     a, b = st.columns([2, 1])
     with a:
-        cell = _choice("cell", ["RNN", "LSTM", "GRU"], "learn_code_cell", "RNN").lower()
+        cell = _choice("learn_code_cell", "cell").lower()
     with b:
         seed = _number(
-            "seed",
-            0,
-            9999,
-            0,
             "learn_code_seed",
+            "seed",
             help="torch.manual_seed before building the module, and the input.",
         )
     run = lesson.code_comparison(cell, seed)

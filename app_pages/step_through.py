@@ -30,7 +30,6 @@ from explorer.teaching import article
 from explorer.ui import (
     current_config,
     drop_page_data,
-    links,
     own_page_globals,
     presenter_mode,
     sequence_input,
@@ -50,8 +49,8 @@ from explorer.ui.player import (
 )
 from explorer.ui.session_keys import STEP_OWN_INPUT, TRAIN_FROM_FILE, TRAINER_SIGNATURE
 from explorer.ui.training import latest_trainer
+from explorer.ui.url_sync import url_widget  # each setting is in the URL under its key
 from explorer.url_params import STEP_PARAMS as DEFAULTS
-from explorer.url_params import URL  # each setting is in the URL under its key
 from explorer.weights import describe
 
 WEIGHTS = {
@@ -82,7 +81,6 @@ with pop_weights:
         "Weights",
         WEIGHTS,
         "weights",
-        DEFAULTS["weights"],
         help="The forget-gate bias trick applies to LSTMs: b_if + b_hf = 1 in every layer and "
         "direction.",
     )
@@ -174,9 +172,11 @@ if weights == "trained":
     )
 else:
     rnn = build_from_config(config).rnn
+    bias = ""
     if weights == "forget1":
         set_forget_bias(rnn, 1.0)
-    about = f"Fresh weights, seed {config.seed}; {description}."
+        bias = " with the forget-gate bias b_if + b_hf set to 1.0"
+    about = f"Fresh weights{bias}, seed {config.seed}; {description}."
 st.caption(
     about
     + " Steps count t = 1…T, as on Learn; h₀"
@@ -190,22 +190,11 @@ L, D, H, H_out = config.num_layers, config.D, config.hidden_size, config.H_out
 def _initial_state(name: str, key: str, shape: tuple[int, int], seed: int):
     """Widgets for one initial state (h₀ or c₀) and the ``(L·D, size)`` tensor they give; a
     typed value that does not parse gives zeros, with the reason, and leaves the other alone."""
-    kind = st.radio(
-        name,
-        ["zeros", "random", "typed"],
-        horizontal=True,
-        key=key,
-        bind=URL,
-        persist_state="session",
-    )
+    kind = url_widget(st.radio, key, name, horizontal=True)
     text = ""
     if kind == "typed":
-        text = st.text_input(
-            f"typed {name}: one number, or {shape[1]} numbers",
-            DEFAULTS[f"{key}_values"],
-            key=f"{key}_values",
-            bind=URL,
-            persist_state="session",
+        text = url_widget(
+            st.text_input, f"{key}_values", f"typed {name}: one number, or {shape[1]} numbers"
         )
     try:
         return initial_state(kind, shape, seed=seed, text=text)
@@ -241,24 +230,11 @@ if spec.gates:
         cols = st.columns(len(spec.gates) + 1)
         clamps = {}
         for col, g in zip(cols, spec.gates):
-            choice = col.selectbox(
-                GATE_NAMES[g],
-                ["free", 0.0, 0.5, 1.0] if g not in "gn" else ["free", -1.0, 0.0, 1.0],
-                key=f"clamp_{g}",
-                bind=URL,
-                persist_state="session",
-            )
+            choice = url_widget(col.selectbox, f"clamp_{g}", GATE_NAMES[g])
             if choice != "free":
                 clamps[g] = float(choice)
         clamp_from = int(
-            cols[-1].number_input(
-                "from step t",
-                *links.bounds("clamp_from", 1, T),
-                DEFAULTS["clamp_from"],
-                key="clamp_from",
-                bind=URL,
-                persist_state="session",
-            )
+            url_widget(cols[-1].number_input, "clamp_from", "from step t", low=1, high=T)
         )
         clamp_from = min(max(clamp_from, 1), T)
         if clamps:

@@ -12,12 +12,15 @@ from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import controller, current_config, runs, task_views
 from explorer.ui import training as ui
+from explorer.ui.presenter_mode import PRESENTER
 from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
-from explorer.url_params import PAGES, URL
+from explorer.ui.url_sync import url_widget
+from explorer.url_params import PAGES
 from explorer.weights import describe, differences, load_weights
 
 TRAINER, SIGNATURE, TASK, META = ui.TRAINER, ui.SIGNATURE, ui.TRAINER_TASK, ui.RUN_META
 FROM_FILE, WEIGHTS_NOTE, CLOCK = TRAIN_FROM_FILE, "train_weights_note", "train_clock"
+UPLOAD, MORE, SPEED = "train_weights", "train_more", "train_speed"  # this page's widgets
 LIVE = ui.TRAIN_LIVE  # the LiveRun that trains the session's Trainer in the worker processes
 CONTROL = controller.LiveController("train", TRAINER, LIVE)  # its status, progress and redraws
 
@@ -86,7 +89,7 @@ def adopt(arrived: runs.Arrival) -> None:
 
 def load_uploaded() -> None:
     """Weights from a file replace the run, if they fit the model this page would train."""
-    upload = st.session_state.get("train_weights")
+    upload = st.session_state.get(UPLOAD)
     if upload is None:
         return
     try:
@@ -192,13 +195,13 @@ def more_steps() -> None:
         return
     run = CONTROL.run()
     run.halt()
-    run.job.extend(int(st.session_state["train_more"]))
+    run.job.extend(int(st.session_state[MORE]))
     controller.set_status(run, "running")
 
 
 CONTROL.run().poll(train=False)  # the newest state: the buttons follow it
 status = trainer.status
-CONTROL.run().rate = SPEEDS[st.session_state.get("train_speed") or "full speed"]
+CONTROL.run().rate = SPEEDS[st.session_state.get(SPEED) or "full speed"]
 mine = runs.owned("train")
 buttons = stage.columns(6) if mine else None
 if not mine:  # another browser's run: no controls, a copy to continue instead
@@ -237,7 +240,7 @@ options[0].segmented_control(
     "speed",
     list(SPEEDS),
     default="full speed",
-    key="train_speed",
+    key=SPEED,
     persist_state="session",
     label_visibility="collapsed",
     width="stretch",
@@ -249,7 +252,7 @@ options[1].number_input(
     20_000,
     300,
     10,
-    key="train_more",
+    key=MORE,
     persist_state="session",
     label_visibility="collapsed",
     help="How many steps **Train more** adds to the budget.",
@@ -314,15 +317,10 @@ def predictions() -> None:
     CONTROL.run().poll(train=False)  # the newest weights and evaluation
     temperature = None
     if run_key == "char":  # here, not above: moving it redraws only this part of the page
-        temperature = st.slider(
+        temperature = url_widget(
+            st.slider,
+            "temperature",
             "Sampling temperature",
-            0.1,
-            2.0,
-            0.8,
-            0.1,
-            key="temperature",
-            bind=URL,
-            persist_state="session",
             help="The samples below divide the model's logits by this before the softmax: low "
             "is safe and repetitive, 1 is the model's own distribution, high is adventurous.",
         )
@@ -401,14 +399,14 @@ with a:
         # refuses when a widget is bound to one (any setting not at its default); bound widgets
         # put their own values back in the URL when drawn
         query = {"weights": "trained"}
-        if st.query_params.get("presenter"):
-            query["presenter"] = st.query_params["presenter"]
+        if st.query_params.get(PRESENTER):
+            query[PRESENTER] = st.query_params[PRESENTER]
         st.switch_page(PAGES["step_through"].file, query_params=query)
 with b:
     st.file_uploader(
         "Load weights saved here (.safetensors)",
         type=["safetensors"],
-        key="train_weights",
+        key=UPLOAD,
         on_change=load_uploaded,
         help="A file from Download, for the same cell, sizes and task. Only tensors and a "
         "JSON config are read; nothing is unpickled.",

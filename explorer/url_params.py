@@ -20,10 +20,14 @@ import math
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from .config import LIMITS, MAX_SEQUENCE_LENGTH, CellConfig
+from .config import CELLS, LIMITS, MAX_SEQUENCE_LENGTH, CellConfig
+from .lesson import INPUTS as LESSON_INPUTS
+from .lesson import RHO_CHOICES
 from .tasks import TASKS, USER_SERIES
+from .training import OPTIMIZERS
 
 URL = "query-params"  # Streamlit's ``bind=`` value: the widget's key is its URL parameter
+OFF = "off"  # the first choice of a setting that can be switched off (clip_norm=off)
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,12 @@ class Param:
         bounds: the widest range of a numeric value (:class:`Number`); ``None`` for choices
             and text.
         session_key: the ``st.session_state`` key holding the value when it is not ``name``.
+        options: the choices of a choice widget, in the order shown (``None`` for numbers
+            and text); a numeric choice's ``bounds`` are the range of its numbers.
+        step: a number widget's step (``None``: Streamlit's, 1 for an integer).
+
+    Every widget bound to the URL is drawn through :func:`explorer.ui.url_sync.url_widget`,
+    which reads its key, default, bounds, step and options here.
     """
 
     name: str
@@ -98,6 +108,8 @@ class Param:
     default: object = None
     bounds: Number | None = None
     session_key: str | None = None
+    options: tuple | None = None
+    step: float | None = None
 
     @property
     def type(self) -> type:
@@ -129,14 +141,36 @@ def _task_numbers() -> dict[str, Number]:
     return found
 
 
+def _task_step(number: Number) -> float | None:
+    """A task setting widget's step: 1 for a count, else 0.05 on a short range, 0.5 on a long."""
+    if number.integer:
+        return None
+    return 0.05 if number.high - number.low <= 2 else 0.5
+
+
 def _limit(name: str) -> Number:
     return Number(*LIMITS[name])
+
+
+def _choices(name: str, owners: tuple[str, ...], options: tuple, default=None) -> Param:
+    """A choice whose options hold numbers (``OFF`` aside): its bounds are their range, so a
+    note can say it (``lr`` outside 0.0001…10)."""
+    numbers = [o for o in options if not isinstance(o, str)]
+    integer = all(isinstance(o, int) for o in numbers)
+    return Param(
+        name, owners, default, Number(min(numbers), max(numbers), integer), options=options
+    )
 
 
 _CELL = CellConfig()
 _STEP = ("step_through",)
 _LEARN = ("learn",)
 _TASK = _task_numbers()
+_TASK_STEP = {name: _task_step(number) for name, number in _TASK.items()}
+_STATES = ("zeros", "random", "typed")  # an initial state h0, c0
+_CLAMPS = ("free", 0.0, 0.5, 1.0)  # a sigmoid gate forced to a constant
+_CLAMPS_TANH = ("free", -1.0, 0.0, 1.0)  # a tanh candidate (g, n) forced to a constant
+_BIASES = ("fresh", -2, -1, 0, 1, 2, 3, 4, 5)
 # the task settings under their TASKS names (a task's ``seed`` is the sidebar's and ``text`` is
 # typed on the page, not linked)
 _TASK_SETTINGS = sorted({n for spec in TASKS.values() for n in spec.settings} - {"seed", "text"})
@@ -150,8 +184,8 @@ PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
         # the sidebar's cell, on every page
-        Param("cell", (SIDEBAR,), _CELL.cell),
-        Param("nonlinearity", (SIDEBAR,), _CELL.nonlinearity),
+        Param("cell", (SIDEBAR,), _CELL.cell, options=tuple(CELLS)),
+        Param("nonlinearity", (SIDEBAR,), _CELL.nonlinearity, options=("tanh", "relu")),
         Param("input_size", (SIDEBAR,), _CELL.input_size, _limit("input_size")),
         Param("hidden_size", (SIDEBAR,), _CELL.hidden_size, _limit("hidden_size")),
         Param("num_layers", (SIDEBAR,), _CELL.num_layers, _limit("num_layers")),
@@ -167,68 +201,78 @@ PARAMS: dict[str, Param] = {
         # player stands. The widgets take their defaults from here.
         # input: wave, random_walk, typed, text, series, csv (an upload: not in a link)
         Param("input", _STEP, "wave"),
-        Param("shape", _STEP, "sine"),
+        Param("shape", _STEP, "sine", options=("sine", "square", "sawtooth")),
         Param("T", _STEP, 60, Number(1, 400)),
-        Param("cycles", _STEP, 2.0, Number(0.5, 10.0, False)),
-        Param("amplitude", _STEP, 1.0, Number(0.1, 3.0, False)),
-        Param("noise_std", _STEP, 0.0, Number(0.0, 1.0, False)),  # wave
+        Param("cycles", _STEP, 2.0, Number(0.5, 10.0, False), step=0.5),
+        Param("amplitude", _STEP, 1.0, Number(0.1, 3.0, False), step=0.1),
+        Param("noise_std", _STEP, 0.0, Number(0.0, 1.0, False), step=0.05),  # wave
         # random walk (its length is T too)
-        Param("step_size", _STEP, 0.1, Number(0.01, 0.5, False)),
+        Param("step_size", _STEP, 0.1, Number(0.01, 0.5, False), step=0.01),
         Param("numbers", _STEP, "0, 0.5, 1, 0.5, 0, -0.5, -1, -0.5, 0, 1, 1, 1"),  # typed
         Param("chars", _STEP, "hello world"),  # text, one-hot over its own alphabet
         Param("source", _STEP, "co2"),  # a window of a shipped series
         Param("start", _STEP, 0, Number(0, MAX_SEQUENCE_LENGTH - 1)),
         Param("length", _STEP, 60, Number(1, 2000)),
-        Param("h0", _STEP, "zeros"),  # initial states
+        Param("h0", _STEP, "zeros", options=_STATES),  # initial states
         Param("h0_values", _STEP, "0.5"),
-        Param("c0", _STEP, "zeros"),
+        Param("c0", _STEP, "zeros", options=_STATES),
         Param("c0_values", _STEP, "0.5"),
-        *(Param(f"clamp_{gate}", _STEP, "free") for gate in "ifgorzn"),
+        # a gate clamped to a constant: sigmoid gates in 0…1, the candidates g, n in -1…1
+        *(
+            Param(f"clamp_{g}", _STEP, "free", options=_CLAMPS_TANH if g in "gn" else _CLAMPS)
+            for g in "ifgorzn"
+        ),
         Param("clamp_from", _STEP, 1, Number(0, MAX_SEQUENCE_LENGTH - 1)),
         # fresh, forget1 (LSTM forget-gate bias 1.0), trained
         Param("weights", _STEP, "fresh"),
         Param("layer", _STEP, 0, Number(0, LIMITS["num_layers"][1] - 1)),
-        Param("direction", _STEP, "forward"),
+        Param("direction", _STEP, "forward", options=("forward", "reverse")),
         Param("unit", _STEP, 0, Number(0, LIMITS["hidden_size"][1] - 1)),
         # t counts 1…T; its value lives in "step_pos" (the slider that shows it is reset by
         # Streamlit when its range changes) and the page parses it itself
         Param("t", _STEP, 1, Number(0, MAX_SEQUENCE_LENGTH - 1, widget=False), "step_pos"),
-        Param("speed", _STEP, 2, Number(0.5, 8, False)),
+        _choices("speed", _STEP, (0.5, 1, 2, 4, 8), 2),  # steps per second
         # Train and Compare: the task, its settings, training settings and sampling
         Param("task", TRAINING),
-        *(Param(name, TRAINING, bounds=_TASK.get(name)) for name in _TASK_SETTINGS),
-        Param("optimizer", TRAINING),
-        Param("lr", TRAINING, bounds=Number(1e-4, 10.0, False)),
-        Param("batch_size", TRAINING, bounds=Number(1, 256)),
-        Param("steps", TRAINING, bounds=Number(10, 20_000)),
-        Param("clip_norm", TRAINING, bounds=Number(0.1, 10.0, False)),
-        Param("weight_decay", TRAINING, bounds=Number(0.0, 0.1, False)),
-        Param("tbptt", TRAINING, bounds=Number(1, 100)),
-        Param("target_loss", TRAINING, bounds=Number(0.0, None, False)),
+        # (the defaults are the page's TrainConfig: Train's and Compare's differ)
+        *(
+            Param(name, TRAINING, bounds=_TASK.get(name), step=_TASK_STEP.get(name))
+            for name in _TASK_SETTINGS
+        ),
+        Param("optimizer", TRAINING, options=tuple(OPTIMIZERS)),
+        _choices("lr", TRAINING, (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0)),
+        _choices("batch_size", TRAINING, (1, 2, 4, 8, 16, 32, 64, 128, 256)),
+        Param("steps", TRAINING, bounds=Number(10, 20_000), step=10),
+        _choices("clip_norm", TRAINING, (OFF, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)),
+        _choices("weight_decay", TRAINING, (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)),
+        _choices("tbptt", TRAINING, (OFF, 1, 2, 5, 10, 20, 50, 100)),
+        Param("target_loss", TRAINING, bounds=Number(0.0, None, False), step=0.01),
         Param("patience", TRAINING, bounds=Number(1, 1000)),
-        Param("temperature", TRAINING, bounds=Number(0.1, 2.0, False)),
+        Param("temperature", TRAINING, 0.8, Number(0.1, 2.0, False), step=0.1),
         Param("run", TRAINING),  # a saved run's id (explorer/ui/runs.py; not a preset's)
         # Learn: every name starts with LEARN_PREFIX; each section's own settings
-        Param("learn_x", _LEARN, bounds=Number(1, 3)),  # 1 · 2
-        Param("learn_h", _LEARN, bounds=Number(2, 4)),
-        Param("learn_o", _LEARN, bounds=Number(1, 2)),
-        Param("learn_T", _LEARN, bounds=Number(1, 6)),
-        Param("learn_seed", _LEARN, bounds=Number(0, 9999)),
-        Param("learn_t", _LEARN, bounds=Number(1, 6)),
-        Param("learn_f", _LEARN),
-        Param("learn_input", _LEARN),  # 3 · three kinds
-        Param("learn_kinds_T", _LEARN, bounds=Number(10, 100)),
-        Param("learn_kinds_h", _LEARN, bounds=Number(2, 12)),
-        Param("learn_kinds_seed", _LEARN, bounds=Number(0, 9999)),
-        Param("learn_rho", _LEARN, bounds=Number(0.5, 1.5, False)),
-        Param("learn_rnn_f", _LEARN),
-        Param("learn_forget", _LEARN, bounds=Number(-2, 5)),
-        Param("learn_update", _LEARN, bounds=Number(-2, 5)),
-        Param("learn_count_x", _LEARN, bounds=_limit("input_size")),  # the parameter calculator
-        Param("learn_count_h", _LEARN, bounds=_limit("hidden_size")),
-        Param("learn_count_o", _LEARN, bounds=_limit("output_size")),
-        Param("learn_code_cell", _LEARN),  # the tutorial's code next to torch.nn
-        Param("learn_code_seed", _LEARN, bounds=Number(0, 9999)),
+        Param("learn_x", _LEARN, 2, Number(1, 3)),  # 1 · 2: the unrolled network
+        Param("learn_h", _LEARN, 3, Number(2, 4)),
+        Param("learn_o", _LEARN, 1, Number(1, 2)),
+        Param("learn_T", _LEARN, 4, Number(1, 6)),
+        Param("learn_seed", _LEARN, 0, Number(0, 9999)),
+        Param("learn_t", _LEARN, 1, Number(1, 6)),  # the step shown, 1…learn_T
+        Param("learn_f", _LEARN, "tanh", options=("tanh", "relu")),
+        Param("learn_input", _LEARN, "pulse", options=tuple(LESSON_INPUTS)),  # 3 · three kinds
+        Param("learn_kinds_T", _LEARN, 40, Number(10, 100)),
+        Param("learn_kinds_h", _LEARN, 6, Number(2, 12)),
+        Param("learn_kinds_seed", _LEARN, 0, Number(0, 9999)),
+        _choices("learn_rho", _LEARN, RHO_CHOICES, 0.9),  # spectral radius of W_hh
+        Param("learn_rnn_f", _LEARN, "tanh", options=("tanh", "relu")),
+        # a gate's bias: "fresh" (PyTorch's initial biases) or a number
+        _choices("learn_forget", _LEARN, _BIASES, "fresh"),
+        _choices("learn_update", _LEARN, _BIASES, "fresh"),
+        Param("learn_count_x", _LEARN, 10, _limit("input_size")),  # the parameter calculator
+        Param("learn_count_h", _LEARN, 20, _limit("hidden_size")),
+        Param("learn_count_o", _LEARN, 1, _limit("output_size")),
+        # the tutorial's code next to torch.nn
+        Param("learn_code_cell", _LEARN, "RNN", options=("RNN", "LSTM", "GRU")),
+        Param("learn_code_seed", _LEARN, 0, Number(0, 9999)),
     )
 }
 LEARN_PREFIX = "learn_"

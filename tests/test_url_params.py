@@ -102,17 +102,10 @@ def test_every_numeric_parameter_is_in_the_table():
 
 
 def test_the_training_widgets_choices_lie_inside_the_table():
-    from explorer.ui.training import BATCH_SIZES, CLIP_NORMS, LEARNING_RATES, TBPTT, WEIGHT_DECAYS
-    from explorer.url_params import NUMBERS
+    from explorer.url_params import NUMBERS, PARAMS
 
-    for name, options in {
-        "lr": LEARNING_RATES,
-        "batch_size": BATCH_SIZES,
-        "clip_norm": CLIP_NORMS,
-        "weight_decay": WEIGHT_DECAYS,
-        "tbptt": TBPTT,
-    }.items():
-        numbers = [o for o in options if not isinstance(o, str)]
+    for name in ("lr", "batch_size", "clip_norm", "weight_decay", "tbptt", "speed", "learn_rho"):
+        numbers = [o for o in PARAMS[name].options if not isinstance(o, str)]
         assert min(numbers) == NUMBERS[name].low and max(numbers) == NUMBERS[name].high, name
 
 
@@ -125,7 +118,12 @@ def test_each_parameter_has_an_owner_a_type_and_a_default_of_that_type():
         assert param.owners and all(o in PAGES or o in (SIDEBAR, EVERY_PAGE) for o in param.owners)
         if param.default is not None:
             assert isinstance(param.default, param.type), name
+        if param.options is not None and param.default is not None:
+            assert param.default in param.options, name
         if param.bounds is not None and param.default is not None:
+            if isinstance(param.default, str):  # a word among numbers (learn_forget=fresh)
+                assert param.options and param.default in param.options, name
+                continue
             low, high = param.bounds.low, param.bounds.high
             assert low <= param.default and (high is None or param.default <= high), name
     assert PARAMS["hidden_size"].type is int and PARAMS["lr"].type is float

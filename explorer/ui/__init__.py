@@ -18,12 +18,13 @@ import weakref
 import streamlit as st
 
 from .. import inputs, loss_chart
-from ..config import CELLS, LIMITS, CellConfig
+from ..config import CELLS, CellConfig
 from ..datasets import SERIES, load_series
 from ..memory import trim_heap
 from ..readers import read_series
-from ..url_params import STEP_PARAMS, URL
-from . import links, presenter_mode, url_sync
+from ..url_params import STEP_PARAMS
+from . import presenter_mode, url_sync
+from .url_sync import url_widget
 
 DEFAULT = CellConfig()
 # The sidebar's widgets are bound to the URL under the config's field names
@@ -34,20 +35,9 @@ CONFIG_KEY = "cell_config"
 ERROR_KEY = "cell_config_error"
 
 
-def _size(label: str, key: str, help: str) -> int:
-    lo, hi = LIMITS[key]
-    return int(
-        st.number_input(
-            label,
-            min_value=lo,
-            max_value=hi,
-            value=getattr(DEFAULT, key),
-            step=1,
-            key=key,
-            help=help,
-            bind=URL,
-        )
-    )
+def _size(key: str, help: str) -> int:
+    """A size of the sidebar's cell: its range is ``config.LIMITS`` through the URL table."""
+    return int(url_widget(st.number_input, key, key, help=help, persist_state=None))
 
 
 def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
@@ -65,39 +55,32 @@ def cell_sidebar(*, used_here: bool = True) -> CellConfig | None:
         # The selectbox shows labels ("GRU") but the link says cell=gru, so it is synced by
         # hand: Streamlit's binding would put the label in the URL.
         cell = url_sync.choice(
-            st.selectbox,
-            "Cell type",
-            {k: spec.label for k, spec in CELLS.items()},
-            "cell",
-            DEFAULT.cell,
+            st.selectbox, "Cell type", {k: spec.label for k, spec in CELLS.items()}, "cell"
         )
         nonlinearity = DEFAULT.nonlinearity
         if cell == "rnn":
-            nonlinearity = st.radio(
+            nonlinearity = url_widget(
+                st.radio,
                 "nonlinearity",
-                ["tanh", "relu"],
+                "nonlinearity",
                 horizontal=True,
-                key="nonlinearity",
                 help="f in h_t = f(W_ih x_t + W_hh h_{t-1} + b)",
-                bind=URL,
+                persist_state=None,
             )
-        input_size = _size("input_size", "input_size", "Features per time step x_t.")
-        hidden_size = _size("hidden_size", "hidden_size", "Units in h_t (and c_t for LSTM).")
-        num_layers = _size("num_layers", "num_layers", "Stacked recurrent layers.")
+        input_size = _size("input_size", "Features per time step x_t.")
+        hidden_size = _size("hidden_size", "Units in h_t (and c_t for LSTM).")
+        num_layers = _size("num_layers", "Stacked recurrent layers.")
         proj_size = 0
         if cell == "lstm":
             proj_size = _size(
                 "proj_size",
-                "proj_size",
                 "LSTM only: h_t = W_hr (o_t ⊙ tanh(c_t)), 0 for none. "
                 "Must be smaller than hidden_size.",
             )
-        bidirectional = st.toggle(
-            "bidirectional", value=DEFAULT.bidirectional, key="bidirectional", bind=URL
-        )
-        bias = st.toggle("bias", value=DEFAULT.bias, key="bias", bind=URL)
-        output_size = _size("output_size", "output_size", "Outputs of the linear head y_t.")
-        seed = _size("seed", "seed", "Same seed, same initial weights.")
+        bidirectional = url_widget(st.toggle, "bidirectional", "bidirectional", persist_state=None)
+        bias = url_widget(st.toggle, "bias", "bias", persist_state=None)
+        output_size = _size("output_size", "Outputs of the linear head y_t.")
+        seed = _size("seed", "Same seed, same initial weights.")
         try:
             config = CellConfig(
                 cell=cell,
@@ -398,78 +381,42 @@ INPUT_KINDS = {
 Sequence = tuple[object, list[str] | None, str]  # (signal, alphabet, description)
 
 
-def sequence_input(seed: int, prefix: str = "") -> Sequence | None:
+def sequence_input(seed: int) -> Sequence | None:
     """Widgets that choose an input sequence. Returns ``(signal, alphabet, description)``:
     ``signal`` a ``(T,)`` float32 array, or for text a ``(T, V)`` one-hot tensor with its
     ``alphabet``; ``None`` (with the reason shown in place of the charts) when the input is
     unusable.
 
-    Every widget is in the URL under its name in ``explorer.presets.STEP_PARAMS`` (``input``,
-    ``shape``, ``T``, ``cycles`` …, defaults from there too) with ``prefix`` in front, so a link
+    Every widget is in the URL under its name in ``explorer.url_params.STEP_PARAMS`` (``input``,
+    ``shape``, ``T``, ``cycles`` …; defaults and bounds from the table too), so a link
     reproduces the sequence; the values also survive page switches. An uploaded CSV cannot be
     in a link: ``input=csv`` opens the upload prompt."""
     kind = (
-        url_sync.choice(
-            st.segmented_control,
-            "Input sequence",
-            INPUT_KINDS,
-            prefix + "input",
-            STEP_PARAMS["input"],
-            required=True,
-        )
+        url_sync.choice(st.segmented_control, "Input sequence", INPUT_KINDS, "input", required=True)
         or STEP_PARAMS["input"]
     )
     try:
-        return _INPUT_WIDGETS[kind](_Inputs(prefix), seed)
+        return _INPUT_WIDGETS[kind](seed)
     except ValueError as err:
         st.error(f"This input cannot be used: {plain(err)}.", icon=":material/error:")
         return None
 
 
-class _Inputs:
-    """The URL names (``prefix`` + short name), defaults and widget bindings of one
-    :func:`sequence_input`."""
-
-    def __init__(self, prefix: str):
-        self.prefix = prefix
-
-    def name(self, short: str) -> str:
-        return self.prefix + short
-
-    @staticmethod
-    def default(short: str):
-        return STEP_PARAMS[short]
-
-    def bound(self, short: str) -> dict:
-        return dict(key=self.name(short), bind=URL, persist_state="session")
-
-    def slider(self, where, label: str, short: str, lo, hi, step=None):
-        """A slider bound to the URL whose bounds widen to a linked value (``links.bounds``)."""
-        extra = () if step is None else (step,)
-        return where.slider(
-            label,
-            *links.bounds(self.name(short), lo, hi),
-            self.default(short),
-            *extra,
-            **self.bound(short),
-        )
-
-
-def _length(names: _Inputs, kind: str) -> tuple[list, int]:
+def _length(kind: str) -> tuple[list, int]:
     """The columns of a wave's or random walk's widgets and the length T, one slider for both:
     T stays when the reader switches between them."""
     cols = st.columns(5) if kind == "wave" else st.columns(2)
-    T = names.slider(cols[0 if kind == "random_walk" else 1], "length T", "T", 1, 400)
+    T = url_widget(cols[0 if kind == "random_walk" else 1].slider, "T", "length T")
     return cols, T
 
 
-def _wave_input(names: _Inputs, seed: int) -> Sequence:
-    cols, T = _length(names, "wave")
+def _wave_input(seed: int) -> Sequence:
+    cols, T = _length("wave")
     a, _, c, d, e = cols
-    shape = a.selectbox("shape", ["sine", "square", "sawtooth"], **names.bound("shape"))
-    cycles = names.slider(c, "cycles", "cycles", 0.5, 10.0, 0.5)
-    amplitude = names.slider(d, "amplitude", "amplitude", 0.1, 3.0, 0.1)
-    noise = names.slider(e, "noise (std)", "noise_std", 0.0, 1.0, 0.05)
+    shape = url_widget(a.selectbox, "shape", "shape")
+    cycles = url_widget(c.slider, "cycles", "cycles")
+    amplitude = url_widget(d.slider, "amplitude", "amplitude")
+    noise = url_widget(e.slider, "noise_std", "noise (std)")
     signal = inputs.wave(shape, T, cycles=cycles, amplitude=amplitude, noise=noise, seed=seed)
     return (
         signal,
@@ -478,76 +425,52 @@ def _wave_input(names: _Inputs, seed: int) -> Sequence:
     )
 
 
-def _random_walk_input(names: _Inputs, seed: int) -> Sequence:
-    cols, T = _length(names, "random_walk")
-    step = names.slider(cols[1], "step size (std)", "step_size", 0.01, 0.5, 0.01)
+def _random_walk_input(seed: int) -> Sequence:
+    cols, T = _length("random_walk")
+    step = url_widget(cols[1].slider, "step_size", "step size (std)")
     return inputs.random_walk(T, step=step, seed=seed), None, f"random walk, seed {seed}"
 
 
-def _typed_input(names: _Inputs, seed: int) -> Sequence:
-    text = st.text_input(
-        "Numbers, separated by commas or spaces",
-        names.default("numbers"),
-        **names.bound("numbers"),
-    )
+def _typed_input(seed: int) -> Sequence:
+    text = url_widget(st.text_input, "numbers", "Numbers, separated by commas or spaces")
     return inputs.parse_numbers(text), None, "typed numbers"
 
 
-def _text_input(names: _Inputs, seed: int) -> Sequence:
-    text = st.text_input(
+def _text_input(seed: int) -> Sequence:
+    text = url_widget(
+        st.text_input,
+        "chars",
         "A short text (each character one-hot over the text's own alphabet)",
-        names.default("chars"),
-        **names.bound("chars"),
     )
     x, alphabet = inputs.text_one_hot(text)
     return x, alphabet, f"text of {len(text)} characters, alphabet of {len(alphabet)}"
 
 
-def _series_input(names: _Inputs, seed: int) -> Sequence:
+def _series_input(seed: int) -> Sequence:
     a, b, c = st.columns([2, 1, 1])
     with a:
         series = url_sync.choice(
-            st.selectbox,
-            "series",
-            {k: spec.label for k, spec in SERIES.items()},
-            names.name("source"),
-            names.default("source"),
+            st.selectbox, "series", {k: spec.label for k, spec in SERIES.items()}, "source"
         )
     n = len(load_series(series))
-    length = int(
-        b.number_input(
-            "length T",
-            *links.bounds(names.name("length"), 1, min(2000, n)),
-            names.default("length"),
-            **names.bound("length"),
-        )
-    )
-    start = int(
-        c.number_input(
-            "start position",
-            *links.bounds(names.name("start"), 0, n - 1),
-            names.default("start"),
-            **names.bound("start"),
-        )
-    )
+    length = int(url_widget(b.number_input, "length", "length T", high=min(2000, n)))
+    start = int(url_widget(c.number_input, "start", "start position", high=n - 1))
     if not presenter_mode.presenter():
         st.caption(f"{SERIES[series].about} Standardised over the window (mean 0, std 1).")
     return inputs.series_window(series, start, length), None, SERIES[series].label
 
 
-def _csv_input(names: _Inputs, seed: int) -> Sequence | None:
+def _csv_input(seed: int) -> Sequence | None:
     upload = st.file_uploader(
         "A CSV file with at least one numeric column",
         type=["csv", "txt", "tsv"],
-        key=names.name("csv"),
+        key="csv",
     )
     if upload is None:
         st.info("Upload a CSV file to use one of its columns.", icon=":material/upload_file:")
         return None
     frame = read_series(upload)
-    column = st.selectbox(
-        "column", list(frame.columns), key=names.name("csv_column"), persist_state="session"
-    )
+    column = st.selectbox("column", list(frame.columns), key="csv_column", persist_state="session")
     return (
         inputs.column_signal(frame[column].to_numpy(), column),
         None,

@@ -29,12 +29,11 @@ from ..url_params import (
     url_value,
 )
 from .link_notes import clip, dismiss, draw, note, shown
-from .url_sync import PENDING, WRITTEN, drop, flush, pop, put, unseed
+from .url_sync import PENDING, RANGES_KEY, WRITTEN, drop, flush, pop, put, unseed
 
 LINK = "_links_opened"  # {name: raw value} of the link the session opened with, until checked
 LAST_PAGE = "_links_page"  # the page of the previous run
 OWNED = ("", "step_through")  # pages whose every parameter is listed in explorer.url_params
-RANGES_KEY = "_links_ranges"  # bounds a page declared for its numeric widgets this session
 REFUSED = "_links_refused"  # {name: (raw, reason)}: numbers dropped before a widget read them
 
 
@@ -52,8 +51,8 @@ def _same(raw: str, value: object) -> bool:
 
 def _why(name: str, raw: str, value: object) -> str:
     """Why a URL value did not fit: outside the range the page declared for the current model
-    (:func:`bounds`) or the URL table's (``explorer.url_params.NUMBERS``); else from the type of
-    the value the widget kept."""
+    (``low``/``high`` of :func:`explorer.ui.url_sync.url_widget`) or the URL table's
+    (``explorer.url_params.NUMBERS``); else from the type of the value the widget kept."""
     if isinstance(value, bool):
         return "expected true or false"
     if name in NUMBERS:
@@ -65,13 +64,6 @@ def _why(name: str, raw: str, value: object) -> str:
         reason = refusal(name, raw, declared) or refusal(name, raw)
         return reason or f"not one of the choices in {NUMBERS[name].span()}"
     return "not one of the choices"
-
-
-def bounds(name: str, low: float, high: float) -> tuple[float, float]:
-    """Declare the range of numeric widget ``name`` (quoted when a link's value falls outside
-    it); returns ``(low, high)`` for the widget call."""
-    st.session_state.setdefault(RANGES_KEY, {})[name] = (low, high)
-    return low, high
 
 
 def _page_title(path: str) -> str:

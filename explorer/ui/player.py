@@ -29,9 +29,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ..url_params import STEP_PARAMS, URL
-from . import links, url_sync
+from ..url_params import STEP_PARAMS
+from . import url_sync
 from .session_keys import STEP_POS
+from .url_sync import url_widget
 
 _HERE = Path(__file__).resolve().parent
 _component = st.components.v2.component(
@@ -54,7 +55,6 @@ STEP_BUTTONS = [  # key, icon, help, what _move does
     (BACK, ":material/chevron_left:", "one step back", {"delta": -1}),
     (FORWARD, ":material/chevron_right:", "one step forward", {"delta": +1}),
 ]
-SPEEDS = [0.5, 1, 2, 4, 8]  # steps per second
 
 
 def per_step(values, digits: int = 4) -> list | float | None:
@@ -196,39 +196,18 @@ def player_controls(T: int, *, H: int, L: int, D: int) -> tuple[int, float, int,
         )
     st.session_state[SLIDER] = st.session_state[POS]
     t = c[3].slider("time step t", 1, T, key=SLIDER, on_change=_slid)
-    speed = c[4].select_slider(
-        "speed (steps/s)",
-        SPEEDS,
-        value=defaults["speed"],
-        key="speed",
-        bind=URL,
-        persist_state="session",
-    )
-    unit = c[5].number_input(
+    speed = url_widget(c[4].select_slider, "speed", "speed (steps/s)")
+    unit = url_widget(
+        c[5].number_input,
+        UNIT,
         "unit",
-        *links.bounds(UNIT, 0, H - 1),
-        defaults["unit"],
-        key=UNIT,
-        bind=URL,
-        persist_state="session",
+        high=H - 1,
         help="The unit shown in the diagram and the equations; clicking a bar of the chart "
         "“Values at step t” selects its unit too.",
     )
-    layer = (
-        c[6].selectbox("layer", list(range(L)), key="layer", bind=URL, persist_state="session")
-        if L > 1
-        else 0
-    )
+    layer = url_widget(c[6].selectbox, "layer", "layer", options=list(range(L))) if L > 1 else 0
     direction = (
-        ["forward", "reverse"].index(
-            c[-1].selectbox(
-                "direction",
-                ["forward", "reverse"],
-                key="direction",
-                bind=URL,
-                persist_state="session",
-            )
-        )
+        ["forward", "reverse"].index(url_widget(c[-1].selectbox, "direction", "direction"))
         if D == 2
         else 0
     )

@@ -55,13 +55,21 @@ def open_preset(page) -> None:
     st.session_state[NOTES_PAGE] = None
 
 
+def preset_link(key: str, label: str | None = None, **kwargs) -> None:
+    """A link that opens preset ``key`` on its page, set up (:func:`open_preset`), keeping
+    presenter mode on if it is on. ``label``: the preset's title unless given; ``kwargs`` go to
+    ``st.page_link`` (``help``, ``icon``)."""
+    preset = PRESETS[key]
+    st.page_link(
+        PAGES[preset.page].file,
+        label=label or preset.title,
+        query_params={"preset": key} | ({PRESENTER: "1"} if presenter() else {}),
+        **kwargs,
+    )
+
+
 def presets_menu() -> None:
     """One link per preset: a click opens its page, set up, with its sentence on top."""
     with st.expander("Presets", icon=":material/bookmarks:"):
         for preset in PRESETS.values():
-            st.page_link(
-                PAGES[preset.page].file,
-                label=preset.title,
-                query_params={"preset": preset.key} | ({PRESENTER: "1"} if presenter() else {}),
-                help=f"Opens {PAGES[preset.page].title}. {preset.look_for}",
-            )
+            preset_link(preset.key, help=f"Opens {PAGES[preset.page].title}. {preset.look_for}")

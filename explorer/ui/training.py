@@ -24,25 +24,19 @@ from ..budget import check_training
 from ..datasets import SERIES
 from ..readers import read_series, series_from_frame, time_columns, value_columns
 from ..tasks import TASKS, USER_SERIES, Setting, TaskSpec, build_task
-from ..training import OPTIMIZER_LABELS, OPTIMIZERS, TrainConfig
-from ..url_params import URL
+from ..training import OPTIMIZER_LABELS, TrainConfig
+from ..url_params import OFF, PARAMS
 from ..weights import save_weights
 from . import plain, show_chart, show_loss_curves, url_sync
 from .controller import slow_refresh
 from .session_keys import TRAINER_SIGNATURE
+from .url_sync import url_widget
 
 SESSION = "session"
 TASK_KEY = "task"
 CSV = USER_SERIES.key  # "csv": the user's own data, Train page only
 CSV_DATA = "train_csv_data"  # (file name, DataFrame) of the last file read without error
 TEXT_KEY = "train_text"  # the char task's typed text (too long for a URL)
-OFF = "off"
-
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0, 10.0]
-BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
-CLIP_NORMS = [OFF, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0]
-WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
-TBPTT = [OFF, 1, 2, 5, 10, 20, 50, 100]
 
 # Widget labels for the tasks' settings (the key and URL parameter stay the setting's name).
 SETTING_LABELS = {
@@ -114,55 +108,23 @@ def url_choice(
 
 
 def _fits(value, name: str) -> bool:
+    """Whether ``value`` lies in the widest range any task gives setting ``name`` (the URL
+    table's: one widget per key whatever the task, the task itself refusing what it cannot
+    use)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    low, high = _bounds(name)
-    return low <= value <= high
-
-
-def _bounds(name: str) -> tuple[float, float]:
-    """The widest bounds any task gives setting ``name``: one widget per key whatever the task
-    (a slider whose range changed would be a new widget, seeded again from a stale URL), the
-    task itself refusing what it cannot use."""
-    specs = [*TASKS.values(), USER_SERIES]
-    found = [s.settings[name] for s in specs if name in s.settings]
-    return min(s.low for s in found), max(s.high for s in found)
+    bounds = PARAMS[name].bounds
+    return bounds.low <= value <= bounds.high
 
 
 def _number(name: str, setting: Setting, container, *, slider: bool = False):
-    """A number widget for a task setting: bounds from the registry, bound to the URL."""
+    """A number widget for a task setting, bound to the URL: bounds and step from the URL
+    table, the default the task's."""
     if name in st.session_state and not _fits(st.session_state[name], name):
         st.session_state[name] = setting.default  # a value left by another task's bounds
+    widget = container.slider if slider else container.number_input
     label = SETTING_LABELS.get(name, name)
-    low, high = _bounds(name)
-    if isinstance(setting.default, int):
-        lo, hi, step = int(low), int(high), 1
-    else:
-        lo, hi = float(low), float(high)
-        step = 0.05 if hi - lo <= 2 else 0.5
-    if slider:
-        return container.slider(
-            label,
-            lo,
-            hi,
-            setting.default,
-            step,
-            key=name,
-            help=setting.help,
-            bind=URL,
-            persist_state=SESSION,
-        )
-    return container.number_input(
-        label,
-        lo,
-        hi,
-        setting.default,
-        step,
-        key=name,
-        help=setting.help,
-        bind=URL,
-        persist_state=SESSION,
-    )
+    return url_widget(widget, name, label, default=setting.default, help=setting.help)
 
 
 def task_spec(key: str) -> TaskSpec:
@@ -359,16 +321,6 @@ def built_task(key: str, settings: dict):
     return st.session_state["_built_task"][1]
 
 
-def _with(options: list, value) -> list:
-    """``options`` with ``value`` added in order if it is missing (a non-standard default)."""
-    if value in options:
-        return options
-    head, rest = options[:1], options[1:]
-    if head == [OFF]:
-        return head + sorted([*rest, value])
-    return sorted([*options, value])
-
-
 def _number_format(v) -> str:
     return v if v == OFF else f"{v:g}"
 
@@ -379,132 +331,126 @@ def train_controls(
     """Draw the training settings and return the :class:`TrainConfig` they describe (seeded
     with ``seed``, the sidebar's).
 
-    Widgets (key = URL parameter): ``optimizer``; ``lr`` on a log scale (1e-4 … 10);
-    ``batch_size``; ``steps``; ``clip_norm`` (off or a norm); ``weight_decay``; ``tbptt`` (off or
-    a chunk length, not drawn when ``tbptt_reason`` says why it does not apply); auto-stop at
-    ``target_loss`` (validation loss, empty = off) or after ``patience`` evaluations without a
-    1 % improvement (empty = off). Unset widgets start from ``defaults`` (``TrainConfig()``).
+    Widgets (key = URL parameter; choices and bounds from ``explorer.url_params``): a first
+    row for the optimiser (:func:`_optimiser_row`), a second for weight decay, truncated BPTT
+    and auto-stop (:func:`_stopping_row`). Unset widgets start from ``defaults``
+    (``TrainConfig()``).
     """
     d = defaults or TrainConfig()
-    row1 = st.columns(5)
-    optimizer = url_choice(
-        "optimiser",
-        list(OPTIMIZERS),
-        key="optimizer",
-        default=d.optimizer,
-        format_func=OPTIMIZER_LABELS.get,
-        container=row1[0],
-        help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
-        "weight's step by its recent gradient size.",
-    )
-    lr = row1[1].select_slider(
-        "learning rate",
-        _with(LEARNING_RATES, d.lr),
-        d.lr,
-        format_func=_number_format,
-        key="lr",
-        bind=URL,
-        persist_state=SESSION,
-        help="Log scale: each notch multiplies it by about 3.",
-    )
-    batch_size = row1[2].select_slider(
-        "batch size",
-        _with(BATCH_SIZES, d.batch_size),
-        d.batch_size,
-        key="batch_size",
-        bind=URL,
-        persist_state=SESSION,
-        help="Sequences per optimiser step.",
-    )
-    steps = row1[3].number_input(
-        "steps",
-        10,
-        20_000,
-        d.steps,
-        10,
-        key="steps",
-        bind=URL,
-        persist_state=SESSION,
-        help="The budget of optimiser steps (each one batch).",
-    )
-    clip = row1[4].select_slider(
-        "clip gradient norm",
-        _with(CLIP_NORMS, d.clip_norm or OFF),
-        d.clip_norm or OFF,
-        format_func=_number_format,
-        key="clip_norm",
-        bind=URL,
-        persist_state=SESSION,
-        help="Scale the whole gradient down when its L2 norm exceeds this value "
-        "(torch.nn.utils.clip_grad_norm_). Off: no clipping.",
-    )
-    row2 = st.columns(5)
-    weight_decay = row2[0].select_slider(
-        "weight decay",
-        _with(WEIGHT_DECAYS, d.weight_decay),
-        d.weight_decay,
-        format_func=lambda v: f"{v:g}",
-        key="weight_decay",
-        bind=URL,
-        persist_state=SESSION,
-        help="L2 penalty through the optimiser's weight_decay (coupled, also for Adam).",
-    )
-    tbptt = None
-    if tbptt_reason is None:
-        tbptt = row2[1].select_slider(
-            "truncated BPTT",
-            _with(TBPTT, d.tbptt or OFF),
-            d.tbptt or OFF,
-            format_func=_number_format,
-            key="tbptt",
-            bind=URL,
-            persist_state=SESSION,
-            help="Backpropagate through at most this many steps: the window is run in chunks, "
-            "the state carried over but detached. Off: through the whole window.",
-        )
-    else:
-        row2[1].caption(f"Truncated BPTT: {tbptt_reason}")
-    target = row2[2].number_input(
-        "stop at validation loss",
-        0.0,
-        None,
-        d.target_loss,
-        key="target_loss",
-        bind=URL,
-        persist_state=SESSION,
-        placeholder="off",
-        format="%g",
-        step=0.01,
-        help="Auto-stop once the validation loss reaches this value. Empty: off.",
-    )
-    patience = row2[3].number_input(
-        "stop after a plateau of",
-        1,
-        1000,
-        d.patience,
-        key="patience",
-        bind=URL,
-        persist_state=SESSION,
-        placeholder="off",
-        help=f"Auto-stop after this many evaluations in a row (one every {d.eval_every} steps) "
-        f"without a {d.min_delta:.0%} improvement of the best validation loss. Empty: off.",
-    )
+    chosen = _optimiser_row(st.columns(5), d) | _stopping_row(st.columns(5), d, tbptt_reason)
     return TrainConfig(
-        steps=int(steps),
-        batch_size=int(batch_size),
-        lr=float(lr),
-        optimizer=optimizer,
-        clip_norm=None if clip == OFF else float(clip),
-        weight_decay=float(weight_decay),
-        tbptt=None if tbptt in (None, OFF) else int(tbptt),
-        target_loss=None if target is None or not math.isfinite(target) else float(target),
-        patience=None if patience is None else int(patience),
+        **chosen,
         eval_every=d.eval_every,
         seed=seed,
         momentum=d.momentum,
         min_delta=d.min_delta,
         diagnostics=d.diagnostics,
         diagnostics_every=d.diagnostics_every,
+    )
+
+
+def _optimiser_row(row: list, d: TrainConfig) -> dict:
+    """``optimizer``; ``lr`` on a log scale (1e-4 … 10); ``batch_size``; ``steps``;
+    ``clip_norm`` (off or a norm). Returns those :class:`TrainConfig` fields."""
+    optimizer = url_choice(
+        "optimiser",
+        list(PARAMS["optimizer"].options),
+        key="optimizer",
+        default=d.optimizer,
+        format_func=OPTIMIZER_LABELS.get,
+        container=row[0],
+        help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
+        "weight's step by its recent gradient size.",
+    )
+    lr = url_widget(
+        row[1].select_slider,
+        "lr",
+        "learning rate",
+        default=d.lr,
+        format_func=_number_format,
+        help="Log scale: each notch multiplies it by about 3.",
+    )
+    batch_size = url_widget(
+        row[2].select_slider,
+        "batch_size",
+        "batch size",
+        default=d.batch_size,
+        help="Sequences per optimiser step.",
+    )
+    steps = url_widget(
+        row[3].number_input,
+        "steps",
+        "steps",
+        default=d.steps,
+        help="The budget of optimiser steps (each one batch).",
+    )
+    clip = url_widget(
+        row[4].select_slider,
+        "clip_norm",
+        "clip gradient norm",
+        default=d.clip_norm or OFF,
+        format_func=_number_format,
+        help="Scale the whole gradient down when its L2 norm exceeds this value "
+        "(torch.nn.utils.clip_grad_norm_). Off: no clipping.",
+    )
+    return dict(
+        optimizer=optimizer,
+        lr=float(lr),
+        batch_size=int(batch_size),
+        steps=int(steps),
+        clip_norm=None if clip == OFF else float(clip),
+    )
+
+
+def _stopping_row(row: list, d: TrainConfig, tbptt_reason: str | None) -> dict:
+    """``weight_decay``; ``tbptt`` (off or a chunk length, not drawn when ``tbptt_reason``
+    says why it does not apply); auto-stop at ``target_loss`` (validation loss, empty = off)
+    or after ``patience`` evaluations without a 1 % improvement (empty = off). Returns those
+    :class:`TrainConfig` fields."""
+    weight_decay = url_widget(
+        row[0].select_slider,
+        "weight_decay",
+        "weight decay",
+        default=d.weight_decay,
+        format_func=lambda v: f"{v:g}",
+        help="L2 penalty through the optimiser's weight_decay (coupled, also for Adam).",
+    )
+    tbptt = None
+    if tbptt_reason is None:
+        tbptt = url_widget(
+            row[1].select_slider,
+            "tbptt",
+            "truncated BPTT",
+            default=d.tbptt or OFF,
+            format_func=_number_format,
+            help="Backpropagate through at most this many steps: the window is run in chunks, "
+            "the state carried over but detached. Off: through the whole window.",
+        )
+    else:
+        row[1].caption(f"Truncated BPTT: {tbptt_reason}")
+    target = url_widget(
+        row[2].number_input,
+        "target_loss",
+        "stop at validation loss",
+        default=d.target_loss,
+        placeholder="off",
+        format="%g",
+        help="Auto-stop once the validation loss reaches this value. Empty: off.",
+    )
+    patience = url_widget(
+        row[3].number_input,
+        "patience",
+        "stop after a plateau of",
+        default=d.patience,
+        placeholder="off",
+        help=f"Auto-stop after this many evaluations in a row (one every {d.eval_every} steps) "
+        f"without a {d.min_delta:.0%} improvement of the best validation loss. Empty: off.",
+    )
+    return dict(
+        weight_decay=float(weight_decay),
+        tbptt=None if tbptt in (None, OFF) else int(tbptt),
+        target_loss=None if target is None or not math.isfinite(target) else float(target),
+        patience=None if patience is None else int(patience),
     )
 
 

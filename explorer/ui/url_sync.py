@@ -37,13 +37,95 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ..url_params import url_value
+from ..url_params import OFF, PARAMS, URL, url_value
 from .link_notes import clip, note, shown
 
 WRITTEN = "_links_written"  # hand-synced parameters: the value this app last put in the URL
 REPLACED = "_links_replaced"  # name -> (the URL value the last write replaced, when)
 STALE_SECONDS = 3.0  # a request sent before the browser applied a write carries the old value
 PENDING = "_links_pending"  # hand-synced values to write to the URL at the end of the run
+RANGES_KEY = "_links_ranges"  # bounds a page narrowed for its numeric widgets this session
+_TABLE = object()  # url_widget's default: the table's
+_NUMBER_WIDGETS = ("slider", "number_input")
+_INDEXED_WIDGETS = ("radio", "selectbox")  # options and an index
+
+
+def url_widget(
+    widget: Callable,
+    name: str,
+    label: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    options: list | None = None,
+    default: object = _TABLE,
+    persist_state: str | None = "session",
+    **kwargs,
+):
+    """Draw ``widget`` (``st.slider``, ``column.number_input``, ``st.select_slider``,
+    ``st.radio``, ``st.selectbox``, ``st.segmented_control``, ``st.toggle``, ``st.text_input``)
+    bound to the URL parameter ``name``, with the key, default, bounds, step and options that
+    :data:`explorer.url_params.PARAMS` gives it; returns the widget's value.
+
+    Args:
+        low, high: a number's range for the current model, inside the table's (``unit`` below
+            ``hidden_size``); remembered so that a link's value outside it is quoted in the
+            note (:func:`explorer.ui.links.finish`).
+        options: the table's options that exist for the current model (the layers).
+        default: only for a parameter whose default the page derives (the table says
+            ``None``: a task's settings, Train's and Compare's training settings); a choice
+            not among the options is added to them in order.
+        persist_state: Streamlit's; ``None`` for the sidebar, which lives across pages.
+        kwargs: the rest of the widget's arguments (``help``, ``format_func`` …).
+
+    Raises:
+        ValueError: ``default`` given for a parameter whose default is the table's.
+    """
+    param = PARAMS[name]
+    if default is _TABLE:
+        default = param.default
+    elif param.default is not None:
+        raise ValueError(f"{name}'s default is the URL table's ({param.default!r})")
+    kind = widget.__name__
+    bound = dict(key=param.key, bind=URL, persist_state=persist_state)
+    if kind in _NUMBER_WIDGETS:
+        bound |= _number_range(param, low, high) | dict(value=default)
+        if param.step is not None:
+            bound["step"] = param.step
+    elif options is not None or param.options is not None:
+        choices = _with(list(param.options if options is None else options), default)
+        if kind in _INDEXED_WIDGETS:
+            bound |= dict(options=choices, index=choices.index(default))
+        else:  # select_slider, segmented_control
+            bound |= dict(options=choices)
+            bound["default" if kind == "segmented_control" else "value"] = default
+    else:  # toggle, text_input
+        bound["value"] = default
+    return widget(label, **bound, **kwargs)
+
+
+def _number_range(param, low, high) -> dict:
+    """``min_value``/``max_value`` of a number widget: the table's, or the page's narrower range
+    (remembered in :data:`RANGES_KEY`), as ints for an integer parameter."""
+    if low is not None or high is not None:
+        low = param.bounds.low if low is None else low
+        high = param.bounds.high if high is None else high
+        st.session_state.setdefault(RANGES_KEY, {})[param.name] = (low, high)
+    else:
+        low, high = param.bounds.low, param.bounds.high
+    cast = int if param.bounds.integer else float
+    return dict(min_value=cast(low), max_value=None if high is None else cast(high))
+
+
+def _with(options: list, value) -> list:
+    """``options`` with ``value`` added in order if it is missing (a page's own default, such
+    as Compare's batch size); ``OFF`` stays first."""
+    if value in options or value is None:
+        return options
+    head, rest = options[:1], options[1:]
+    if head == [OFF]:
+        return head + sorted([*rest, value])
+    return sorted([*options, value])
 
 
 def pop(name: str) -> None:
@@ -172,22 +254,22 @@ def put(name: str, text: str | None) -> None:
         st.query_params[name] = text
 
 
-def choice(
-    widget: Callable, label: str, options: dict, name: str, default: object, **kwargs
-) -> object:
+def choice(widget: Callable, label: str, labels: dict, name: str, **kwargs) -> object:
     """A selection widget (``st.radio``, ``st.selectbox``, ``st.segmented_control`` …) whose
     URL value is the option's key while the reader sees its label (``?input=random_walk``
-    shows "Random walk"). Extra keyword arguments go to ``widget``."""
+    shows "Random walk"): ``labels`` maps each option to its label, the default is the URL
+    table's (:data:`explorer.url_params.PARAMS`). Extra keyword arguments go to ``widget``."""
+    default = PARAMS[name].default
     from_url(
         name,
-        lambda raw: options[raw] and raw,
+        lambda raw: labels[raw] and raw,
         default,
-        expected="not one of " + ", ".join(f"`{k}`" for k in options),
+        expected="not one of " + ", ".join(f"`{k}`" for k in labels),
     )
-    if st.session_state.get(name) not in options:  # first draw, or the options changed
+    if st.session_state.get(name) not in labels:  # first draw, or the options changed
         st.session_state[name] = default
     value = widget(
-        label, list(options), format_func=options.get, key=name, persist_state="session", **kwargs
+        label, list(labels), format_func=labels.get, key=name, persist_state="session", **kwargs
     )
     to_url(name, value if value is not None else default, default)
     return value
