@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.presets import PRESETS, page_state
-from explorer.url_params import PAGES
+from explorer.url_params import PAGES, PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -260,10 +260,26 @@ def test_every_preset_opens_by_link(key):
     assert "preset" not in at.query_params
     # the widgets show the preset's values ("t" is the player's position)
     for name, value in preset.params.items():
-        key_ = "step_pos" if name == "t" else name
+        key_ = PARAMS[name].key  # "t" lives in the player's position
         assert at.session_state[key_] == value, (name, at.session_state[key_], value)
     expected_page = PAGES[preset.page].title
     assert at.session_state["_links_page"] == preset.page, expected_page
+
+
+def test_the_step_through_caption_says_which_weights_it_shows():
+    """The forget-gate preset applies b_if + b_hf = 1: the caption says so, as the span of the
+    forget-gate biases the page reads from the model does; fresh weights say nothing of it."""
+    at = _link({"preset": "forget_gate"})
+    captions = [c.value for c in at.caption]
+    about = next(c for c in captions if c.startswith("Fresh weights"))
+    assert about.startswith("Fresh weights with the forget-gate bias b_if + b_hf set to 1.0, seed")
+    spans = next(c for c in captions if c.startswith("Forget-gate bias b_if + b_hf: "))
+    assert "1.00…1.00" in spans, spans  # the model's biases: the caption is right
+    at = _link({"cell": "lstm"}, STEP)
+    captions = [c.value for c in at.caption]
+    about = next(c for c in captions if c.startswith("Fresh weights"))
+    assert about.startswith("Fresh weights, seed") and "forget-gate" not in about
+    assert not any(c.startswith("Forget-gate bias") for c in captions)
 
 
 def test_preset_opened_mid_session_resets_the_rest():
