@@ -91,7 +91,7 @@ class Param:
             ``(SIDEBAR,)`` / ``(EVERY_PAGE,)``.
         default: the value a page shows when the link does not say (also what a preset resets
             it to); ``None`` where the page derives it (a task setting's default is the
-            task's, ``TASKS[key].settings``; a Learn section's is drawn there).
+            task's, ``TASKS[key].settings``; a training setting's the page's ``TrainConfig``).
         bounds: the widest range of a numeric value (:class:`Number`); ``None`` for choices
             and text.
         session_key: the ``st.session_state`` key holding the value when it is not ``name``.

@@ -5,11 +5,12 @@ The parameters themselves (names, types, defaults, bounds, owning pages) are the
 AppTest and Chromium):
 
 - Most widgets are bound with ``bind="query-params"``: the widget's key is the URL parameter.
-  On a page load the URL sets the widget; a user's change rewrites the address bar in place
-  (``history.replaceState``: no Back-button entry). A value that does not fit the widget (not a
-  number, out of range, not an option) is dropped from the URL and the default is used, with
-  no message; a float for an int widget is truncated (``2.5`` -> ``2``). A default value never
-  appears in the URL.
+  Every such widget is drawn by :func:`url_widget`, which reads its key, default, range, step
+  and options from the table, so a page states none of them itself. On a page load the URL
+  sets the widget; a user's change rewrites the address bar in place (``history.replaceState``:
+  no Back-button entry). A value that does not fit the widget (not a number, out of range, not
+  an option) is dropped from the URL and the default is used, with no message; a float for an
+  int widget is truncated (``2.5`` -> ``2``). A default value never appears in the URL.
 - A selection widget bound that way puts its *label* in the URL, so the few whose labels are
   not URL words (the cell type "GRU", the input kind "Random walk", the weights, the series)
   are synced by hand with :func:`from_url` and :func:`to_url`, and so is the step player's
