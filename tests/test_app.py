@@ -12,6 +12,8 @@ import torch
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
+from explorer.ui.session_keys import STEP_POS
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 PAGES = ["app_pages/cell.py", "app_pages/step_through.py", "app_pages/train.py"]
@@ -457,10 +459,10 @@ def test_a_step_through_run_is_freed_by_refcounting_at_the_next_full_run():
         first = at.session_state["_page_globals"].namespace
         assert "tr" not in first and "rnn" not in first and first["T"] == 60
         assert traces() == alive  # this run's trace is gone already, without a collection
-        position = at.session_state["step_pos"]
+        position = at.session_state[STEP_POS]
         for _ in range(3):
             at.button(key="step_forward").click().run()  # callbacks, then full reruns
-        assert at.session_state["step_pos"] == position + 3
+        assert at.session_state[STEP_POS] == position + 3
         assert first == {}  # the first run's remaining variables are gone too
         assert traces() == alive
         assert at.session_state["_page_globals"].namespace["T"] == 60
