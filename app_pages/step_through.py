@@ -175,7 +175,7 @@ else:
     bias = ""
     if weights == "forget1":
         set_forget_bias(rnn, 1.0)
-        bias = " with the forget-gate bias b_if + b_hf set to 1.0"
+        bias = ", forget-gate bias 1.0"  # as the Weights choice says (WEIGHTS)
     about = f"Fresh weights{bias}, seed {config.seed}; {description}."
 st.caption(
     about

@@ -272,7 +272,7 @@ def test_the_step_through_caption_says_which_weights_it_shows():
     at = _link({"preset": "forget_gate"})
     captions = [c.value for c in at.caption]
     about = next(c for c in captions if c.startswith("Fresh weights"))
-    assert about.startswith("Fresh weights with the forget-gate bias b_if + b_hf set to 1.0, seed")
+    assert about.startswith("Fresh weights, forget-gate bias 1.0, seed 0;"), about
     spans = next(c for c in captions if c.startswith("Forget-gate bias b_if + b_hf: "))
     assert "1.00…1.00" in spans, spans  # the model's biases: the caption is right
     at = _link({"cell": "lstm"}, STEP)
