@@ -164,3 +164,18 @@ def test_one_module_writes_the_url():
     ]
     writers = [p.relative_to(ROOT).as_posix() for p in sources if write.search(p.read_text())]
     assert writers == ["explorer/ui/url_sync.py"]
+
+
+def test_one_module_binds_widgets_to_the_url():
+    """Every widget bound to the URL is drawn by explorer.ui.url_sync.url_widget, which reads
+    its key, default, range and options from the table: no page passes ``bind=`` itself."""
+    import re
+
+    bind = re.compile(r'(?<![`\w])bind\s*=\s*(URL\b|"query-params")')
+    sources = [
+        ROOT / "streamlit_app.py",
+        *ROOT.glob("explorer/**/*.py"),
+        *ROOT.glob("app_pages/*.py"),
+    ]
+    binders = [p.relative_to(ROOT).as_posix() for p in sources if bind.search(p.read_text())]
+    assert binders == ["explorer/ui/url_sync.py"]

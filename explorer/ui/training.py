@@ -27,7 +27,7 @@ from ..tasks import TASKS, USER_SERIES, Setting, TaskSpec, build_task
 from ..training import OPTIMIZER_LABELS, TrainConfig
 from ..url_params import OFF, PARAMS
 from ..weights import save_weights
-from . import plain, show_chart, show_loss_curves, url_sync
+from . import CONFIG_KEY, plain, show_chart, show_loss_curves, url_sync
 from .controller import slow_refresh
 from .session_keys import TRAINER_SIGNATURE
 from .url_sync import url_widget
@@ -36,6 +36,7 @@ SESSION = "session"
 TASK_KEY = "task"
 CSV = USER_SERIES.key  # "csv": the user's own data, Train page only
 CSV_DATA = "train_csv_data"  # (file name, DataFrame) of the last file read without error
+CSV_VALUE = "csv_value"  # the uploaded file's column to forecast
 TEXT_KEY = "train_text"  # the char task's typed text (too long for a URL)
 
 # Widget labels for the tasks' settings (the key and URL parameter stay the setting's name).
@@ -142,8 +143,10 @@ def _reset_settings() -> None:
 
 
 def _sidebar_seed() -> int:
-    config = st.session_state.get("cell_config")
-    return int(config.seed) if config is not None else int(st.session_state.get("seed", 0))
+    config = st.session_state.get(CONFIG_KEY)  # the sidebar's cell, or its seed widget's value
+    if config is not None:
+        return int(config.seed)
+    return int(st.session_state.get(PARAMS["seed"].key, PARAMS["seed"].default))
 
 
 def task_controls(
@@ -289,9 +292,9 @@ def _csv_series():
             icon=":material/error:",
         )
         return None
-    if st.session_state.get("csv_value") not in values:
-        st.session_state["csv_value"] = values[0]
-    value = b.selectbox("value column", values, key="csv_value", persist_state=SESSION)
+    if st.session_state.get(CSV_VALUE) not in values:
+        st.session_state[CSV_VALUE] = values[0]
+    value = b.selectbox("value column", values, key=CSV_VALUE, persist_state=SESSION)
     return series_from_frame(frame, time, value)
 
 
@@ -536,7 +539,7 @@ def run_meta(key: str, settings: dict, task) -> dict:
     elif key == CSV:
         stored = st.session_state.get(CSV_DATA)
         name = stored[1] if stored else "your file"
-        column = st.session_state.get("csv_value", "value")
+        column = st.session_state.get(CSV_VALUE, "value")
         index = settings.get("index")
         meta.update(
             unit=str(column),
