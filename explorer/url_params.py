@@ -142,7 +142,8 @@ def _task_numbers() -> dict[str, Number]:
 
 
 def _task_step(number: Number) -> float | None:
-    """A task setting widget's step: 1 for a count, else 0.05 on a short range, 0.5 on a long."""
+    """A task setting widget's step: Streamlit's 1 for a count, else 0.05 on a short range,
+    0.5 on a long one."""
     if number.integer:
         return None
     return 0.05 if number.high - number.low <= 2 else 0.5
