@@ -207,6 +207,34 @@ def test_malformed_cell_link_falls_back_with_a_note():
     assert not at.warning  # … until dismissed
 
 
+def test_malformed_train_choices_fall_back_with_a_note():
+    # the Train page's choices (task, optimiser, a task's series and difference) are synced by
+    # the same url_sync.choice as the sidebar's cell: a bad value gets the default and a note
+    at = _link(
+        {"task": "no-such-task", "optimizer": "lbfgs", "series": "gold", "difference": "maybe"},
+        "app_pages/train.py",
+    )
+    assert at.selectbox(key="task").value == "forecast"
+    assert at.selectbox(key="optimizer").value == "adam"
+    assert at.selectbox(key="series").value == "co2"
+    assert at.selectbox(key="difference").value == "auto"
+    notes = _notes(at)
+    for expected in [
+        "`task=no-such-task`: not one of `forecast`",
+        "`optimizer=lbfgs`: not one of `adam`",
+        "`series=gold`: not one of `co2`",
+        "`difference=maybe`: not one of `auto`, `true`, `false`",
+    ]:
+        assert expected in notes, (expected, notes)
+    at = _link(
+        {"task": "forecast", "series": "seattle_temp_max", "difference": "false"},
+        "app_pages/train.py",
+    )
+    assert at.selectbox(key="series").value == "seattle_temp_max"
+    assert at.selectbox(key="difference").value is False
+    assert not _notes(at)
+
+
 def test_malformed_step_link_falls_back_with_a_note():
     at = _link(
         {

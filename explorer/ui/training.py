@@ -58,56 +58,6 @@ DIFFERENCE_LABELS = {AUTO: "the series' default", True: "changes", False: "level
 NOT_WIDGETS = {"seed", "text", "values", "index"}  # seed: the sidebar's; the rest: drawn apart
 
 
-def _url_text(value) -> str:
-    """How a choice is written in the URL: ``None`` as ``auto``, booleans as ``true``/``false``."""
-    if value is None:
-        return "auto"
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def url_choice(
-    label: str,
-    options: list,
-    *,
-    key: str,
-    default,
-    format_func=str,
-    help=None,
-    container=None,
-    on_change=None,
-):
-    """A selectbox whose URL parameter ``key`` holds the option itself (``task=adding``), not
-    its label (Streamlit's binding would write the label). A valid URL value seeds the widget
-    once per session; a stored value that is no longer an option falls back to ``default``.
-    Returns the chosen option."""
-    container = container or st
-    by_text = {_url_text(o): o for o in options}
-    if key not in st.session_state and st.query_params.get(key) in by_text:
-        st.session_state[key] = by_text[st.query_params[key]]
-    if key in st.session_state and not any(
-        st.session_state[key] is o
-        or (type(st.session_state[key]) is type(o) and st.session_state[key] == o)
-        for o in options
-    ):
-        st.session_state[key] = default
-    value = container.selectbox(
-        label,
-        options,
-        index=options.index(default),
-        format_func=format_func,
-        key=key,
-        help=help,
-        persist_state=SESSION,
-        on_change=on_change,
-    )
-    url_sync.put(
-        key, None if value == default and type(value) is type(default) else _url_text(value)
-    )
-    return value
-
-
 def _fits(value, name: str) -> bool:
     """Whether ``value`` lies in the widest range any task gives setting ``name`` (the URL
     table's: one widget per key whatever the task, the task itself refusing what it cannot
@@ -167,12 +117,12 @@ def task_controls(
     """
     seed = _sidebar_seed() if seed is None else seed
     keys = list(TASKS) + ([CSV] if allow_csv else [])
-    key = url_choice(
+    key = url_sync.choice(
+        st.selectbox,
         "Task",
-        keys,
-        key=TASK_KEY,
+        {k: task_spec(k).label for k in keys},
+        TASK_KEY,
         default=default if default in keys else keys[0],
-        format_func=lambda k: task_spec(k).label,
         on_change=_reset_settings,
     )
     spec = task_spec(key)
@@ -192,24 +142,24 @@ def task_controls(
     for name, column in zip(names, columns):
         setting = spec.settings[name]
         if name == "series":
-            settings[name] = url_choice(
+            settings[name] = url_sync.choice(
+                column.selectbox,
                 SETTING_LABELS[name],
-                list(SERIES),
-                key=name,
+                {k: SERIES[k].label for k in SERIES},
+                name,
                 default=setting.default,
-                container=column,
-                format_func=lambda k: SERIES[k].label,
                 help=setting.help,
             )
         elif name == "difference":  # None ("auto") as a string: a None option looks empty
-            options = [AUTO if c is None else c for c in setting.choices]
-            value = url_choice(
+            value = url_sync.choice(
+                column.selectbox,
                 SETTING_LABELS[name],
-                options,
-                key=name,
+                {
+                    AUTO if c is None else c: DIFFERENCE_LABELS[c if c is not None else AUTO]
+                    for c in setting.choices
+                },
+                name,
                 default=AUTO if setting.default is None else setting.default,
-                container=column,
-                format_func=DIFFERENCE_LABELS.get,
                 help=setting.help,
             )
             settings[name] = None if value == AUTO else value
@@ -355,13 +305,12 @@ def train_controls(
 def _optimiser_row(row: list, d: TrainConfig) -> dict:
     """``optimizer``; ``lr`` on a log scale (1e-4 … 10); ``batch_size``; ``steps``;
     ``clip_norm`` (off or a norm). Returns those :class:`TrainConfig` fields."""
-    optimizer = url_choice(
+    optimizer = url_sync.choice(
+        row[0].selectbox,
         "optimiser",
-        list(PARAMS["optimizer"].options),
-        key="optimizer",
+        {o: OPTIMIZER_LABELS[o] for o in PARAMS["optimizer"].options},
+        "optimizer",
         default=d.optimizer,
-        format_func=OPTIMIZER_LABELS.get,
-        container=row[0],
         help="SGD + momentum uses momentum 0.9. Adam and RMSprop scale each "
         "weight's step by its recent gradient size.",
     )

@@ -247,7 +247,7 @@ def flush(names: list[str] | None = None) -> None:
 
 def put(name: str, text: str | None) -> None:
     """Write ``text`` to the URL under ``name`` now (``None``: remove it if there). For a value
-    written on every run (:func:`explorer.ui.training.url_choice`) or once (a link's repeated
+    written once (a link's repeated
     name, the run id of a link that cannot be opened)."""
     if text is None:
         st.query_params.pop(name, None)
@@ -255,19 +255,48 @@ def put(name: str, text: str | None) -> None:
         st.query_params[name] = text
 
 
-def choice(widget: Callable, label: str, labels: dict, name: str, **kwargs) -> object:
+def _is_option(value: object, options) -> bool:
+    """``value`` is one of ``options`` by type and value (``True`` is not ``1``)."""
+    return any(value is o or (type(value) is type(o) and value == o) for o in options)
+
+
+def choice(
+    widget: Callable,
+    label: str,
+    labels: dict,
+    name: str,
+    *,
+    default: object = _TABLE,
+    **kwargs,
+) -> object:
     """A selection widget (``st.radio``, ``st.selectbox``, ``st.segmented_control`` …) whose
-    URL value is the option's key while the reader sees its label (``?input=random_walk``
-    shows "Random walk"): ``labels`` maps each option to its label, the default is the URL
-    table's (:data:`explorer.url_params.PARAMS`). Extra keyword arguments go to ``widget``."""
-    default = PARAMS[name].default
+    URL value is the option itself, spelt as :func:`explorer.url_params.url_value` spells it
+    (``?input=random_walk``, ``?difference=true``), while the reader sees its label ("Random
+    walk"): Streamlit's own binding would write the label. ``labels`` maps each option to its
+    label, in order.
+
+    The default is the URL table's (:data:`explorer.url_params.PARAMS`); ``default`` only for a
+    parameter whose default the page derives (the table leaves it ``None``: the training task,
+    Train's and Compare's differ). A link value that is not an option sets the default and a
+    note naming the options; a stored value no longer among them (the options changed) falls
+    back to the default. Extra keyword arguments go to ``widget``.
+
+    Raises:
+        ValueError: ``default`` given for a parameter whose default is the table's.
+    """
+    param = PARAMS[name]
+    if default is _TABLE:
+        default = param.default
+    elif param.default is not None:
+        raise ValueError(f"{name}'s default is the URL table's ({param.default!r})")
+    by_text = {url_value(o): o for o in labels}
     from_url(
         name,
-        lambda raw: labels[raw] and raw,
+        by_text.__getitem__,
         default,
-        expected="not one of " + ", ".join(f"`{k}`" for k in labels),
+        expected="not one of " + ", ".join(f"`{k}`" for k in by_text),
     )
-    if st.session_state.get(name) not in labels:  # first draw, or the options changed
+    if not _is_option(st.session_state.get(name), labels):  # first draw, or the options changed
         st.session_state[name] = default
     value = widget(
         label, list(labels), format_func=labels.get, key=name, persist_state="session", **kwargs
