@@ -4,19 +4,16 @@ and the numbers it prints are torch's."""
 import base64
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from apptest import APP, TIMEOUT, open_link
 from streamlit.testing.v1 import AppTest
 
 from explorer import lesson
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "streamlit_app.py")
 LEARN = "app_pages/learn.py"
-TIMEOUT = 90  # importing torch alone exceeds AppTest's 3 s default
 SECTIONS = {
     "structure": "1 · Structure",
     "how-it-runs": "2 · How it runs",
@@ -28,13 +25,7 @@ SECTIONS = {
 
 
 def _open(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if params:
-        at.query_params.update(params)
-    at.switch_page(LEARN)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_link(params, LEARN)
 
 
 def _figures(at) -> dict[str, dict]:

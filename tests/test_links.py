@@ -10,29 +10,14 @@ everything a link or a preset sets are.
 
 import itertools
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest import open_link
 
 from explorer.presets import PRESETS, page_state
 from explorer.url_params import PAGES, PARAMS
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "streamlit_app.py")
-TIMEOUT = 90
 STEP = "app_pages/step_through.py"
-
-
-def _link(params: dict, page: str | None = None) -> AppTest:
-    """A session opened with ``?params`` (on ``page``), run once."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(params)
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _notes(at) -> str:
@@ -73,7 +58,7 @@ def _stop_at(at, t: int) -> None:
 
 # ---------------------------------------------------------------- round trips
 def test_cell_link_round_trip():
-    at = _link({"cell": "gru", "input_size": "3", "hidden_size": "7", "bidirectional": "true"})
+    at = open_link({"cell": "gru", "input_size": "3", "hidden_size": "7", "bidirectional": "true"})
     assert at.metric[0].value == "504"  # nn.GRU(3, 7, bidirectional=True): 2 · 252
     assert at.sidebar.toggle(key="bidirectional").value is True
     assert dict(at.query_params) == {
@@ -92,7 +77,7 @@ def test_cell_link_round_trip():
 
 def test_step_through_link_round_trip():
     numbers = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
-    at = _link(
+    at = open_link(
         {
             "input": "typed",
             "numbers": numbers,
@@ -127,7 +112,7 @@ def test_step_through_link_round_trip():
 
 
 def test_series_link_and_layers():
-    at = _link(
+    at = open_link(
         {
             "input": "series",
             "source": "seattle_temp_max",
@@ -150,7 +135,7 @@ def test_series_link_and_layers():
 def test_playing_keeps_t_out_of_the_url_until_paused():
     # playback runs in the browser: the server hears nothing per frame, so nothing writes the
     # URL until the player reports where it stopped
-    at = _link({"t": "3"}, STEP)
+    at = open_link({"t": "3"}, STEP)
     at.run()
     assert at.query_params["t"] == "3" and _player(at)["t"] == 3
     _stop_at(at, 17)
@@ -159,7 +144,7 @@ def test_playing_keeps_t_out_of_the_url_until_paused():
 
 
 def test_page_switch_drops_a_pages_parameters_and_brings_them_back():
-    at = _link({"input": "text", "chars": "abcabc", "t": "4"}, STEP)
+    at = open_link({"input": "text", "chars": "abcabc", "t": "4"}, STEP)
     at.switch_page("app_pages/cell.py").run()
     assert not {"input", "t"} & set(at.query_params)
     assert not at.warning  # a page switch is not a bad link
@@ -170,7 +155,7 @@ def test_page_switch_drops_a_pages_parameters_and_brings_them_back():
 
 # ---------------------------------------------------------------- bad links
 def test_malformed_cell_link_falls_back_with_a_note():
-    at = _link(
+    at = open_link(
         {
             "cell": "cnn",
             "hidden_size": "99999",
@@ -210,7 +195,7 @@ def test_malformed_cell_link_falls_back_with_a_note():
 def test_malformed_train_choices_fall_back_with_a_note():
     # the Train page's choices (task, optimiser, a task's series and difference) are synced by
     # the same url_sync.choice as the sidebar's cell: a bad value gets the default and a note
-    at = _link(
+    at = open_link(
         {"task": "no-such-task", "optimizer": "lbfgs", "series": "gold", "difference": "maybe"},
         "app_pages/train.py",
     )
@@ -226,7 +211,7 @@ def test_malformed_train_choices_fall_back_with_a_note():
         "`difference=maybe`: not one of `auto`, `true`, `false`",
     ]:
         assert expected in notes, (expected, notes)
-    at = _link(
+    at = open_link(
         {"task": "forecast", "series": "seattle_temp_max", "difference": "false"},
         "app_pages/train.py",
     )
@@ -236,7 +221,7 @@ def test_malformed_train_choices_fall_back_with_a_note():
 
 
 def test_malformed_step_link_falls_back_with_a_note():
-    at = _link(
+    at = open_link(
         {
             "t": "abc",
             "input": "bogus",
@@ -269,7 +254,7 @@ def test_malformed_step_link_falls_back_with_a_note():
 
 
 def test_t_beyond_the_sequence_and_an_unknown_preset():
-    at = _link({"t": "500", "preset": "nope"}, STEP)
+    at = open_link({"t": "500", "preset": "nope"}, STEP)
     assert _step(at) == 1
     notes = _notes(at)
     assert "`t=500`: this sequence's steps are 1…60" in notes
@@ -279,9 +264,9 @@ def test_t_beyond_the_sequence_and_an_unknown_preset():
 
 # ---------------------------------------------------------------- presets
 @pytest.mark.parametrize("key", list(PRESETS))
-def test_every_preset_opens_by_link(key):
+def test_every_preset_opens_byopen_link(key):
     preset = PRESETS[key]
-    at = _link({"preset": key})
+    at = open_link({"preset": key})
     assert at.title[0].value  # its page drew
     assert not at.error
     assert any(i.value.startswith(f"**Preset: {preset.title}.**") for i in at.info)
@@ -297,13 +282,13 @@ def test_every_preset_opens_by_link(key):
 def test_the_step_through_caption_says_which_weights_it_shows():
     """The forget-gate preset applies b_if + b_hf = 1: the caption says so, as the span of the
     forget-gate biases the page reads from the model does; fresh weights say nothing of it."""
-    at = _link({"preset": "forget_gate"})
+    at = open_link({"preset": "forget_gate"})
     captions = [c.value for c in at.caption]
     about = next(c for c in captions if c.startswith("Fresh weights"))
     assert about.startswith("Fresh weights, forget-gate bias 1.0, seed 0;"), about
     spans = next(c for c in captions if c.startswith("Forget-gate bias b_if + b_hf: "))
     assert "1.00…1.00" in spans, spans  # the model's biases: the caption is right
-    at = _link({"cell": "lstm"}, STEP)
+    at = open_link({"cell": "lstm"}, STEP)
     captions = [c.value for c in at.caption]
     about = next(c for c in captions if c.startswith("Fresh weights"))
     assert about.startswith("Fresh weights, seed") and "forget-gate" not in about
@@ -311,7 +296,7 @@ def test_the_step_through_caption_says_which_weights_it_shows():
 
 
 def test_preset_opened_mid_session_resets_the_rest():
-    at = _link({"hidden_size": "9", "num_layers": "2"}, STEP)
+    at = open_link({"hidden_size": "9", "num_layers": "2"}, STEP)
     at.slider(key="amplitude").set_value(2.0).run()
     at.query_params.clear()
     at.query_params["preset"] = "forget_gate"  # what the sidebar's preset link sends
@@ -332,7 +317,7 @@ def test_preset_opened_mid_session_resets_the_rest():
 
 
 def test_preset_link_with_other_parameters_says_they_were_ignored():
-    at = _link({"preset": "gru_vs_lstm_params", "hidden_size": "30"})
+    at = open_link({"preset": "gru_vs_lstm_params", "hidden_size": "30"})
     assert at.metric[0].value == "252"
     assert "ignored `hidden_size`" in _notes(at)
 
@@ -356,8 +341,8 @@ def _font_sizes(fig: dict) -> list[float]:
 
 
 def test_presenter_flag_enlarges_and_hides():
-    normal = _link({"t": "5"}, STEP)
-    shown = _link({"t": "5", "presenter": "1"}, STEP)
+    normal = open_link({"t": "5"}, STEP)
+    shown = open_link({"t": "5", "presenter": "1"}, STEP)
     assert shown.sidebar.toggle(key="presenter").value is True
     assert shown.query_params["presenter"] == "1"
     css = "".join(h.proto.body for h in shown.get("html"))
@@ -385,7 +370,7 @@ def test_presenter_flag_enlarges_and_hides():
 
 
 def test_bad_presenter_flag_is_noted():
-    at = _link({"presenter": "maybe"})
+    at = open_link({"presenter": "maybe"})
     assert at.sidebar.toggle(key="presenter").value is False
     assert "`presenter=maybe`" in _notes(at)
 
@@ -393,7 +378,7 @@ def test_bad_presenter_flag_is_noted():
 def test_a_request_carrying_the_address_before_pause_does_not_move_the_step():
     # ?t=2, play, pause: the pause's run writes the step to the URL; a request sent before the
     # browser applied that write still carries t=2: no jump back there
-    at = _link({"t": "2"}, STEP)
+    at = open_link({"t": "2"}, STEP)
     _stop_at(at, 6)
     at.run()
     paused = _step(at)
@@ -419,7 +404,7 @@ HOSTILE = ["inf", "-inf", "1e309", "9" * 5000, "nan"]
 
 @pytest.mark.parametrize("raw", HOSTILE)
 def test_non_finite_and_huge_numbers_are_dropped_before_any_widget_reads_them(raw):
-    at = _link({"hidden_size": raw, "seed": raw, "num_layers": raw})  # _link: no exception
+    at = open_link({"hidden_size": raw, "seed": raw, "num_layers": raw})  # _link: no exception
     assert at.sidebar.number_input(key="hidden_size").value == 16
     notes = _notes(at)
     why = "not a number" if raw == "nan" else "outside 1…1024"
@@ -429,7 +414,7 @@ def test_non_finite_and_huge_numbers_are_dropped_before_any_widget_reads_them(ra
 
 
 def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
-    at = _link({"unit": "inf", "clamp_from": "-inf", "T": "1e309"}, STEP)
+    at = open_link({"unit": "inf", "clamp_from": "-inf", "T": "1e309"}, STEP)
     notes = _notes(at)
     for expected in [
         "`unit=inf`: outside 0…15; showing `0`",
@@ -437,7 +422,7 @@ def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
         "`T=1e309`: outside 1…400; showing `60`",
     ]:
         assert expected in notes, notes
-    at = _link(
+    at = open_link(
         {"steps": "inf", "target_loss": "-1", "patience": "0", "lr": "1e9", "period": "inf"},
         "app_pages/train.py",
     )
@@ -450,7 +435,7 @@ def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
         "`period=inf`: outside 4…500; ignored",
     ]:  # a setting of another task
         assert expected in notes, notes
-    at = _link(
+    at = open_link(
         {
             "learn_seed": "inf",
             "learn_count_h": "1e309",
@@ -470,20 +455,20 @@ def test_hostile_numbers_on_every_page_get_a_note_with_the_range():
 
 
 def test_a_repeated_name_says_which_value_was_used():
-    at = _link({"hidden_size": ["3", "7"]})
+    at = open_link({"hidden_size": ["3", "7"]})
     assert at.sidebar.number_input(key="hidden_size").value == 7
     assert "`hidden_size` is in the link 2 times (`3`, `7`); used the last one, `7`." in _notes(at)
     assert at.query_params["hidden_size"] in ("7", ["7"])
 
 
 def test_backticks_in_a_link_do_not_break_out_of_the_note():
-    at = _link({"foo`**x**": "1", "cell": "`<b>`"})
+    at = open_link({"foo`**x**": "1", "cell": "`<b>`"})
     notes = _notes(at)
     assert "`foo'**x**` is not a setting" in notes and "`cell='<b>'`" in notes, notes
 
 
 def test_a_refused_number_of_another_page_is_called_another_pages_setting():
-    at = _link({"T": "inf", "learn_seed": "-inf"}, "app_pages/learn.py")  # found by test_fuzz
+    at = open_link({"T": "inf", "learn_seed": "-inf"}, "app_pages/learn.py")  # found by test_fuzz
     notes = _notes(at)
     assert "`T=inf` is a setting of the Step through page; ignored here." in notes, notes
     assert "`learn_seed=-inf`: outside 0…9999; showing `0`." in notes

@@ -7,9 +7,8 @@ page's narrower range for the current model, or the page's own default where the
 it to the page). A link value outside a widget's range still gets the note naming the range.
 """
 
-from pathlib import Path
-
 import pytest
+from apptest import APP, TIMEOUT, open_link
 from streamlit.testing.v1 import AppTest
 
 from explorer.datasets import load_series
@@ -17,9 +16,6 @@ from explorer.tasks import TASKS
 from explorer.training import TrainConfig
 from explorer.url_params import PARAMS, Number
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "streamlit_app.py")
-TIMEOUT = 90
 LEARN, STEP, TRAIN, COMPARE = (
     f"app_pages/{p}.py" for p in ("learn", "step_through", "train", "compare")
 )
@@ -42,16 +38,6 @@ HAND_SYNCED = {
 NUMBER_TYPES = ("slider", "number_input")
 CHOICE_TYPES = ("select_slider", "radio", "selectbox", "segmented_control")
 ALL_TYPES = (*NUMBER_TYPES, *CHOICE_TYPES, "toggle", "text_input")
-
-
-def _open(params: dict, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(params)
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _bound(at) -> dict:
@@ -112,20 +98,20 @@ def _check_all(at, spans: dict | None = None, defaults: dict | None = None) -> s
 def test_every_bound_widget_shows_the_tables_range_default_and_options():
     seen: set[str] = set()
     # Learn: every section's widgets; the step t runs 1…learn_T (4)
-    seen |= _check_all(_open({}, LEARN), spans={"learn_t": (1, PARAMS["learn_T"].default)})
+    seen |= _check_all(open_link({}, LEARN), spans={"learn_t": (1, PARAMS["learn_T"].default)})
     # Step through, an LSTM of 2 bidirectional layers with typed initial states: the sidebar,
     # the wave's widgets, the clamps, the player's unit (0…H-1) and clamp_from (1…T)
     sizes = {"num_layers": "2", "bidirectional": "true", "h0": "typed", "c0": "typed"}
     H, T = PARAMS["hidden_size"].default, PARAMS["T"].default
     player = {"unit": (0, H - 1), "clamp_from": (1, T), "layer": (0, 1)}  # T: wave, walk
-    seen |= _check_all(_open({"cell": "lstm", **sizes}, STEP), spans=player)
-    seen |= _check_all(_open({"cell": "gru", "input": "random_walk"}, STEP), spans=player)
-    seen |= _check_all(_open({"cell": "rnn", "input": "typed"}, STEP), spans=player)
+    seen |= _check_all(open_link({"cell": "lstm", **sizes}, STEP), spans=player)
+    seen |= _check_all(open_link({"cell": "gru", "input": "random_walk"}, STEP), spans=player)
+    seen |= _check_all(open_link({"cell": "rnn", "input": "typed"}, STEP), spans=player)
     text = len(PARAMS["chars"].default)  # one step per character
-    seen |= _check_all(_open({"input": "text"}, STEP), spans=player | {"clamp_from": (1, text)})
+    seen |= _check_all(open_link({"input": "text"}, STEP), spans=player | {"clamp_from": (1, text)})
     n = len(load_series(PARAMS["source"].default))
     series = player | {"length": (1, min(2000, n)), "start": (0, n - 1)}
-    seen |= _check_all(_open({"input": "series"}, STEP), spans=series)
+    seen |= _check_all(open_link({"input": "series"}, STEP), spans=series)
     # Train and Compare: every task's settings (defaults the task's), the training settings
     # (defaults the page's TrainConfig)
     train = {
@@ -135,11 +121,11 @@ def test_every_bound_widget_shows_the_tables_range_default_and_options():
     train |= {"clip_norm": TrainConfig().clip_norm or "off", "tbptt": TrainConfig().tbptt or "off"}
     for key, spec in TASKS.items():
         own = {n: s.default for n, s in spec.settings.items()}
-        seen |= _check_all(_open({"task": key}, TRAIN), defaults=train | own)
+        seen |= _check_all(open_link({"task": key}, TRAIN), defaults=train | own)
     compare = {f: getattr(COMPARE_DEFAULTS, f) for f in train if f not in ("clip_norm", "tbptt")}
     compare |= {"clip_norm": COMPARE_DEFAULTS.clip_norm or "off", "tbptt": "off"}
     own = {n: s.default for n, s in TASKS["adding"].settings.items()}
-    seen |= _check_all(_open({}, COMPARE), defaults=compare | own)
+    seen |= _check_all(open_link({}, COMPARE), defaults=compare | own)
     # every parameter of the table was drawn somewhere (temperature: under a char model's
     # samples, checked below)
     missing = set(PARAMS) - seen - HAND_SYNCED - {"temperature"}
@@ -171,7 +157,7 @@ def _outside(number: Number) -> str:
 )
 def test_a_link_value_outside_a_widgets_range_gets_the_note(page, params):
     link = {name: _outside(PARAMS[name].bounds) for name in params}
-    at = _open(link, page)
+    at = open_link(link, page)
     notes = "\n".join(w.value for w in at.warning)
     for name in params:
         number = PARAMS[name].bounds
@@ -184,7 +170,7 @@ def test_a_link_value_outside_a_widgets_range_gets_the_note(page, params):
 
 
 def test_a_value_outside_the_pages_narrower_range_names_that_range():
-    at = _open({"learn_T": "3", "learn_t": "5"}, LEARN)
+    at = open_link({"learn_T": "3", "learn_t": "5"}, LEARN)
     notes = "\n".join(w.value for w in at.warning)
     assert "`learn_t=5`: outside 1…3" in notes, notes
     assert at.slider(key="learn_t").value == 1
