@@ -38,7 +38,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ..url_params import OFF, PARAMS, URL, url_value
+from ..url_params import OFF, PARAMS, URL, Param, url_value
 from .link_notes import clip, note, shown
 
 WRITTEN = "_links_written"  # hand-synced parameters: the value this app last put in the URL
@@ -49,6 +49,16 @@ RANGES_KEY = "_links_ranges"  # bounds a page narrowed for its numeric widgets t
 _TABLE = object()  # url_widget's default: the table's
 _NUMBER_WIDGETS = ("slider", "number_input")
 _INDEXED_WIDGETS = ("radio", "selectbox")  # options and an index
+
+
+def _default(param: Param, default: object) -> object:
+    """The table's default of ``param``, or the page's ``default`` where the table leaves it
+    (``None``); a page's default beside the table's raises ``ValueError``."""
+    if default is _TABLE:
+        return param.default
+    if param.default is not None:
+        raise ValueError(f"{param.name}'s default is the URL table's ({param.default!r})")
+    return default
 
 
 def url_widget(
@@ -83,10 +93,7 @@ def url_widget(
         ValueError: ``default`` given for a parameter whose default is the table's.
     """
     param = PARAMS[name]
-    if default is _TABLE:
-        default = param.default
-    elif param.default is not None:
-        raise ValueError(f"{name}'s default is the URL table's ({param.default!r})")
+    default = _default(param, default)
     kind = widget.__name__
     bound = dict(key=param.key, bind=URL, persist_state=persist_state)
     if kind in _NUMBER_WIDGETS:
@@ -285,10 +292,7 @@ def choice(
         ValueError: ``default`` given for a parameter whose default is the table's.
     """
     param = PARAMS[name]
-    if default is _TABLE:
-        default = param.default
-    elif param.default is not None:
-        raise ValueError(f"{name}'s default is the URL table's ({param.default!r})")
+    default = _default(param, default)
     by_text = {url_value(o): o for o in labels}
     from_url(
         name,
