@@ -18,6 +18,7 @@ G·H more numbers per layer and direction.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .config import LIMITS, cell_spec, check_sizes, directions, param_suffix
@@ -62,6 +63,35 @@ class ParamCount:
         return BYTES_PER_FLOAT32 * self.total
 
 
+def _direction_rows(
+    G: int, input_size: int, H: int, proj_size: int, bias: bool, layer: int, d: int, D: int
+) -> list[ParamRow]:
+    """The tensors of one layer and direction, in ``named_parameters()`` order: ``weight_ih``
+    ``(G·H, in)`` (``in`` is ``input_size`` in layer 0, ``D·H_out`` above), ``weight_hh``
+    ``(G·H, H_out)``, ``bias_ih`` and ``bias_hh`` ``(G·H,)``, ``weight_hr`` ``(H_out, H)``
+    (``proj_size``). ``G`` gates, ``H_out = proj_size or H``, ``D`` directions."""
+    H_out = proj_size or H
+    g = f"{G}·" if G > 1 else ""
+    h_formula = "proj_size" if proj_size else "H"
+    if layer == 0:
+        in_l, in_formula = input_size, "input_size"
+    else:
+        in_l, in_formula = D * H_out, ("2·" if D == 2 else "") + h_formula
+    sfx = param_suffix(layer, d)
+    tensors = [
+        ("weight_ih", (G * H, in_l), f"{g}H × {in_formula}", True),
+        ("weight_hh", (G * H, H_out), f"{g}H × {h_formula}", True),
+    ]
+    if bias:
+        tensors += [("bias_ih", (G * H,), f"{g}H", True), ("bias_hh", (G * H,), f"{g}H", False)]
+    if proj_size:
+        tensors.append(("weight_hr", (H_out, H), "proj_size × H", True))
+    return [
+        ParamRow(name + sfx, shape, formula, math.prod(shape), layer, d, textbook)
+        for name, shape, formula, textbook in tensors
+    ]
+
+
 def count_parameters(
     cell: str,
     input_size: int,
@@ -102,35 +132,15 @@ def count_parameters(
             f"num_layers must be between {LIMITS['num_layers'][0]} and "
             f"{LIMITS['num_layers'][1]} (explorer.config.LIMITS), got {num_layers}"
         )
-    G = cell_spec(cell).G
-    H = hidden_size
-    H_out = proj_size or H
-    D = directions(bidirectional)
+    G, D = cell_spec(cell).G, directions(bidirectional)
+    rows = [
+        row
+        for layer in range(num_layers)
+        for d in range(D)
+        for row in _direction_rows(G, input_size, hidden_size, proj_size, bias, layer, d, D)
+    ]
     g = f"{G}·" if G > 1 else ""
-    rows: list[ParamRow] = []
-    for layer in range(num_layers):
-        if layer == 0:
-            in_l, in_formula = input_size, "input_size"
-        else:
-            in_l = D * H_out
-            in_formula = ("2·" if D == 2 else "") + ("proj_size" if proj_size else "H")
-        h_formula = "proj_size" if proj_size else "H"
-        for d in range(D):
-            sfx = param_suffix(layer, d)
-
-            def add(name, shape, formula, textbook=True, sfx=sfx, layer=layer, d=d):
-                count = 1
-                for s in shape:
-                    count *= s
-                rows.append(ParamRow(name + sfx, shape, formula, count, layer, d, textbook))
-
-            add("weight_ih", (G * H, in_l), f"{g}H × {in_formula}")
-            add("weight_hh", (G * H, H_out), f"{g}H × {h_formula}")
-            if bias:
-                add("bias_ih", (G * H,), f"{g}H")
-                add("bias_hh", (G * H,), f"{g}H", textbook=False)
-            if proj_size:
-                add("weight_hr", (H_out, H), "proj_size × H")
+    h_formula = "proj_size" if proj_size else "H"
     total = sum(r.count for r in rows)
     textbook_total = sum(r.count for r in rows if r.textbook)
     per = f"{g}(H·in + H·{h_formula}" + (" + 2H)" if bias else ")")
