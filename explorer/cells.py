@@ -47,6 +47,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .config import CELLS
+
 
 def rnn_step(
     x: torch.Tensor,
@@ -58,7 +60,12 @@ def rnn_step(
     nonlinearity: str = "tanh",
 ) -> torch.Tensor:
     """One vanilla RNN step: ``x`` ``(*, in)``, ``h`` ``(*, H)``; returns ``h'`` ``(*, H)``."""
-    pre = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)  # (*, H)
+    return rnn_act(F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh), nonlinearity)
+
+
+def rnn_act(pre: torch.Tensor, nonlinearity: str = "tanh") -> torch.Tensor:
+    """The vanilla RNN's activation of ``pre = W_ih x + b_ih + W_hh h + b_hh`` ``(*, H)``:
+    ``tanh`` or ``relu`` (its one "gate", for callers that compute the products themselves)."""
     return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
 
 
@@ -73,13 +80,15 @@ def lstm_gates(
     replaces those gates by constants.
     """
     act = pre.clone() if out is None else out if out is pre else out.copy_(pre)
-    H = act.shape[-1] // 4
-    act[..., : 2 * H].sigmoid_()  # i, f
-    act[..., 2 * H : 3 * H].tanh_()  # g, the cell candidate
-    act[..., 3 * H :].sigmoid_()  # o
-    i, f, g, o = act.split(H, dim=-1)
+    # one view per gate (not Tensor.split, a Python-level function, nor ``...`` slices: the
+    # what-if clamps call this once per step, where each extra tensor call costs microseconds)
+    i, f, g, o = act.unflatten(-1, (4, -1)).unbind(-2)  # (*, H) each, rows i, f, g, o
+    i.sigmoid_()
+    f.sigmoid_()
+    g.tanh_()  # the cell candidate
+    o.sigmoid_()
     for name, value in (fixed or {}).items():
-        (i, f, g, o)["ifgo".index(name)].fill_(value)
+        (i, f, g, o)[CELLS["lstm"].gates.index(name)].fill_(value)
     return i, f, g, o
 
 

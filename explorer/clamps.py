@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_step
+from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_act
 from .config import CELLS, TANH_GATES, directions
 from .trace import Trace, initial_state, kind_of, layer_weights
 
@@ -121,8 +121,8 @@ def clamped_trace(
         for d in range(D):
             w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, d)
             xw = F.linear(layer_in, w_ih, b_ih)  # (T, G·H), every step's input projection at once
-            if kind == "lstm" and b_hh is not None:
-                xw += b_hh  # the LSTM adds b_hh outside any gate: once, not at every step
+            if kind != "gru" and b_hh is not None:
+                xw += b_hh  # RNN and LSTM add b_hh outside any gate: once, not at every step
             steps = range(T) if d == 0 else range(T - 1, -1, -1)
             h = h0[layer * D + d]  # (H_out,)
             c = c0[layer * D + d] if c0 is not None else None  # (H,)
@@ -130,7 +130,7 @@ def clamped_trace(
             for t in steps:
                 fixed = clamps if t >= from_step else None
                 if kind == "rnn":
-                    h = rnn_step(layer_in[t], h, w_ih, w_hh, b_ih, b_hh, rnn.nonlinearity)
+                    h = rnn_act(torch.addmv(xw[t], w_hh, h), rnn.nonlinearity)  # (H,)
                 elif kind == "lstm":
                     pre = torch.addmv(xw[t], w_hh, h, out=act[t].view(-1))  # (4H,) rows i f g o
                     h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=pre), c)

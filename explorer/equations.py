@@ -20,7 +20,7 @@ from numbers import Integral
 import torch
 import torch.nn as nn
 
-from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step
+from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step, rnn_act
 from .config import CELLS, TANH_GATES, directions
 from .trace import Trace, initial_state, kind_of, layer_weights
 
@@ -207,7 +207,7 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
         pre = torch.cat([gi[:, :2] + gh[:, :2], gi[:, 2:] + val[:, :1] * gh[:, 2:]], -1)
     else:
         pre = gi + gh
-        val = _rnn_act(pre, rnn.nonlinearity)
+        val = rnn_act(pre, rnn.nonlinearity)
     n = len(ts)
     out: dict[str, torch.Tensor] = {}
     for k, name in enumerate(names):
@@ -229,10 +229,6 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     else:
         out["h"] = nan
     return out
-
-
-def _rnn_act(pre: torch.Tensor, nonlinearity: str) -> torch.Tensor:
-    return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
 
 
 # ---------------------------------------------------------------- LaTeX
