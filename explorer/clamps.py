@@ -90,6 +90,48 @@ def clamped_trace(
     """
     kind = kind_of(rnn)
     clamps = _check_clamps(kind, clamps)
+    x, from_step = _checked_input(rnn, x, from_step)
+    if kind != "lstm" and c0 is not None:
+        raise ValueError(
+            f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
+        )
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
+    H_out = getattr(rnn, "proj_size", 0) or H
+    T = x.shape[0]
+    h0 = initial_state(h0, "h0", (L * D, H_out), x)
+    c0 = initial_state(c0, "c0", (L * D, H), x) if kind == "lstm" else None
+
+    names = CELLS[kind].gates
+    hidden = x.new_empty(L, D, T, H_out)
+    cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
+    gates = {k: x.new_empty(L, D, T, H) for k in names}
+
+    layer_in = x  # (T, in_l): x for layer 0, the previous layer's output after
+    for layer in range(L):
+        for d in range(D):
+            act = _run_direction(
+                rnn,
+                layer_weights(rnn, layer, d),
+                layer_in,
+                h0[layer * D + d],
+                None if c0 is None else c0[layer * D + d],
+                clamps=clamps,
+                from_step=from_step,
+                reverse=d == 1,
+                hidden=hidden[layer, d],
+                cell=None if cell is None else cell[layer, d],
+            )
+            for g_idx, k in enumerate(names):
+                gates[k][layer, d] = act[:, g_idx]
+        layer_in = (
+            hidden[layer].transpose(0, 1).reshape(T, D * H_out)
+        )  # (T, D·H_out), torch's output
+    return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
+
+
+def _checked_input(rnn: nn.Module, x, from_step) -> tuple[torch.Tensor, int]:
+    """``x`` as a ``(T, input_size)`` tensor of the module's dtype and ``from_step`` as an int in
+    ``0 … T-1``, checked (see :func:`clamped_trace`)."""
     x = torch.as_tensor(x)
     if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
         raise ValueError(
@@ -98,52 +140,35 @@ def clamped_trace(
     T = x.shape[0]
     if isinstance(from_step, bool) or not isinstance(from_step, Integral) or not 0 <= from_step < T:
         raise ValueError(f"from_step must be an int in 0..{T - 1} (T = {T}), got {from_step!r}")
-    from_step = int(from_step)  # numpy ints are fine
-    if kind != "lstm" and c0 is not None:
-        raise ValueError(
-            f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
-        )
+    return x.to(rnn.weight_ih_l0.dtype), int(from_step)  # numpy ints are fine
 
-    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
-    H_out = getattr(rnn, "proj_size", 0) or H
-    x = x.to(rnn.weight_ih_l0.dtype)
-    h0 = initial_state(h0, "h0", (L * D, H_out), x)
-    c0 = initial_state(c0, "c0", (L * D, H), x) if kind == "lstm" else None
 
-    names = CELLS[kind].gates
-    G = len(names) or 1
-    hidden = x.new_empty(L, D, T, H_out)
-    cell = x.new_empty(L, D, T, H) if kind == "lstm" else None
-    gates = {k: x.new_empty(L, D, T, H) for k in names}
-
-    layer_in = x  # (T, in_l): x for layer 0, the previous layer's output after
-    for layer in range(L):
-        for d in range(D):
-            w_ih, w_hh, b_ih, b_hh, w_hr = layer_weights(rnn, layer, d)
-            xw = F.linear(layer_in, w_ih, b_ih)  # (T, G·H), every step's input projection at once
-            if kind != "gru" and b_hh is not None:
-                xw += b_hh  # RNN and LSTM add b_hh outside any gate: once, not at every step
-            steps = range(T) if d == 0 else range(T - 1, -1, -1)
-            h = h0[layer * D + d]  # (H_out,)
-            c = c0[layer * D + d] if c0 is not None else None  # (H,)
-            act = x.new_empty(T, G, H)  # (T, G, H) post-activation gates in reading order's slots
-            for t in steps:
-                fixed = clamps if t >= from_step else None
-                if kind == "rnn":
-                    h = rnn_act(torch.addmv(xw[t], w_hh, h), rnn.nonlinearity)  # (H,)
-                elif kind == "lstm":
-                    pre = torch.addmv(xw[t], w_hh, h, out=act[t].view(-1))  # (4H,) rows i f g o
-                    h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=pre), c)
-                    h = h if w_hr is None else w_hr @ h  # (H_out,)
-                    cell[layer, d, t] = c
-                else:
-                    r, z, n = gru_gates(xw[t], F.linear(h, w_hh, b_hh), fixed=fixed)
-                    act[t, 0], act[t, 1], act[t, 2] = r, z, n
-                    h = gru_state(z, n, h)
-                hidden[layer, d, t] = h
-            for g_idx, k in enumerate(names):
-                gates[k][layer, d] = act[:, g_idx]
-        layer_in = (
-            hidden[layer].transpose(0, 1).reshape(T, D * H_out)
-        )  # (T, D·H_out), torch's output
-    return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
+def _run_direction(
+    rnn, weights, layer_in, h, c, *, clamps, from_step, reverse, hidden, cell
+) -> torch.Tensor:
+    """One layer and direction, step by step in its reading order, from ``h`` ``(H_out,)`` (and
+    ``c`` ``(H,)``): writes every h_t into ``hidden`` ``(T, H_out)`` (c_t into ``cell``
+    ``(T, H)``) and returns the gates ``(T, G, H)`` at the input positions (rows in PyTorch's
+    order; not written for the vanilla RNN). ``clamps`` apply at ``t >= from_step``."""
+    kind = kind_of(rnn)
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    T = layer_in.shape[0]
+    xw = F.linear(layer_in, w_ih, b_ih)  # (T, G·H), every step's input projection at once
+    if kind != "gru" and b_hh is not None:
+        xw += b_hh  # RNN and LSTM add b_hh outside any gate: once, not at every step
+    act = layer_in.new_empty(T, CELLS[kind].G, rnn.hidden_size)  # (T, G, H) post-activation
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        fixed = clamps if t >= from_step else None
+        if kind == "rnn":
+            h = rnn_act(torch.addmv(xw[t], w_hh, h), rnn.nonlinearity)  # (H,)
+        elif kind == "lstm":
+            pre = torch.addmv(xw[t], w_hh, h, out=act[t].view(-1))  # (4H,) rows i f g o
+            h, c = lstm_state(*lstm_gates(pre, fixed=fixed, out=pre), c)
+            h = h if w_hr is None else w_hr @ h  # (H_out,)
+            cell[t] = c
+        else:
+            r, z, n = gru_gates(xw[t], F.linear(h, w_hh, b_hh), fixed=fixed)
+            act[t, 0], act[t, 1], act[t, 2] = r, z, n
+            h = gru_state(z, n, h)
+        hidden[t] = h
+    return act

@@ -588,35 +588,11 @@ def cell_diagram(
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     sketch = _Sketch(values)
     (x0, x1), (y0, y1) = _DRAW[kind](sketch, nonlinearity)  # the drawing's extent
-
-    title = f"{_TITLE[kind]} cell"
-    if unit is not None:
-        title += f", unit {unit}"
-    if step is not None:
-        title += f", step t = {step}"
-    xs, ys, texts = zip(*sketch.hover)
-    fig = go.Figure(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers",
-            hovertext=texts,
-            hoverinfo="text",
-            marker=dict(size=44, symbol="square", color="rgba(0,0,0,0)"),
-            showlegend=False,
-        )
-    )
-    if values is not None and kind == "rnn":  # no sigmoid gates: one bar
-        fig.add_trace(
-            _colourbar(TANH, TANH_TITLE if nonlinearity == "tanh" else "ReLU h, −1…1 clipped", 0.3)
-        )
-    elif values is not None:
-        fig.add_trace(_colourbar(SIGMOID, SIGMOID_TITLE, 0.2))
-        fig.add_trace(_colourbar(TANH, TANH_TITLE, 0.65))
+    fig = go.Figure([_hover_trace(sketch.hover), *_colourbars(kind, values, nonlinearity)])
     margin = dict(l=10, r=10, t=50, b=COLOURBAR_SPACE if values is not None else 10)
     scale = (height - margin["t"] - margin["b"]) / (y1 - y0)  # pixels per diagram unit
     fig.update_layout(
-        title=dict(text=title, font=dict(size=17)),
+        title=dict(text=_title(kind, unit, step), font=dict(size=17)),
         height=height,
         font=dict(size=LABEL_FONT),
         width=round(scale * (x1 - x0)) + margin["l"] + margin["r"],  # the width text fits in
@@ -639,6 +615,41 @@ def cell_diagram(
         scaleratio=1,
     )
     return fig
+
+
+def _title(kind: str, unit: int | None, step: int | None) -> str:
+    """``"LSTM cell, unit 3, step t = 12"``; the unit and the step only when given."""
+    title = f"{_TITLE[kind]} cell"
+    if unit is not None:
+        title += f", unit {unit}"
+    if step is not None:
+        title += f", step t = {step}"
+    return title
+
+
+def _hover_trace(hover: list[tuple[float, float, str]]) -> go.Scatter:
+    """Invisible square markers over the boxes that carry their hover text (equation, value)."""
+    xs, ys, texts = zip(*hover)
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        hovertext=texts,
+        hoverinfo="text",
+        marker=dict(size=44, symbol="square", color="rgba(0,0,0,0)"),
+        showlegend=False,
+    )
+
+
+def _colourbars(kind: str, values: dict | None, nonlinearity: str) -> list[go.Scatter]:
+    """The colour bars under a drawing with values: sigmoid and tanh, or the tanh one alone for
+    an RNN (no sigmoid gates); none for a drawing without values."""
+    if values is None:
+        return []
+    if kind == "rnn":
+        title = TANH_TITLE if nonlinearity == "tanh" else "ReLU h, −1…1 clipped"
+        return [_colourbar(TANH, title, 0.3)]
+    return [_colourbar(SIGMOID, SIGMOID_TITLE, 0.2), _colourbar(TANH, TANH_TITLE, 0.65)]
 
 
 def _rgb(colour: str) -> list[float]:

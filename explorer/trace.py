@@ -217,19 +217,7 @@ def trace(
             ``h0``/``c0`` of the wrong shape or not real numbers.
     """
     kind = kind_of(rnn)
-    if rnn.weight_ih_l0.device.type != "cpu":
-        raise ValueError(f"the module must be on the CPU, got {rnn.weight_ih_l0.device}")
-    dtype = rnn.weight_ih_l0.dtype
-    x = _real_tensor(x, "x", dtype)
-    if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
-        raise ValueError(
-            f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}"
-        )
-    if x.shape[0] > MAX_SEQUENCE_LENGTH:
-        raise ValueError(
-            f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
-            f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window"
-        )
+    x = _checked_input(rnn, x)
     L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
@@ -249,45 +237,88 @@ def trace(
 
     layer_in = x  # (T, in_l)
     for layer in range(L):
-        one = _layer_module(rnn, layer)
-        h0_l = h0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H_out)
-        if kind == "lstm":
-            c0_l = c0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H)
-            out, _ = one(layer_in.unsqueeze(1), (h0_l, c0_l))
-        else:
-            out, _ = one(layer_in.unsqueeze(1), h0_l)
-        out = out.squeeze(1)  # (T, D*H_out)
+        out = _fused_layer(rnn, layer, layer_in, h0, c0)  # (T, D·H_out), torch's own states
         for d in range(D):
             h = out[:, d * H_out : (d + 1) * H_out]  # (T, H_out)
             hidden[layer, d] = h
             if not names:
                 continue
-            # h_{t-1} in the direction of reading: forward reads left to right, reverse right to left
-            h_start = h0[layer * D + d].unsqueeze(0)  # (1, H_out)
-            h_prev = torch.cat([h_start, h[:-1]]) if d == 0 else torch.cat([h[1:], h_start])
-            w_ih, w_hh, b_ih, b_hh, _ = layer_weights(rnn, layer, d)
-            act = acts[layer, d]  # (T, G·H), contiguous
+            h_prev = _previous(h, h0[layer * D + d], reverse=d == 1)  # (T, H_out)
+            weights = layer_weights(rnn, layer, d)
             if kind == "lstm":
-                # all four pre-activations accumulated in place:
-                # x W_ih^T + (b_ih + b_hh), then + h_{t-1} W_hh^T
-                if b_ih is not None:
-                    torch.addmm(b_ih + b_hh, layer_in, w_ih.t(), out=act)
-                else:
-                    torch.mm(layer_in, w_ih.t(), out=act)
-                act.addmm_(h_prev, w_hh.t())
-                i, f, g, o = lstm_gates(act, out=act)  # views of act, each (T, H)
                 c_start = c0[layer * D + d]  # (H,)
-                if d == 0:
-                    cell[layer, d] = linear_scan(f, i * g, c_start)
-                else:  # scan right to left
-                    cell[layer, d] = linear_scan(f.flip(0), (i * g).flip(0), c_start).flip(0)
+                cell[layer, d] = _lstm_gates_and_cells(
+                    acts[layer, d], layer_in, h_prev, weights, c_start, reverse=d == 1
+                )
             else:
-                xw = layer_in @ w_ih.t()  # (T, 3H)
-                hw = h_prev @ w_hh.t()  # (T, 3H); kept apart: the reset gate scales W_hn h + b_hn
-                if b_ih is not None:
-                    xw += b_ih
-                    hw += b_hh
-                for j, v in enumerate(gru_gates(xw, hw)):
-                    act[:, j * H : (j + 1) * H] = v
+                _gru_gates_into(acts[layer, d], layer_in, h_prev, weights)
         layer_in = out
     return Trace(hidden=hidden, cell=cell, gates=gates, x=x, kind=kind)
+
+
+def _checked_input(rnn: nn.Module, x) -> torch.Tensor:
+    """``x`` as a ``(T, input_size)`` tensor of the module's dtype, checked (see :func:`trace`)."""
+    if rnn.weight_ih_l0.device.type != "cpu":
+        raise ValueError(f"the module must be on the CPU, got {rnn.weight_ih_l0.device}")
+    x = _real_tensor(x, "x", rnn.weight_ih_l0.dtype)
+    if x.dim() != 2 or x.shape[1] != rnn.input_size or x.shape[0] < 1:
+        raise ValueError(
+            f"x must have shape (T, {rnn.input_size}) with T >= 1, got {tuple(x.shape)}"
+        )
+    if x.shape[0] > MAX_SEQUENCE_LENGTH:
+        raise ValueError(
+            f"x has T = {x.shape[0]:,} steps; the limit is {MAX_SEQUENCE_LENGTH:,} "
+            f"(explorer.config.MAX_SEQUENCE_LENGTH): trace a shorter window"
+        )
+    return x
+
+
+def _fused_layer(rnn, layer: int, layer_in: torch.Tensor, h0, c0) -> torch.Tensor:
+    """Layer ``layer`` run by PyTorch's fused kernel over ``layer_in`` ``(T, in_l)`` from its rows
+    of ``h0`` ``(L·D, H_out)`` (and ``c0``): every h_t, ``(T, D·H_out)``."""
+    D = directions(rnn.bidirectional)
+    one = _layer_module(rnn, layer)
+    h0_l = h0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H_out)
+    if c0 is not None:
+        c0_l = c0[layer * D : (layer + 1) * D].unsqueeze(1)  # (D, 1, H)
+        out, _ = one(layer_in.unsqueeze(1), (h0_l, c0_l))
+    else:
+        out, _ = one(layer_in.unsqueeze(1), h0_l)
+    return out.squeeze(1)  # (T, D·H_out)
+
+
+def _previous(h: torch.Tensor, h_start: torch.Tensor, *, reverse: bool) -> torch.Tensor:
+    """h_{t-1} at each input position, ``(T, H_out)``, in the direction of reading: the forward
+    direction reads left to right, the reverse one right to left; ``h_start`` ``(H_out,)``."""
+    h_start = h_start.unsqueeze(0)  # (1, H_out)
+    return torch.cat([h[1:], h_start]) if reverse else torch.cat([h_start, h[:-1]])
+
+
+def _lstm_gates_and_cells(act, layer_in, h_prev, weights, c_start, *, reverse: bool):
+    """Write every step's gates i, f, g, o into ``act`` ``(T, 4H)`` (contiguous) and return
+    every c_t ``(T, H)``, solved by :func:`linear_scan` (right to left for ``reverse``)."""
+    w_ih, w_hh, b_ih, b_hh, _ = weights
+    # all four pre-activations accumulated in place:
+    # x W_ih^T + (b_ih + b_hh), then + h_{t-1} W_hh^T
+    if b_ih is not None:
+        torch.addmm(b_ih + b_hh, layer_in, w_ih.t(), out=act)
+    else:
+        torch.mm(layer_in, w_ih.t(), out=act)
+    act.addmm_(h_prev, w_hh.t())
+    i, f, g, o = lstm_gates(act, out=act)  # views of act, each (T, H)
+    if not reverse:
+        return linear_scan(f, i * g, c_start)
+    return linear_scan(f.flip(0), (i * g).flip(0), c_start).flip(0)  # scan right to left
+
+
+def _gru_gates_into(act, layer_in, h_prev, weights) -> None:
+    """Write every step's gates r, z, n into ``act`` ``(T, 3H)``."""
+    w_ih, w_hh, b_ih, b_hh, _ = weights
+    H = act.shape[1] // 3
+    xw = layer_in @ w_ih.t()  # (T, 3H)
+    hw = h_prev @ w_hh.t()  # (T, 3H); kept apart: the reset gate scales W_hn h + b_hn
+    if b_ih is not None:
+        xw += b_ih
+        hw += b_hh
+    for j, v in enumerate(gru_gates(xw, hw)):
+        act[:, j * H : (j + 1) * H] = v
