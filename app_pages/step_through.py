@@ -12,7 +12,7 @@ import streamlit as st
 from explorer import budget, build_from_config, charts, trace
 from explorer.analysis import SATURATION_EDGES, display_stride, gate_bands, pca_2d
 from explorer.clamps import clamped_trace
-from explorer.config import CELLS, GATE_NAMES
+from explorer.config import CELLS
 from explorer.diagram import cell_diagram, diagram_animation
 from explorer.equations import equation_html
 from explorer.inputs import initial_state, to_features
@@ -26,7 +26,7 @@ from explorer.stepping import (
     textbook_rnn_difference,
 )
 from explorer.tasks import example_input
-from explorer.teaching import article
+from explorer.teaching import GATE_NAMES, article
 from explorer.ui import (
     current_config,
     drop_page_data,

@@ -13,6 +13,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .budget import thin
+from .config import TANH_GATES
+from .teaching import GATE_NAMES, label
 
 FONT = dict(size=15)
 MARKER_COLOUR = "#111111"
@@ -32,15 +34,9 @@ SIGMOID = (0.0, 1.0, "Viridis")
 TANH = (-1.0, 1.0, "RdBu_r")
 
 QUANTITY_STYLES: dict[str, Style] = {
-    "h": Style("hidden state h_t", *TANH),
-    "c": Style("cell state c_t", None, None, "RdBu_r"),  # unbounded: symmetric around 0 per trace
-    "i": Style("input gate i_t", *SIGMOID),
-    "f": Style("forget gate f_t", *SIGMOID),
-    "g": Style("cell candidate g_t", *TANH),
-    "o": Style("output gate o_t", *SIGMOID),
-    "r": Style("reset gate r_t", *SIGMOID),
-    "z": Style("update gate z_t", *SIGMOID),
-    "n": Style("new gate n_t", *TANH),
+    "h": Style(label("h"), *TANH),
+    "c": Style(label("c"), None, None, "RdBu_r"),  # unbounded: symmetric around 0 per trace
+    **{k: Style(label(k), *(TANH if k in TANH_GATES else SIGMOID)) for k in GATE_NAMES},
 }
 
 

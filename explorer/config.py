@@ -37,16 +37,6 @@ CELLS: dict[str, CellSpec] = {
     "gru": CellSpec("gru", "GRU", nn.GRU, ("r", "z", "n")),
 }
 
-#: the one gate-name table: each gate's name and symbol (the order of rows is ``CellSpec.gates``)
-GATE_NAMES = {
-    "i": "input gate i_t",
-    "f": "forget gate f_t",
-    "g": "cell candidate g_t",
-    "o": "output gate o_t",
-    "r": "reset gate r_t",
-    "z": "update gate z_t",
-    "n": "new gate n_t",
-}
 #: the gates squashed by tanh, with values in [-1, 1]; the others are sigmoids in [0, 1]
 TANH_GATES = frozenset("gn")
 

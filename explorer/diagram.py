@@ -5,8 +5,8 @@ layers (weights, bias, activation), circles are elementwise operations (× is �
 carry vectors left to right and bottom to top. Only layout shapes and annotations are used, so
 the figure needs no image files and serialises as plain JSON.
 
-The equations it draws are run in :mod:`explorer.cells` and shown in
-:data:`explorer.teaching.EQUATIONS`, from which the hover text of each box is made.
+The equations it draws are run in :mod:`explorer.cells`; its symbols and the hover text of
+each box are written by :mod:`explorer.teaching`, as every displayed equation is.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale, hex_to_rgb, sample_colorscale, unlabel_rgb
 
 from .charts import SIGMOID, TANH
-from .config import CELLS, GATE_NAMES
-from .teaching import gate_equation, latex_html
+from .config import CELLS, TANH_GATES
+from .teaching import HTML, NAMES, activation, bias, gate_line, weight
 
 DIAGRAM_QUANTITIES: dict[str, tuple[str, ...]] = {
     "rnn": ("x", "h_prev", "h"),
@@ -30,46 +30,23 @@ DIAGRAM_QUANTITIES: dict[str, tuple[str, ...]] = {
 # Which fixed colour range each quantity uses. x_t has no fixed range, so it is never coloured;
 # c_t is unbounded and is clipped to −1…1 for its colour only.
 _SCALE = {
-    "i": SIGMOID,
-    "f": SIGMOID,
-    "o": SIGMOID,
-    "r": SIGMOID,
-    "z": SIGMOID,
-    "g": TANH,
-    "n": TANH,
-    "h": TANH,
-    "c": TANH,
-    "h_prev": TANH,
-    "c_prev": TANH,
+    **{k: TANH if k in TANH_GATES else SIGMOID for spec in CELLS.values() for k in spec.gates},
+    **{k: TANH for k in ("h", "c", "h_prev", "c_prev")},
 }
 SIGMOID_TITLE = "sigmoid gates 0…1"
 TANH_TITLE = "tanh −1…1"
 
-SYMBOL = {  # HTML that Plotly renders, subscripts included
-    "x": "x<sub>t</sub>",
-    "h_prev": "h<sub>t−1</sub>",
-    "c_prev": "c<sub>t−1</sub>",
-    "h": "h<sub>t</sub>",
-    "c": "c<sub>t</sub>",
-    "i": "i<sub>t</sub>",
-    "f": "f<sub>t</sub>",
-    "g": "g<sub>t</sub>",
-    "o": "o<sub>t</sub>",
-    "r": "r<sub>t</sub>",
-    "z": "z<sub>t</sub>",
-    "n": "n<sub>t</sub>",
-}
-
 
 def _hover() -> dict[str, str]:
-    """The equation shown when hovering over a box, from :data:`explorer.teaching.EQUATIONS`
-    (PyTorch's names), each behind its gate's name; ``"h_rnn"`` leaves ``{act}`` to fill in."""
+    """The equation shown when hovering over a box, each behind its gate's name, written by
+    :func:`explorer.teaching.gate_line` as every displayed equation is; ``"h_rnn"`` leaves
+    ``{act}`` to fill in."""
     out = {
-        k: f"{GATE_NAMES[k].rsplit(' ', 1)[0]} {latex_html(gate_equation(cell, k))}"
+        k: f"{NAMES[k]} {gate_line(cell, k, HTML)}"
         for cell in ("lstm", "gru")
         for k in CELLS[cell].gates
     }
-    out["h_rnn"] = latex_html(gate_equation("rnn", "h")).replace("tanh", "{act}", 1)
+    out["h_rnn"] = gate_line("rnn", "h", HTML).replace(HTML.act("tanh"), "{act}", 1)
     return out
 
 
@@ -124,7 +101,7 @@ def _value(values: dict | None, key: str) -> float | None:
 
 
 def _label(key: str, value: float | None) -> str:
-    return SYMBOL[key] if value is None else f"{SYMBOL[key]} = {_number(value)}"
+    return HTML.of(key) if value is None else f"{HTML.of(key)} = {_number(value)}"
 
 
 @dataclass
@@ -355,7 +332,7 @@ class _Sketch:
                 line=dict(color=INK, width=LINE_WIDTH),
             )
         )
-        text = _label(key, value) if name is None else SYMBOL[key]
+        text = _label(key, value) if name is None else HTML.of(key)
         if caption:
             text = f"{text}<br><span style='font-size:14px;color:#555'>{caption}</span>"
         gap = r + 0.15
@@ -377,7 +354,7 @@ class _Sketch:
 
 
 def _draw_rnn(s: _Sketch, nonlinearity: str) -> tuple[tuple[float, float], tuple[float, float]]:
-    act = "ReLU" if nonlinearity == "relu" else "tanh"
+    act = HTML.act(nonlinearity)
     bus, bx, by, ky = 1.6, 5.0, 3.6, 5.6
     s.cell(2.4, 0.5, 7.8, 6.6)
     s.wire((0.8 + TERMINAL_RADIUS, bus), (bx, bus), arrow=False)
@@ -430,13 +407,13 @@ def _draw_lstm(s: _Sketch, _nonlinearity: str) -> tuple[tuple[float, float], tup
     s.wire((xh, belt - 0.4), (xh, belt + 0.4), arrow=False, over=True)  # passes over the belt
     s.wire((xh, belt + 0.4), (xh, 9.0 - T))
     for key, x in (("f", xf), ("i", xi), ("g", xg), ("o", xo)):
-        s.gate(key, x, row, "tanh" if key == "g" else "σ")
+        s.gate(key, x, row, HTML.act(activation("lstm", key)))
         s.explain(key, x, row, _HOVER[key])
     s.op(xf, belt, "×", "mul_f")
     s.op(xg, mid, "×", "mul_ig")
     s.op(xg, belt, "+", "add_c")
     s.op(xc, yo, "×", "mul_o")
-    s.pill(xc, yt, "tanh", "tanh_c")
+    s.pill(xc, yt, HTML.act("tanh"), "tanh_c")
     s.terminal("c_prev", 0.8, belt, "above", caption="from step t−1")
     s.terminal("h_prev", 0.8, bus, "below", caption="from step t−1")
     s.terminal("x", 3.6, -0.5, "right")
@@ -481,10 +458,11 @@ def _draw_gru(s: _Sketch, _nonlinearity: str) -> tuple[tuple[float, float], tupl
     s.wire((xn + BLOCK_W / 2, mid), (xo, mid), (xo, one_minus - R))
     s.wire((xo, one_minus + R), (xo, top_line - R))
     for key, x, y in (("z", xz, row), ("r", xr, row), ("n", xn, mid)):
-        s.gate(key, x, y, "tanh" if key == "n" else "σ")
+        s.gate(key, x, y, HTML.act(activation("gru", key)))
         s.explain(key, x, y, _HOVER[key])
-    s.linear(xhn, row, "W<sub>hn</sub> h<sub>t−1</sub><br>+ b<sub>hn</sub>", "lin_hn")
-    s.linear(xin, row, "W<sub>in</sub> x<sub>t</sub><br>+ b<sub>in</sub>", "lin_in")
+    for side, vector, x in (("h", "h_prev", xhn), ("i", "x", xin)):  # W_hn h + b_hn, W_in x + b_in
+        W, b = HTML.sym(*weight(side, "n")), HTML.sym(*bias(side, "n"))
+        s.linear(x, row, f"{W} {HTML.of(vector)}<br>+ {b}", f"lin_{side}n")
     s.op(xz, top_line, "×", "mul_z")
     s.op(7.3, one_minus, "1−", "one_minus_z")
     s.op(xhn, mid, "×", "mul_r")

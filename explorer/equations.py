@@ -7,8 +7,9 @@ every term of every gate from the module's weights and the traced states — ``W
 PyTorch's form with the numbers substituted.
 
 The equations, the shape legend (T, L, D, H, H_out) and the step functions the numbers are
-computed with are in :mod:`explorer.cells`; the LaTeX without numbers is
-:data:`explorer.teaching.EQUATIONS`.
+computed with are in :mod:`explorer.cells`; the symbols and the shape of every line (LaTeX and
+the step player's HTML alike) come from :mod:`explorer.teaching`, which also writes them without
+numbers (:data:`explorer.teaching.EQUATIONS`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import torch
 import torch.nn as nn
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step, rnn_act
-from .config import CELLS, TANH_GATES, directions
+from .config import CELLS, directions
+from .teaching import HTML_ITALIC, LATEX, activation, gate_line, gate_sum, state_lines, weight
 from .trace import Trace, initial_state, kind_of, layer_weights
 
 #: gate symbols per cell in PyTorch's row order (``CellSpec.gates``); a vanilla RNN has one
@@ -165,10 +167,9 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     rows (a cell of one unit, ``H = 1``); ``h`` of an LSTM with ``proj_size`` mixes every unit,
     so it is one :func:`~explorer.cells.lstm_step` of the whole layer.
     """
-    kind, f64, T = kind_of(rnn), torch.float64, tr.T
+    kind, f64 = kind_of(rnn), torch.float64
     L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
-    proj = getattr(rnn, "proj_size", 0)
-    H_out = proj or H
+    H_out = getattr(rnn, "proj_size", 0) or H
     like = torch.empty(0, dtype=f64)
     h0 = initial_state(h0, "h0", (L * D, H_out), like)
     if kind == "lstm":
@@ -176,22 +177,44 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     elif c0 is not None:
         raise ValueError(f"c0 is the LSTM cell state; {_a(kind)} has none")
     start = layer * D + direction  # row of h0 / c0 in torch's (L·D, ·) layout
-    prev = ts - 1 if direction == 0 else ts + 1  # the reverse direction reads T-1 first
+    before = _before(ts, tr.T, reverse=direction == 1)
+    # the layer's input: x_t, or the previous layer's output (directions concatenated)
+    X = tr.x if layer == 0 else tr.hidden[layer - 1].permute(1, 0, 2).reshape(tr.T, -1)
+    X = X.to(f64)[ts]  # (n, in_l)
+    H_prev = before(tr.hidden[layer, direction], h0[start])  # (n, H_out)
+    weights = tuple(None if w is None else w.to(f64) for w in layer_weights(rnn, layer, direction))
+    out, val = _gate_columns(rnn, unit, X, H_prev, weights)
+    if kind != "lstm":
+        h_new = gru_state(val[:, 1], val[:, 2], H_prev[:, unit]) if kind == "gru" else val[:, 0]
+        return out | {"h_prev": H_prev[:, unit], "h": h_new}
+    C_prev = before(tr.cell[layer, direction], c0[start])  # (n, H)
+    return out | _lstm_columns(unit, X, H_prev, C_prev, val, weights)
+
+
+def _before(ts: torch.Tensor, T: int, *, reverse: bool):
+    """``before(states (T, S), s0 (S,))``: float64 ``(n, S)``, the state before each position
+    ``ts`` ``(n,)`` in the direction's reading order (the reverse direction reads T-1 first),
+    ``s0`` where that is the start."""
+    prev = ts + 1 if reverse else ts - 1
     first = (prev < 0) | (prev >= T)  # (n,) the state before is h0 / c0
 
     def before(states: torch.Tensor, s0: torch.Tensor) -> torch.Tensor:
-        """(n, S): the state before each position in this direction's reading order."""
-        out = states.to(f64)[prev.clamp(0, T - 1)]
+        out = states.to(torch.float64)[prev.clamp(0, T - 1)]
         out[first] = s0
         return out
 
-    # the layer's input: x_t, or the previous layer's output (directions concatenated)
-    X = tr.x if layer == 0 else tr.hidden[layer - 1].permute(1, 0, 2).reshape(T, -1)
-    X = X.to(f64)[ts]  # (n, in_l)
-    H_prev = before(tr.hidden[layer, direction], h0[start])  # (n, H_out)
-    w_ih, w_hh, b_ih, b_hh, w_hr = (
-        None if w is None else w.to(f64) for w in layer_weights(rnn, layer, direction)
-    )
+    return before
+
+
+def _gate_columns(
+    rnn, unit: int, X, H_prev, weights
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Every gate's summands, pre-activation and value for unit ``unit`` from the layer's
+    inputs ``X`` ``(n, in_l)`` and ``H_prev`` ``(n, H_out)`` (float64): the columns
+    ``"k.x" "k.bi" "k.h" "k.bh" "k.pre" "k.val"``, and the values ``(n, G)``, by
+    :mod:`explorer.cells`' gate functions applied to a cell of one unit (``H = 1``)."""
+    kind, H, f64 = kind_of(rnn), rnn.hidden_size, torch.float64
+    w_ih, w_hh, b_ih, b_hh, _ = weights
     names = _GATES[kind]
     rows = [k * H + unit for k in range(len(names))]  # the unit's row in each gate block
     zeros = torch.zeros(len(names), dtype=f64)
@@ -208,24 +231,28 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     else:
         pre = gi + gh
         val = rnn_act(pre, rnn.nonlinearity)
-    n = len(ts)
+    n = X.shape[0]
     out: dict[str, torch.Tensor] = {}
     for k, name in enumerate(names):
         out.update({f"{name}.x": xp[:, k], f"{name}.bi": bi[k].expand(n)})
         out.update({f"{name}.h": hp[:, k], f"{name}.bh": bh[k].expand(n)})
         out.update({f"{name}.pre": pre[:, k], f"{name}.val": val[:, k]})
-    nan = torch.full((n,), math.nan, dtype=f64)
-    if kind != "lstm":
-        h_new = gru_state(val[:, 1], val[:, 2], H_prev[:, unit]) if kind == "gru" else val[:, 0]
-        return out | {"h_prev": H_prev[:, unit], "h": h_new}
-    C_prev = before(tr.cell[layer, direction], c0[start])  # (n, H)
+    return out, val
+
+
+def _lstm_columns(unit: int, X, H_prev, C_prev, val, weights) -> dict[str, torch.Tensor]:
+    """The LSTM's state columns ``c_prev c h_pre_proj h_prev h`` for unit ``unit``; ``h`` of an
+    LSTM with ``proj_size`` mixes every unit, so it is one :func:`~explorer.cells.lstm_step`
+    of the whole layer (NaN past ``H_out``, where the unit has no h_t)."""
+    w_hr, H_out = weights[4], H_prev.shape[1]
+    nan = torch.full((X.shape[0],), math.nan, dtype=torch.float64)
     h_pre_proj, c = lstm_state(*val.unbind(-1), C_prev[:, unit])
-    out.update(c_prev=C_prev[:, unit], c=c, h_pre_proj=h_pre_proj)
+    out = {"c_prev": C_prev[:, unit], "c": c, "h_pre_proj": h_pre_proj}
     out["h_prev"] = H_prev[:, unit] if unit < H_out else nan
-    if not proj:
+    if w_hr is None:
         out["h"] = h_pre_proj
     elif unit < H_out:  # the projection mixes every unit's o ⊙ tanh(c): the whole layer's step
-        out["h"] = lstm_step(X, H_prev, C_prev, w_ih, w_hh, b_ih, b_hh, w_hr)[0][:, unit]
+        out["h"] = lstm_step(X, H_prev, C_prev, *weights)[0][:, unit]
     else:
         out["h"] = nan
     return out
@@ -252,25 +279,38 @@ def _brace(v: float, label: str, digits: int, first: bool) -> str:
     return rf"\underbrace{{{latex_number(v, digits) if first else _term(v, digits)}}}_{{{label}}}"
 
 
-def _gate_line(kind: str, gt: GateTerms, bias: bool, digits: int, nonlinearity: str) -> str:
-    """One gate's line (not the GRU's n): numbers under their terms, the pre-activation, the value."""
+def _numbers(gt: GateTerms) -> dict[str, float]:
+    """A gate's summands by the keys :func:`explorer.teaching.gate_sum` names them with."""
     k = gt.name
-    # PyTorch's symbols: W_{ii} (input->i), W_{hi}; the vanilla RNN has W_{ih}, W_{hh}
-    wx, wh, bx, bh = (
-        (r"W_{ih}x_t", r"W_{hh}h_{t-1}", "b_{ih}", "b_{hh}")
-        if kind == "rnn"
-        else (rf"W_{{i{k}}}x_t", rf"W_{{h{k}}}h_{{t-1}}", rf"b_{{i{k}}}", rf"b_{{h{k}}}")
+    return {f"{k}.x": gt.x_part, f"{k}.bi": gt.b_i, f"{k}.h": gt.h_part, f"{k}.bh": gt.b_h}
+
+
+def _gate_line(kind: str, gates: dict, k: str, bias: bool, digits: int, nonlinearity: str) -> str:
+    """One gate's line: numbers under their terms (PyTorch's symbols, :mod:`explorer.teaching`),
+    the pre-activation, the value; the GRU's ``n`` shows ``r · (h_part + b_h)`` in numbers."""
+    gt, num = gates[k], _numbers(gates[k])
+    act = LATEX.act(activation(kind, k, nonlinearity))
+    line = gate_line(
+        kind,
+        k,
+        LATEX,
+        nonlinearity=nonlinearity,
+        term=lambda key, label, first: _brace(num[key], label, digits, first),
+        bias_terms=bias,
+        sep="",
     )
-    if kind == "rnn":
-        act = r"\tanh" if nonlinearity == "tanh" else r"\operatorname{ReLU}"
-    else:
-        act = r"\tanh" if k in TANH_GATES else r"\sigma"
-    x_side = _brace(gt.x_part, wx, digits, first=True)
-    h_side = " + " + _brace(gt.h_part, wh, digits, first=False)
-    if bias:
-        x_side += " + " + _brace(gt.b_i, bx, digits, first=False)
-        h_side += " + " + _brace(gt.b_h, bh, digits, first=False)
-    return f"{k}_t = {act}({x_side}{h_side}) = {act}({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
+    if kind == "gru" and k == "n":  # the reset in numbers: r · (W_hn h + b_hn)
+        inside = gate_sum(
+            kind,
+            k,
+            LATEX,
+            term=lambda key, label, first: (latex_number if first else _term)(num[key], digits),
+            bias_terms=bias,
+            reset=latex_number(gates["r"].value, digits),
+            product=r"\cdot",
+        )
+        line += f" = {act}({inside})"
+    return f"{line} = {act}({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
 
 
 def equation_latex(
@@ -321,65 +361,45 @@ def equation_latex(
         raise ValueError(f"terms for {_a(kind)} lack {', '.join(missing)}; use unit_terms()")
 
     bias = terms.get("bias", True)
-    lines = []
-    for k in _GATES[kind]:
-        gt = gates[k]
-        if kind == "gru" and k == "n":
-            lines.append(_gru_n_line(gt, gates["r"].value, bias, digits))
-        else:
-            lines.append(_gate_line(kind, gt, bias, digits, nonlinearity))
+    lines = [_gate_line(kind, gates, k, bias, digits, nonlinearity) for k in _GATES[kind]]
     if kind == "rnn":
         return lines  # its one "gate" is the state h_t
     if kind == "lstm":
         return lines + _lstm_state_lines(terms, digits)
-    z, n = gates["z"].value, gates["n"].value
+    n = lambda v: latex_number(v, digits)  # noqa: E731 - a short local formatter
+    z, (update,) = gates["z"].value, state_lines("gru", LATEX, " ")
     return lines + [
-        rf"h_t = (1 - z_t) n_t + z_t h_{{t-1}} = (1 - {latex_number(z, digits)}) \cdot "
-        rf"{_term(n, digits)} + {latex_number(z, digits)} \cdot {_term(terms['h_prev'], digits)}"
-        rf" = {latex_number(terms['h'], digits)}"
+        rf"{update} = (1 - {n(z)}) \cdot {_term(gates['n'].value, digits)} + {n(z)} \cdot "
+        rf"{_term(terms['h_prev'], digits)} = {n(terms['h'])}"
     ]
 
 
 def _lstm_state_lines(terms: dict, digits: int) -> list[str]:
     """``c_t = f_t c_{t-1} + i_t g_t`` and ``h_t = o_t tanh(c_t)`` (with proj_size: W_hr after)."""
     n = lambda v: latex_number(v, digits)  # noqa: E731 - a short local formatter
-    i, f, g, o = (terms["gates"][k].value for k in "ifgo")
+    i, f, g, o = (terms["gates"][k].value for k in CELLS["lstm"].gates)
     c, unit = terms["c"], terms.get("unit", "j")
+    c_line, h_line = state_lines("lstm", LATEX, " ")
     lines = [
-        rf"c_t = f_t c_{{t-1}} + i_t g_t = {n(f)} \cdot {_term(terms['c_prev'], digits)}"
+        rf"{c_line} = {n(f)} \cdot {_term(terms['c_prev'], digits)}"
         rf" + {n(i)} \cdot {_term(g, digits)} = {n(c)}"
     ]
+    numbers = rf"{n(o)} \cdot \tanh({n(c)})"
     if not terms.get("proj_size"):
-        return lines + [rf"h_t = o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h'])}"]
-    lines.append(rf"o_t \tanh(c_t) = {n(o)} \cdot \tanh({n(c)}) = {n(terms['h_pre_proj'])}")
+        return lines + [rf"{h_line} = {numbers} = {n(terms['h'])}"]
+    o_tanh_c = h_line.split(" = ", 1)[1]  # o_t \tanh(c_t), before the projection
+    lines.append(rf"{o_tanh_c} = {numbers} = {n(terms['h_pre_proj'])}")
+    h, W_hr = LATEX.of("h"), LATEX.sym(*weight("h", "r"))
+    o_c = rf"{LATEX.of('o')} \odot \tanh({LATEX.of('c')})"
     if terms["h"] is None:  # this unit index is past H_out: the projected h_t has no such unit
         H_out = terms.get("H_out", terms["proj_size"])
         lines.append(
-            rf"h_t = W_{{hr}}\,(o_t \odot \tanh(c_t)) \text{{ has }} H_{{out}} = {H_out}"
-            rf" \text{{ units; unit }} {unit} \text{{ has no }} h_t"
+            rf"{h} = {W_hr}\,({o_c}) \text{{ has }} H_{{out}} = {H_out}"
+            rf" \text{{ units; unit }} {unit} \text{{ has no }} {h}"
         )
     else:
-        lines.append(
-            rf"h_t = \big(W_{{hr}}\,(o_t \odot \tanh(c_t))\big)_{{{unit}}} = {n(terms['h'])}"
-        )
+        lines.append(rf"{h} = \big({W_hr}\,({o_c})\big)_{{{unit}}} = {n(terms['h'])}")
     return lines
-
-
-def _gru_n_line(gt: GateTerms, r: float, bias: bool, digits: int) -> str:
-    r"""``n_t = \tanh(W_{in}x_t + b_{in} + r_t \odot (W_{hn}h_{t-1} + b_{hn}))`` with numbers."""
-    x_side = _brace(gt.x_part, r"W_{in}x_t", digits, first=True)
-    h_side = _brace(gt.h_part, r"W_{hn}h_{t-1}", digits, first=True)
-    x_num, h_num = latex_number(gt.x_part, digits), latex_number(gt.h_part, digits)
-    if bias:
-        x_side += " + " + _brace(gt.b_i, "b_{in}", digits, first=False)
-        h_side += " + " + _brace(gt.b_h, "b_{hn}", digits, first=False)
-        x_num += " + " + _term(gt.b_i, digits)
-        h_num += " + " + _term(gt.b_h, digits)
-    return (
-        rf"n_t = \tanh({x_side} + r_t \odot ({h_side})) = "
-        rf"\tanh({x_num} + {latex_number(r, digits)} \cdot ({h_num})) = "
-        rf"\tanh({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
-    )
 
 
 # ---------------------------------------------------------------- every step at once
@@ -422,10 +442,6 @@ def unit_terms_over_time(
 # ---------------------------------------------------------------- HTML, numbers filled in later
 
 
-def _sym(name: str, sub: str = "t") -> str:
-    return f"<i>{name}</i><sub>{sub}</sub>"
-
-
 def _slot(key: str, form: str = "num") -> str:
     """A number the browser fills in: ``form`` "num" as is, "term" parenthesised when negative
     (a summand), as :func:`latex_number` and :func:`_term` do."""
@@ -460,82 +476,65 @@ def equation_html(
         raise ValueError(f"kind must be one of {sorted(_GATES)}, got {kind!r}")
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    h_prev = _sym("h", "t−1")
-    lines = []
-    for k in _GATES[kind]:
-        if kind == "rnn":
-            act = "tanh" if nonlinearity == "tanh" else "ReLU"
-            wx, wh, bx, bh = (
-                f"<i>W</i><sub>ih</sub>{_sym('x')}",
-                f"<i>W</i><sub>hh</sub>{h_prev}",
-                "<i>b</i><sub>ih</sub>",
-                "<i>b</i><sub>hh</sub>",
-            )
-        else:
-            act = "tanh" if k in TANH_GATES else "σ"
-            wx, wh = f"<i>W</i><sub>i{k}</sub>{_sym('x')}", f"<i>W</i><sub>h{k}</sub>{h_prev}"
-            bx, bh = f"<i>b</i><sub>i{k}</sub>", f"<i>b</i><sub>h{k}</sub>"
-        x_side = _under(f"{k}.x", wx, "num") + (
-            f" + {_under(f'{k}.bi', bx, 'term')}" if bias else ""
-        )
-        if kind == "gru" and k == "n":
-            h_side = _under("n.h", wh, "num") + (f" + {_under('n.bh', bh, 'term')}" if bias else "")
-            nums = (
-                _slot("n.x")
-                + (f" + {_slot('n.bi', 'term')}" if bias else "")
-                + " + "
-                + _slot("r.val")
-                + " · ("
-                + _slot("n.h")
-                + (f" + {_slot('n.bh', 'term')}" if bias else "")
-                + ")"
-            )
-            lines.append(
-                f"{_sym('n')} = tanh({x_side} + {_sym('r')} ⊙ ({h_side})) = "
-                f"tanh({nums}) = tanh({_slot('n.pre')}) = {_slot('n.val')}"
-            )
-            continue
-        h_side = _under(f"{k}.h", wh, "term") + (
-            f" + {_under(f'{k}.bh', bh, 'term')}" if bias else ""
-        )
-        lines.append(
-            f"{_sym(k)} = {act}({x_side} + {h_side}) = {act}({_slot(f'{k}.pre')}) = "
-            f"{_slot(f'{k}.val')}"
-        )
+    lines = [_gate_html(kind, k, bias, nonlinearity) for k in _GATES[kind]]
     if kind == "lstm":
+        return lines + _lstm_state_html(proj_size, unit, H_out)
+    if kind == "gru":
+        (update,) = state_lines("gru", HTML_ITALIC, " ")
         lines.append(
-            f"{_sym('c')} = {_sym('f')} {_sym('c', 't−1')} + {_sym('i')} {_sym('g')} = "
-            f"{_slot('f.val')} · {_slot('c_prev', 'term')} + {_slot('i.val')} · "
-            f"{_slot('g.val', 'term')} = {_slot('c')}"
-        )
-        if not proj_size:
-            lines.append(
-                f"{_sym('h')} = {_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · "
-                f"tanh({_slot('c')}) = {_slot('h')}"
-            )
-        else:
-            lines.append(
-                f"{_sym('o')} tanh({_sym('c')}) = {_slot('o.val')} · tanh({_slot('c')})"
-                f" = {_slot('h_pre_proj')}"
-            )
-            if unit >= (H_out or proj_size):
-                lines.append(
-                    f"{_sym('h')} = <i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
-                    f"{_sym('c')}) has H<sub>out</sub> = {H_out or proj_size} units; "
-                    f"unit {unit} has no {_sym('h')}"
-                )
-            else:
-                lines.append(
-                    f"{_sym('h')} = (<i>W</i><sub>hr</sub> ({_sym('o')} ⊙ tanh "
-                    f"{_sym('c')}))<sub>{unit}</sub> = {_slot('h')}"
-                )
-    elif kind == "gru":
-        lines.append(
-            f"{_sym('h')} = (1 − {_sym('z')}) {_sym('n')} + {_sym('z')} {h_prev} = "
-            f"(1 − {_slot('z.val')}) · {_slot('n.val', 'term')} + {_slot('z.val')} · "
+            f"{update} = (1 − {_slot('z.val')}) · {_slot('n.val', 'term')} + {_slot('z.val')} · "
             f"{_slot('h_prev', 'term')} = {_slot('h')}"
         )
     return lines
+
+
+def _gate_html(kind: str, k: str, bias: bool, nonlinearity: str) -> str:
+    """One gate's line of :func:`equation_html`: slots under their terms, the pre-activation's
+    slot and the value's; the GRU's ``n`` shows ``r · (h_part + b_h)`` in slots."""
+    act = HTML_ITALIC.act(activation(kind, k, nonlinearity))
+    line = gate_line(
+        kind,
+        k,
+        HTML_ITALIC,
+        nonlinearity=nonlinearity,
+        term=lambda key, label, first: _under(key, label, "num" if first else "term"),
+        bias_terms=bias,
+        sep="",
+    )
+    if kind == "gru" and k == "n":  # the reset in numbers: r · (W_hn h + b_hn)
+        inside = gate_sum(
+            kind,
+            k,
+            HTML_ITALIC,
+            term=lambda key, label, first: _slot(key, "num" if first else "term"),
+            bias_terms=bias,
+            reset=_slot("r.val"),
+            product="·",
+        )
+        line += f" = {act}({inside})"
+    return f"{line} = {act}({_slot(f'{k}.pre')}) = {_slot(f'{k}.val')}"
+
+
+def _lstm_state_html(proj_size: int, unit: int, H_out: int | None) -> list[str]:
+    """The LSTM's state lines of :func:`equation_html` (with ``proj_size``: ``W_hr`` after)."""
+    c_line, h_line = state_lines("lstm", HTML_ITALIC, " ")
+    s = HTML_ITALIC.of
+    lines = [
+        f"{c_line} = {_slot('f.val')} · {_slot('c_prev', 'term')} + {_slot('i.val')} · "
+        f"{_slot('g.val', 'term')} = {_slot('c')}"
+    ]
+    numbers = f"{_slot('o.val')} · tanh({_slot('c')})"
+    if not proj_size:
+        return lines + [f"{h_line} = {numbers} = {_slot('h')}"]
+    o_tanh_c = h_line.split(" = ", 1)[1]  # o_t tanh(c_t), before the projection
+    lines.append(f"{o_tanh_c} = {numbers} = {_slot('h_pre_proj')}")
+    W_hr = f"{HTML_ITALIC.sym(*weight('h', 'r'))} ({s('o')} ⊙ tanh {s('c')})"
+    if unit >= (H_out or proj_size):
+        return lines + [
+            f"{s('h')} = {W_hr} has H<sub>out</sub> = {H_out or proj_size} units; "
+            f"unit {unit} has no {s('h')}"
+        ]
+    return lines + [f"{s('h')} = ({W_hr})<sub>{unit}</sub> = {_slot('h')}"]
 
 
 def format_number(value: float, form: str = "num", digits: int = 3) -> str:

@@ -1,4 +1,13 @@
-"""Teaching text: the equations of each cell in LaTeX, textbook and PyTorch forms.
+"""The displayed equations of each cell, and every name and symbol in them, written once.
+
+Here live each quantity's name (:data:`NAMES`: "forget gate") and symbol (:data:`SYMBOLS`:
+``f_t``, ``h_{t-1}``; :func:`weight`, :func:`bias`: ``W_{if}``, ``b_{hf}``), and the lines that
+put them together (:func:`gate_line`, :func:`state_lines`), written in LaTeX or HTML by a
+:class:`Notation`. Everything that shows an equation draws from them: the Cell and Learn pages
+(:func:`equations`, :data:`EQUATIONS`, textbook and PyTorch forms), the cell diagram's hover
+text (:mod:`explorer.diagram`), the equations with numbers and the step player's
+(:mod:`explorer.equations`), the charts' titles (:data:`GATE_NAMES`). The equations that run
+are :mod:`explorer.cells`.
 
 Sources: PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU`` documentation (the two-bias forms, gate
 order i f g o and r z n); Hochreiter & Schmidhuber (1997) and Gers et al. (2000) for the LSTM with
@@ -8,94 +17,247 @@ matmul ``W_hn h + b_hn``.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-TEXTBOOK_EQUATIONS: dict[str, list[str]] = {
-    "rnn": [
-        r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right)",
-        r"y_t = g\left(W_{hy}\, h_t + b_y\right)",
-    ],
-    "lstm": [
-        r"i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i)",
-        r"f_t = \sigma(W_{xf} x_t + W_{hf} h_{t-1} + b_f)",
-        r"g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)",
-        r"o_t = \sigma(W_{xo} x_t + W_{ho} h_{t-1} + b_o)",
-        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)",
-        r"y_t = W_{hy}\, h_t + b_y",
-    ],
-    "gru": [
-        r"r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r)",
-        r"z_t = \sigma(W_{xz} x_t + W_{hz} h_{t-1} + b_z)",
-        r"\tilde h_t = \tanh\left(W_{xh} x_t + W_{hh} (r_t \odot h_{t-1}) + b_h\right)",
-        r"h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t",
-        r"y_t = W_{hy}\, h_t + b_y",
-    ],
+from .config import CELLS, TANH_GATES
+
+# ---------------------------------------------------------------- symbols: the one home
+
+#: each quantity's symbol as (letter, subscript): the input, the states and every gate
+#: (PyTorch's and the papers' letters: h_t, c_t, i f g o, r z n)
+SYMBOLS: dict[str, tuple[str, str]] = {
+    "x": ("x", "t"),
+    "h": ("h", "t"),
+    "h_prev": ("h", "t-1"),
+    "c": ("c", "t"),
+    "c_prev": ("c", "t-1"),
+    "y": ("y", "t"),
+    **{k: (k, "t") for spec in CELLS.values() for k in spec.gates},
 }
 
-EQUATIONS: dict[str, list[str]] = {
-    "rnn": [
-        r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)"
-        r"\quad(\text{or ReLU})",
-        r"y_t = W_{hy}\, h_t + b_y \quad(\texttt{head})",
-    ],
-    "lstm": [
-        r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})",
-        r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf})",
-        r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
-        r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho})",
-        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \qquad h_t = o_t \odot \tanh(c_t)",
-    ],
-    "gru": [
-        r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})",
-        r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})",
-        r"n_t = \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right)",
-        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
-    ],
+#: each quantity's name (the one name table; gate rows are ordered by ``CellSpec.gates``)
+NAMES: dict[str, str] = {
+    "h": "hidden state",
+    "c": "cell state",
+    "i": "input gate",
+    "f": "forget gate",
+    "g": "cell candidate",
+    "o": "output gate",
+    "r": "reset gate",
+    "z": "update gate",
+    "n": "new gate",
 }
+
+
+def label(key: str) -> str:
+    """``"forget gate f_t"``: a quantity's name and symbol as plain text (chart titles)."""
+    letter, sub = SYMBOLS[key]
+    return f"{NAMES[key]} {letter}_{sub}"
+
+
+#: each gate's name and symbol, ``{"f": "forget gate f_t", …}``
+GATE_NAMES: dict[str, str] = {k: label(k) for spec in CELLS.values() for k in spec.gates}
+
+
+def weight(side: str, gate: str) -> tuple[str, str]:
+    """The weight that multiplies ``side`` into ``gate``, as (letter, subscript): PyTorch's
+    ``W_{ii}`` (side ``"i"``, the input; ``"h"``, the hidden state), the textbook's ``W_{xi}``
+    (side ``"x"``). The vanilla RNN's one "gate" is ``h`` (``W_{ih}``, ``W_{hh}``, ``W_{xh}``);
+    the head is ``W_{hy}``, the projection ``W_{hr}``."""
+    return "W", side + gate
+
+
+def bias(side: str, gate: str) -> tuple[str, str]:
+    """PyTorch's two biases of ``gate``, ``b_{ii}`` and ``b_{hi}``; ``side=""`` gives the
+    textbook's one bias ``b_i``."""
+    return "b", side + gate
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How one medium writes the symbols: LaTeX (KaTeX, ``st.latex``) or HTML (Plotly's hover
+    text, the diagram; ``italic`` letters in the step player's equations)."""
+
+    latex: bool
+    italic: bool = False
+
+    def sym(self, letter: str, sub: str = "") -> str:
+        """``W_{ii}``, ``x_t`` / ``W<sub>ii</sub>``, ``h<sub>t−1</sub>`` (a true minus)."""
+        if self.latex:
+            return (
+                letter if not sub else f"{letter}_{sub}" if len(sub) == 1 else f"{letter}_{{{sub}}}"
+            )
+        letter = f"<i>{letter}</i>" if self.italic else letter
+        return letter + (f"<sub>{sub.replace('-', '−')}</sub>" if sub else "")
+
+    def of(self, key: str) -> str:
+        """The symbol of quantity ``key`` (:data:`SYMBOLS`)."""
+        return self.sym(*SYMBOLS[key])
+
+    def act(self, name: str) -> str:
+        """The activation ``"sigmoid"``, ``"tanh"`` or ``"relu"`` as this medium writes it."""
+        if self.latex:
+            return {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}"}[name]
+        return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU"}[name]
+
+    @property
+    def odot(self) -> str:
+        return r"\odot" if self.latex else "⊙"
+
+    @property
+    def minus(self) -> str:
+        return "-" if self.latex else "−"
+
+
+LATEX = Notation(latex=True)
+HTML = Notation(latex=False)
+HTML_ITALIC = Notation(latex=False, italic=True)
+
+
+def activation(cell: str, gate: str, nonlinearity: str = "tanh") -> str:
+    """``"sigmoid"``, ``"tanh"`` or ``"relu"``: the function that squashes ``gate`` (the vanilla
+    RNN's ``h`` takes ``nonlinearity``)."""
+    if cell == "rnn":
+        return nonlinearity
+    return "tanh" if gate in TANH_GATES else "sigmoid"
+
+
+#: ``term(key, label, first)`` writes one summand of a gate's pre-activation: ``key`` names its
+#: number as :func:`explorer.equations.unit_terms_over_time` does (``"f.x"``, ``"f.bi"``,
+#: ``"f.h"``, ``"f.bh"``), ``label`` is its symbol, ``first`` says it opens a sum
+Term = Callable[[str, str, bool], str]
+
+
+def _symbol_only(key: str, label: str, first: bool) -> str:
+    return label
+
+
+def gate_sum(
+    cell: str,
+    gate: str,
+    n: Notation,
+    *,
+    term: Term = _symbol_only,
+    bias_terms: bool = True,
+    textbook: bool = False,
+    sep: str = " ",
+    reset: str | None = None,
+    product: str | None = None,
+) -> str:
+    r"""The inside of ``gate``'s activation, ``W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}``
+    (PyTorch's two biases) or ``W_{xi} x_t + W_{hi} h_{t-1} + b_i`` (``textbook``), each
+    summand written by ``term``; ``sep`` goes between a weight and its vector. PyTorch's GRU
+    ``n`` scales the recurrent part by the reset gate, ``r_t \odot (W_{hn} h_{t-1} + b_{hn})``:
+    ``reset`` and ``product`` replace ``r_t`` and ``\odot`` (numbers in their place)."""
+    x_side = term(
+        f"{gate}.x", n.sym(*weight("x" if textbook else "i", gate)) + sep + n.of("x"), True
+    )
+    h_label = n.sym(*weight("h", gate)) + sep + n.of("h_prev")
+    if textbook:
+        return f"{x_side} + {term(f'{gate}.h', h_label, False)}" + (
+            f" + {term(f'{gate}.b', n.sym(*bias('', gate)), False)}" if bias_terms else ""
+        )
+    if bias_terms:
+        x_side += f" + {term(f'{gate}.bi', n.sym(*bias('i', gate)), False)}"
+    if cell == "gru" and gate == "n":  # the reset gate scales W_hn h + b_hn: after the matmul
+        h_side = term("n.h", h_label, True)
+        if bias_terms:
+            h_side += f" + {term('n.bh', n.sym(*bias('h', gate)), False)}"
+        return f"{x_side} + {reset or n.of('r')} {product or n.odot} ({h_side})"
+    h_side = term(f"{gate}.h", h_label, False)
+    if bias_terms:
+        h_side += f" + {term(f'{gate}.bh', n.sym(*bias('h', gate)), False)}"
+    return f"{x_side} + {h_side}"
+
+
+def gate_line(
+    cell: str,
+    gate: str,
+    n: Notation,
+    *,
+    nonlinearity: str = "tanh",
+    big: bool = False,
+    **kwargs,
+) -> str:
+    r"""``i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi})``: ``gate``'s equation in
+    notation ``n`` (:func:`gate_sum` for the keyword arguments); ``big`` parentheses are LaTeX's
+    ``\left( … \right)``."""
+    inside = gate_sum(cell, gate, n, **kwargs)
+    opened, closed = (r"\left(", r"\right)") if big and n.latex else ("(", ")")
+    return f"{n.of(gate)} = {n.act(activation(cell, gate, nonlinearity))}{opened}{inside}{closed}"
+
+
+def state_lines(cell: str, n: Notation, product: str) -> list[str]:
+    r"""The state updates with ``product`` between factors (``" \odot "``, or ``" "`` in the
+    lines with numbers): ``c_t = f_t c_{t-1} + i_t g_t`` and ``h_t = o_t \tanh(c_t)`` (LSTM),
+    ``h_t = (1 - z_t) n_t + z_t h_{t-1}`` (GRU); none for the vanilla RNN."""
+    s, p = n.of, product
+    if cell == "lstm":
+        tanh_c = f"{n.act('tanh')}({s('c')})"
+        return [
+            f"{s('c')} = {s('f')}{p}{s('c_prev')} + {s('i')}{p}{s('g')}",
+            f"{s('h')} = {s('o')}{p}{tanh_c}",
+        ]
+    if cell == "gru":
+        return [f"{s('h')} = (1 {n.minus} {s('z')}){p}{s('n')} + {s('z')}{p}{s('h_prev')}"]
+    return []
+
+
+def head_line(n: Notation, sep: str = " ") -> str:
+    """``y_t = W_{hy} h_t + b_y``: the linear head on h_t."""
+    return f"{n.of('y')} = {n.sym(*weight('h', 'y'))}{sep}{n.of('h')} + {n.sym(*bias('', 'y'))}"
+
+
+# ---------------------------------------------------------------- the displayed equations
 
 
 def equations(cell: str, *, textbook: bool = False, bias: bool = True) -> list[str]:
     """The LaTeX lines of ``cell``'s equations, textbook (one bias) or PyTorch (two biases);
-    with ``bias=False`` the recurrent layer's bias terms are dropped (the head keeps ``b_y``)."""
-    lines = (TEXTBOOK_EQUATIONS if textbook else EQUATIONS)[cell]
-    if bias:
-        return list(lines)
-    return [
-        line if line.startswith("y_t") else re.sub(r"\s*\+\s*b_\{?\w+\}?", "", line)
-        for line in lines
+    with ``bias=False`` the recurrent layer's bias terms are dropped (the head keeps ``b_y``).
+    Each line is written from :data:`SYMBOLS` by :func:`gate_line` and :func:`state_lines`,
+    as the diagram's hover text and the numbers of :mod:`explorer.equations` are."""
+    if textbook:
+        return _textbook(cell, bias)
+    if cell == "rnn":
+        h = gate_line("rnn", "h", LATEX, bias_terms=bias, sep=r"\, ", big=True)
+        return [h + r"\quad(\text{or ReLU})", head_line(LATEX, r"\, ") + r" \quad(\texttt{head})"]
+    lines = [gate_line(cell, k, LATEX, bias_terms=bias, big=k == "n") for k in CELLS[cell].gates]
+    updates = state_lines(cell, LATEX, r" \odot ")
+    return lines + ([r" \qquad ".join(updates)] if cell == "lstm" else updates)
+
+
+def _textbook(cell: str, with_bias: bool) -> list[str]:
+    r"""The textbook's form (one bias, d2l's names ``W_{xi}, W_{hi}, b_i``); its RNN is the
+    tutorial's ``f``/``g`` form, its GRU resets ``h_{t-1}`` before the product (Cho et al. 2014)
+    and names the candidate ``\tilde h_t``."""
+    s = LATEX.of
+    W = lambda side, gate: LATEX.sym(*weight(side, gate))  # noqa: E731 - a short local name
+    b_h = f" + {LATEX.sym(*bias('', 'h'))}" if with_bias else ""
+    head = head_line(LATEX, r"\, ")
+    if cell == "rnn":
+        inside = rf"{W('h', 'h')}\, {s('h_prev')} + {W('x', 'h')}\, {s('x')}{b_h}"
+        return [
+            rf"{s('h')} = f\left({inside}\right)",
+            head.replace(" = ", r" = g\left(", 1) + r"\right)",
+        ]
+    lines = [
+        gate_line(cell, k, LATEX, textbook=True, bias_terms=with_bias)
+        for k in CELLS[cell].gates
+        if k != "n"  # the GRU's candidate below: reset before the product
+    ]
+    if cell == "lstm":
+        return lines + [r" \qquad ".join(state_lines(cell, LATEX, r" \odot ")), head]
+    tilde, reset = r"\tilde h_t", rf"{s('r')} \odot {s('h_prev')}"
+    return lines + [
+        rf"{tilde} = \tanh\left({W('x', 'h')} {s('x')} + {W('h', 'h')} ({reset}){b_h}\right)",
+        rf"{s('h')} = {s('z')} \odot {s('h_prev')} + (1 - {s('z')}) \odot {tilde}",
+        head,
     ]
 
 
-def gate_equation(cell: str, gate: str) -> str:
-    """The LaTeX line of ``gate`` (``"i"`` … ``"n"``, or ``"h"`` for the vanilla RNN) in
-    :data:`EQUATIONS`, the one displayed home of the equations (run in :mod:`explorer.cells`).
-
-    Raises:
-        KeyError: ``cell`` has no such gate.
-    """
-    for line in EQUATIONS[cell]:
-        if line.startswith(f"{gate}_t = "):
-            return line.split(r"\quad")[0]
-    raise KeyError(f"{cell} has no gate {gate!r}")
-
-
-_HTML = [  # LaTeX -> the HTML Plotly's hover labels render, in order
-    (r"\left", ""),
-    (r"\right", ""),
-    (r"\,", ""),
-    (r"\sigma", "σ"),
-    (r"\tanh", "tanh"),
-    (r"\odot", "⊙"),
-    ("t-1", "t−1"),
-]
-
-
-def latex_html(line: str) -> str:
-    """A line of :data:`EQUATIONS` in Plotly's HTML (the diagram's hover text):
-    ``W_{ii} x_t`` -> ``W<sub>ii</sub> x<sub>t</sub>``, ``\\sigma`` -> σ, ``\\odot`` -> ⊙."""
-    for tex, html in _HTML:
-        line = line.replace(tex, html)
-    return re.sub(r"_(?:\{([^}]*)\}|(\w))", lambda m: f"<sub>{m[1] or m[2]}</sub>", line)
+EQUATIONS: dict[str, list[str]] = {cell: equations(cell) for cell in CELLS}
+TEXTBOOK_EQUATIONS: dict[str, list[str]] = {cell: equations(cell, textbook=True) for cell in CELLS}
 
 
 PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\_size} > 0)"

@@ -235,7 +235,7 @@ def test_hover_text_is_drawn_from_the_displayed_equations():
     from explorer.diagram import _HOVER
     from explorer.teaching import EQUATIONS
 
-    # the hover text follows explorer.teaching.EQUATIONS: change a line there, it changes here
+    # the hover text and EQUATIONS are written by one builder (explorer.teaching.gate_line)
     assert r"r_t \odot (W_{hn} h_{t-1} + b_{hn})" in EQUATIONS["gru"][2]
     assert _HOVER["n"] == (
         "new gate n<sub>t</sub> = tanh(W<sub>in</sub> x<sub>t</sub> + b<sub>in</sub> + "
