@@ -529,7 +529,7 @@ def the_code() -> None:
         )
     run = lesson.code_comparison(cell, seed)
     st.markdown(
-        "**From scratch** (`explorer/tutorial.py`, `explorer/cells.py`): the loop, "
+        "**From scratch** (`explorer/tutorial.py`, `explorer/textbook.py`): the loop, "
         "then the bridge from torch's parameters"
     )
     st.code(run.scratch_code, language="python", wrap_lines=True)

@@ -19,7 +19,7 @@ Sections (and what each function gives the page):
    2013), :func:`kind_trace` (a short live trace of each cell) and :func:`pulse_memory`.
 4. Counting parameters: :func:`parameter_rows` (the textbook's one-bias count next to what
    ``torch.nn`` reports with two biases).
-6. The code: :func:`code_comparison`, the from-scratch cells of :mod:`explorer.cells` and the
+6. The code: :func:`code_comparison`, the from-scratch cells of :mod:`explorer.textbook` and the
    tutorial's loop of :mod:`explorer.tutorial` against ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``.
 
 Steps on this page are numbered ``t = 1 … T`` with ``h_0`` the initial state (zeros), as in
@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from . import cells, tutorial
+from . import textbook, tutorial
 from .config import CELLS, cell_spec
 from .equations import latex_number
 from .models import build_model, seeded_global_rng, set_forget_bias, set_gate_bias
@@ -616,11 +616,11 @@ def _scratch_rnn(rnn_and_head, x):
 
 
 def _scratch_lstm(lstm, x):
-    return cells.TextbookLSTM.from_torch(lstm).forward(x)[0]  # every h_t (T, 20)
+    return textbook.TextbookLSTM.from_torch(lstm).forward(x)[0]  # every h_t (T, 20)
 
 
 def _scratch_gru(gru, x):
-    return cells.TextbookGRU.from_torch(gru).forward(x)  # (T, 20)
+    return textbook.TextbookGRU.from_torch(gru).forward(x)  # (T, 20)
 
 
 _CODE = {
@@ -628,9 +628,13 @@ _CODE = {
     "lstm": (
         torch_lstm,
         _scratch_lstm,
-        [cells.TextbookLSTM.forward, cells.TextbookLSTM.from_torch],
+        [textbook.TextbookLSTM.forward, textbook.TextbookLSTM.from_torch],
     ),
-    "gru": (torch_gru, _scratch_gru, [cells.TextbookGRU.forward, cells.TextbookGRU.from_torch]),
+    "gru": (
+        torch_gru,
+        _scratch_gru,
+        [textbook.TextbookGRU.forward, textbook.TextbookGRU.from_torch],
+    ),
 }
 
 

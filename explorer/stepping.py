@@ -14,11 +14,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cells import TextbookRNN
 from .config import CELLS
 from .diagram import DIAGRAM_QUANTITIES
 from .equations import unit_terms_over_time
 from .models import forget_bias
+from .textbook import TextbookRNN
 from .trace import Trace
 
 
@@ -112,7 +112,7 @@ def clamp_comparison(
 @torch.no_grad()
 def textbook_rnn_difference(rnn: nn.RNN, x: torch.Tensor, tr: Trace, h0: torch.Tensor) -> float:
     """Max ``|h_t|`` difference, over every step and unit, between the tutorial's one-bias
-    :class:`~explorer.cells.TextbookRNN` (layer 0, forward, from ``h0[0]``) and ``tr``, the
+    :class:`~explorer.textbook.TextbookRNN` (layer 0, forward, from ``h0[0]``) and ``tr``, the
     trace of ``nn.RNN`` ``rnn`` over ``x`` ``(T, input_size)``: float32 rounding."""
     ours = TextbookRNN.from_torch(rnn).forward(x, h0[0])
     return float((ours - tr.hidden[0, 0]).abs().max())

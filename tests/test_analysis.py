@@ -6,8 +6,8 @@ import torch
 
 from explorer import build_model, trace
 from explorer.analysis import display_stride, pca_2d, saturation
-from explorer.cells import TextbookRNN
 from explorer.models import forget_bias, set_forget_bias
+from explorer.textbook import TextbookRNN
 
 
 def test_pca_recovers_a_planar_path():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.cells import TextbookRNN
+from explorer.textbook import TextbookRNN
 from explorer.tutorial import (
     run_tutorial,
     scratch_forward,
