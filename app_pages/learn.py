@@ -133,10 +133,7 @@ def _how_it_runs(X: int, H: int, O: int, T: int, seed: int) -> None:
     """Section 2: the same network with its numbers, one step at a time."""
     with st.container():
         _header(2, "How it runs", "how-it-runs")
-        st.latex(
-            r"h_t = f\left(W_{hh}\, h_{t-1} + W_{xh}\, x_t + b_h\right) \qquad "
-            r"y_t = g\left(W_{hy}\, h_t + b_y\right)"
-        )
+        st.latex(r" \qquad ".join(equations("rnn", textbook=True)))
         st.markdown(
             "The network drawn above, with its numbers: a seeded `nn.RNN` "
             f"({X} → {H}) and `nn.Linear` ({H} → {O}), starting from $h_0 = 0$. Here $f$ is "

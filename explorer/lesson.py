@@ -42,6 +42,7 @@ from .config import CELLS, cell_spec
 from .equations import latex_number
 from .models import build_model, seeded_global_rng, set_forget_bias, set_gate_bias
 from .params import count_head, count_parameters
+from .teaching import LATEX, bias, weight
 from .trace import trace
 
 # One colour per shared matrix, in the drawing, the equations and the parameter bars.
@@ -188,14 +189,11 @@ def latex_matrix(a: np.ndarray, digits: int = 2, colour: str | None = None) -> s
     return rf"{{\color{{{colour}}}{body}}}" if colour else body
 
 
-def _f(nonlinearity: str) -> str:
-    return r"\tanh" if nonlinearity == "tanh" else r"\operatorname{ReLU}"
-
-
 def bias_latex(run: TinyRun, digits: int = 2) -> str:
     """``b_h = b_ih + b_hh`` with the numbers: PyTorch's two biases and their sum."""
+    b_h, b_ih, b_hh = (LATEX.sym(*bias(side, "h")) for side in ("", "i", "h"))
     return (
-        rf"b_h = b_{{ih}} + b_{{hh}} = {latex_matrix(run.b_ih, digits)} + "
+        rf"{b_h} = {b_ih} + {b_hh} = {latex_matrix(run.b_ih, digits)} + "
         rf"{latex_matrix(run.b_hh, digits)} = {latex_matrix(run.b_h, digits)}"
     )
 
@@ -212,9 +210,12 @@ def step_latex(run: TinyRun, t: int, digits: int = 2) -> list[str]:
     if not 1 <= t <= run.T:
         raise ValueError(f"t must be between 1 and T = {run.T}, got {t}")
     m = lambda a, c=None: latex_matrix(a, digits, c)  # noqa: E731
-    f = _f(run.nonlinearity)
+    f = LATEX.act(run.nonlinearity)
     k = t - 1
-    hh, xh, hy = (rf"{{\color{{{COLOURS[n]}}}W_{{{n[2:]}}}}}" for n in ("W_hh", "W_xh", "W_hy"))
+    hh, xh, hy = (  # coloured as in the drawing
+        rf"{{\color{{{COLOURS[n]}}}{LATEX.sym(*weight(n[2], n[3]))}}}"
+        for n in ("W_hh", "W_xh", "W_hy")
+    )
     small = r"\small "  # 0.9 em: a 4 × 4 matrix line fits beside a 1024-px screen's sidebar
     return [
         rf"h_{{{t}}} = {f}(a_{{{t}}}),\quad a_{{{t}}} = {hh}\, h_{{{t - 1}}} + {xh}\, x_{{{t}}}"

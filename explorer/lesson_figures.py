@@ -16,10 +16,11 @@ import plotly.graph_objects as go
 from .charts import FONT, LEGEND_AT_FOOT, QUANTITY_STYLES, style_for
 from .config import CELLS
 from .lesson import COLOURS, MEMORY_COLOURS, CodeRun, CountRow, GradientFlow
+from .teaching import HTML, weight
 
 # ----------------------------------------------------------------------------- 1. structure
 
-_LABEL = {"W_xh": "W<sub>xh</sub>", "W_hh": "W<sub>hh</sub>", "W_hy": "W<sub>hy</sub>"}
+_LABEL = {n: HTML.sym(*weight(n[2], n[3])) for n in ("W_xh", "W_hh", "W_hy")}  # W<sub>xh</sub>
 _UNIT_GAP = 0.5  # vertical distance between two unit markers (data units)
 _BOX_W = 0.8
 _ROW_Y = {"x": 0.0, "h": 3.2, "y": 6.2}  # centres of the input, hidden and output layers
