@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step, rnn_act
 from .config import CELLS, directions
-from .teaching import HTML_ITALIC, LATEX, activation, gate_line, gate_sum, state_lines, weight
+from .teaching import HTML_ITALIC, LATEX, numbered_gate_line, state_lines, weight
 from .trace import Trace, initial_state, kind_of, layer_weights
 
 #: gate symbols per cell in PyTorch's row order (``CellSpec.gates``); a vanilla RNN has one
@@ -56,6 +56,17 @@ class GateTerms:
     b_h: float
     pre: float
     value: float
+
+
+#: a gate's numbers by the names of unit_terms_over_time's columns, and GateTerms' fields
+_PARTS = (
+    ("x", "x_part"),
+    ("bi", "b_i"),
+    ("h", "h_part"),
+    ("bh", "b_h"),
+    ("pre", "pre"),
+    ("val", "value"),
+)
 
 
 def _a(kind: str) -> str:
@@ -124,8 +135,7 @@ def unit_terms(
     cols = _columns(rnn, tr, layer, direction, unit, h0, c0, torch.tensor([int(t)]))
     num = {k: float(v[0]) for k, v in cols.items()}
     kind = kind_of(rnn)
-    parts = ("x", "bi", "h", "bh", "pre", "val")
-    gates = {k: GateTerms(k, *(num[f"{k}.{p}"] for p in parts)) for k in _GATES[kind]}
+    gates = {k: GateTerms(k, *(num[f"{k}.{p}"] for p, _ in _PARTS)) for k in _GATES[kind]}
     out = {"kind": kind, "layer": int(layer), "direction": int(direction), "t": int(t)}
     out.update(unit=int(unit), bias=bool(rnn.bias), gates=gates)
     if kind == "lstm":
@@ -279,38 +289,24 @@ def _brace(v: float, label: str, digits: int, first: bool) -> str:
     return rf"\underbrace{{{latex_number(v, digits) if first else _term(v, digits)}}}_{{{label}}}"
 
 
-def _numbers(gt: GateTerms) -> dict[str, float]:
-    """A gate's summands by the keys :func:`explorer.teaching.gate_sum` names them with."""
-    k = gt.name
-    return {f"{k}.x": gt.x_part, f"{k}.bi": gt.b_i, f"{k}.h": gt.h_part, f"{k}.bh": gt.b_h}
-
-
 def _gate_line(kind: str, gates: dict, k: str, bias: bool, digits: int, nonlinearity: str) -> str:
-    """One gate's line: numbers under their terms (PyTorch's symbols, :mod:`explorer.teaching`),
-    the pre-activation, the value; the GRU's ``n`` shows ``r · (h_part + b_h)`` in numbers."""
-    gt, num = gates[k], _numbers(gates[k])
-    act = LATEX.act(activation(kind, k, nonlinearity))
-    line = gate_line(
+    """One gate's line: numbers under their terms (PyTorch's symbols), the pre-activation, the
+    value (:func:`explorer.teaching.numbered_gate_line`)."""
+    num = {f"{g.name}.{part}": getattr(g, field) for g in gates.values() for part, field in _PARTS}
+
+    def number(key: str, first: bool) -> str:
+        return (latex_number if first else _term)(num[key], digits)
+
+    return numbered_gate_line(
         kind,
         k,
         LATEX,
-        nonlinearity=nonlinearity,
-        term=lambda key, label, first: _brace(num[key], label, digits, first),
+        under=lambda key, label, first: _brace(num[key], label, digits, first),
+        number=number,
+        product=r"\cdot",
         bias_terms=bias,
-        sep="",
+        nonlinearity=nonlinearity,
     )
-    if kind == "gru" and k == "n":  # the reset in numbers: r · (W_hn h + b_hn)
-        inside = gate_sum(
-            kind,
-            k,
-            LATEX,
-            term=lambda key, label, first: (latex_number if first else _term)(num[key], digits),
-            bias_terms=bias,
-            reset=latex_number(gates["r"].value, digits),
-            product=r"\cdot",
-        )
-        line += f" = {act}({inside})"
-    return f"{line} = {act}({latex_number(gt.pre, digits)}) = {latex_number(gt.value, digits)}"
 
 
 def equation_latex(
@@ -490,29 +486,17 @@ def equation_html(
 
 def _gate_html(kind: str, k: str, bias: bool, nonlinearity: str) -> str:
     """One gate's line of :func:`equation_html`: slots under their terms, the pre-activation's
-    slot and the value's; the GRU's ``n`` shows ``r · (h_part + b_h)`` in slots."""
-    act = HTML_ITALIC.act(activation(kind, k, nonlinearity))
-    line = gate_line(
+    slot and the value's (:func:`explorer.teaching.numbered_gate_line`)."""
+    return numbered_gate_line(
         kind,
         k,
         HTML_ITALIC,
-        nonlinearity=nonlinearity,
-        term=lambda key, label, first: _under(key, label, "num" if first else "term"),
+        under=lambda key, label, first: _under(key, label, "num" if first else "term"),
+        number=lambda key, first: _slot(key, "num" if first else "term"),
+        product="·",
         bias_terms=bias,
-        sep="",
+        nonlinearity=nonlinearity,
     )
-    if kind == "gru" and k == "n":  # the reset in numbers: r · (W_hn h + b_hn)
-        inside = gate_sum(
-            kind,
-            k,
-            HTML_ITALIC,
-            term=lambda key, label, first: _slot(key, "num" if first else "term"),
-            bias_terms=bias,
-            reset=_slot("r.val"),
-            product="·",
-        )
-        line += f" = {act}({inside})"
-    return f"{line} = {act}({_slot(f'{k}.pre')}) = {_slot(f'{k}.val')}"
 
 
 def _lstm_state_html(proj_size: int, unit: int, H_out: int | None) -> list[str]:

@@ -188,6 +188,40 @@ def gate_line(
     return f"{n.of(gate)} = {n.act(activation(cell, gate, nonlinearity))}{opened}{inside}{closed}"
 
 
+def numbered_gate_line(
+    cell: str,
+    gate: str,
+    n: Notation,
+    *,
+    under: Term,
+    number: Callable[[str, bool], str],
+    product: str,
+    bias_terms: bool = True,
+    nonlinearity: str = "tanh",
+) -> str:
+    r"""``gate``'s line with its numbers: each summand's number over its symbol (``under``), then
+    ``= act(pre) = value``; the GRU's ``n`` first shows its sum in numbers,
+    ``= 	anh(x + b + r · (h + b))``. ``number(key, first)`` writes the number named ``key``
+    (``"f.x"`` … ``"f.pre"``, ``"f.val"``, ``"r.val"``; ``first`` when it opens a sum, so that
+    a negative summand after it can be put in parentheses); ``product`` is the medium's ``·``."""
+    act = n.act(activation(cell, gate, nonlinearity))
+    line = gate_line(
+        cell, gate, n, nonlinearity=nonlinearity, term=under, bias_terms=bias_terms, sep=""
+    )
+    if cell == "gru" and gate == "n":  # the reset in numbers: r · (W_hn h + b_hn)
+        inside = gate_sum(
+            cell,
+            gate,
+            n,
+            term=lambda key, label, first: number(key, first),
+            bias_terms=bias_terms,
+            reset=number("r.val", True),
+            product=product,
+        )
+        line += f" = {act}({inside})"
+    return f"{line} = {act}({number(f'{gate}.pre', True)}) = {number(f'{gate}.val', True)}"
+
+
 def state_lines(cell: str, n: Notation, product: str) -> list[str]:
     r"""The state updates with ``product`` between factors (``" \odot "``, or ``" "`` in the
     lines with numbers): ``c_t = f_t c_{t-1} + i_t g_t`` and ``h_t = o_t \tanh(c_t)`` (LSTM),
