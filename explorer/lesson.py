@@ -38,6 +38,7 @@ import torch
 import torch.nn as nn
 
 from . import textbook, tutorial
+from .cells import rnn_act
 from .config import CELLS, cell_spec
 from .equations import latex_number
 from .models import build_model, seeded_global_rng, set_forget_bias, set_gate_bias
@@ -143,7 +144,6 @@ def tiny_run(
     W_xh, W_hh = rnn.weight_ih_l0, rnn.weight_hh_l0  # (H, X), (H, H)
     b_h = rnn.bias_ih_l0 + rnn.bias_hh_l0  # (H,): the textbook's one bias
     W_hy, b_y = head.weight, head.bias  # (O, H), (O,)
-    f = torch.tanh if nonlinearity == "tanh" else torch.relu
     x = tiny_input(T, input_size, seed)  # (T, X)
     h = [torch.zeros(hidden_size)]  # h_0
     recurrent, input_part, pre, y = [], [], [], []
@@ -151,7 +151,7 @@ def tiny_run(
         recurrent.append(W_hh @ h[-1])  # (H,)
         input_part.append(W_xh @ x_t)  # (H,)
         pre.append(recurrent[-1] + input_part[-1] + b_h)
-        h.append(f(pre[-1]))
+        h.append(rnn_act(pre[-1], nonlinearity))  # f, the one activation of explorer.cells
         y.append(W_hy @ h[-1] + b_y)  # (O,); g = identity
     out, _ = rnn(x)  # (T, H)
 
