@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, rnn_act
 from .config import CELLS, TANH_GATES, directions
-from .trace import Trace, initial_state, kind_of, layer_weights
+from .trace import Trace, initial_states, kind_of, layer_weights
 
 
 def _check_clamps(kind: str, clamps: dict[str, float]) -> dict[str, float]:
@@ -91,15 +91,10 @@ def clamped_trace(
     kind = kind_of(rnn)
     clamps = _check_clamps(kind, clamps)
     x, from_step = _checked_input(rnn, x, from_step)
-    if kind != "lstm" and c0 is not None:
-        raise ValueError(
-            f"c0 is the LSTM cell state; {'a GRU' if kind == 'gru' else 'an RNN'} has none"
-        )
     L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
-    h0 = initial_state(h0, "h0", (L * D, H_out), x)
-    c0 = initial_state(c0, "c0", (L * D, H), x) if kind == "lstm" else None
+    h0, c0 = initial_states(rnn, h0, c0, x)
 
     names = CELLS[kind].gates
     hidden = x.new_empty(L, D, T, H_out)

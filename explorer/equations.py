@@ -23,8 +23,8 @@ import torch.nn as nn
 
 from .cells import gru_gates, gru_state, lstm_gates, lstm_state, lstm_step, rnn_act
 from .config import CELLS, directions
-from .teaching import HTML_ITALIC, LATEX, numbered_gate_line, state_lines, weight
-from .trace import Trace, initial_state, kind_of, layer_weights
+from .teaching import HTML_ITALIC, LATEX, article, numbered_gate_line, state_lines, weight
+from .trace import Trace, initial_states, kind_of, layer_weights
 
 #: gate symbols per cell in PyTorch's row order (``CellSpec.gates``); a vanilla RNN has one
 #: "gate", its pre-activation h
@@ -70,8 +70,8 @@ _PARTS = (
 
 
 def _a(kind: str) -> str:
-    """``"a GRU"``, ``"an LSTM"``, ``"an RNN"``: the article as the name is spoken."""
-    return ("a " if kind == "gru" else "an ") + kind.upper()
+    """``"a GRU"``, ``"an LSTM"``, ``"an RNN"``."""
+    return article(kind.upper())
 
 
 def _check_index(what: str, value: int, size: int, hint: str) -> None:
@@ -178,14 +178,8 @@ def _columns(rnn, tr, layer, direction, unit, h0, c0, ts: torch.Tensor) -> dict[
     so it is one :func:`~explorer.cells.lstm_step` of the whole layer.
     """
     kind, f64 = kind_of(rnn), torch.float64
-    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
-    H_out = getattr(rnn, "proj_size", 0) or H
-    like = torch.empty(0, dtype=f64)
-    h0 = initial_state(h0, "h0", (L * D, H_out), like)
-    if kind == "lstm":
-        c0 = initial_state(c0, "c0", (L * D, H), like)
-    elif c0 is not None:
-        raise ValueError(f"c0 is the LSTM cell state; {_a(kind)} has none")
+    D = directions(rnn.bidirectional)
+    h0, c0 = initial_states(rnn, h0, c0, torch.empty(0, dtype=f64))
     start = layer * D + direction  # row of h0 / c0 in torch's (L·D, ·) layout
     before = _before(ts, tr.T, reverse=direction == 1)
     # the layer's input: x_t, or the previous layer's output (directions concatenated)

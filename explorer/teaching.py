@@ -298,8 +298,9 @@ PROJECTION = r"h_t = W_{hr}\,\big(o_t \odot \tanh(c_t)\big) \quad (\texttt{proj\
 
 
 def article(word: str) -> str:
-    """``"an LSTM"``, ``"a GRU"``, ``"a Vanilla RNN"``: the article as the name is spoken."""
-    return ("an " if word[:1] in "AEIOL" else "a ") + word  # L is spoken "el"
+    """``"an LSTM"``, ``"an RNN"``, ``"a GRU"``, ``"a Vanilla RNN"``: the article as a cell's
+    label or acronym is spoken (letters read as their names: L "el", R "ar")."""
+    return ("an " if word[:1] in "AEFHILMNORSX" else "a ") + word
 
 
 TWO_BIASES = (

@@ -20,6 +20,7 @@ import torch.nn as nn
 
 from .cells import gru_gates, lstm_gates
 from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec, directions
+from .teaching import article
 
 
 @dataclass
@@ -129,6 +130,25 @@ def initial_state(state, name: str, shape: tuple[int, int], like: torch.Tensor) 
     return state
 
 
+def initial_states(rnn: nn.Module, h0, c0, like: torch.Tensor):
+    """``(h0 (L·D, H_out), c0 (L·D, H) or None)`` for ``rnn``, each by :func:`initial_state`
+    (zeros where ``None``); ``c0`` only for an LSTM.
+
+    Raises:
+        ValueError: a state of the wrong shape or not real numbers, or ``c0`` for a cell
+            without one.
+    """
+    kind = kind_of(rnn)
+    L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
+    H_out = getattr(rnn, "proj_size", 0) or H
+    h0 = initial_state(h0, "h0", (L * D, H_out), like)
+    if kind == "lstm":
+        return h0, initial_state(c0, "c0", (L * D, H), like)
+    if c0 is not None:
+        raise ValueError(f"c0 is the LSTM cell state; {article(kind.upper())} has none")
+    return h0, None
+
+
 def _real_tensor(value, name: str, dtype: torch.dtype) -> torch.Tensor:
     """``value`` as a CPU tensor of ``dtype``; ``ValueError`` naming ``name`` for what is not
     real numbers (text, None, complex numbers, which would lose their imaginary part) or
@@ -221,11 +241,7 @@ def trace(
     L, D, H = rnn.num_layers, directions(rnn.bidirectional), rnn.hidden_size
     H_out = getattr(rnn, "proj_size", 0) or H
     T = x.shape[0]
-    h0 = initial_state(h0, "h0", (L * D, H_out), x)
-    if kind == "lstm":
-        c0 = initial_state(c0, "c0", (L * D, H), x)
-    elif c0 is not None:
-        raise ValueError(f"c0 is the LSTM cell state; a {kind.upper()} has none")
+    h0, c0 = initial_states(rnn, h0, c0, x)
 
     hidden = x.new_empty(L, D, T, H_out)
     cell = x.new_empty(L, D, T, H) if kind == "lstm" else None

@@ -79,3 +79,14 @@ def test_hover_html_is_the_displayed_latex(cell):
     gates = CELLS[cell].gates or ("h",)
     for k, line in zip(gates, EQUATIONS[cell]):
         assert gate_line(cell, k, HTML) == _latex_to_html(line.split(r"\quad")[0])
+
+
+def test_article_as_the_label_is_spoken():
+    from explorer.teaching import article
+
+    assert [article(w) for w in ("RNN", "LSTM", "GRU", "Vanilla RNN")] == [
+        "an RNN",
+        "an LSTM",
+        "a GRU",
+        "a Vanilla RNN",
+    ]
