@@ -85,9 +85,9 @@ class Notation:
     def sym(self, letter: str, sub: str = "") -> str:
         """``W_{ii}``, ``x_t`` / ``W<sub>ii</sub>``, ``h<sub>t−1</sub>`` (a true minus)."""
         if self.latex:
-            return (
-                letter if not sub else f"{letter}_{sub}" if len(sub) == 1 else f"{letter}_{{{sub}}}"
-            )
+            if not sub:
+                return letter
+            return f"{letter}_{sub}" if len(sub) == 1 else f"{letter}_{{{sub}}}"
         letter = f"<i>{letter}</i>" if self.italic else letter
         return letter + (f"<sub>{sub.replace('-', '−')}</sub>" if sub else "")
 
@@ -123,14 +123,16 @@ def activation(cell: str, gate: str, nonlinearity: str = "tanh") -> str:
     return "tanh" if gate in TANH_GATES else "sigmoid"
 
 
-#: ``term(key, label, first)`` writes one summand of a gate's pre-activation: ``key`` names its
+#: ``term(key, symbol, first)`` writes one summand of a gate's pre-activation: ``key`` names its
 #: number as :func:`explorer.equations.unit_terms_over_time` does (``"f.x"``, ``"f.bi"``,
-#: ``"f.h"``, ``"f.bh"``), ``label`` is its symbol, ``first`` says it opens a sum
+#: ``"f.h"``, ``"f.bh"``; the textbook's one bias is ``"f.b"``), ``symbol`` is its symbol,
+#: ``first`` says it opens a sum (a negative number after it is put in parentheses)
 Term = Callable[[str, str, bool], str]
 
 
-def _symbol_only(key: str, label: str, first: bool) -> str:
-    return label
+def _symbol_only(key: str, symbol: str, first: bool) -> str:
+    """The summand as its symbol alone (the equations without numbers)."""
+    return symbol
 
 
 def gate_sum(
@@ -150,24 +152,25 @@ def gate_sum(
     summand written by ``term``; ``sep`` goes between a weight and its vector. PyTorch's GRU
     ``n`` scales the recurrent part by the reset gate, ``r_t \odot (W_{hn} h_{t-1} + b_{hn})``:
     ``reset`` and ``product`` replace ``r_t`` and ``\odot`` (numbers in their place)."""
-    x_side = term(
-        f"{gate}.x", n.sym(*weight("x" if textbook else "i", gate)) + sep + n.of("x"), True
-    )
-    h_label = n.sym(*weight("h", gate)) + sep + n.of("h_prev")
-    if textbook:
-        return f"{x_side} + {term(f'{gate}.h', h_label, False)}" + (
-            f" + {term(f'{gate}.b', n.sym(*bias('', gate)), False)}" if bias_terms else ""
-        )
+
+    def times(side: str, vector: str) -> str:  # W_{ii} x_t
+        return n.sym(*weight(side, gate)) + sep + n.of(vector)
+
+    def b(side: str) -> str:  # b_{ii}; the textbook's b_i for side ""
+        return n.sym(*bias(side, gate))
+
+    x_side = term(f"{gate}.x", times("x" if textbook else "i", "x"), True)
+    if textbook:  # one bias, after both products
+        one = f" + {term(f'{gate}.b', b(''), False)}" if bias_terms else ""
+        return f"{x_side} + {term(f'{gate}.h', times('h', 'h_prev'), False)}{one}"
     if bias_terms:
-        x_side += f" + {term(f'{gate}.bi', n.sym(*bias('i', gate)), False)}"
-    if cell == "gru" and gate == "n":  # the reset gate scales W_hn h + b_hn: after the matmul
-        h_side = term("n.h", h_label, True)
-        if bias_terms:
-            h_side += f" + {term('n.bh', n.sym(*bias('h', gate)), False)}"
+        x_side += f" + {term(f'{gate}.bi', b('i'), False)}"
+    reset_after = cell == "gru" and gate == "n"  # the reset gate scales W_hn h + b_hn
+    h_side = term(f"{gate}.h", times("h", "h_prev"), reset_after)
+    if bias_terms:
+        h_side += f" + {term(f'{gate}.bh', b('h'), False)}"
+    if reset_after:
         return f"{x_side} + {reset or n.of('r')} {product or n.odot} ({h_side})"
-    h_side = term(f"{gate}.h", h_label, False)
-    if bias_terms:
-        h_side += f" + {term(f'{gate}.bh', n.sym(*bias('h', gate)), False)}"
     return f"{x_side} + {h_side}"
 
 
