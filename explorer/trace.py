@@ -11,7 +11,6 @@ and it is linear (c_t = f_t * c_{t-1} + i_t * g_t), so a log-depth parallel scan
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -19,7 +18,7 @@ import torch
 import torch.nn as nn
 
 from .cells import gru_gates, lstm_gates
-from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec, directions
+from .config import CELLS, MAX_SEQUENCE_LENGTH, cell_spec, directions, param_suffix
 from .teaching import article
 
 
@@ -80,7 +79,9 @@ def _layer_module(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
     a parameter object of that layer was replaced.
     """
     params = tuple(
-        p for name, p in rnn.named_parameters() if re.fullmatch(rf"\w+_l{layer}(_reverse)?", name)
+        p
+        for name, p in rnn.named_parameters()
+        if name.endswith((param_suffix(layer, 0), param_suffix(layer, 1)))
     )
     cached = _LAYER_CACHE.setdefault(rnn, {}).get(layer)
     if (
@@ -180,7 +181,7 @@ def layer_weights(rnn: nn.RNNBase, layer: int, direction: int):
     ``(W_ih (G·H, in_l), W_hh (G·H, H_out), b_ih (G·H,) or None, b_hh (G·H,) or None,
     W_hr (H_out, H) or None)``; biases are None when ``bias=False``, ``W_hr`` without
     ``proj_size``. Rows are stacked in PyTorch's gate order (i f g o / r z n)."""
-    sfx = f"_l{layer}" + ("_reverse" if direction else "")
+    sfx = param_suffix(layer, direction)
     w_ih = getattr(rnn, "weight_ih" + sfx)
     w_hh = getattr(rnn, "weight_hh" + sfx)
     b_ih = getattr(rnn, "bias_ih" + sfx) if rnn.bias else None
