@@ -1,0 +1,53 @@
+"""The tutorial's example as a task: one fixed sequence the model learns by heart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from .base import fixed_generator
+
+
+@dataclass
+class TutorialTask:
+    """The tutorial's example: one fixed sequence of 5 random steps, input 10, output 1, MSE.
+
+    ``x`` ``(5, 1, 10)`` and ``y`` ``(5, 1, 1)`` are the numbers that
+    ``torch.manual_seed(seed); x = torch.randn(5, 1, 10); y = torch.randn(5, 1, 1)`` gives, drawn
+    from a private generator so the global random state is untouched. There is no held-out
+    data: the model learns this one sequence by heart, and ``evaluate`` scores it again.
+    """
+
+    seed: int = 0
+
+    loss: ClassVar[str] = "mse"
+    target_steps: ClassVar[str] = "all"
+    input_size: ClassVar[int] = 10
+    output_size: ClassVar[int] = 1
+    baseline_label: ClassVar[str] = "the mean of the five targets"
+
+    def __post_init__(self) -> None:
+        generator = fixed_generator(self.seed)
+        self.x = torch.randn(5, 1, 10, generator=generator)  # (T, B, in)
+        self.y = torch.randn(5, 1, 1, generator=generator)  # (T, B, out)
+
+    def train_batch(self, batch_size: int, generator: torch.Generator):
+        """The fixed ``(x, y)`` every time; ``batch_size`` and ``generator`` are ignored (the
+        tutorial trains on a batch of one sequence)."""
+        return self.x, self.y
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module) -> dict:
+        """``val_loss`` (MSE on the sequence itself), ``baseline`` (MSE of answering the
+        targets' mean), ``baseline_label``, and ``prediction`` and ``truth`` ``(5,)``."""
+        pred = model(self.x).double().flatten()  # (5,)
+        truth = self.y.double().flatten()
+        return {
+            "val_loss": float(((pred - truth) ** 2).mean()),
+            "baseline": float(((truth - truth.mean()) ** 2).mean()),
+            "baseline_label": self.baseline_label,
+            "prediction": pred.numpy(),
+            "truth": truth.numpy(),
+        }
