@@ -298,10 +298,10 @@ def reading_the_chart() -> None:
 TICK = controller.tick()  # seconds between redraws while training: longer when the server is busy
 
 
-def untrained_scores(comp: Comparison) -> dict:
-    """The task's scores of one untrained model, kept for this comparison: before the first
-    evaluation they give the rules' lines (the baseline to beat) on the empty chart. The cells'
-    own results stay empty until training evaluates them."""
+def untrained_scores(comp: Comparison):
+    """The task's ``Evaluation`` of one untrained model, kept for this comparison: before the
+    first evaluation it gives the rules' lines (the baseline to beat) on the empty chart. The
+    cells' own results stay empty until training evaluates them."""
     cached = st.session_state.get("compare_untrained")
     if cached is None or cached[0] is not comp:
         model = next(iter(comp.trainers.values())).model  # the page's copy: workers train theirs
@@ -327,7 +327,7 @@ def live() -> None:
             st.info(f"**{CELLS[cell].label}:** {tr.message}", icon=":material/flag:")
     table = comp.results()
     evaluation = next((t.last_eval for t in comp.trainers.values() if t.last_eval), None)
-    meta = meta | {"baseline_label": (evaluation or {}).get("baseline_label", "")}
+    meta = meta | {"baseline_label": evaluation.baseline_label if evaluation else ""}
     refs = tuple(reference_losses(comp.task, evaluation or untrained_scores(comp)))
     # drawn before Start too (empty): the chart's place on the screen does not move
     show_loss_curves(

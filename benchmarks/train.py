@@ -162,12 +162,8 @@ def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> dict:
 def redraw_loss(trainer: Trainer) -> None:
     """The live loss curve as the page draws it after each slice (``ui.training.loss_chart``:
     the curve with the naive forecast's loss as a dashed baseline)."""
-    result = trainer.last_eval or {}
-    baselines = (
-        ((f"baseline: {result['baseline_label']}", result["baseline"]),)
-        if "baseline" in result
-        else ()
-    )
+    result = trainer.last_eval
+    baselines = () if result is None else ((f"baseline: {result.baseline_label}", result.baseline),)
     show_loss_curves({"model": trainer.history}, log_y=True, references=baselines, alt="loss")
 
 
@@ -175,9 +171,9 @@ def redraw_all(trainer: Trainer) -> None:
     """Every chart the Train page can draw in a refresh."""
     redraw_loss(trainer)
     result = trainer.last_eval or trainer.evaluate()
-    dates = load_series("co2").index[result["index"]]
+    dates = load_series("co2").index[result.index]
     show_chart(
-        charts.forecast(dates, result["truth"], result["prediction"], result["naive"], unit="ppm"),
+        charts.forecast(dates, result.truth, result.prediction, result.naive, unit="ppm"),
         key="forecast_chart",
     )
     show_chart(charts.grad_norm_history(trainer.eval_steps, trainer.grad_norms), key="grad_chart")

@@ -20,7 +20,7 @@ early-stopping counters. The task is rebuilt from its registry key and settings
 its :class:`~explorer.config.CellConfig`.
 
 Tensor names: ``model.<state_dict name>``, ``finite.<parameter>``, ``optim.<index>.<key>``,
-``rng``, ``last_eval.<key>``, ``hidden_grads``, ``task.<setting>``; the columns that grow with
+``rng``, ``last_eval.<field>``, ``hidden_grads``, ``task.<setting>``; the columns that grow with
 the run start with :data:`HISTORY` (``history/train_loss``, ``history/eval_steps`` …) so a
 store can keep them apart from the weights and read a curve without them. A comparison
 prefixes each trainer's names with its cell (``history/lstm/train_loss``, ``lstm/model.…``).
@@ -273,9 +273,22 @@ def _trainer_state(tr: Trainer, prefix: str, arrays: dict) -> dict:
             else len(tr.hidden_grad_history)
         ),
         "hidden_grads": _split_value(f"{prefix}hidden_grads", tr.hidden_grads, arrays),
-        "last_eval": _split_value(f"{prefix}last_eval", tr.last_eval, arrays),
+        "last_eval": _split_value(
+            f"{prefix}last_eval", None if tr.last_eval is None else tr.last_eval.as_dict(), arrays
+        ),
         "train": dataclasses.asdict(tr.config),
     }
+
+
+def _evaluation(task, values: dict | None):
+    """The task's typed evaluation from its stored fields (a checkpoint stores an evaluation as
+    ``{field: value}``, the keys the untyped dicts of older runs had too), or None."""
+    if values is None:
+        return None
+    try:
+        return task.evaluation_type.from_dict(values)
+    except ValueError as err:
+        raise CheckpointError(f"the run's last evaluation cannot be read: {err}") from None
 
 
 def _load_trainer_state(
@@ -348,7 +361,7 @@ def _load_trainer_state(
             for i in range(state["hidden_grad_history"])
         ]
     tr.hidden_grads = _join_value(state["hidden_grads"], arrays)
-    tr.last_eval = _join_value(state["last_eval"], arrays)
+    tr.last_eval = _evaluation(tr.task, _join_value(state["last_eval"], arrays))
     if len(tr.history) != tr.step:
         raise CheckpointError(
             f"the checkpoint is at step {tr.step} but holds {len(tr.history)} steps of history"

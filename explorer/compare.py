@@ -37,21 +37,12 @@ import torch
 from .config import CELLS, CellConfig
 from .models import build_from_config
 from .params import model_parameters
-from .tasks import AddingTask
+from .tasks import AddingTask, Evaluation
 from .training import TrainConfig, Trainer
 
 CELL_KEYS: tuple[str, ...] = tuple(CELLS)  # ("rnn", "lstm", "gru")
 STATUSES = ("ready", "running", "paused", "done")
 
-# The task's own scores, when its ``evaluate`` gives them: result key -> column of the table.
-TASK_METRICS: dict[str, str] = {
-    "accuracy": "accuracy",
-    "sequence_accuracy": "sequences recalled",
-    "bits_per_char": "bits per character",
-    "rmse": "RMSE",
-    "naive_rmse": "naive RMSE",
-    "seasonal_naive_rmse": "seasonal-naive RMSE",
-}
 # Columns of the table that score a rule, not a model: the same for the three cells.
 BASELINE_COLUMNS = ("baseline", "naive RMSE", "seasonal-naive RMSE")
 
@@ -80,26 +71,19 @@ def cell_configs(
     }
 
 
-def reference_losses(task, evaluation: dict) -> list[tuple[str, float]]:
+def reference_losses(task, evaluation: Evaluation) -> list[tuple[str, float]]:
     """Losses of rules that need no training, to draw beside the three curves, as
     ``(label, loss)`` in the task's loss units, the task's baseline first.
 
-    From the task's ``evaluate`` result: ``baseline`` (its trivial rule), and when present the
-    seasonal-naive forecast and the letter-frequency model. For the adding problem also "remember
+    From the task's evaluation (:meth:`~explorer.tasks.Evaluation.rules`): ``baseline`` (its
+    trivial rule), and when its type has them the seasonal-naive forecast (a forecaster with a
+    season) and the letter-frequency model (characters). For the adding problem also "remember
     only the nearer number": a network that carries the second marked value (at most
     ``lag / 2`` steps back) but not the first answers ``u2 + 0.5`` and scores
     ``mean((u1 - 0.5)²)`` ≈ Var(U(0,1)) = 1/12 ≈ 0.083, half the baseline; computed here on
     the task's own validation set. A vanilla RNN at lag 50 can get stuck there.
     """
-    rules = []
-    if isinstance(evaluation.get("baseline"), (int, float)):
-        rules.append((f"{evaluation.get('baseline_label', 'baseline')}", evaluation["baseline"]))
-    for key, label in (
-        ("seasonal_naive_loss", "seasonal-naive forecast"),
-        ("unigram_loss", "letter frequencies"),
-    ):
-        if isinstance(evaluation.get(key), (int, float)):
-            rules.append((label, evaluation[key]))
+    rules = evaluation.rules()
     # by name, not isinstance: a dev server reloads explorer.tasks when any source file
     # changes, and a task kept in st.session_state is then of the older class
     if type(task).__name__ == AddingTask.__name__:
@@ -223,8 +207,9 @@ class Comparison:
         Columns: ``parameters`` (recurrent layer + head, as torch counts them), ``steps``,
         ``steps/s`` (the trainer's own rate, evaluations included), ``validation loss`` (the
         latest evaluation; NaN before the first), ``best validation loss``, the task's own
-        scores when it has them (``accuracy``, ``sequences recalled``, ``bits per character``,
-        ``RMSE``, ``naive RMSE``, ``seasonal-naive RMSE``; see :data:`TASK_METRICS`),
+        scores when its evaluation type has them (``accuracy``, ``sequences recalled``, ``bits
+        per character``, ``RMSE``, ``naive RMSE``, ``seasonal-naive RMSE``; see
+        :meth:`explorer.tasks.Evaluation.scores`),
         ``baseline`` (the task's trivial rule, in loss units: the adding problem's "always 1.0"
         ≈ 1/6, ln(V) for a classifier, the naive forecast's MSE), ``below baseline`` (``1 -
         validation loss / baseline``: 0 means no better than the trivial rule, 1 a perfect
@@ -232,9 +217,9 @@ class Comparison:
         """
         rows = []
         for cell, tr in self.trainers.items():
-            ev = tr.last_eval or {}
-            val = float(ev.get("val_loss", math.nan))
-            baseline = float(ev.get("baseline", math.nan))
+            ev = tr.last_eval
+            val = math.nan if ev is None else float(ev.val_loss)
+            baseline = math.nan if ev is None else float(ev.baseline)
             row = {
                 "parameters": model_parameters(self.configs[cell]),
                 "steps": tr.step,
@@ -242,9 +227,8 @@ class Comparison:
                 "validation loss": val,
                 "best validation loss": tr.best_val if math.isfinite(tr.best_val) else math.nan,
             }
-            for key, column in TASK_METRICS.items():
-                if isinstance(ev.get(key), (int, float)):
-                    row[column] = float(ev[key])
+            if ev is not None:
+                row |= ev.scores()
             row["baseline"] = baseline
             row["below baseline"] = (1 - val / baseline) if baseline > 0 else math.nan
             row["status"] = tr.status

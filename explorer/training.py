@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -44,6 +45,9 @@ from torch.func import functional_call
 from .cells import gru_gates
 from .config import cell_spec, directions, param_suffix
 from .trace import kind_of
+
+if TYPE_CHECKING:  # explorer.tasks imports this module (SequenceLoss, IGNORE_INDEX)
+    from .tasks import Evaluation
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -418,7 +422,7 @@ class Trainer:
         status: ``"ready"``, ``"running"``, ``"paused"``, ``"done"`` or ``"diverged"``.
         message: why training stopped (``"done"``: budget, target or plateau; ``"diverged"``:
             what became non-finite and what to try).
-        last_eval: the task's latest ``evaluate`` result.
+        last_eval: the task's latest ``evaluate`` result (an :class:`~explorer.tasks.Evaluation`).
         eval_steps: the steps of the evaluations, one per entry of ``grad_norms``' lists.
         grad_norms: ``{parameter name: [norm of its gradient before clipping, per evaluation]}``
             (the gradient of that step's training batch: free, it is computed for clipping).
@@ -485,7 +489,7 @@ class Trainer:
         self.history: list[dict] = []
         self.status = "ready"
         self.message = ""
-        self.last_eval: dict | None = None
+        self.last_eval: Evaluation | None = None
         self.eval_steps: list[int] = []
         self.grad_norms: dict[str, list[float]] = {n: [] for n in self._names}
         self.hidden_grads: np.ndarray | None = None
@@ -658,7 +662,7 @@ class Trainer:
     def _evaluate_and_diagnose(self, record: dict, norms: list[torch.Tensor]) -> None:
         self.model.eval()
         self.last_eval = self.task.evaluate(self.model)
-        val = float(self.last_eval["val_loss"])
+        val = float(self.last_eval.val_loss)
         record["val_loss"] = val
         self.eval_steps.append(record["step"])
         for name, norm in zip(self._names, torch.stack(norms).tolist()):
@@ -750,7 +754,7 @@ class Trainer:
         if self.status == "done":
             self.status, self.message = "paused", ""
 
-    def evaluate(self) -> dict:
+    def evaluate(self) -> Evaluation:
         """Validation scores and predictions of the current weights (see the task's
         ``evaluate``)."""
         self.model.eval()

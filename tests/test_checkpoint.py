@@ -1,20 +1,23 @@
 """Checkpoints: a run interrupted at step k, stored, reopened from a new store object and
 trained on to step n equals, bit for bit, a run of n steps that was never interrupted."""
 
+import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from explorer.checkpoint import HISTORY, CheckpointError, checkpoint, restore
-from explorer.compare import Comparison
-from explorer.config import CellConfig
+from explorer.compare import Comparison, reference_losses
+from explorer.config import CELLS, CellConfig
 from explorer.models import build_from_config
 from explorer.runstore import SQLiteRunStore, new_owner_token
-from explorer.tasks import build_task
+from explorer.tasks import CharEvaluation, ForecastEvaluation, build_task
 from explorer.training import TrainConfig, Trainer
 
 N, K = 24, 11  # steps in all; the checkpoint after K (not a multiple of eval_every)
@@ -98,7 +101,8 @@ def test_tasks_and_options_resume_exactly(tmp_path, task_key, settings, train):
     resumed = _through_store(tmp_path, part, config, key, s)
     resumed.run()
     _assert_same(whole, resumed)
-    assert whole.last_eval.keys() == resumed.last_eval.keys()
+    assert type(resumed.last_eval) is type(whole.last_eval) is whole.task.evaluation_type
+    assert whole.last_eval.as_dict().keys() == resumed.last_eval.as_dict().keys()
 
 
 def test_early_stop_counters_survive(tmp_path):
@@ -289,3 +293,71 @@ def test_a_run_trained_through_the_pool_checkpoints_and_resumes_exactly(tmp_path
     while not resumed.done:
         again.poll()
     _assert_same(whole, resumed)
+
+
+OLD = Path(__file__).resolve().parent / "data" / "checkpoint_v1"  # written before typed results
+
+
+def _old(name: str):
+    meta = json.loads((OLD / f"{name}.json").read_text())
+    return meta, load_file(OLD / f"{name}.safetensors")
+
+
+def _same_evaluation(a, b):
+    assert type(a) is type(b)
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), f.name
+        else:
+            assert x == y, f.name
+
+
+def test_a_run_saved_before_evaluations_were_typed_loads_typed():
+    """``last_eval`` stored as the old dict (by the code before Evaluation, on main) comes back
+    as the task's own evaluation type, each field the number stored; evaluating the restored
+    weights again gives the same evaluation bit for bit (the old code computed the stored one)."""
+    meta, tensors = _old("train_sine")
+    stored = meta["trainer"]["last_eval"]
+    assert set(stored) >= {"val_loss", "rmse", "seasonal_naive_loss", "index"}  # the old form
+    tr = restore(meta, tensors)
+    ev = tr.last_eval
+    assert isinstance(ev, ForecastEvaluation) and tr.step == 10 and tr.eval_steps[-1] == 10
+    assert ev.val_loss == stored["val_loss"] == tr.history[-1]["val_loss"]
+    assert ev.seasonal_naive_rmse == stored["seasonal_naive_rmse"]
+    assert ev.baseline_label == "naive forecast (last known value)"
+    assert np.array_equal(ev.truth, tensors["last_eval.truth"].numpy())
+    assert ev.index.dtype == np.int64 and len(ev.index) == len(ev.prediction) == 40
+    _same_evaluation(ev, tr.task.evaluate(tr.model))
+    tr.run()  # and it trains on
+    assert tr.step == tr.config.steps
+
+
+def test_a_comparison_saved_before_evaluations_were_typed_loads_typed():
+    meta, tensors = _old("compare_char")
+    comp = restore(meta, tensors)
+    table = comp.results()
+    for cell, tr in comp.trainers.items():
+        stored = meta["trainers"][cell]["last_eval"]
+        assert isinstance(tr.last_eval, CharEvaluation)
+        assert tr.last_eval.as_dict() == stored  # scalars only: the same dict
+        _same_evaluation(tr.last_eval, tr.task.evaluate(tr.model))
+        row = table.loc[CELLS[cell].label]
+        assert row["bits per character"] == stored["bits_per_char"]
+        assert row["accuracy"] == stored["accuracy"]
+        assert row["validation loss"] == stored["val_loss"]
+    last = comp.trainers["gru"].last_eval
+    assert reference_losses(comp.task, last) == [
+        ("uniform guess, ln(V)", math.log(len(comp.task.alphabet))),
+        ("letter frequencies", last.unigram_loss),
+    ]
+
+
+def test_a_stored_evaluation_with_unknown_fields_is_refused():
+    meta, tensors = _old("train_sine")
+    meta["trainer"]["last_eval"]["surprise"] = 1.0
+    with pytest.raises(CheckpointError, match="last evaluation.*surprise"):
+        restore(meta, tensors)
+    del meta["trainer"]["last_eval"]["surprise"], meta["trainer"]["last_eval"]["rmse"]
+    with pytest.raises(CheckpointError, match="missing.*rmse"):
+        restore(meta, tensors)

@@ -260,7 +260,7 @@ def test_page_defaults_to_the_adding_problem_with_lag_50():
     before = chart()
     assert set(before["kind"]) == {"reference"}
     assert before["loss"].iloc[0] == pytest.approx(
-        comp.task.evaluate(comp.trainers["rnn"].model)["baseline"]
+        comp.task.evaluate(comp.trainers["rnn"].model).baseline
     )
 
 

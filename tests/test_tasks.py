@@ -1,7 +1,9 @@
 """Training tasks: the registry, shapes and dtypes, targets and baselines recomputed here by hand,
 seeding, refusals, and one small learning run on the adding problem."""
 
+import dataclasses
 import math
+import pickle
 from collections import Counter
 
 import numpy as np
@@ -17,6 +19,7 @@ from explorer.tasks import (
     AddingTask,
     CharTask,
     CopyTask,
+    Evaluation,
     ForecastTask,
     Setting,
     TutorialTask,
@@ -70,8 +73,8 @@ def test_every_registered_task_speaks_the_protocol(key):
     with torch.no_grad():
         assert math.isfinite(float(SequenceLoss.for_task(task)(model(x), y)))
     result = task.evaluate(model)
-    assert math.isfinite(result["val_loss"]) and result["baseline"] > 0
-    assert result["baseline_label"] == task.baseline_label
+    assert math.isfinite(result.val_loss) and result.baseline > 0
+    assert result.baseline_label == task.baseline_label
 
 
 @pytest.mark.parametrize("key", list(TASKS))
@@ -180,25 +183,25 @@ def test_evaluate_baselines_by_hand(difference, k, season):
     task = ForecastTask(values, window=24, difference=difference, k=k, season=season)
     model = build_model("gru", 1, 6, seed=1)
     r = task.evaluate(model)
-    idx = r["index"]
+    idx = r.index
     assert idx[-1] == len(values) - 1 and idx[0] == task.n_train + task.offset
-    np.testing.assert_array_equal(r["truth"], values[idx])
-    np.testing.assert_array_equal(r["naive"], values[idx - k])
+    np.testing.assert_array_equal(r.truth, values[idx])
+    np.testing.assert_array_equal(r.naive, values[idx - k])
     naive_mse = np.mean((values[idx] - values[idx - k]) ** 2)
-    assert math.isclose(r["naive_rmse"], math.sqrt(naive_mse))
-    assert math.isclose(r["baseline"], naive_mse / task.std**2)
+    assert math.isclose(r.naive_rmse, math.sqrt(naive_mse))
+    assert math.isclose(r.baseline, naive_mse / task.std**2)
     # val_loss is the same error as rmse, in normalised units
-    assert math.isclose(r["val_loss"], (r["rmse"] / task.std) ** 2, rel_tol=1e-6)
+    assert math.isclose(r.val_loss, (r.rmse / task.std) ** 2, rel_tol=1e-6)
     if season is None:
-        assert r["seasonal_naive"] is None and r["seasonal_naive_rmse"] is None
+        assert r.seasonal_naive is None and r.seasonal_naive_rmse is None
     else:
         back = season * math.ceil(k / season)  # = season whenever k <= season
         if k <= season:
             assert back == season
-        np.testing.assert_array_equal(r["seasonal_naive"], values[idx - back])
+        np.testing.assert_array_equal(r.seasonal_naive, values[idx - back])
         sn_mse = np.mean((values[idx] - values[idx - back]) ** 2)
-        assert math.isclose(r["seasonal_naive_rmse"], math.sqrt(sn_mse))
-        assert math.isclose(r["seasonal_naive_loss"], sn_mse / task.std**2)
+        assert math.isclose(r.seasonal_naive_rmse, math.sqrt(sn_mse))
+        assert math.isclose(r.seasonal_naive_loss, sn_mse / task.std**2)
 
 
 @pytest.mark.parametrize("difference", [False, True])
@@ -207,9 +210,9 @@ def test_a_zero_output_forecasts_the_training_mean(difference):
     k = 4
     task = ForecastTask(values, window=16, difference=difference, k=k)
     r = task.evaluate(ZeroModel(1))
-    idx = r["index"]
+    idx = r.index
     expected = values[idx - k] + k * task.mean if difference else np.full(len(idx), task.mean)
-    np.testing.assert_allclose(r["prediction"], expected)
+    np.testing.assert_allclose(r.prediction, expected)
     z = (np.diff(values) if difference else values)[: task.n_train]
     assert math.isclose(task.mean, z.mean()) and math.isclose(task.std, z.std())
 
@@ -235,8 +238,8 @@ def test_sine_seasonal_naive_pays_the_noise_twice():
     noise = 0.3
     task = ForecastTask(synthetic_sine(5000, 50, noise, seed=0), difference=False, season=50)
     r = task.evaluate(ZeroModel(1))
-    assert abs(r["seasonal_naive_rmse"] - noise * math.sqrt(2)) < 0.03
-    assert r["naive_rmse"] > r["seasonal_naive_rmse"]  # naive also pays for the slope
+    assert abs(r.seasonal_naive_rmse - noise * math.sqrt(2)) < 0.03
+    assert r.naive_rmse > r.seasonal_naive_rmse  # naive also pays for the slope
 
 
 # ------------------------------------------------------------------ adding problem
@@ -267,10 +270,10 @@ def test_adding_is_seeded_and_its_baseline_is_the_variance_of_the_sum():
     assert torch.equal(a.train_batch(8, _gen(3))[0], b.train_batch(8, _gen(3))[0])
     r = a.evaluate(ZeroModel(1))
     sums = (a.val_x[..., 0] * a.val_x[..., 1]).sum(0).double()  # marked values, added
-    assert math.isclose(r["baseline"], float(((sums - 1) ** 2).mean()), rel_tol=1e-9)
-    assert abs(r["baseline"] - 1 / 6) < 0.03  # Var(U + U) = 2/12
-    assert math.isclose(r["val_loss"], float((sums**2).mean()), rel_tol=1e-6)
-    np.testing.assert_allclose(r["truth"], sums.numpy(), rtol=1e-6)
+    assert math.isclose(r.baseline, float(((sums - 1) ** 2).mean()), rel_tol=1e-9)
+    assert abs(r.baseline - 1 / 6) < 0.03  # Var(U + U) = 2/12
+    assert math.isclose(r.val_loss, float((sums**2).mean()), rel_tol=1e-6)
+    np.testing.assert_allclose(r.truth, sums.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -314,7 +317,7 @@ def test_an_lstm_learns_the_adding_problem(one_thread):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
     r = task.evaluate(model)
-    assert r["val_loss"] < 0.5 * r["baseline"], r
+    assert r.val_loss < 0.5 * r.baseline, r
 
 
 # ------------------------------------------------------------------ delayed recall
@@ -337,8 +340,8 @@ def test_copy_targets_decode_back_to_the_shown_symbols():
 def test_copy_baseline_is_a_uniform_guess_and_seeding():
     task = CopyTask(lag=3, n_symbols=6, seq_len=3, seed=2)
     r = task.evaluate(ZeroModel(6))  # equal logits: the uniform guess
-    assert math.isclose(r["val_loss"], math.log(6), rel_tol=1e-6)
-    assert math.isclose(r["baseline"], math.log(6)) and r["chance_accuracy"] == 1 / 6
+    assert math.isclose(r.val_loss, math.log(6), rel_tol=1e-6)
+    assert math.isclose(r.baseline, math.log(6)) and r.chance_accuracy == 1 / 6
     assert torch.equal(task.val_y, CopyTask(lag=3, n_symbols=6, seq_len=3, seed=2).val_y)
     assert not torch.equal(task.val_y, CopyTask(lag=3, n_symbols=6, seq_len=3, seed=3).val_y)
     assert task.val_y.shape == (9, 512)
@@ -350,7 +353,7 @@ def test_copy_baseline_is_a_uniform_guess_and_seeding():
             return logits
 
     r = task.evaluate(Oracle())
-    assert r["accuracy"] == r["sequence_accuracy"] == 1.0 and r["val_loss"] < 1e-3
+    assert r.accuracy == r.sequence_accuracy == 1.0 and r.val_loss < 1e-3
 
 
 @pytest.mark.parametrize(
@@ -404,16 +407,16 @@ def test_char_baselines_by_hand():
     text = load_text()
     task = CharTask(text, window=64)
     r = task.evaluate(ZeroModel(60))
-    assert math.isclose(r["baseline"], math.log(60)) and math.isclose(
-        r["val_loss"], math.log(60), rel_tol=1e-6
+    assert math.isclose(r.baseline, math.log(60)) and math.isclose(
+        r.val_loss, math.log(60), rel_tol=1e-6
     )
-    assert math.isclose(r["bits_per_char"], r["val_loss"] / math.log(2))
+    assert math.isclose(r.bits_per_char, r.val_loss / math.log(2))
     counts = Counter(text[: task.n_train])
     total = sum(counts.values()) + 60
     scored = "".join(task.decode(task.val_y[:, j]) for j in range(task.val_y.shape[1]))
     unigram = -np.mean([math.log((counts[c] + 1) / total) for c in scored])
-    assert math.isclose(r["unigram_loss"], unigram, rel_tol=1e-9)
-    assert r["unigram_loss"] < 0.8 * r["baseline"]
+    assert math.isclose(r.unigram_loss, unigram, rel_tol=1e-9)
+    assert r.unigram_loss < 0.8 * r.baseline
 
 
 def test_sample_is_seeded_and_greedy_at_tiny_temperature(one_thread):
@@ -493,8 +496,8 @@ def test_tutorial_example_is_manual_seed_randn_and_leaves_global_rng_alone():
     bx, by = task.train_batch(32, _gen())
     assert bx.shape == (5, 1, 10) and by.shape == (5, 1, 1) and torch.equal(bx, x)
     r = task.evaluate(ZeroModel(1))
-    assert math.isclose(r["val_loss"], float((y.double() ** 2).mean()), rel_tol=1e-9)
-    assert math.isclose(r["baseline"], float(y.double().var(unbiased=False)), rel_tol=1e-9)
+    assert math.isclose(r.val_loss, float((y.double() ** 2).mean()), rel_tol=1e-9)
+    assert math.isclose(r.baseline, float(y.double().var(unbiased=False)), rel_tol=1e-9)
     assert not torch.equal(TutorialTask(seed=1).x, x)
 
 
@@ -507,9 +510,9 @@ def test_csv_task_forecasts_the_chosen_column():
     task = build_task("csv", values=values, index=index, window=20, difference=True)
     assert isinstance(task, ForecastTask) and task.season is None and task.difference
     r = task.evaluate(ZeroModel(1))  # zero change: exactly the naive forecast
-    np.testing.assert_allclose(r["prediction"], values[r["index"] - 1] + task.mean * 1)
-    assert list(task.index[r["index"]]) == list(index[r["index"]])
-    assert r["seasonal_naive_rmse"] is None
+    np.testing.assert_allclose(r.prediction, values[r.index - 1] + task.mean * 1)
+    assert list(task.index[r.index]) == list(index[r.index])
+    assert r.seasonal_naive_rmse is None
     with pytest.raises(ValueError, match="no series"):
         build_task("csv")
     with pytest.raises(ValueError, match="time stamps"):
@@ -531,10 +534,10 @@ def test_copy_evaluate_reports_what_was_shown_and_recalled():
         logits = model(task.val_x)  # (T, N, V)
     recalled = logits[-4:].argmax(-1).T.numpy()  # (N, L)
     shown = task.val_x[:4, :, :5].argmax(-1).T.numpy()  # the one-hot symbols of the input
-    np.testing.assert_array_equal(r["recalled"], recalled)
-    np.testing.assert_array_equal(r["shown"], shown)
-    np.testing.assert_allclose(r["position_accuracy"], (recalled == shown).mean(0))
-    assert math.isclose(r["accuracy"], float((recalled == shown).mean()))
+    np.testing.assert_array_equal(r.recalled, recalled)
+    np.testing.assert_array_equal(r.shown, shown)
+    np.testing.assert_allclose(r.position_accuracy, (recalled == shown).mean(0))
+    assert math.isclose(r.accuracy, float((recalled == shown).mean()))
 
 
 @pytest.mark.parametrize("key", list(TASKS))
@@ -564,3 +567,52 @@ def test_example_input_is_the_tasks_own_held_out_data(key):
         assert torch.equal(ex.x, task.x[:, 0])
     else:  # adding, copy: the first validation sequence
         assert torch.equal(ex.x, task.val_x[:, 0])
+
+
+@pytest.mark.parametrize("key", list(TASKS))
+def test_evaluations_are_typed_frozen_and_cross_processes(key):
+    """Each task returns its own frozen Evaluation; it survives a pickle (to and from the
+    training workers) and a trip through its stored dict form, field for field."""
+    task = build_task(key)
+    ev = task.evaluate(_model_for(task))
+    assert type(ev) is task.evaluation_type and isinstance(ev, Evaluation)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ev.val_loss = 0.0
+    for copy in (pickle.loads(pickle.dumps(ev)), type(ev).from_dict(ev.as_dict())):
+        assert type(copy) is type(ev)
+        for f in dataclasses.fields(ev):
+            x, y = getattr(ev, f.name), getattr(copy, f.name)
+            assert np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y, f.name
+    assert list(ev.as_dict())[:3] == ["val_loss", "baseline", "baseline_label"]
+    with pytest.raises(ValueError, match="unknown.*extra"):
+        type(ev).from_dict(ev.as_dict() | {"extra": 1})
+
+
+def test_what_each_evaluation_type_gives_beside_the_loss():
+    """The table's scores and the rules' losses come from the evaluation's type: a forecaster
+    with a season gives the seasonal rule, one without does not; characters give letter
+    frequencies; the memory tasks only their baseline."""
+    season = build_task("forecast")
+    ev = season.evaluate(ZeroModel(1))
+    assert list(ev.scores()) == ["RMSE", "naive RMSE", "seasonal-naive RMSE"]
+    assert ev.scores()["RMSE"] == ev.rmse
+    assert ev.rules() == [
+        (ev.baseline_label, ev.baseline),
+        ("seasonal-naive forecast", ev.seasonal_naive_loss),
+    ]
+    assert ev.rules(short=True)[1] == ("seasonal naive", ev.seasonal_naive_loss)
+    plain = ForecastTask(load_series("co2").to_numpy(), window=24)  # no season
+    ev = plain.evaluate(ZeroModel(1))
+    assert ev.seasonal_naive_rmse is None and ev.seasonal_naive is None
+    assert list(ev.scores()) == ["RMSE", "naive RMSE"] and len(ev.rules()) == 1
+    char = build_task("char")
+    ev = char.evaluate(ZeroModel(char.output_size))
+    assert ev.scores() == {"accuracy": ev.accuracy, "bits per character": ev.bits_per_char}
+    assert ev.rules()[1] == ("letter frequencies", ev.unigram_loss)
+    copy = build_task("copy")
+    ev = copy.evaluate(ZeroModel(copy.output_size))
+    assert ev.scores() == {"accuracy": ev.accuracy, "sequences recalled": ev.sequence_accuracy}
+    for key in ("adding", "tutorial"):
+        task = build_task(key)
+        ev = task.evaluate(ZeroModel(1))
+        assert ev.scores() == {} and ev.rules() == [(task.baseline_label, ev.baseline)]

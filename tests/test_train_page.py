@@ -72,7 +72,7 @@ def test_every_task_trains_and_draws_its_results(task):
     )
     # the task's own baseline is drawn beside the loss, at the value its evaluate() gives
     baseline = loss[loss["curve"].str.startswith("baseline")]
-    assert baseline["loss"].iloc[0] == pytest.approx(trainer.last_eval["baseline"])
+    assert baseline["loss"].iloc[0] == pytest.approx(trainer.last_eval.baseline)
     # the model is built for the task: its ends are the task's, not the sidebar's
     config = at.session_state["trainer_signature"][0]
     assert (config.input_size, config.output_size) == (
@@ -87,14 +87,12 @@ def test_every_task_trains_and_draws_its_results(task):
     title = next(t for t in _figures(at) if t.startswith(PREDICTIONS[task]))
     shown = _figures(at)[title]["data"][-1]
     if task in ("forecast", "sine", "tutorial", "adding"):  # the model's latest predictions
-        assert len(_array(shown["y"])) == len(trainer.last_eval["prediction"])
-        assert _array(shown["y"])[-1] == pytest.approx(
-            trainer.last_eval["prediction"][-1], rel=1e-5
-        )
+        assert len(_array(shown["y"])) == len(trainer.last_eval.prediction)
+        assert _array(shown["y"])[-1] == pytest.approx(trainer.last_eval.prediction[-1], rel=1e-5)
     else:  # copy: accuracy per recall position, in %
         bars = _figures(at)[title]["data"][0]
         assert list(_array(bars["y"])) == pytest.approx(
-            list(100 * trainer.last_eval["position_accuracy"])
+            list(100 * trainer.last_eval.position_accuracy)
         )
 
 
@@ -120,10 +118,10 @@ def test_forecast_draws_model_and_both_baselines_on_the_validation_part():
         "model forecast",
     ]
     r = trainer.last_eval
-    assert len(fig["data"][0]["x"]) == len(r["truth"])  # every validation month
+    assert len(fig["data"][0]["x"]) == len(r.truth)  # every validation month
     co2 = {m.label: m.value for m in at.metric}
-    assert co2["Naive RMSE"] == f"{r['naive_rmse']:.3g}"
-    assert co2["Seasonal RMSE"] == f"{r['seasonal_naive_rmse']:.3g}"
+    assert co2["Naive RMSE"] == f"{r.naive_rmse:.3g}"
+    assert co2["Seasonal RMSE"] == f"{r.seasonal_naive_rmse:.3g}"
     assert any("RMSE in ppm" in c.value for c in at.caption)
 
 
@@ -357,7 +355,7 @@ def test_char_sample_names_its_prime_and_the_caption_ties_bits_to_nats():
     assert sample == trainer.task.sample(
         trainer.model, 300, 0.8, seed=trainer.config.seed, prime=prime
     )
-    bits = trainer.last_eval["bits_per_char"]
+    bits = trainer.last_eval.bits_per_char
     assert any(
         f"{bits:.2f} bits are {bits * 0.6931471805599453:.2f} nats" in c.value for c in at.caption
     )

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from explorer import build_model, training
 from explorer.datasets import load_series
-from explorer.tasks import ForecastTask
+from explorer.tasks import Evaluation, ForecastTask
 from explorer.training import (
     DIAGNOSTICS_SHARE,
     OPTIMIZERS,
@@ -36,26 +36,26 @@ def test_default_budget_beats_naive_on_co2():
     assert tr.status == "done" and tr.step == TrainConfig().steps
     result = tr.evaluate()
     # the naive forecast's RMSE on 1993-2001 is about 1.27 ppm; the LSTM should at least halve it
-    assert result["rmse"] < 0.5 * result["naive_rmse"]
-    assert result["val_loss"] < 0.2
+    assert result.rmse < 0.5 * result.naive_rmse
+    assert result.val_loss < 0.2
 
 
 def test_default_budget_beats_naive_on_temperature():
     tr = _trainer(key="seattle_temp_max", difference=False)
     tr.run()
     result = tr.evaluate()
-    assert result["rmse"] < result["naive_rmse"]
+    assert result.rmse < result.naive_rmse
 
 
 def test_naive_baseline_is_next_equals_last():
     values = load_series("co2").to_numpy()
     task = ForecastTask(values)
     result = task.evaluate(build_model("lstm", 1, 4))
-    idx = result["index"]
+    idx = result.index
     assert idx[-1] == len(values) - 1
-    assert (result["naive"] == values[idx - 1]).all() and (result["truth"] == values[idx]).all()
+    assert (result.naive == values[idx - 1]).all() and (result.truth == values[idx]).all()
     expected = math.sqrt(((values[idx] - values[idx - 1]) ** 2).mean())
-    assert math.isclose(result["naive_rmse"], expected)
+    assert math.isclose(result.naive_rmse, expected)
 
 
 def test_pause_and_resume_equals_uninterrupted_run():
@@ -94,6 +94,7 @@ class ToyTask:
     """
 
     V = 3
+    evaluation_type = Evaluation  # the loss only, no rule to beat
 
     def __init__(self, kind="delay", W=10, n_val=128, zero_batch=None, nan_batch=None):
         self.kind, self.W = kind, W
@@ -135,8 +136,10 @@ class ToyTask:
         if self.target_steps == "last":
             out = out[-1:]
         if self.loss == "mse":
-            return {"val_loss": float(((out - y) ** 2).mean())}
-        return {"val_loss": float(F.cross_entropy(out.reshape(-1, self.V), y.reshape(-1)))}
+            val_loss = float(((out - y) ** 2).mean())
+        else:
+            val_loss = float(F.cross_entropy(out.reshape(-1, self.V), y.reshape(-1)))
+        return Evaluation(val_loss, baseline=math.nan, baseline_label="none")
 
 
 def _toy(kind="delay", cell="lstm", hidden=8, task=None, model=None, **train):
@@ -261,9 +264,9 @@ def test_tbptt_matches_a_manual_chunked_loop_and_differs_from_full_bptt():
 
 def test_tbptt_still_learns_a_short_memory_task():
     tr = _toy(tbptt=4, steps=100, lr=0.02)
-    start = tr.evaluate()["val_loss"]
+    start = tr.evaluate().val_loss
     tr.run()
-    assert tr.status == "done" and tr.last_eval["val_loss"] < 0.2 * start
+    assert tr.status == "done" and tr.last_eval.val_loss < 0.2 * start
 
 
 def test_tbptt_needs_a_unidirectional_sequence_model():
@@ -299,7 +302,7 @@ def test_cross_entropy_over_every_step_learns():
     expected = F.cross_entropy(tr.model(x).reshape(-1, 3), y.reshape(-1))
     assert torch.allclose(tr.loss_fn(tr.model(x), y), expected)
     tr.run()
-    assert tr.last_eval["val_loss"] < 0.3 * math.log(3)  # chance is ln 3
+    assert tr.last_eval.val_loss < 0.3 * math.log(3)  # chance is ln 3
 
 
 def test_last_step_targets_score_only_the_last_output():
@@ -309,11 +312,11 @@ def test_last_step_targets_score_only_the_last_output():
     assert y.shape == (1, x.shape[1])
     assert torch.allclose(tr.loss_fn(out, y), F.cross_entropy(out[-1], y[0]))
     tr.run()
-    assert tr.last_eval["val_loss"] < 0.5 * math.log(3)
+    assert tr.last_eval.val_loss < 0.5 * math.log(3)
     mean = _toy("mean", steps=100, lr=0.02)
-    start = mean.evaluate()["val_loss"]
+    start = mean.evaluate().val_loss
     mean.run()
-    assert mean.last_eval["val_loss"] < 0.2 * start
+    assert mean.last_eval.val_loss < 0.2 * start
 
 
 def test_ignored_ce_targets_are_not_scored_and_tbptt_keeps_the_window_mean():

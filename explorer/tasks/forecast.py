@@ -10,7 +10,43 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .base import check_int
+from .base import Evaluation, check_int, rule, score
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastEvaluation(Evaluation):
+    """A forecaster's score on the validation part (:meth:`ForecastTask.evaluate`).
+
+    Shape legend: ``N`` validation values (the forecast positions).
+
+    Attributes:
+        val_loss: MSE of the model's target (changes or levels) in normalised units, comparable
+            with the training loss.
+        baseline: the naive forecast's MSE in the same normalised units.
+        baseline_label: "naive forecast (last known value)".
+        rmse: the model's root mean squared error, in the series' unit.
+        naive_rmse: the naive forecast's ("x_{t+k} = x_t") RMSE, in the series' unit.
+        seasonal_naive_rmse: the seasonal-naive forecast's RMSE in the series' unit; None
+            without a season.
+        seasonal_naive_loss: the seasonal-naive forecast's MSE in normalised units (beside the
+            loss curves); None without a season.
+        index: int64 ``(N,)`` positions in the task's ``values`` being forecast
+            (``task.index[index]`` are their time stamps).
+        truth: float64 ``(N,)`` the series' values there, in its unit.
+        prediction: float64 ``(N,)`` the model's forecasts, in the series' unit.
+        naive: float64 ``(N,)`` the naive forecasts (the value k steps earlier).
+        seasonal_naive: float64 ``(N,)`` the seasonal-naive forecasts; None without a season.
+    """
+
+    rmse: float = score("RMSE")
+    naive_rmse: float = score("naive RMSE")
+    seasonal_naive_rmse: float | None = score("seasonal-naive RMSE")
+    seasonal_naive_loss: float | None = rule("seasonal-naive forecast", "seasonal naive")
+    index: np.ndarray
+    truth: np.ndarray
+    prediction: np.ndarray
+    naive: np.ndarray
+    seasonal_naive: np.ndarray | None
 
 
 @dataclass
@@ -40,7 +76,7 @@ class ForecastTask:
         season: steps in one cycle (12 for monthly CO2, 365 for daily temperatures), or None
             for no seasonal-naive baseline.
         index: ``(N,)`` optional time stamps of ``values`` (dates, or numbers), kept for
-            plotting only: ``index[result["index"]]`` labels the forecasts. None: positions.
+            plotting only: ``index[evaluation.index]`` labels the forecasts. None: positions.
 
     Raises:
         ValueError: fewer than ``2 * window + 2`` points, non-finite values, ``k < 1``, a split
@@ -61,6 +97,7 @@ class ForecastTask:
     input_size: ClassVar[int] = 1
     output_size: ClassVar[int] = 1
     baseline_label: ClassVar[str] = "naive forecast (last known value)"
+    evaluation_type: ClassVar[type[ForecastEvaluation]] = ForecastEvaluation
 
     def __post_init__(self) -> None:
         self.values = np.asarray(self.values, dtype=np.float64)
@@ -117,17 +154,9 @@ class ForecastTask:
         return self.z[idx].unsqueeze(-1), self.target[idx].unsqueeze(-1)  # (W, B, 1) each
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module) -> dict:
-        """Run ``model`` over the whole series and score the validation part.
-
-        Returns a dict with ``val_loss`` (MSE in normalised units, comparable with the training
-        loss), ``baseline`` (the naive forecast's MSE in the same units), ``baseline_label``,
-        ``rmse``, ``naive_rmse`` and ``seasonal_naive_rmse`` (in the series' unit;
-        ``seasonal_naive_rmse`` and ``seasonal_naive_loss`` — its normalised MSE — are None
-        without a season), and for plotting ``index`` (positions in ``values`` being forecast),
-        ``truth``, ``prediction``, ``naive`` and ``seasonal_naive`` (None without a season)
-        arrays in the series' unit.
-        """
+    def evaluate(self, model: torch.nn.Module) -> ForecastEvaluation:
+        """Run ``model`` over the whole series and score the validation part (the fields and
+        their units: :class:`ForecastEvaluation`; the seasonal ones None without a season)."""
         k = self.k
         pred = model(self.z[:-k, None]).squeeze(-1)  # (M-k,) prediction of target[t]
         targets = np.arange(self.n_train, len(self.z))  # z positions held out
@@ -141,26 +170,23 @@ class ForecastTask:
         naive = self.values[level_idx - k]
         prediction = naive + change if self.difference else change
         naive_mse = float(np.mean((naive - truth) ** 2))
-        result = {
-            "val_loss": val_loss,
-            "rmse": float(np.sqrt(np.mean((prediction - truth) ** 2))),
-            "naive_rmse": float(np.sqrt(naive_mse)),
-            "index": level_idx,
-            "truth": truth,
-            "prediction": prediction,
-            "naive": naive,
-            "baseline": naive_mse / self.std**2,
-            "baseline_label": self.baseline_label,
-            "seasonal_naive_rmse": None,
-            "seasonal_naive_loss": None,
-            "seasonal_naive": None,
-        }
+        seasonal = seasonal_rmse = seasonal_loss = None
         if self.season is not None:
             seasonal = self.values[level_idx - self._season_lag]
             seasonal_mse = float(np.mean((seasonal - truth) ** 2))
-            result.update(
-                seasonal_naive=seasonal,
-                seasonal_naive_rmse=math.sqrt(seasonal_mse),
-                seasonal_naive_loss=seasonal_mse / self.std**2,
-            )
-        return result
+            seasonal_rmse = math.sqrt(seasonal_mse)
+            seasonal_loss = seasonal_mse / self.std**2
+        return ForecastEvaluation(
+            val_loss=val_loss,
+            baseline=naive_mse / self.std**2,
+            baseline_label=self.baseline_label,
+            rmse=float(np.sqrt(np.mean((prediction - truth) ** 2))),
+            naive_rmse=float(np.sqrt(naive_mse)),
+            seasonal_naive_rmse=seasonal_rmse,
+            seasonal_naive_loss=seasonal_loss,
+            index=level_idx,
+            truth=truth,
+            prediction=prediction,
+            naive=naive,
+            seasonal_naive=seasonal,
+        )

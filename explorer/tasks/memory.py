@@ -7,12 +7,55 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..config import LIMITS, MAX_SEQUENCE_LENGTH
 from ..training import IGNORE_INDEX, SequenceLoss
-from .base import check_int, fixed_generator
+from .base import Evaluation, check_int, fixed_generator, score
+
+
+@dataclass(frozen=True, eq=False)
+class AddingEvaluation(Evaluation):
+    """The adding problem's score on its fixed validation set (:meth:`AddingTask.evaluate`).
+
+    Attributes:
+        val_loss: MSE of the model's answer at the last step.
+        baseline: MSE of always answering 1.0 on this set (≈ 1/6).
+        baseline_label: "always 1.0 (the expected sum)".
+        prediction: float64 ``(N,)`` the model's answers, for a scatter plot.
+        truth: float64 ``(N,)`` the sums of the two marked numbers.
+    """
+
+    prediction: np.ndarray
+    truth: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class CopyEvaluation(Evaluation):
+    """Delayed recall's score on its fixed validation set (:meth:`CopyTask.evaluate`).
+
+    Shape legend: ``N`` validation sequences, ``L`` = ``seq_len`` recall positions.
+
+    Attributes:
+        val_loss: cross-entropy over the recall steps, nats per symbol.
+        baseline: ``ln(n_symbols)``, the uniform guess's cross-entropy.
+        baseline_label: "uniform guess, ln(n_symbols)".
+        accuracy: share of symbols recalled right, in [0, 1].
+        sequence_accuracy: share of sequences recalled without a mistake, in [0, 1].
+        chance_accuracy: ``1 / n_symbols``, a uniform guess's accuracy.
+        position_accuracy: float64 ``(L,)`` share right at each recall position.
+        shown: int64 ``(N, L)`` the symbols shown.
+        recalled: int64 ``(N, L)`` the model's most likely answers.
+    """
+
+    accuracy: float = score("accuracy")
+    sequence_accuracy: float = score("sequences recalled")
+    chance_accuracy: float
+    position_accuracy: np.ndarray
+    shown: np.ndarray
+    recalled: np.ndarray
 
 
 @dataclass
@@ -44,6 +87,7 @@ class AddingTask:
     input_size: ClassVar[int] = 2
     output_size: ClassVar[int] = 1
     baseline_label: ClassVar[str] = "always 1.0 (the expected sum)"
+    evaluation_type: ClassVar[type[AddingEvaluation]] = AddingEvaluation
 
     def __post_init__(self) -> None:
         self.lag = check_int("lag (the sequence length)", self.lag, 2, MAX_SEQUENCE_LENGTH)
@@ -69,20 +113,19 @@ class AddingTask:
         return self._draw(batch_size, generator)
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module) -> dict:
-        """Score the fixed validation set: ``val_loss`` (MSE at the last step), ``baseline``
-        (MSE of always answering 1.0 on this set, ≈ 1/6), ``baseline_label``, and
-        ``prediction`` and ``truth`` arrays ``(val_size,)`` for a scatter plot."""
+    def evaluate(self, model: torch.nn.Module) -> AddingEvaluation:
+        """Score the fixed validation set (the fields and their units:
+        :class:`AddingEvaluation`)."""
         out = model(self.val_x)[-1:]  # (1, N, 1)
         truth = self.val_y.double().flatten()  # (N,)
         pred = out.double().flatten()
-        return {
-            "val_loss": float(((pred - truth) ** 2).mean()),
-            "baseline": float(((1.0 - truth) ** 2).mean()),
-            "baseline_label": self.baseline_label,
-            "prediction": pred.numpy(),
-            "truth": truth.numpy(),
-        }
+        return AddingEvaluation(
+            val_loss=float(((pred - truth) ** 2).mean()),
+            baseline=float(((1.0 - truth) ** 2).mean()),
+            baseline_label=self.baseline_label,
+            prediction=pred.numpy(),
+            truth=truth.numpy(),
+        )
 
 
 @dataclass
@@ -121,6 +164,7 @@ class CopyTask:
     loss: ClassVar[str] = "ce"
     target_steps: ClassVar[str] = "all"
     baseline_label: ClassVar[str] = "uniform guess, ln(n_symbols)"
+    evaluation_type: ClassVar[type[CopyEvaluation]] = CopyEvaluation
 
     def __post_init__(self) -> None:
         self.lag = check_int("lag", self.lag, 1, MAX_SEQUENCE_LENGTH)
@@ -157,25 +201,21 @@ class CopyTask:
         return self._draw(batch_size, generator)
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module) -> dict:
-        """Score the fixed validation set: ``val_loss`` (cross-entropy over the recall steps,
-        nats per symbol), ``accuracy`` (share of symbols recalled), ``sequence_accuracy``
-        (share of sequences recalled without a mistake), ``baseline`` ``ln(n_symbols)``,
-        ``baseline_label``, ``chance_accuracy`` ``1 / n_symbols``, ``position_accuracy``
-        ``(seq_len,)`` (share right at each recall position), and ``shown`` and ``recalled``,
-        int64 ``(N, seq_len)``: the symbols shown and the model's most likely answers."""
+    def evaluate(self, model: torch.nn.Module) -> CopyEvaluation:
+        """Score the fixed validation set (the fields and their units:
+        :class:`CopyEvaluation`)."""
         logits = model(self.val_x)  # (T, N, V)
         L = self.seq_len
         recalled = logits[-L:].argmax(-1)  # (L, N)
         right = recalled == self.val_y[-L:]  # (L, N)
-        return {
-            "position_accuracy": right.double().mean(1).numpy(),
-            "shown": self.val_y[-L:].T.numpy(),
-            "recalled": recalled.T.numpy(),
-            "val_loss": float(SequenceLoss.for_task(self)(logits, self.val_y)),
-            "accuracy": float(right.double().mean()),
-            "sequence_accuracy": float(right.all(0).double().mean()),
-            "baseline": math.log(self.n_symbols),
-            "baseline_label": self.baseline_label,
-            "chance_accuracy": 1 / self.n_symbols,
-        }
+        return CopyEvaluation(
+            val_loss=float(SequenceLoss.for_task(self)(logits, self.val_y)),
+            baseline=math.log(self.n_symbols),
+            baseline_label=self.baseline_label,
+            accuracy=float(right.double().mean()),
+            sequence_accuracy=float(right.all(0).double().mean()),
+            chance_accuracy=1 / self.n_symbols,
+            position_accuracy=right.double().mean(1).numpy(),
+            shown=self.val_y[-L:].T.numpy(),
+            recalled=recalled.T.numpy(),
+        )

@@ -12,9 +12,28 @@ import torch.nn.functional as F
 
 from ..config import LIMITS, MAX_SEQUENCE_LENGTH
 from ..training import SequenceLoss
-from .base import check_fraction, check_int, fixed_generator
+from .base import Evaluation, check_fraction, check_int, fixed_generator, rule, score
 
 MAX_TEXT_LENGTH = 200_000  # characters a CharTask accepts; the shipped text has 31,355
+
+
+@dataclass(frozen=True, eq=False)
+class CharEvaluation(Evaluation):
+    """A character model's score on the held-out text (:meth:`CharTask.evaluate`).
+
+    Attributes:
+        val_loss: cross-entropy, nats per character.
+        baseline: ``ln(V)``, a uniform guess's cross-entropy.
+        baseline_label: "uniform guess, ln(V)".
+        accuracy: share of next characters that are the model's most likely, in [0, 1].
+        bits_per_char: ``val_loss / ln 2``, bits per character.
+        unigram_loss: cross-entropy (nats per character) of always predicting the training
+            part's character frequencies (add-one smoothed): a stronger baseline.
+    """
+
+    accuracy: float = score("accuracy")
+    bits_per_char: float = score("bits per character")
+    unigram_loss: float = rule("letter frequencies")
 
 
 @dataclass
@@ -48,6 +67,7 @@ class CharTask:
     loss: ClassVar[str] = "ce"
     target_steps: ClassVar[str] = "all"
     baseline_label: ClassVar[str] = "uniform guess, ln(V)"
+    evaluation_type: ClassVar[type[CharEvaluation]] = CharEvaluation
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -109,23 +129,20 @@ class CharTask:
         return self.one_hot(seq[:-1]), seq[1:]
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module) -> dict:
-        """Score the held-out text: ``val_loss`` (cross-entropy, nats per character),
-        ``bits_per_char``, ``accuracy`` (next character right), ``baseline`` ``ln(V)``,
-        ``baseline_label``, and ``unigram_loss``: the cross-entropy of always predicting the
-        training part's character frequencies (add-one smoothed), a stronger baseline."""
+    def evaluate(self, model: torch.nn.Module) -> CharEvaluation:
+        """Score the held-out text (the fields and their units: :class:`CharEvaluation`)."""
         logits = model(self.val_x)  # (W, N, V)
         val_loss = float(SequenceLoss.for_task(self)(logits, self.val_y))
         counts = torch.bincount(self.indices[: self.n_train], minlength=len(self.alphabet))
         log_freq = torch.log((counts + 1.0).double() / (counts.sum() + len(self.alphabet)))  # (V,)
-        return {
-            "val_loss": val_loss,
-            "bits_per_char": val_loss / math.log(2),
-            "accuracy": float((logits.argmax(-1) == self.val_y).double().mean()),
-            "baseline": math.log(len(self.alphabet)),
-            "baseline_label": self.baseline_label,
-            "unigram_loss": float(-log_freq[self.val_y].mean()),
-        }
+        return CharEvaluation(
+            val_loss=val_loss,
+            baseline=math.log(len(self.alphabet)),
+            baseline_label=self.baseline_label,
+            accuracy=float((logits.argmax(-1) == self.val_y).double().mean()),
+            bits_per_char=val_loss / math.log(2),
+            unigram_loss=float(-log_freq[self.val_y].mean()),
+        )
 
     @torch.no_grad()
     def sample(

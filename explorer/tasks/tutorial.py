@@ -5,9 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
-from .base import fixed_generator
+from .base import Evaluation, fixed_generator
+
+
+@dataclass(frozen=True, eq=False)
+class TutorialEvaluation(Evaluation):
+    """The tutorial's score on its one sequence (:meth:`TutorialTask.evaluate`).
+
+    Attributes:
+        val_loss: MSE on the sequence itself (there is no held-out data).
+        baseline: MSE of answering the five targets' mean at every step.
+        baseline_label: "the mean of the five targets".
+        prediction: float64 ``(5,)`` the model's outputs.
+        truth: float64 ``(5,)`` the targets.
+    """
+
+    prediction: np.ndarray
+    truth: np.ndarray
 
 
 @dataclass
@@ -27,6 +44,7 @@ class TutorialTask:
     input_size: ClassVar[int] = 10
     output_size: ClassVar[int] = 1
     baseline_label: ClassVar[str] = "the mean of the five targets"
+    evaluation_type: ClassVar[type[TutorialEvaluation]] = TutorialEvaluation
 
     def __post_init__(self) -> None:
         generator = fixed_generator(self.seed)
@@ -39,15 +57,14 @@ class TutorialTask:
         return self.x, self.y
 
     @torch.no_grad()
-    def evaluate(self, model: torch.nn.Module) -> dict:
-        """``val_loss`` (MSE on the sequence itself), ``baseline`` (MSE of answering the
-        targets' mean), ``baseline_label``, and ``prediction`` and ``truth`` ``(5,)``."""
+    def evaluate(self, model: torch.nn.Module) -> TutorialEvaluation:
+        """Score the sequence itself (the fields and their units: :class:`TutorialEvaluation`)."""
         pred = model(self.x).double().flatten()  # (5,)
         truth = self.y.double().flatten()
-        return {
-            "val_loss": float(((pred - truth) ** 2).mean()),
-            "baseline": float(((truth - truth.mean()) ** 2).mean()),
-            "baseline_label": self.baseline_label,
-            "prediction": pred.numpy(),
-            "truth": truth.numpy(),
-        }
+        return TutorialEvaluation(
+            val_loss=float(((pred - truth) ** 2).mean()),
+            baseline=float(((truth - truth.mean()) ** 2).mean()),
+            baseline_label=self.baseline_label,
+            prediction=pred.numpy(),
+            truth=truth.numpy(),
+        )

@@ -4,7 +4,8 @@ targets. Adding a task is one view here and one entry in ``RESULT_VIEWS`` (besid
 ``explorer.tasks.TASKS``), not a branch in a chain of ``if key ==``.
 
 Every view draws from a :class:`ResultView`: the trainer, its latest evaluation (the task's
-``evaluate`` dict) and the page's containers. Its figures are rebuilt only at a new evaluation
+``evaluate`` result, of the task's own :class:`~explorer.tasks.Evaluation` type) and the page's
+containers. Its figures are rebuilt only at a new evaluation
 (:func:`explorer.ui.training.figure_once`): the live loss curve is drawn elsewhere.
 """
 
@@ -19,6 +20,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from .. import charts
+from ..tasks import (
+    AddingEvaluation,
+    CharEvaluation,
+    CopyEvaluation,
+    Evaluation,
+    ForecastEvaluation,
+    TutorialEvaluation,
+)
 from . import plain, show_chart
 from .training import CSV, figure_once, rebuild_due
 
@@ -28,7 +37,7 @@ class ResultView:
     """What a task's view draws from and into."""
 
     trainer: object  # the page's explorer.training.Trainer
-    evaluation: dict  # its latest evaluation: the task's ``evaluate(model)`` dict
+    evaluation: Evaluation  # its latest: the task's ``evaluate(model)``, of its own type
     meta: dict  # explorer.ui.training.run_meta: unit, x_title, what, loss_title
     metrics: object  # the Streamlit container for the scores
     chart: object  # ... and the one for predictions against targets
@@ -103,32 +112,33 @@ def sample_prime(text: str, longest: int = 40) -> str:
 def _forecast_view(view: ResultView) -> None:
     """Forecast, sine and CSV: the model's RMSE against the naive and seasonal rules, and the
     forecasts over the validation part."""
-    r, task = view.evaluation, view.trainer.task
+    r: ForecastEvaluation = view.evaluation
+    task = view.trainer.task
     unit = "" if view.meta["unit"] == "value" else f" ({plain(view.meta['unit'])})"
     cols = _tiles(view.metrics)
     cols[0].metric(
         "Model RMSE",
-        f"{r['rmse']:.3g}",
+        f"{r.rmse:.3g}",
         help=f"Root mean squared error{unit} of the model's forecasts on the validation part.",
     )
     cols[1].metric(
         "Naive RMSE",
-        f"{r['naive_rmse']:.3g}",
+        f"{r.naive_rmse:.3g}",
         help=f'RMSE{unit} of the forecast "x_{{t+k}} = x_t" (the last known '
         "value) on the same validation part.",
     )
-    if r.get("seasonal_naive_rmse") is not None:
+    if r.seasonal_naive_rmse is not None:
         cols[2].metric(
             "Seasonal RMSE",
-            f"{r['seasonal_naive_rmse']:.3g}",
+            f"{r.seasonal_naive_rmse:.3g}",
             help=f"RMSE{unit} of the seasonal-naive forecast: the value one season "
             f"({task.season} steps) earlier.",
         )
-    best = min(v for v in (r["naive_rmse"], r.get("seasonal_naive_rmse")) if v is not None)
-    gain_column = cols[3 if r.get("seasonal_naive_rmse") is not None else 2]
+    best = min(v for v in (r.naive_rmse, r.seasonal_naive_rmse) if v is not None)
+    gain_column = cols[3 if r.seasonal_naive_rmse is not None else 2]
     gain_column.metric(
         "Error removed",
-        _gain(r["rmse"], best),
+        _gain(r.rmse, best),
         help="1 − model RMSE / the better rule's RMSE: how much of the error "
         "of the best rule that needs no training the model removes. "
         "Negative: the model is worse than that rule.",
@@ -136,9 +146,9 @@ def _forecast_view(view: ResultView) -> None:
     if unit:
         view.metrics.caption(
             f"RMSE in {plain(view.meta['unit'])}, on the validation part "
-            f"({len(r['truth']):,} values the model never trained on)."
+            f"({len(r.truth):,} values the model never trained on)."
         )
-    x = task.index[r["index"]] if task.index is not None else r["index"]
+    x = task.index[r.index] if task.index is not None else r.index
     with view.chart:
         show_chart(
             figure_once(
@@ -146,11 +156,11 @@ def _forecast_view(view: ResultView) -> None:
                 view.trainer,
                 lambda: charts.forecast(
                     x,
-                    r["truth"],
-                    r["prediction"],
-                    r["naive"],
+                    r.truth,
+                    r.prediction,
+                    r.naive,
                     unit=view.meta["unit"],
-                    seasonal_naive=r.get("seasonal_naive"),
+                    seasonal_naive=r.seasonal_naive,
                     k=task.k,
                     x_title=view.meta["x_title"],
                 ),
@@ -161,15 +171,16 @@ def _forecast_view(view: ResultView) -> None:
 
 def _adding_view(view: ResultView) -> None:
     """The adding problem: validation MSE against always answering 1.0, and the sums found."""
-    r, task = view.evaluation, view.trainer.task
+    r: AddingEvaluation = view.evaluation
+    task = view.trainer.task
     cols = _tiles(view.metrics)
-    cols[0].metric("Validation MSE", f"{r['val_loss']:.4f}")
+    cols[0].metric("Validation MSE", f"{r.val_loss:.4f}")
     cols[1].metric(
-        "Baseline MSE", f"{r['baseline']:.4f}", help="Always answering 1.0, the expected sum."
+        "Baseline MSE", f"{r.baseline:.4f}", help="Always answering 1.0, the expected sum."
     )
     cols[2].metric(
         "Error removed vs baseline",
-        _gain(r["val_loss"], r["baseline"]),
+        _gain(r.val_loss, r.baseline),
         help="Near 0 %: the model has not found the marked numbers and answers "
         "about 1.0 whatever the sequence.",
     )
@@ -177,7 +188,7 @@ def _adding_view(view: ResultView) -> None:
     with view.chart:
         show_chart(
             figure_once(
-                "prediction", view.trainer, lambda: charts.sum_scatter(r["truth"], r["prediction"])
+                "prediction", view.trainer, lambda: charts.sum_scatter(r.truth, r.prediction)
             ),
             key="prediction_chart",
         )
@@ -185,17 +196,18 @@ def _adding_view(view: ResultView) -> None:
 
 def _copy_view(view: ResultView) -> None:
     """The copy task: symbols and whole sequences recalled against chance, and five examples."""
-    r, task = view.evaluation, view.trainer.task
+    r: CopyEvaluation = view.evaluation
+    task = view.trainer.task
     cols = _tiles(view.metrics)
-    cols[0].metric("Symbols recalled right", f"{100 * r['accuracy']:.1f} %")
+    cols[0].metric("Symbols recalled right", f"{100 * r.accuracy:.1f} %")
     cols[1].metric(
         "Whole sequences right",
-        f"{100 * r['sequence_accuracy']:.1f} %",
+        f"{100 * r.sequence_accuracy:.1f} %",
         help="Sequences recalled without a single mistake.",
     )
     cols[2].metric(
         "Chance",
-        f"{100 * r['chance_accuracy']:.0f} %",
+        f"{100 * r.chance_accuracy:.0f} %",
         help=f"Guessing one of the {task.n_symbols} symbols at random.",
     )
     cols[3].metric(
@@ -210,14 +222,14 @@ def _copy_view(view: ResultView) -> None:
             "recalled": " ".join(letters[i] for i in c),
             "right": "✓" if (s == c).all() else "✗",
         }
-        for s, c in zip(r["shown"][:5], r["recalled"][:5])
+        for s, c in zip(r.shown[:5], r.recalled[:5])
     ]
     with view.chart:
         show_chart(
             figure_once(
                 "prediction",
                 view.trainer,
-                lambda: charts.recall_accuracy(r["position_accuracy"], r["chance_accuracy"]),
+                lambda: charts.recall_accuracy(r.position_accuracy, r.chance_accuracy),
             ),
             key="prediction_chart",
         )
@@ -228,34 +240,35 @@ def _copy_view(view: ResultView) -> None:
 def _char_view(view: ResultView) -> None:
     """Characters: bits per character against letter frequencies and a uniform guess, and a
     sample of the model's text."""
-    r, task = view.evaluation, view.trainer.task
+    r: CharEvaluation = view.evaluation
+    task = view.trainer.task
     cols = _tiles(view.metrics)
     cols[0].metric(
         "Model",
-        f"{r['bits_per_char']:.2f}",
+        f"{r.bits_per_char:.2f}",
         help="Cross-entropy of the model on the held-out text.",
     )
     cols[1].metric(
         "Letter frequencies",
-        f"{r['unigram_loss'] / math.log(2):.2f}",
+        f"{r.unigram_loss / math.log(2):.2f}",
         help="Predicting each character from how often it occurs in the training "
         "part, ignoring what came before.",
     )
     cols[2].metric(
         "Uniform guess",
-        f"{r['baseline'] / math.log(2):.2f}",
+        f"{r.baseline / math.log(2):.2f}",
         help=f"log2 of the alphabet's {task.input_size} characters.",
     )
     cols[3].metric(
         "Next char right",
-        f"{100 * r['accuracy']:.1f} %",
+        f"{100 * r.accuracy:.1f} %",
         help="How often the most likely next character is the right one.",
     )
     view.metrics.caption(
         f"Bits per character on the held-out text (the last {task.val_fraction:.0%}); "
         "lower is better. The loss chart counts the same cross-entropy in nats (bits = "
-        f"nats / ln 2): the model's {r['bits_per_char']:.2f} bits are "
-        f"{r['bits_per_char'] * math.log(2):.2f} nats there."
+        f"nats / ln 2): the model's {r.bits_per_char:.2f} bits are "
+        f"{r.bits_per_char * math.log(2):.2f} nats there."
     )
     with view.chart:
         sample_text(view.trainer, temperature=view.temperature or 1.0, seed=view.seed)
@@ -263,16 +276,16 @@ def _char_view(view: ResultView) -> None:
 
 def _tutorial_view(view: ResultView) -> None:
     """The tutorial: its five-step MSE against the targets' mean, and outputs against targets."""
-    r = view.evaluation
+    r: TutorialEvaluation = view.evaluation
     cols = _tiles(view.metrics)
     cols[0].metric(
         "Loss (MSE)",
-        f"{r['val_loss']:.3g}",
+        f"{r.val_loss:.3g}",
         help="Mean squared error of the model on the five steps it trains on.",
     )
     cols[1].metric(
         "Targets' mean",
-        f"{r['baseline']:.3g}",
+        f"{r.baseline:.3g}",
         help="The MSE of answering the mean of the five targets at every step.",
     )
     with view.chart:
@@ -281,7 +294,7 @@ def _tutorial_view(view: ResultView) -> None:
                 "prediction",
                 view.trainer,
                 lambda: charts.targets_vs_predictions(
-                    r["truth"], r["prediction"], title="Targets and your model's outputs"
+                    r.truth, r.prediction, title="Targets and your model's outputs"
                 ),
             ),
             key="prediction_chart",

@@ -514,16 +514,8 @@ LIVE_POINTS = 800  # training-loss points drawn at most: more than half a page's
 
 def loss_chart(trainer, meta: dict, *, log_y: bool, extra=()) -> None:
     """The live loss curve with the task's rule-based baselines as dashed lines."""
-    result = trainer.last_eval or {}
-    baselines = (
-        [(f"baseline: {result['baseline_label']}", result.get("baseline"))]
-        if "baseline" in result
-        else []
-    )
-    if result.get("seasonal_naive_loss") is not None:
-        baselines.append(("baseline: seasonal naive", result["seasonal_naive_loss"]))
-    if result.get("unigram_loss") is not None:
-        baselines.append(("baseline: letter frequencies", result["unigram_loss"]))
+    rules = () if trainer.last_eval is None else trainer.last_eval.rules(short=True)
+    baselines = [(f"baseline: {label}", loss) for label, loss in rules]
     show_loss_curves(
         {"model": trainer.history},
         log_y=log_y,
