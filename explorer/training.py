@@ -19,7 +19,8 @@ Shape legend: ``W`` time steps of a training window, ``B`` batch, ``O`` model ou
 classes (cross-entropy tasks), ``H_out`` size of h_t, ``D`` directions.
 
 A task is anything with ``train_batch(batch_size, generator) -> (x, y)`` and
-``evaluate(model) -> {"val_loss": float, ...}``, and optionally:
+``evaluate(model)`` returning an :class:`~explorer.tasks.Evaluation` (``val_loss`` …), and
+optionally:
 
 ``loss``
     ``"mse"`` (default): mean squared error between ``model(x)`` ``(W, B, O)`` and ``y`` of the
