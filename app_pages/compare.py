@@ -6,19 +6,20 @@ import math
 
 import streamlit as st
 
-from explorer.compare import BASELINE_COLUMNS, Comparison, cell_configs, reference_losses
+from explorer.compare import Comparison, cell_configs, reference_losses, shown_results
 from explorer.config import CELLS
 from explorer.training import TrainConfig
 from explorer.ui import controller, current_config, runs, show_loss_curves
 from explorer.ui import training as ui
 
-RUN, SIGNATURE, META, CLOCK, ERROR, LIVE = (
+RUN, SIGNATURE, META, CLOCK, ERROR, LIVE, UNTRAINED = (
     "compare",
     "compare_signature",
     "compare_meta",
     "compare_clock",
     "compare_error",
     "compare_live",
+    "compare_untrained",
 )
 CONTROL = controller.LiveController("compare", RUN, LIVE)  # its status, progress and redraws
 # Adam 1e-2 on batches of 64: at lag 50 (hidden 16, seeds 0-4) the GRU solved the adding
@@ -241,12 +242,7 @@ def cards(comp: Comparison, table, meta: dict) -> None:
 def results_table(table, meta: dict) -> None:
     """The numbers behind the cards, one row per cell; the columns that are the same for the
     three (the task's baselines) go into a caption under the table."""
-    same = [c for c in BASELINE_COLUMNS if c in table]
-    shown = table.drop(columns=["status", *same]).copy()
-    for column in ("accuracy", "sequences recalled"):
-        if column in shown:
-            shown[column] = 100 * shown[column]
-    shown["below baseline"] = (100 * shown["below baseline"]).round() + 0  # + 0: no "-0 %"
+    shown, same = shown_results(table)
     unit = "" if meta["unit"] == "value" else f" ({meta['unit']})"
     config = {
         "parameters": st.column_config.NumberColumn(format="localized"),
@@ -302,12 +298,12 @@ def untrained_scores(comp: Comparison):
     """The task's ``Evaluation`` of one untrained model, kept for this comparison: before the
     first evaluation it gives the rules' lines (the baseline to beat) on the empty chart. The
     cells' own results stay empty until training evaluates them."""
-    cached = st.session_state.get("compare_untrained")
+    cached = st.session_state.get(UNTRAINED)
     if cached is None or cached[0] is not comp:
         model = next(iter(comp.trainers.values())).model  # the page's copy: workers train theirs
         cached = (comp, comp.task.evaluate(model))
         model.train()
-        st.session_state["compare_untrained"] = cached
+        st.session_state[UNTRAINED] = cached
     return cached[1]
 
 

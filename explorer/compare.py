@@ -47,6 +47,24 @@ STATUSES = ("ready", "running", "paused", "done")
 BASELINE_COLUMNS = ("baseline", "naive RMSE", "seasonal-naive RMSE")
 
 
+PERCENT_COLUMNS = ("accuracy", "sequences recalled")  # shares (0…1) shown as percentages
+
+
+def shown_results(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The Compare page's table of :meth:`Comparison.results` as it is shown: ``status`` and
+    the columns the three cells share (the task's rules, :data:`BASELINE_COLUMNS` present in
+    ``table``) dropped, the shares in :data:`PERCENT_COLUMNS` in percent, and ``below
+    baseline`` in whole percent (``-0`` written ``0``). Returns ``(shown table, the shared
+    columns dropped)``; ``table`` is not modified."""
+    same = [c for c in BASELINE_COLUMNS if c in table]
+    shown = table.drop(columns=["status", *same])
+    for column in PERCENT_COLUMNS:
+        if column in shown:
+            shown[column] = 100 * shown[column]
+    shown["below baseline"] = (100 * shown["below baseline"]).round() + 0  # + 0: no "-0 %"
+    return shown, same
+
+
 def cell_configs(
     config: CellConfig, task, cells: tuple[str, ...] = CELL_KEYS
 ) -> dict[str, CellConfig]:

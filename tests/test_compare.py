@@ -399,3 +399,30 @@ def test_page_other_task_and_bad_input_keep_the_page():
     assert at.session_state["compare"] is comp and len(at.metric) == 3 and chart() is not None
     assert any("Press **Reset**" in i.value for i in at.info)
     assert at.button(key="compare_reset").disabled
+
+
+def test_shown_results_is_the_table_in_percent_without_the_shared_rules():
+    import pandas as pd
+
+    from explorer.compare import shown_results
+
+    table = pd.DataFrame(
+        {
+            "validation loss": [0.5, 0.1],
+            "accuracy": [0.25, 0.875],
+            "baseline": [1.0, 1.0],
+            "naive RMSE": [2.0, 2.0],
+            "below baseline": [-0.004, 0.8749],
+            "status": ["done", "done"],
+        },
+        index=["LSTM", "GRU"],
+    )
+    shown, same = shown_results(table)
+    assert same == ["baseline", "naive RMSE"]
+    assert list(shown.columns) == ["validation loss", "accuracy", "below baseline"]
+    assert shown["accuracy"].tolist() == [25.0, 87.5]
+    assert shown["validation loss"].tolist() == [0.5, 0.1]
+    # whole percent, and a share just under zero shows as 0, never "-0"
+    assert shown["below baseline"].tolist() == [0.0, 87.0]
+    assert str(shown["below baseline"].iloc[0]) == "0.0"
+    assert table["accuracy"].tolist() == [0.25, 0.875]  # the caller's table is left alone
