@@ -180,3 +180,31 @@ def test_first_screen_shows_the_player_and_the_diagram(server, page, cell, query
             assert fold["clamp"] and inside(fold["clamp"][0]), fold
     finally:
         page.set_viewport_size({"width": 1600, "height": 1000})
+
+
+@pytest.mark.parametrize("query", ["", "&presenter=1"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_every_equation_line_fits_the_page_width(server, page, cell, query):
+    """At 1280 px wide, with and without presenter mode, no equation line runs past its box (the
+    GRU's n_t was cut at the right edge, its value out of sight): a long line wraps instead."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    try:
+        page.goto(f"{server}/step_through?cell={cell}{query}")
+        wait_idle(page)
+        page.wait_for_selector(".rnn-eq-line", timeout=30_000)
+        lines = page.evaluate(
+            """() => [...document.querySelectorAll('.rnn-eq-line')].map(l => {
+                 const box = l.closest('.rnn-eq-lines').getBoundingClientRect();
+                 const right = Math.max(...[...l.querySelectorAll('*')]
+                   .map(e => e.getBoundingClientRect().right));
+                 return {text: l.textContent.slice(0, 40), right, edge: box.right,
+                         scroll: l.closest('.rnn-eq-lines').scrollWidth,
+                         width: l.closest('.rnn-eq-lines').clientWidth};
+               })"""
+        )
+        assert len(lines) == (6 if cell == "lstm" else 4), lines  # i f g o c h; r z n h
+        for line in lines:
+            assert line["right"] <= line["edge"] + 1, line
+            assert line["scroll"] <= line["width"] + 1, line
+    finally:
+        page.set_viewport_size({"width": 1600, "height": 1000})
