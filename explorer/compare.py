@@ -32,12 +32,11 @@ import math
 import time
 
 import pandas as pd
-import torch
 
 from .config import CELLS, CellConfig
 from .models import build_from_config
 from .params import model_parameters
-from .tasks import AddingTask, Evaluation
+from .tasks import Evaluation
 from .training import TrainConfig, Trainer
 
 CELL_KEYS: tuple[str, ...] = tuple(CELLS)  # ("rnn", "lstm", "gru")
@@ -95,20 +94,14 @@ def reference_losses(task, evaluation: Evaluation) -> list[tuple[str, float]]:
 
     From the task's evaluation (:meth:`~explorer.tasks.Evaluation.rules`): ``baseline`` (its
     trivial rule), and when its type has them the seasonal-naive forecast (a forecaster with a
-    season) and the letter-frequency model (characters). For the adding problem also "remember
-    only the nearer number": a network that carries the second marked value (at most
-    ``lag / 2`` steps back) but not the first answers ``u2 + 0.5`` and scores
-    ``mean((u1 - 0.5)²)`` ≈ Var(U(0,1)) = 1/12 ≈ 0.083, half the baseline; computed here on
-    the task's own validation set. A vanilla RNN at lag 50 can get stuck there.
+    season) and the letter-frequency model (characters); for the adding problem also "remember
+    only the nearer number" (:meth:`~explorer.tasks.AddingTask.nearer_number_loss`, about half
+    the baseline: a vanilla RNN at lag 50 can get stuck there).
     """
     rules = evaluation.rules()
-    # by name, not isinstance: a dev server reloads explorer.tasks when any source file
-    # changes, and a task kept in st.session_state is then of the older class
-    if type(task).__name__ == AddingTask.__name__:
-        x = task.val_x  # (T, N, 2): values, markers
-        first = x[:, :, 1].argmax(0)  # (N,) the first marked step (argmax returns the first max)
-        u1 = x[first, torch.arange(x.shape[1]), 0].double()  # (N,)
-        rules.append(("remember only the nearer number", float(((u1 - 0.5) ** 2).mean())))
+    nearer = getattr(task, "nearer_number_loss", None)  # the adding problem's
+    if nearer is not None:
+        rules.append(("remember only the nearer number", nearer()))
     return rules
 
 
