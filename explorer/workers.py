@@ -65,7 +65,7 @@ import types
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from .memory import trim_heap
+from .heap import trim_heap
 
 TARGET_GAP = 0.5  # seconds between two results of one run, whatever the load
 MAX_SLICE = 0.25  # seconds: a slice in flight delays a Pause by at most this (plus one step)

@@ -20,7 +20,7 @@ import streamlit as st
 from .. import inputs, loss_chart
 from ..config import CELLS, CellConfig
 from ..datasets import SERIES, load_series
-from ..memory import trim_heap
+from ..heap import trim_heap
 from ..readers import read_series
 from ..url_params import STEP_PARAMS
 from . import presenter_mode, url_sync
