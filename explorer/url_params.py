@@ -291,7 +291,12 @@ TRAIN_PARAMS: tuple[str, ...] = tuple(_owned_by("train"))
 LEARN_PARAMS: tuple[str, ...] = tuple(_owned_by("learn"))
 PAGE_PARAMS: dict[str, tuple[str, ...]] = {path: tuple(_owned_by(path)) for path in PAGES}
 NUMBERS: dict[str, Number] = {n: p.bounds for n, p in PARAMS.items() if p.bounds is not None}
-SESSION_KEYS: dict[str, str] = {n: p.session_key for n, p in PARAMS.items() if p.session_key}
+
+
+def session_key(name: str) -> str:
+    """The ``st.session_state`` key that holds URL parameter ``name``'s value: its own name,
+    unless the table gives it another (:attr:`Param.key`)."""
+    return PARAMS[name].key if name in PARAMS else name
 
 
 def refusal(name: str, raw: str, span: tuple[float, float | None] | None = None) -> str | None:

@@ -19,12 +19,12 @@ from ..url_params import (
     GLOBAL_PARAMS,
     NUMBERS,
     PAGES,
-    SESSION_KEYS,
     SIDEBAR_PARAMS,
     known,
     owner,
     page_params,
     refusal,
+    session_key,
     suggest,
     url_value,
 )
@@ -144,7 +144,7 @@ def _screen(opened: dict) -> None:
 def _check(name: str, raw: str) -> str | None:
     """Compare one parameter of the opening link with what the drawn widgets show; a note if
     it was not used as written."""
-    key = SESSION_KEYS.get(name, name)
+    key = session_key(name)
     refused = st.session_state.get(REFUSED, {}).pop(name, None)
     if refused is not None:
         if key not in st.session_state:

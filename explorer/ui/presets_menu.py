@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..presets import PRESETS, page_state
-from ..url_params import PAGES, SESSION_KEYS
+from ..url_params import PAGES, session_key
 from .link_notes import ARRIVED, NOTES_PAGE, clip, note
 from .links import LINK
 from .presenter_mode import PRESENTER, presenter
@@ -49,7 +49,7 @@ def open_preset(page) -> None:
     del st.session_state[TRANSIT]
     for name, value in page_state(preset).items():
         if name not in transit[1]:  # those came by URL: setting them here would hide that
-            st.session_state[SESSION_KEYS.get(name, name)] = value
+            st.session_state[session_key(name)] = value
     pop("preset")
     st.session_state[ARRIVED] = (key, preset.page)
     st.session_state[NOTES_PAGE] = None
