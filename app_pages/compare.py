@@ -10,7 +10,7 @@ from explorer.compare import Comparison, cell_configs, reference_losses, shown_r
 from explorer.config import CELLS
 from explorer.training import TrainConfig
 from explorer.ui import controller, current_config, runs, show_loss_curves
-from explorer.ui import training as ui
+from explorer.ui import train_controls as ui
 
 RUN, SIGNATURE, META, CLOCK, ERROR, LIVE, UNTRAINED = (
     "compare",

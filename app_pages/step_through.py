@@ -48,7 +48,7 @@ from explorer.ui.player import (
     select_unit,
 )
 from explorer.ui.session_keys import STEP_OWN_INPUT, TRAIN_FROM_FILE, TRAINER_SIGNATURE
-from explorer.ui.training import latest_trainer
+from explorer.ui.train_controls import latest_trainer
 from explorer.ui.url_sync import url_widget  # each setting is in the URL under its key
 from explorer.url_params import STEP_PARAMS as DEFAULTS
 from explorer.weights import describe

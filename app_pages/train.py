@@ -11,7 +11,7 @@ from explorer.params import torch_total
 from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import controller, current_config, runs, task_views
-from explorer.ui import training as ui
+from explorer.ui import train_controls as ui
 from explorer.ui.presenter_mode import PRESENTER
 from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
 from explorer.ui.url_sync import url_widget

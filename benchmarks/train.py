@@ -160,7 +160,7 @@ def paired_ratio(task, config: TrainConfig, chunk: int, rounds: int) -> dict:
 
 
 def redraw_loss(trainer: Trainer) -> None:
-    """The live loss curve as the page draws it after each slice (``ui.training.loss_chart``:
+    """The live loss curve as the page draws it after each slice (``ui.train_controls.loss_chart``:
     the curve with the naive forecast's loss as a dashed baseline)."""
     result = trainer.last_eval
     baselines = () if result is None else ((f"baseline: {result.baseline_label}", result.baseline),)

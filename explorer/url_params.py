@@ -78,7 +78,8 @@ def _num(x: float) -> str:
 # ---------------------------------------------------------------- the table
 SIDEBAR = "sidebar"  # owner of the sidebar's cell settings: understood on every page
 EVERY_PAGE = "every page"  # owner of the app-wide flags (preset, presenter)
-TRAINING = ("train", "compare")  # Train and Compare share their widgets (explorer/ui/training.py)
+# Train and Compare share their widgets (explorer/ui/train_controls.py)
+TRAINING = ("train", "compare")
 
 
 @dataclass(frozen=True)

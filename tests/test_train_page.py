@@ -214,7 +214,7 @@ def test_switching_task_starts_its_settings_from_its_defaults():
 
 
 def test_weights_download_round_trips_through_load_weights():
-    from explorer.ui.training import weights_file
+    from explorer.ui.train_controls import weights_file
 
     at = _open(task="copy", steps="20000")
     trainer = _train(at, runs=1)

@@ -302,7 +302,7 @@ def freeze_imports() -> int:
     import torch  # noqa: F401
 
     from .. import compare, lesson, lesson_figures, tasks, training  # noqa: F401
-    from . import training as ui_training  # noqa: F401
+    from . import train_controls  # noqa: F401
 
     gc.collect()  # nothing collectable left among what is frozen
     gc.freeze()

@@ -243,7 +243,7 @@ def open_link(page) -> None:
 
 
 def _widgets(kind: str, arrival: Arrival) -> dict:
-    from .training import widget_state
+    from .train_controls import widget_state
 
     return widget_state(kind, arrival.meta["config"], arrival.task_key, arrival.settings)
 

@@ -6,7 +6,7 @@ targets. Adding a task is one view here and one entry in ``RESULT_VIEWS`` (besid
 Every view draws from a :class:`ResultView`: the trainer, its latest evaluation (the task's
 ``evaluate`` result, of the task's own :class:`~explorer.tasks.Evaluation` type) and the page's
 containers. Its figures are rebuilt only at a new evaluation
-(:func:`explorer.ui.training.figure_once`): the live loss curve is drawn elsewhere.
+(:func:`explorer.ui.train_controls.figure_once`): the live loss curve is drawn elsewhere.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ..tasks import (
     TutorialEvaluation,
 )
 from . import plain, show_chart
-from .training import CSV, figure_once, rebuild_due
+from .train_controls import CSV, figure_once, rebuild_due
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ResultView:
 
     trainer: object  # the page's explorer.training.Trainer
     evaluation: Evaluation  # its latest: the task's ``evaluate(model)``, of its own type
-    meta: dict  # explorer.ui.training.run_meta: unit, x_title, what, loss_title
+    meta: dict  # explorer.ui.train_controls.run_meta: unit, x_title, what, loss_title
     metrics: object  # the Streamlit container for the scores
     chart: object  # ... and the one for predictions against targets
     temperature: float | None = None  # the char task's sampling temperature
