@@ -8,7 +8,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from .base import Evaluation, fixed_generator
+from ..config import LIMITS
+from ..tutorial import INPUT_SIZE, OUTPUT_SIZE, tutorial_data
+from .base import Evaluation, check_int
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +33,8 @@ class TutorialEvaluation(Evaluation):
 class TutorialTask:
     """The tutorial's example: one fixed sequence of 5 random steps, input 10, output 1, MSE.
 
-    ``x`` ``(5, 1, 10)`` and ``y`` ``(5, 1, 1)`` are the numbers that
+    ``x`` ``(5, 1, 10)`` and ``y`` ``(5, 1, 1)`` are the tutorial's own numbers
+    (:func:`explorer.tutorial.tutorial_data`, with a batch of one): those that
     ``torch.manual_seed(seed); x = torch.randn(5, 1, 10); y = torch.randn(5, 1, 1)`` gives, drawn
     from a private generator so the global random state is untouched. There is no held-out
     data: the model learns this one sequence by heart, and ``evaluate`` scores it again.
@@ -41,15 +44,15 @@ class TutorialTask:
 
     loss: ClassVar[str] = "mse"
     target_steps: ClassVar[str] = "all"
-    input_size: ClassVar[int] = 10
-    output_size: ClassVar[int] = 1
+    input_size: ClassVar[int] = INPUT_SIZE
+    output_size: ClassVar[int] = OUTPUT_SIZE
     baseline_label: ClassVar[str] = "the mean of the five targets"
     evaluation_type: ClassVar[type[TutorialEvaluation]] = TutorialEvaluation
 
     def __post_init__(self) -> None:
-        generator = fixed_generator(self.seed)
-        self.x = torch.randn(5, 1, 10, generator=generator)  # (T, B, in)
-        self.y = torch.randn(5, 1, 1, generator=generator)  # (T, B, out)
+        self.seed = check_int("seed", self.seed, 0, LIMITS["seed"][1])
+        x, y = tutorial_data(self.seed)  # the tutorial's own numbers: (T, in), (T, out)
+        self.x, self.y = x.unsqueeze(1), y.unsqueeze(1)  # (T, B=1, in), (T, B=1, out)
 
     def train_batch(self, batch_size: int, generator: torch.Generator):
         """The fixed ``(x, y)`` every time; ``batch_size`` and ``generator`` are ignored (the
