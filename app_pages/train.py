@@ -12,7 +12,7 @@ from explorer.teaching import article
 from explorer.training import OPTIMIZER_LABELS, Trainer
 from explorer.ui import controller, current_config, runs, task_views
 from explorer.ui import train_controls as ui
-from explorer.ui.presenter_mode import PRESENTER
+from explorer.ui.presenter_mode import switch_page
 from explorer.ui.session_keys import STEP_OWN_INPUT, STEP_WEIGHTS, TRAIN_FROM_FILE
 from explorer.ui.url_sync import url_widget
 from explorer.url_params import PAGES
@@ -398,10 +398,7 @@ with a:
         # only unbound parameters may be passed: without any, switch_page clears the URL and
         # refuses when a widget is bound to one (any setting not at its default); bound widgets
         # put their own values back in the URL when drawn
-        query = {"weights": "trained"}
-        if st.query_params.get(PRESENTER):
-            query[PRESENTER] = st.query_params[PRESENTER]
-        st.switch_page(PAGES["step_through"].file, query_params=query)
+        switch_page(PAGES["step_through"].file, {"weights": "trained"})
 with b:
     st.file_uploader(
         "Load weights saved here (.safetensors)",

@@ -39,6 +39,16 @@ def presenter() -> bool:
     return bool(st.session_state.get(PRESENTER, False))
 
 
+def switch_page(file: str, query: dict[str, str]) -> None:
+    """``st.switch_page(file, query_params=query)`` with presenter mode carried over (a teacher
+    on the projector stays in it). ``query`` may hold only parameters no widget is bound to:
+    Streamlit refuses the others (bound widgets put their own values back when drawn).
+    Does not return (Streamlit stops the script to switch)."""
+    if st.query_params.get(PRESENTER):
+        query = query | {PRESENTER: st.query_params[PRESENTER]}
+    st.switch_page(file, query_params=query)
+
+
 def _flag(raw: str) -> bool:
     if raw.strip().lower() in ("1", "true", "on", "yes"):
         return True

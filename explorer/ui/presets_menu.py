@@ -9,7 +9,7 @@ from ..presets import PRESETS, page_state
 from ..url_params import PAGES, session_key
 from .link_notes import ARRIVED, NOTES_PAGE, clip, note
 from .links import LINK
-from .presenter_mode import PRESENTER, presenter
+from .presenter_mode import PRESENTER, presenter, switch_page
 from .url_sync import is_bound, pop
 
 TRANSIT = "_links_transit"  # preset key while the app switches to its page
@@ -42,10 +42,7 @@ def open_preset(page) -> None:
     if transit is None or transit[0] != key:
         via_url = {n: v for n, v in preset.query().items() if not is_bound(n)}
         st.session_state[TRANSIT] = (key, sorted(via_url))
-        query = via_url | {"preset": key}
-        if st.query_params.get(PRESENTER):  # presenter mode survives the switch
-            query[PRESENTER] = st.query_params[PRESENTER]
-        st.switch_page(PAGES[preset.page].file, query_params=query)
+        switch_page(PAGES[preset.page].file, via_url | {"preset": key})
     del st.session_state[TRANSIT]
     for name, value in page_state(preset).items():
         if name not in transit[1]:  # those came by URL: setting them here would hide that
