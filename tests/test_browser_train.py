@@ -96,3 +96,20 @@ def test_csv_upload_forecasts_the_column_and_a_bad_file_says_why(server, page, t
     assert page.get_by_text("Using wetter.csv, uploaded earlier").count() == 1
     assert page.get_by_text("Validation forecasts, 1 step ahead").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_train_and_compare_keep_their_own_task(server, page):
+    """Train's task does not follow the reader to Compare, nor Compare's back: each page opens
+    on its own choice (Compare on the adding problem, which it is tuned for), so its URL names
+    no task. The two pages share the widget's key and URL parameter, not its value."""
+    page.goto(f"{server}/train?task=copy")
+    wait_idle(page)
+    page.get_by_role("link", name="Compare cells").click()
+    wait_idle(page)
+    page.wait_for_url("**/compare**")
+    assert "task=" not in page.url, page.url
+    about = page.get_by_text("Each sequence is lag random numbers between 0 and 1").first
+    about.wait_for(timeout=30_000)  # the adding problem's description, under the task choice
+    page.get_by_role("link", name="Train").click()
+    wait_idle(page)
+    assert "task=copy" in page.url, page.url  # Train's own choice is still its own

@@ -284,7 +284,8 @@ def choice(
 
     The default is the URL table's (:data:`explorer.url_params.PARAMS`); ``default`` only for a
     parameter whose default the page derives (the table leaves it ``None``: the training task,
-    Train's and Compare's differ). A link value that is not an option sets the default and a
+    Train's and Compare's differ; each page then keeps its own choice, as its default index is
+    part of the widget). A link value that is not an option sets the default and a
     note naming the options; a stored value no longer among them (the options changed) falls
     back to the default. Extra keyword arguments go to ``widget``.
 
@@ -302,6 +303,9 @@ def choice(
     )
     if not _is_option(st.session_state.get(name), labels):  # first draw, or the options changed
         st.session_state[name] = default
+    if param.default is None:  # the page's own default: its index is part of the widget, so
+        # each page keeps its own choice (Train's task does not follow the reader to Compare)
+        kwargs["index"] = list(labels).index(default)
     value = widget(
         label, list(labels), format_func=labels.get, key=name, persist_state="session", **kwargs
     )
